@@ -1,0 +1,178 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// The append is one statement, so one round trip and one implicit
+// transaction. The stream row is the only thing locked: a version check
+// (UPDATE ... WHERE version = expected, or INSERT for a new stream) decides
+// the race; every other CTE reads `st`, so a lost race writes nothing and
+// returns zero rows. A replayed command id violates commands_pkey and a used-up
+// plan quota violates accounts_plan_quota_check: both abort the statement.
+const appendTail = `
+), quota AS (
+	UPDATE accounts SET plans_created = plans_created + 1
+	WHERE id = $6 AND $7::bool AND EXISTS (SELECT 1 FROM st)
+	RETURNING 1
+), cmd AS (
+	INSERT INTO commands (command_id, stream_id, first_version, last_version, request_hash, recorded_at)
+	SELECT $8, $1, $2::bigint + 1, $3, $9, $10 FROM st
+	RETURNING 1
+)
+INSERT INTO events (stream_id, version, event_id, type, data, metadata, recorded_at, hash)
+SELECT $1, $2::bigint + e.ord, e.event_id, e.type, e.data, $11, $10, e.hash
+FROM unnest($12::uuid[], $13::text[], $14::bytea[], $15::bytea[]) WITH ORDINALITY AS e(event_id, type, data, hash, ord)
+WHERE EXISTS (SELECT 1 FROM st)
+ORDER BY e.ord
+RETURNING global_position, tx_id`
+
+const appendNewStream = `WITH st AS (
+	INSERT INTO streams (stream_id, version, last_hash)
+	SELECT $1, $3, $4 WHERE $2::bigint = 0 AND $5::bytea IS NULL
+	ON CONFLICT (stream_id) DO NOTHING
+	RETURNING 1` + appendTail
+
+const appendExistingStream = `WITH st AS (
+	UPDATE streams SET version = $3, last_hash = $4
+	WHERE stream_id = $1 AND version = $2 AND last_hash = $5
+	RETURNING 1` + appendTail
+
+// AppendOption changes how one Append behaves.
+type AppendOption func(*appendOptions)
+
+type appendOptions struct {
+	requestHash  []byte
+	quotaAccount int64
+}
+
+// WithRequestHash records a hash of the request that carried the command, so
+// a caller can tell a retried request from a different one reusing the same
+// command id (Idempotency-Key).
+func WithRequestHash(h []byte) AppendOption {
+	return func(o *appendOptions) { o.requestHash = h }
+}
+
+// WithPlanQuota counts the append as one new plan of the account, in the same
+// statement; Append returns ErrPlanLimitReached when the account's plan limit
+// is used up. Use it only for accounts that have a limit: it locks the
+// account row until commit.
+func WithPlanQuota(accountID int64) AppendOption {
+	return func(o *appendOptions) { o.quotaAccount = accountID }
+}
+
+// Append writes events to stream if the stream is at expected (the zero Head
+// for a new stream) and returns the stored records. It returns
+// ErrVersionConflict if another writer got there first, ErrDuplicateCommand if
+// meta.CommandID was already appended, and ErrPlanLimitReached (see
+// WithPlanQuota); in each of those cases nothing was written.
+func (s *Store) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
+	return appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
+}
+
+// querier is what an append runs on: the pool (one implicit transaction) or,
+// in tests that hold commits open, an explicit transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func appendWith(ctx context.Context, q querier, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
+	if len(events) == 0 {
+		return nil, ErrNoEvents
+	}
+	var o appendOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = uuid.NewString()
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
+	}
+	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
+
+	recs := make([]Record, len(events))
+	ids := make([]uuid.UUID, len(events))
+	types := make([]string, len(events))
+	datas := make([][]byte, len(events))
+	hashes := make([][]byte, len(events))
+	prev := expected.Hash
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			e.ID = uuid.Must(uuid.NewV7())
+		}
+		recs[i] = Record{
+			StreamID: stream, Version: expected.Version + int64(i) + 1, EventID: e.ID, Type: e.Type,
+			Data: e.Data, Metadata: metaJSON, RecordedAt: recordedAt,
+		}
+		recs[i].Hash = recordHash(prev, &recs[i])
+		prev = recs[i].Hash
+		ids[i], types[i], datas[i], hashes[i] = e.ID, e.Type, e.Data, recs[i].Hash
+	}
+	last := recs[len(recs)-1]
+
+	sql := appendExistingStream
+	prevHash := expected.Hash
+	if expected.Version == 0 {
+		sql = appendNewStream
+		prevHash = nil
+	}
+	rows, err := q.Query(ctx, sql,
+		stream, expected.Version, last.Version, last.Hash, prevHash,
+		o.quotaAccount, o.quotaAccount != 0,
+		meta.CommandID, o.requestHash, recordedAt, metaJSON,
+		ids, types, datas, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", stream, interpretError(err))
+	}
+	n := 0
+	for rows.Next() {
+		if n < len(recs) {
+			if err := rows.Scan(&recs[n].Position, &recs[n].TxID); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("append %s: %w", stream, err)
+			}
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("append %s: %w", stream, interpretError(err))
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("append %s at version %d: %w", stream, expected.Version, ErrVersionConflict)
+	}
+	if n != len(recs) {
+		return nil, fmt.Errorf("append %s: stored %d of %d events", stream, n, len(recs))
+	}
+	return recs, nil
+}
+
+// Command is the first result of a command id.
+type Command struct {
+	ID           string
+	StreamID     string
+	FirstVersion int64
+	LastVersion  int64
+	RequestHash  []byte
+	RecordedAt   time.Time
+}
+
+// LookupCommand returns what command id wrote, or ErrNotFound.
+func (s *Store) LookupCommand(ctx context.Context, id string) (Command, error) {
+	c := Command{ID: id}
+	err := s.pool.QueryRow(ctx,
+		`SELECT stream_id, first_version, last_version, request_hash, recorded_at FROM commands WHERE command_id = $1`, id).
+		Scan(&c.StreamID, &c.FirstVersion, &c.LastVersion, &c.RequestHash, &c.RecordedAt)
+	if err != nil {
+		return Command{}, fmt.Errorf("lookup command %s: %w", id, interpretError(err))
+	}
+	return c, nil
+}
