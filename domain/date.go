@@ -1,0 +1,138 @@
+package domain
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Date is a calendar date with no time zone, such as 2025-12-04. Dates are
+// comparable with ==; the zero value is not a real date and reports IsZero.
+type Date struct {
+	year  int32
+	month uint8 // 1..12; 0 only in the zero value
+	day   uint8 // 1..31
+}
+
+// NewDate returns the date y-m-d, normalising out-of-range months and days
+// the way time.Date does (e.g. January 32 is February 1).
+func NewDate(y int, m time.Month, d int) Date {
+	return DateOf(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+}
+
+// DateOf returns the UTC calendar date of t.
+func DateOf(t time.Time) Date {
+	y, m, d := t.UTC().Date()
+	return Date{year: int32(y), month: uint8(m), day: uint8(d)}
+}
+
+// ParseDate parses a date in strict YYYY-MM-DD form (four-digit year,
+// two-digit month and day, a day that exists in that month). Anything else
+// returns an error wrapping ErrInvalidDate.
+func ParseDate(s string) (Date, error) {
+	bad := fmt.Errorf("date %q: %w", s, ErrInvalidDate)
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, bad
+	}
+	for i := 0; i < len(s); i++ {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return Date{}, bad
+		}
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, bad
+	}
+	return DateOf(t), nil
+}
+
+// Year returns the year of d.
+func (d Date) Year() int { return int(d.year) }
+
+// Month returns the month of d.
+func (d Date) Month() time.Month { return time.Month(d.month) }
+
+// Day returns the day of the month of d.
+func (d Date) Day() int { return int(d.day) }
+
+// String formats d as YYYY-MM-DD, e.g. "2025-12-04".
+func (d Date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.year, d.month, d.day)
+}
+
+// AddDays returns d plus n days (n may be negative).
+func (d Date) AddDays(n int) Date {
+	return NewDate(int(d.year), time.Month(d.month), int(d.day)+n)
+}
+
+// AddMonthsClamped returns d plus n calendar months, with the day clamped to
+// the last day of the target month: Jan 31 + 1 month is Feb 28 (Feb 29 in a
+// leap year), Jan 31 + 2 months is Mar 31.
+func (d Date) AddMonthsClamped(n int) Date {
+	first := NewDate(int(d.year), time.Month(d.month)+time.Month(n), 1)
+	day := min(int(d.day), daysIn(int(first.year), time.Month(first.month)))
+	return Date{year: first.year, month: first.month, day: uint8(day)}
+}
+
+// daysIn returns the number of days in month m of year y.
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Before reports whether d is earlier than o.
+func (d Date) Before(o Date) bool { return d.compare(o) < 0 }
+
+// After reports whether d is later than o.
+func (d Date) After(o Date) bool { return d.compare(o) > 0 }
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// Time returns midnight UTC at the start of d.
+func (d Date) Time() time.Time {
+	return time.Date(int(d.year), time.Month(d.month), int(d.day), 0, 0, 0, 0, time.UTC)
+}
+
+// compare orders dates chronologically: -1, 0 or +1.
+func (d Date) compare(o Date) int {
+	if c := cmp.Compare(d.year, o.year); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(d.month, o.month); c != 0 {
+		return c
+	}
+	return cmp.Compare(d.day, o.day)
+}
+
+// MarshalJSON encodes d as a JSON string "YYYY-MM-DD"; the zero Date is
+// encoded as null.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(d.String())
+}
+
+// UnmarshalJSON decodes a JSON string "YYYY-MM-DD" strictly (see ParseDate).
+// JSON null and "" decode to the zero Date.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date %s: %w", b, ErrInvalidDate)
+	}
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,153 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Customer is the person who owes the invoice.
+type Customer struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Invoice is the overdue invoice a plan pays off. Currency is the ISO 4217
+// code of Amount.
+type Invoice struct {
+	ID            int64  `json:"id"`
+	Amount        Money  `json:"amount"`
+	Currency      string `json:"currency"`
+	InvoiceNumber string `json:"invoice_number,omitempty"`
+	Description   string `json:"description,omitempty"`
+}
+
+// Option is one payment schedule offered to the customer.
+type Option struct {
+	ID           int64    `json:"id"`
+	Installments int      `json:"installments"`
+	Interval     Interval `json:"interval"`
+	// PaymentAmount is the amount of the first installment, the largest one
+	// under the split policy (see Split).
+	PaymentAmount    Money         `json:"payment_amount"`
+	FirstPaymentDate Date          `json:"first_payment_date"`
+	FinalPaymentDate Date          `json:"final_payment_date"`
+	Schedule         []Installment `json:"schedule"`
+}
+
+// Status is where a plan is in its life.
+type Status string
+
+// Plan statuses. More (active, completed, cancelled, written_off, abandoned)
+// come with the events that lead to them.
+const (
+	// StatusPending is a created plan waiting for the customer to choose an
+	// option.
+	StatusPending Status = "pending"
+)
+
+// Plan is the payment plan aggregate. Its state is unexported and rebuilt by
+// folding events with Apply; commands decide by returning new events without
+// changing the plan. The zero value is a plan that does not exist yet
+// (Version 0).
+type Plan struct {
+	version     int64
+	id          int64
+	accountID   int64
+	status      Status
+	customer    Customer
+	invoice     Invoice
+	options     []Option
+	portalToken string
+	sendIntro   bool
+	createdAt   time.Time
+	updatedAt   time.Time
+}
+
+// Apply folds e into the plan and increments its version. It is ApplyAt with
+// no recorded time: UpdatedAt becomes the event's own time if it carries one
+// (PlanCreated.CreatedAt) and stays as it was otherwise.
+func (p *Plan) Apply(e Event) { p.ApplyAt(e, time.Time{}) }
+
+// ApplyAt folds e into the plan, increments its version and, when at is not
+// zero, records at (the event's recorded_at) as UpdatedAt. Event types the
+// plan does not react to only advance the version.
+func (p *Plan) ApplyAt(e Event, at time.Time) {
+	p.version++
+	switch e := e.(type) {
+	case PlanCreated:
+		p.applyCreated(e)
+	case *PlanCreated:
+		p.applyCreated(*e)
+	}
+	if !at.IsZero() {
+		p.updatedAt = at
+	}
+}
+
+func (p *Plan) applyCreated(e PlanCreated) {
+	p.id = e.PlanID
+	p.accountID = e.AccountID
+	p.status = StatusPending
+	p.customer = e.Customer
+	p.invoice = e.Invoice
+	p.options = copyOptions(e.Options)
+	p.portalToken = e.PortalToken
+	p.sendIntro = e.SendIntroductionEmail
+	p.createdAt = e.CreatedAt
+	p.updatedAt = e.CreatedAt
+}
+
+// copyOptions returns a deep copy of opts (schedules included), so callers
+// cannot alias the plan's state.
+func copyOptions(opts []Option) []Option {
+	if opts == nil {
+		return nil
+	}
+	out := make([]Option, len(opts))
+	for i, o := range opts {
+		o.Schedule = slices.Clone(o.Schedule)
+		out[i] = o
+	}
+	return out
+}
+
+// Version returns the number of events folded into the plan (0: the plan
+// does not exist). It is the expected version for the next append.
+func (p *Plan) Version() int64 { return p.version }
+
+// Exists reports whether the plan has been created.
+func (p *Plan) Exists() bool { return p.version > 0 }
+
+// ID returns the plan id.
+func (p *Plan) ID() int64 { return p.id }
+
+// AccountID returns the id of the merchant account that owns the plan.
+func (p *Plan) AccountID() int64 { return p.accountID }
+
+// Status returns the plan's status ("" if it does not exist).
+func (p *Plan) Status() Status { return p.status }
+
+// Customer returns the customer who owes the invoice.
+func (p *Plan) Customer() Customer { return p.customer }
+
+// Invoice returns the invoice the plan pays off.
+func (p *Plan) Invoice() Invoice { return p.invoice }
+
+// Options returns a copy of the schedule options offered, in offer order.
+func (p *Plan) Options() []Option { return copyOptions(p.options) }
+
+// PortalToken returns the secret token of the customer's portal link.
+func (p *Plan) PortalToken() string { return p.portalToken }
+
+// SendIntroductionEmail reports whether the customer is to be emailed the
+// portal link.
+func (p *Plan) SendIntroductionEmail() bool { return p.sendIntro }
+
+// CreatedAt returns when the plan was created (UTC).
+func (p *Plan) CreatedAt() time.Time { return p.createdAt }
+
+// UpdatedAt returns the time of the last event folded in (its recorded_at
+// when given to ApplyAt, else the event's own time).
+func (p *Plan) UpdatedAt() time.Time { return p.updatedAt }
