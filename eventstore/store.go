@@ -8,6 +8,7 @@
 package eventstore
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,3 +82,10 @@ type Cursor struct {
 
 // Cursor returns the cursor just after r.
 func (r Record) Cursor() Cursor { return Cursor{TxID: r.TxID, Position: r.Position} }
+
+// Ping checks that the database answers within two seconds.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.pool.Ping(ctx)
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"goodplan/eventstore"
+)
+
+type ctxKey int
+
+const accountKey ctxKey = iota
+
+// accountFrom returns the authenticated account of the request.
+func accountFrom(ctx context.Context) eventstore.Account {
+	a, _ := ctx.Value(accountKey).(eventstore.Account)
+	return a
+}
+
+// authenticate checks the Bearer API key, applies the key's rate limit and
+// sets the X-RateLimit-* headers on every authenticated response. A missing,
+// malformed, unknown or revoked key gets the seed's 401 body.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := bearerKey(r.Header.Get("Authorization"))
+		if !ok {
+			writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+			return
+		}
+		sum := sha256.Sum256([]byte(key))
+		acct, err := s.keys.lookup(r.Context(), s.store, sum)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if acct.RateLimitPerMinute > 0 {
+			d := s.limiter.allow(sum, acct.RateLimitPerMinute, acct.RateLimitBurst)
+			h := w.Header()
+			// Assigned directly to keep the seed's spelling on the wire
+			// (Header.Set would send X-Ratelimit-Limit).
+			h["X-RateLimit-Limit"] = []string{strconv.Itoa(d.limit)}
+			h["X-RateLimit-Remaining"] = []string{strconv.Itoa(d.remaining)}
+			h["X-RateLimit-Reset"] = []string{strconv.FormatInt(d.reset.Unix(), 10)}
+			if !d.allowed {
+				secs := int(math.Ceil(d.retryAfter.Seconds()))
+				h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
+				writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
+					Message: "Rate limit exceeded: " + strconv.Itoa(acct.RateLimitPerMinute) + " requests per minute, " +
+						strconv.Itoa(acct.RateLimitBurst) + " per second. Retry after " + strconv.Itoa(max(secs, 1)) + " s."})
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accountKey, acct)))
+	})
+}
+
+// bearerKey extracts a gp_ key from an Authorization header.
+func bearerKey(h string) (string, bool) {
+	scheme, key, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key = strings.TrimSpace(key)
+	if !strings.HasPrefix(key, eventstore.APIKeyPrefix) || len(key) > 128 {
+		return "", false
+	}
+	return key, true
+}
+
+// keyCache keeps recently used keys' accounts for a short time so that an
+// authenticated request costs no database round trip. Unknown keys are not
+// cached (a flood of guesses must not fill memory).
+type keyCache struct {
+	now func() time.Time
+	mu  sync.RWMutex
+	m   map[[32]byte]cachedAccount
+}
+
+type cachedAccount struct {
+	acct    eventstore.Account
+	expires time.Time
+}
+
+// keyCacheTTL bounds how long a revoked key or a changed account limit can
+// still be served from memory.
+const keyCacheTTL = 30 * time.Second
+
+func newKeyCache(now func() time.Time) *keyCache {
+	return &keyCache{now: now, m: make(map[[32]byte]cachedAccount)}
+}
+
+func (c *keyCache) lookup(ctx context.Context, store *eventstore.Store, sum [32]byte) (eventstore.Account, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.m[sum]
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.acct, nil
+	}
+	acct, err := store.AccountByKeyHash(ctx, sum)
+	if err != nil {
+		return eventstore.Account{}, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[sum] = cachedAccount{acct: acct, expires: now.Add(keyCacheTTL)}
+	c.mu.Unlock()
+	return acct, nil
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+// apiError is what a client sees: a status, the "error" title and a message.
+// The error logged for operators is separate and never shown.
+type apiError struct {
+	Status  int                 `json:"-"`
+	Title   string              `json:"error"`
+	Message string              `json:"message,omitempty"`
+	Fields  map[string][]string `json:"errors,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Title + ": " + e.Message }
+
+// The seed's bodies, reproduced byte for byte.
+var (
+	errAPIKeyRequired = &apiError{Status: http.StatusUnauthorized, Title: "API key required",
+		Message: "Please provide an API key in the Authorization header"}
+	errPlanLimit = &apiError{Status: http.StatusForbidden, Title: "Plan limit reached",
+		Message: "Your subscription plan limit has been reached."}
+)
+
+func badRequest(title, msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Title: title, Message: msg}
+}
+
+func notFound(msg string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Title: "Not found", Message: msg}
+}
+
+// codes maps store and domain sentinels to client errors; anything else is
+// an internal error (benbjohnson/wtf's codes map).
+var codes = []struct {
+	err error
+	api *apiError
+}{
+	{eventstore.ErrPlanLimitReached, errPlanLimit},
+	{eventstore.ErrVersionConflict, &apiError{Status: http.StatusConflict, Title: "Conflict",
+		Message: "The plan was changed by another request; retry with its current state."}},
+	{domain.ErrPlanExists, &apiError{Status: http.StatusConflict, Title: "Conflict", Message: "The plan already exists."}},
+}
+
+// writeError sends err as the JSON error body. Validation errors become the
+// seed's 422 body; unknown errors are logged and shown as a plain 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var ve *domain.ValidationError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &ve):
+		// The seed's 422 body has no "message": {"error":"Validation failed","errors":{...}}.
+		ae = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed", Fields: ve.Fields}
+	default:
+		for _, c := range codes {
+			if errors.Is(err, c.err) {
+				ae = c.api
+				break
+			}
+		}
+	}
+	if ae == nil {
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{Status: http.StatusInternalServerError, Title: "Internal server error",
+			Message: "Something went wrong on our side; the request may be retried."}
+	}
+	writeJSON(w, ae.Status, ae)
+}
+
+// writeJSON writes v as compact JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "err", err)
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"Internal server error","message":"The response could not be encoded."}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+// createPlan is POST /api/v1/plans: the seed's request, its 201 body.
+func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	meta := s.metadata(r, acct)
+	var opts []eventstore.AppendOption
+	var reqHash []byte
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > maxIdempotencyKey {
+			s.writeError(w, r, badRequest("Invalid Idempotency-Key",
+				"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters."))
+			return
+		}
+		meta.CommandID = "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key
+		reqHash = requestHash(body)
+		opts = append(opts, eventstore.WithRequestHash(reqHash))
+		if s.replayCreate(w, r, meta.CommandID, reqHash) {
+			return
+		}
+	}
+	if acct.PlanLimit != nil {
+		opts = append(opts, eventstore.WithPlanQuota(acct.ID))
+	}
+
+	cmd, typeErrs, err := decodeCreatePlan(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var allocErr error
+	nextID := func() int64 {
+		id, err := s.store.NextID(ctx)
+		if err != nil && allocErr == nil {
+			allocErr = err
+		}
+		return id
+	}
+	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID = nextID(), nextID(), nextID()
+	cmd.AccountID = acct.ID
+	cmd.NextID = nextID
+	cmd.Now = s.now()
+	cmd.PortalToken = newPortalToken()
+
+	var plan domain.Plan
+	events, err := plan.CreatePlan(cmd)
+	if err = mergeValidation(typeErrs, err); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if allocErr != nil {
+		s.writeError(w, r, allocErr)
+		return
+	}
+	newEvents, err := eventstore.Encode(events)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, err = s.store.Append(ctx, eventstore.PlanStream(cmd.PlanID), eventstore.Head{}, newEvents, meta, opts...)
+	if errors.Is(err, eventstore.ErrDuplicateCommand) && s.replayCreate(w, r, meta.CommandID, reqHash) {
+		return // a concurrent request with the same key won
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	created := events[0].(domain.PlanCreated)
+	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
+	writeJSON(w, http.StatusCreated, s.createdView(created))
+}
+
+// replayCreate answers a request whose Idempotency-Key was already used: the
+// first response again for the same body, a 422 for another body. It returns
+// false when the key is new.
+func (s *Server) replayCreate(w http.ResponseWriter, r *http.Request, commandID string, reqHash []byte) bool {
+	ctx := r.Context()
+	cmd, err := s.store.LookupCommand(ctx, commandID)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	if !bytes.Equal(cmd.RequestHash, reqHash) {
+		s.writeError(w, r, &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
+			Message: "This Idempotency-Key was already used with a different request body."})
+		return true
+	}
+	recs, _, err := s.store.Load(ctx, cmd.StreamID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	e, err := decodeFirst(recs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(e.PlanID, 10))
+	writeJSON(w, http.StatusCreated, s.createdView(e))
+	return true
+}
+
+func decodeFirst(recs []eventstore.Record) (domain.PlanCreated, error) {
+	if len(recs) == 0 {
+		return domain.PlanCreated{}, errors.New("replayed command has no events")
+	}
+	e, err := domain.UnmarshalEvent(recs[0].Type, recs[0].Data)
+	if err != nil {
+		return domain.PlanCreated{}, err
+	}
+	created, ok := e.(domain.PlanCreated)
+	if !ok {
+		return domain.PlanCreated{}, fmt.Errorf("first event is %s, not plan.created", recs[0].Type)
+	}
+	return created, nil
+}
+
+// mergeValidation adds the domain's field errors to the decoder's type
+// errors, keeping the type error where both name the same field.
+func mergeValidation(typeErrs *domain.ValidationError, err error) error {
+	if typeErrs == nil {
+		return err
+	}
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) {
+		for field, msgs := range ve.Fields {
+			if _, taken := typeErrs.Fields[field]; !taken {
+				for _, m := range msgs {
+					typeErrs.Add(field, m)
+				}
+			}
+		}
+	}
+	return typeErrs
+}
+
+// requestHash identifies a request body for Idempotency-Key: the SHA-256 of
+// its canonical JSON (sorted keys, no insignificant white space, numbers as
+// written), so a retry that re-serialises the same body still matches.
+func requestHash(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil {
+		if canon, err := json.Marshal(v); err == nil {
+			body = canon
+		}
+	}
+	sum := sha256.Sum256(body)
+	return sum[:]
+}
+
+// newPortalToken returns 256 random bits, URL-safe.
+func newPortalToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// metadata records who acted on the plan and from where.
+func (s *Server) metadata(r *http.Request, acct eventstore.Account) eventstore.Metadata {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return eventstore.Metadata{
+		AccountID:     acct.ID,
+		Actor:         "merchant",
+		CorrelationID: r.Header.Get("X-Request-Id"),
+		IP:            ip,
+		UserAgent:     r.UserAgent(),
+	}
+}
+
+// planID parses the {id} route parameter.
+func planID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// loadOwnPlan loads the plan named in the route if it belongs to the
+// authenticated account. Another account's plan is a 404, never a 403.
+func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, []eventstore.Record, error) {
+	id, ok := planID(r)
+	missing := notFound("Plan " + chi.URLParam(r, "id") + " was not found.")
+	if !ok {
+		return nil, nil, missing
+	}
+	p, recs, _, err := s.store.LoadPlan(ctx, id)
+	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != accountFrom(ctx).ID) {
+		return nil, nil, missing
+	}
+	return p, recs, err
+}
+
+// getPlan is GET /api/v1/plans/{id}.
+func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
+	p, _, err := s.loadOwnPlan(r.Context(), r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.planView(p))
+}
+
+// getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as
+// stored, with each event's hash so it can be checked.
+func (s *Server) getPlanEvents(w http.ResponseWriter, r *http.Request) {
+	p, recs, err := s.loadOwnPlan(r.Context(), r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, eventsView{PlanID: p.ID(), Items: eventViews(recs)})
+}
+
+func (s *Server) portalURL(token string) string {
+	return strings.TrimRight(s.publicURL, "/") + "/plan/" + token
+}

@@ -1,0 +1,117 @@
+// Package api is goodplan's HTTP surface: the JSON API that merchants'
+// systems call (following Good Plan's API reference) and, later, the
+// customer portal.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"goodplan/eventstore"
+)
+
+// MaxBodyBytes is the largest request body accepted (64 KiB).
+const MaxBodyBytes = 64 << 10
+
+// Config is what the API needs.
+type Config struct {
+	Store     *eventstore.Store
+	PublicURL string // base of portal links, e.g. https://pay.example.com
+	Version   string // reported by GET /api/health
+	Logger    *slog.Logger
+	Now       func() time.Time // nil: time.Now
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	store     *eventstore.Store
+	publicURL string
+	version   string
+	log       *slog.Logger
+	now       func() time.Time
+	limiter   *rateLimiter
+	keys      *keyCache
+	router    chi.Router
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:     cfg.Store,
+		publicURL: cfg.PublicURL,
+		version:   cfg.Version,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.limiter = newRateLimiter(s.now)
+	s.keys = newKeyCache(s.now)
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, notFound("No route for "+r.Method+" "+r.URL.Path+"."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, &apiError{Title: "Method not allowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path + "."})
+	})
+	r.Get("/api/health", s.health)
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Post("/plans", s.createPlan)
+		r.Get("/plans/{id}", s.getPlan)
+		r.Get("/plans/{id}/events", s.getPlanEvents)
+	})
+	return r
+}
+
+// recoverer turns a panic into a logged, plain JSON 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				writeJSON(w, http.StatusInternalServerError, &apiError{Title: "Internal server error",
+					Message: "Something went wrong on our side; the request may be retried."})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type healthBody struct {
+	Status    string `json:"status"`
+	Version   string `json:"version"`
+	Timestamp string `json:"timestamp"`
+}
+
+// health reports availability: 200 {"status":"ok"} when the database
+// answers, 503 {"status":"unavailable"} when it does not.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	body := healthBody{Status: "ok", Version: s.version, Timestamp: s.now().UTC().Format(time.RFC3339)}
+	status := http.StatusOK
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "health: database not answering", "err", err)
+		body.Status, status = "unavailable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}

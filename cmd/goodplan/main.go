@@ -1,0 +1,108 @@
+// Command goodplan is the payment-plan service: `goodplan serve` runs the API
+// (and, in later releases, the portal, relay and workers); the other
+// subcommands administer accounts, keys and the event store.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `goodplan: self-hostable payment plans
+
+Usage:
+  goodplan serve [--demo]                       run the API (configured by environment, see README)
+  goodplan migrate                              create the database if missing and apply migrations
+  goodplan verify                               check every event's hash chain
+  goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N]
+  goodplan apikeys create --account ID          print a new API key (shown once)
+
+Run 'goodplan COMMAND -h' for a command's flags.
+`
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(os.Stderr, "goodplan:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "goodplan:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its environment passed in so tests can run
+// it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, rest, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, cfg, rest, stdout, stderr)
+	case "verify":
+		return verifyCmd(ctx, cfg, rest, stdout, stderr)
+	case "accounts", "apikeys":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, usage)
+			return usageError{fmt.Sprintf("%s: expected 'create'", cmd)}
+		}
+		if cmd == "accounts" {
+			return accountsCreate(ctx, cfg, rest[1:], stdout, stderr)
+		}
+		return apikeysCreate(ctx, cfg, rest[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+// parseFlags parses a subcommand's flags, printing its usage on -h or on a
+// mistake; positional arguments are refused.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, synopsis string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: goodplan %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"goodplan/api"
+	"goodplan/eventstore"
+)
+
+// shutdownTimeout bounds how long in-flight requests get to finish.
+const shutdownTimeout = 10 * time.Second
+
+func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "on first start (no accounts yet), create a demo account and print an API key")
+	if err := parseFlags(fs, args, stderr, "serve [--demo]"); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log.Info("starting goodplan", "version", version, "config", cfg)
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Pool().Close()
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", base)
+	if *demo {
+		if err := ensureDemoAccount(ctx, store, base, stdout); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	srv := &http.Server{
+		Handler: api.New(api.Config{
+			Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// openStore creates the database if missing, migrates it and opens a pool.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (*eventstore.Store, error) {
+	if err := eventstore.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	v, err := eventstore.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if log != nil {
+		log.Info("database ready", "schema_version", v)
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		pcfg.MaxConns = 24 // enough concurrent appends for group commit to pay off
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return eventstore.New(pool), nil
+}
+
+// ensureDemoAccount creates a demo account and key when there is no account
+// yet, and prints the key with a curl command that works as printed.
+func ensureDemoAccount(ctx context.Context, store *eventstore.Store, base string, stdout io.Writer) error {
+	accts, err := store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accts) > 0 {
+		fmt.Fprintf(stdout, "\nDemo: account %d (%s) exists already. A new key for it:\n  goodplan apikeys create --account %d\n\n",
+			accts[0].ID, accts[0].Name, accts[0].ID)
+		return nil
+	}
+	acct, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Demo Merchant", RateLimitPerMinute: 60, RateLimitBurst: 10})
+	if err != nil {
+		return err
+	}
+	key, err := store.CreateAPIKey(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Demo account %d created. Its API key (shown only this once):
+
+  export GOODPLAN_API_KEY=%s
+
+Then try:
+
+  curl -X POST %s/api/v1/plans \
+    -H "Authorization: Bearer $GOODPLAN_API_KEY" \
+    -H "Content-Type: application/json" \
+    -d '{"customer":{"name":"John Doe","email":"john@example.com"},"invoice":{"amount":1200.00,"invoice_number":"INV-2024-001"}}'
+
+`, acct.ID, key, base)
+	return nil
+}
