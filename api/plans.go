@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cockroachdb/apd/v3"
 	"github.com/go-chi/chi/v5"
 
 	"goodplan/domain"
@@ -168,19 +169,42 @@ func mergeValidation(typeErrs *domain.ValidationError, err error) error {
 }
 
 // requestHash identifies a request body for Idempotency-Key: the SHA-256 of
-// its canonical JSON (sorted keys, no insignificant white space, numbers as
-// written), so a retry that re-serialises the same body still matches.
+// its canonical JSON (sorted keys, no insignificant white space, numbers by
+// decimal value so 1200.00 and 1200 match), so a retry that re-serialises the
+// same body still matches. A body that is not JSON is hashed as it is.
 func requestHash(body []byte) []byte {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err == nil {
-		if canon, err := json.Marshal(v); err == nil {
+		if canon, err := json.Marshal(canonicalNumbers(v)); err == nil {
 			body = canon
 		}
 	}
 	sum := sha256.Sum256(body)
 	return sum[:]
+}
+
+// canonicalNumbers rewrites every json.Number in v as its reduced decimal.
+func canonicalNumbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = canonicalNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = canonicalNumbers(e)
+		}
+	case json.Number:
+		d, _, err := apd.NewFromString(string(v))
+		// Bounded: 'f' formatting of 1e999999999 would be a gigabyte.
+		if err == nil && d.Form == apd.Finite && d.Exponent > -64 && d.Exponent < 64 {
+			d.Reduce(d)
+			return json.Number(d.Text('f'))
+		}
+	}
+	return v
 }
 
 // newPortalToken returns 256 random bits, URL-safe.

@@ -1,0 +1,27 @@
+# goodplan: the two front-door commands are `make run` and `make test`.
+GO ?= go
+BIN := bin/goodplan
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build run test bench vet
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/goodplan
+
+# Starts the service against the local PostgreSQL (database created and
+# migrated if missing); on first start it creates a demo account and prints
+# an API key with a curl command to try.
+run: build
+	./$(BIN) serve --demo
+
+vet:
+	$(GO) vet ./...
+
+# Every test, with the race detector, against the machine's real PostgreSQL
+# (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+test: vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Go benchmarks of the append path and of CreatePlan through the HTTP handler.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./eventstore/ ./api/
