@@ -16,6 +16,7 @@ import (
 
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
+	"goodplan/projections"
 )
 
 // seedNow is the seed's health-check timestamp: plans created then have
@@ -125,7 +126,7 @@ func TestSeedRequestExamples(t *testing.T) {
 		if res.status != http.StatusCreated {
 			t.Fatalf("%s: status %d: %s", c.name, res.status, res.body)
 		}
-		var got createdView
+		var got projections.Summary
 		if err := json.Unmarshal(res.body, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +263,7 @@ func TestGetPlanAndEvents(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	created := env.do(t, "POST", "/api/v1/plans", env.key, []byte(seedFull))
-	var c createdView
+	var c projections.Summary
 	if err := json.Unmarshal(created.body, &c); err != nil {
 		t.Fatal(err)
 	}

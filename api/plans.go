@@ -12,13 +12,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/go-chi/chi/v5"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
+	"goodplan/projections"
 )
 
 // maxIdempotencyKey is the longest Idempotency-Key accepted.
@@ -97,7 +97,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 	}
 	created := events[0].(domain.PlanCreated)
 	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
-	writeJSON(w, http.StatusCreated, s.createdView(created))
+	writeJSON(w, http.StatusCreated, s.summary(created))
 }
 
 // replayCreate answers a request whose Idempotency-Key was already used: the
@@ -130,7 +130,7 @@ func (s *Server) replayCreate(w http.ResponseWriter, r *http.Request, commandID 
 	}
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(e.PlanID, 10))
-	writeJSON(w, http.StatusCreated, s.createdView(e))
+	writeJSON(w, http.StatusCreated, s.summary(e))
 	return true
 }
 
@@ -257,7 +257,7 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.planView(p))
+	writeJSON(w, http.StatusOK, projections.DetailOf(p, s.publicURL))
 }
 
 // getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as
@@ -268,9 +268,12 @@ func (s *Server) getPlanEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, eventsView{PlanID: p.ID(), Items: eventViews(recs)})
+	writeJSON(w, http.StatusOK, projections.EventsView{PlanID: p.ID(), Items: projections.EventViews(recs)})
 }
 
-func (s *Server) portalURL(token string) string {
-	return strings.TrimRight(s.publicURL, "/") + "/plan/" + token
+// summary renders a just-created plan as the seed's 201 body.
+func (s *Server) summary(e domain.PlanCreated) projections.Summary {
+	var p domain.Plan
+	p.Apply(e)
+	return projections.Summarize(&p, s.publicURL)
 }

@@ -11,6 +11,8 @@ import (
 var (
 	// ErrPlanExists is returned by CreatePlan when the plan already has events.
 	ErrPlanExists = errors.New("plan already exists")
+	// ErrPlanNotFound is returned by commands on a plan that does not exist.
+	ErrPlanNotFound = errors.New("plan not found")
 
 	// ErrInvalidAmount is returned by ParseMoney when the text is not a finite
 	// decimal number (empty, malformed, NaN or infinite).

@@ -42,7 +42,9 @@ func (PlanCreated) EventType() string { return EventPlanCreated }
 // decoders maps each known event type to a function decoding its data into
 // the concrete (value) event type.
 var decoders = map[string]func([]byte) (Event, error){
-	EventPlanCreated: decode[PlanCreated],
+	EventPlanCreated:             decode[PlanCreated],
+	EventIntroductionEmailSent:   decode[IntroductionEmailSent],
+	EventIntroductionEmailFailed: decode[IntroductionEmailFailed],
 }
 
 func decode[T Event](data []byte) (Event, error) {

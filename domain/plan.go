@@ -63,6 +63,7 @@ type Plan struct {
 	sendIntro   bool
 	createdAt   time.Time
 	updatedAt   time.Time
+	introEmail  IntroductionEmail
 }
 
 // Apply folds e into the plan and increments its version. It is ApplyAt with
@@ -80,6 +81,10 @@ func (p *Plan) ApplyAt(e Event, at time.Time) {
 		p.applyCreated(e)
 	case *PlanCreated:
 		p.applyCreated(*e)
+	case IntroductionEmailSent:
+		p.applyEmailSent(e)
+	case IntroductionEmailFailed:
+		p.applyEmailFailed(e)
 	}
 	if !at.IsZero() {
 		p.updatedAt = at
@@ -97,6 +102,10 @@ func (p *Plan) applyCreated(e PlanCreated) {
 	p.sendIntro = e.SendIntroductionEmail
 	p.createdAt = e.CreatedAt
 	p.updatedAt = e.CreatedAt
+	p.introEmail = IntroductionEmail{Status: EmailNotRequested}
+	if e.SendIntroductionEmail {
+		p.introEmail.Status = EmailPending
+	}
 }
 
 // copyOptions returns a deep copy of opts (schedules included), so callers

@@ -94,3 +94,14 @@ func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Ac
 	}
 	return a, nil
 }
+
+// AccountByID returns account id, or ErrNotFound.
+func (s *Store) AccountByID(ctx context.Context, id int64) (Account, error) {
+	var a Account
+	err := s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id).
+		Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.CreatedAt)
+	if err != nil {
+		return Account{}, fmt.Errorf("account %d: %w", id, interpretError(err))
+	}
+	return a, nil
+}

@@ -1,0 +1,101 @@
+package domain
+
+import (
+	"errors"
+	"time"
+)
+
+// Introduction email event types. They are goodplan's own (not webhook)
+// events: the outcome of the email worker, recorded on the plan.
+const (
+	EventIntroductionEmailSent   = "introduction_email.sent"
+	EventIntroductionEmailFailed = "introduction_email.failed"
+)
+
+// ErrNoIntroductionEmail: the plan was created with send_introduction_email
+// false, so there is no introduction email to record.
+var ErrNoIntroductionEmail = errors.New("plan has no introduction email to send")
+
+// IntroductionEmailSent records that the mail server accepted the customer's
+// introduction email.
+type IntroductionEmailSent struct {
+	MessageID string    `json:"message_id"`
+	To        string    `json:"to"`
+	SentAt    time.Time `json:"sent_at"`
+}
+
+// EventType returns EventIntroductionEmailSent.
+func (IntroductionEmailSent) EventType() string { return EventIntroductionEmailSent }
+
+// IntroductionEmailFailed records that the introduction email could not be
+// delivered and will not be retried: the server refused it permanently (5xx)
+// or every retry failed.
+type IntroductionEmailFailed struct {
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	FailedAt time.Time `json:"failed_at"`
+}
+
+// EventType returns EventIntroductionEmailFailed.
+func (IntroductionEmailFailed) EventType() string { return EventIntroductionEmailFailed }
+
+// EmailStatus is where the introduction email stands.
+type EmailStatus string
+
+// Introduction email statuses.
+const (
+	EmailNotRequested EmailStatus = "not_requested" // send_introduction_email was false
+	EmailPending      EmailStatus = "pending"       // to be sent
+	EmailSent         EmailStatus = "sent"
+	EmailFailed       EmailStatus = "failed"
+)
+
+// IntroductionEmail is the state of a plan's introduction email.
+type IntroductionEmail struct {
+	Status    EmailStatus `json:"status"`
+	MessageID string      `json:"message_id,omitempty"`
+	At        *time.Time  `json:"at,omitempty"` // when it was sent or given up
+	Reason    string      `json:"reason,omitempty"`
+}
+
+// IntroductionEmail returns the state of the plan's introduction email.
+func (p *Plan) IntroductionEmail() IntroductionEmail { return p.introEmail }
+
+// RecordIntroductionEmailSent decides that the introduction email was sent.
+// It returns no events if the outcome is already recorded (a redelivered
+// message), and ErrNoIntroductionEmail if the plan asked for none.
+func (p *Plan) RecordIntroductionEmailSent(messageID, to string, at time.Time) ([]Event, error) {
+	if err := p.canRecordEmail(); err != nil || p.introEmail.Status != EmailPending {
+		return nil, err
+	}
+	return []Event{IntroductionEmailSent{MessageID: messageID, To: to, SentAt: at.UTC()}}, nil
+}
+
+// RecordIntroductionEmailFailed decides that the introduction email failed
+// for good. It returns no events if the outcome is already recorded.
+func (p *Plan) RecordIntroductionEmailFailed(reason string, attempts int, at time.Time) ([]Event, error) {
+	if err := p.canRecordEmail(); err != nil || p.introEmail.Status != EmailPending {
+		return nil, err
+	}
+	return []Event{IntroductionEmailFailed{Reason: reason, Attempts: attempts, FailedAt: at.UTC()}}, nil
+}
+
+func (p *Plan) canRecordEmail() error {
+	if !p.Exists() {
+		return ErrPlanNotFound
+	}
+	if !p.sendIntro {
+		return ErrNoIntroductionEmail
+	}
+	return nil
+}
+
+func (p *Plan) applyEmailSent(e IntroductionEmailSent) {
+	at := e.SentAt
+	p.introEmail = IntroductionEmail{Status: EmailSent, MessageID: e.MessageID, At: &at}
+}
+
+func (p *Plan) applyEmailFailed(e IntroductionEmailFailed) {
+	at := e.FailedAt
+	p.introEmail = IntroductionEmail{Status: EmailFailed, At: &at, Reason: e.Reason}
+}

@@ -1,0 +1,178 @@
+// Package workers runs goodplan's asynchronous side: the relay that publishes
+// committed events to NATS JetStream, and the durable consumers that act on
+// them (projections, introduction emails, webhooks).
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"goodplan/eventstore"
+)
+
+// DefaultSubjectPrefix starts every subject: goodplan.events.<account>.<type>.
+const DefaultSubjectPrefix = "goodplan"
+
+// Stream limits. The duplicate window (Nats-Msg-Id = event id) only has to
+// outlast a relay restart: on start the relay resumes from the later of its
+// checkpoint and the stream's last message.
+const (
+	duplicateWindow = 10 * time.Minute
+	streamMaxAge    = 7 * 24 * time.Hour
+)
+
+// Message headers set by the relay besides Nats-Msg-Id.
+const (
+	HeaderStreamID = "Goodplan-Stream-Id"
+	HeaderVersion  = "Goodplan-Version"
+	HeaderPosition = "Goodplan-Position"
+	HeaderTxID     = "Goodplan-Tx-Id"
+	HeaderType     = "Goodplan-Type"
+)
+
+// BusConfig says which NATS to use.
+type BusConfig struct {
+	URL     string // empty: an embedded in-process server with no TCP listener
+	DataDir string // the embedded server keeps JetStream in DataDir/jetstream
+	Prefix  string // subject prefix; default DefaultSubjectPrefix
+}
+
+// Bus is a connection to NATS JetStream and the event stream's names.
+type Bus struct {
+	NC       *nats.Conn
+	JS       jetstream.JetStream
+	Prefix   string
+	Stream   string
+	embedded *server.Server
+}
+
+// OpenBus connects to NATS (starting the embedded server when cfg.URL is
+// empty) and creates or updates the event stream.
+func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
+	b := &Bus{Prefix: cfg.Prefix}
+	if b.Prefix == "" {
+		b.Prefix = DefaultSubjectPrefix
+	}
+	b.Stream = StreamName(b.Prefix)
+	var err error
+	if cfg.URL == "" {
+		b.embedded, err = server.NewServer(&server.Options{
+			ServerName: "goodplan-embedded",
+			DontListen: true, // in-process only: never collides with a NATS on 4222
+			JetStream:  true,
+			StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
+			NoSigs:     true,
+			NoLog:      true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: %w", err)
+		}
+		b.embedded.Start()
+		if !b.embedded.ReadyForConnections(30 * time.Second) {
+			b.embedded.Shutdown()
+			return nil, errors.New("embedded nats: not ready after 30s")
+		}
+		b.NC, err = nats.Connect(nats.DefaultURL, nats.InProcessServer(b.embedded), nats.Name("goodplan"))
+	} else {
+		b.NC, err = nats.Connect(cfg.URL, nats.Name("goodplan"), nats.MaxReconnects(-1),
+			nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(true))
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect to nats: %w", err)
+	}
+	if b.JS, err = jetstream.New(b.NC); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if _, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       b.Stream,
+		Subjects:   []string{b.Prefix + ".events.>"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     streamMaxAge,
+		Duplicates: duplicateWindow,
+	}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("create stream %s: %w", b.Stream, err)
+	}
+	return b, nil
+}
+
+// StreamName is the JetStream stream for a subject prefix: GOODPLAN_EVENTS
+// for the default one.
+func StreamName(prefix string) string {
+	r := strings.NewReplacer(".", "_", "-", "_", "*", "_", ">", "_")
+	return strings.ToUpper(r.Replace(prefix)) + "_EVENTS"
+}
+
+// Subject is where an event of typ for account is published.
+func (b *Bus) Subject(accountID int64, typ string) string {
+	return b.Prefix + ".events." + strconv.FormatInt(accountID, 10) + "." + typ
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() {
+	if b.NC != nil {
+		_ = b.NC.Drain()
+		b.NC.Close()
+	}
+	if b.embedded != nil {
+		b.embedded.Shutdown()
+		b.embedded.WaitForShutdown()
+	}
+}
+
+// Envelope is a published event: the stored record with its data and
+// metadata inline as JSON.
+type Envelope struct {
+	EventID    uuid.UUID       `json:"event_id"`
+	StreamID   string          `json:"stream_id"`
+	Version    int64           `json:"version"`
+	Position   int64           `json:"position"`
+	TxID       uint64          `json:"tx_id,string"`
+	Type       string          `json:"type"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Data       json.RawMessage `json:"data"`
+	Metadata   json.RawMessage `json:"metadata"`
+	Hash       []byte          `json:"hash"`
+}
+
+// EncodeRecord is the message body for rec.
+func EncodeRecord(rec eventstore.Record) ([]byte, error) {
+	return json.Marshal(Envelope{EventID: rec.EventID, StreamID: rec.StreamID, Version: rec.Version,
+		Position: rec.Position, TxID: rec.TxID, Type: rec.Type, RecordedAt: rec.RecordedAt,
+		Data: rec.Data, Metadata: rec.Metadata, Hash: rec.Hash})
+}
+
+// DecodeRecord reads a message body written by EncodeRecord.
+func DecodeRecord(body []byte) (eventstore.Record, error) {
+	var e Envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return eventstore.Record{}, fmt.Errorf("decode event message: %w", err)
+	}
+	return eventstore.Record{EventID: e.EventID, StreamID: e.StreamID, Version: e.Version, Position: e.Position,
+		TxID: e.TxID, Type: e.Type, RecordedAt: e.RecordedAt, Data: e.Data, Metadata: e.Metadata, Hash: e.Hash}, nil
+}
+
+// AccountOf reads the account id from an event's metadata.
+func AccountOf(rec eventstore.Record) (int64, error) {
+	var m struct {
+		AccountID int64 `json:"account_id"`
+	}
+	if err := json.Unmarshal(rec.Metadata, &m); err != nil {
+		return 0, fmt.Errorf("event %s metadata: %w", rec.EventID, err)
+	}
+	return m.AccountID, nil
+}
