@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"goodplan/eventstore"
+	"goodplan/projections"
 )
 
 // MaxBodyBytes is the largest request body accepted (64 KiB).
@@ -34,6 +35,7 @@ type Server struct {
 	now       func() time.Time
 	limiter   *rateLimiter
 	keys      *keyCache
+	plans     *projections.Plans
 	router    chi.Router
 }
 
@@ -54,6 +56,7 @@ func New(cfg Config) *Server {
 	}
 	s.limiter = newRateLimiter(s.now)
 	s.keys = newKeyCache(s.now)
+	s.plans = projections.NewPlans(s.store)
 	s.router = s.routes()
 	return s
 }
@@ -75,6 +78,7 @@ func (s *Server) routes() chi.Router {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
+		r.Get("/plans", s.listPlans)
 		r.Get("/plans/{id}", s.getPlan)
 		r.Get("/plans/{id}/events", s.getPlanEvents)
 	})

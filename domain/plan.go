@@ -39,13 +39,40 @@ type Option struct {
 // Status is where a plan is in its life.
 type Status string
 
-// Plan statuses. More (active, completed, cancelled, written_off, abandoned)
-// come with the events that lead to them.
+// Plan statuses (Good Plan's lifecycle). A plan is pending until the
+// customer chooses an option; the events that move a plan to the others come
+// with the portal and lifecycle commands.
 const (
 	// StatusPending is a created plan waiting for the customer to choose an
 	// option.
-	StatusPending Status = "pending"
+	StatusPending    Status = "pending"
+	StatusActive     Status = "active"
+	StatusCompleted  Status = "completed"
+	StatusCancelled  Status = "cancelled"
+	StatusWrittenOff Status = "written_off"
+	StatusAbandoned  Status = "abandoned"
 )
+
+var statuses = []Status{StatusPending, StatusActive, StatusCompleted, StatusCancelled, StatusWrittenOff, StatusAbandoned}
+
+// IsStatus reports whether s names a plan status.
+func IsStatus(s string) bool {
+	for _, st := range statuses {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// StatusNames lists every plan status, in lifecycle order.
+func StatusNames() []string {
+	out := make([]string, len(statuses))
+	for i, st := range statuses {
+		out[i] = string(st)
+	}
+	return out
+}
 
 // Plan is the payment plan aggregate. Its state is unexported and rebuilt by
 // folding events with Apply; commands decide by returning new events without

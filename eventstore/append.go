@@ -73,7 +73,11 @@ func WithPlanQuota(accountID int64) AppendOption {
 // meta.CommandID was already appended, and ErrPlanLimitReached (see
 // WithPlanQuota); in each of those cases nothing was written.
 func (s *Store) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
-	return appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
+	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
+	if err == nil {
+		s.signalAppend()
+	}
+	return recs, err
 }
 
 // querier is what an append runs on: the pool (one implicit transaction) or,

@@ -17,13 +17,14 @@ import (
 
 // Store reads and writes the event log. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	ids  idAllocator
+	pool     *pgxpool.Pool
+	ids      idAllocator
+	appended chan struct{} // see RunNotifier
 }
 
 // New returns a Store on pool. The schema must be migrated (see Migrate).
 func New(pool *pgxpool.Pool) *Store {
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, appended: make(chan struct{}, 1)}
 	s.ids.pool = pool
 	return s
 }

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"goodplan/eventstore"
+	"goodplan/projections"
 )
 
 func migrateCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
@@ -103,5 +105,36 @@ func apikeysCreate(ctx context.Context, cfg config, args []string, stdout, stder
 		return err
 	}
 	fmt.Fprintln(stdout, key)
+	return nil
+}
+
+func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	doSwap := fs.Bool("swap", false, "make the rebuilt read model the live one after comparing")
+	wait := fs.Duration("wait", 10*time.Second, "how long a live row that is only behind (projection lag) may take to catch up")
+	if err := parseFlags(fs, args, stderr, "replay [--swap] [--wait 10s]"); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer store.Pool().Close()
+	start := time.Now()
+	res, err := projections.Replay(ctx, store, projections.ReplayOptions{Swap: *doSwap, CatchUpWait: *wait})
+	if err != nil {
+		return err
+	}
+	for _, d := range res.Diffs {
+		fmt.Fprintln(stdout, d)
+	}
+	fmt.Fprintf(stdout, "replayed %d events into %d plans in %s: %d differences\n",
+		res.Events, res.Plans, time.Since(start).Round(time.Millisecond), len(res.Diffs))
+	if res.Swapped {
+		fmt.Fprintln(stdout, "swapped: the rebuilt read model is now live")
+	}
+	if len(res.Diffs) > 0 {
+		return fmt.Errorf("replay: the live read model differs from the events in %d plans", len(res.Diffs))
+	}
 	return nil
 }

@@ -13,6 +13,7 @@ type config struct {
 	HTTPAddr                    string
 	PublicURL                   string
 	NATSURL                     string
+	NATSPrefix                  string
 	DataDir                     string
 	SMTPURL                     string
 	EmailFrom                   string
@@ -31,6 +32,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		HTTPAddr:    get("HTTP_ADDR", "127.0.0.1:8080"),
 		PublicURL:   get("PUBLIC_URL", "http://localhost:8080"),
 		NATSURL:     getenv("NATS_URL"),
+		NATSPrefix:  get("NATS_SUBJECT_PREFIX", "goodplan"),
 		DataDir:     get("DATA_DIR", "./data"),
 		SMTPURL:     getenv("SMTP_URL"),
 		EmailFrom:   get("EMAIL_FROM", "Good Plan <no-reply@localhost>"),
@@ -55,6 +57,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("HTTP_ADDR", c.HTTPAddr),
 		slog.String("PUBLIC_URL", c.PublicURL),
 		slog.String("NATS_URL", maskURL(c.NATSURL)),
+		slog.String("NATS_SUBJECT_PREFIX", c.NATSPrefix),
 		slog.String("DATA_DIR", c.DataDir),
 		slog.String("SMTP_URL", maskURL(c.SMTPURL)),
 		slog.String("EMAIL_FROM", c.EmailFrom),

@@ -23,6 +23,7 @@ Usage:
   goodplan serve [--demo]                       run the API (configured by environment, see README)
   goodplan migrate                              create the database if missing and apply migrations
   goodplan verify                               check every event's hash chain
+  goodplan replay [--swap]                      rebuild the read models from the events and compare
   goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N]
   goodplan apikeys create --account ID          print a new API key (shown once)
 
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCmd(ctx, cfg, rest, stdout, stderr)
 	case "verify":
 		return verifyCmd(ctx, cfg, rest, stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, cfg, rest, stdout, stderr)
 	case "accounts", "apikeys":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, usage)

@@ -17,6 +17,8 @@ import (
 
 	"goodplan/api"
 	"goodplan/eventstore"
+	"goodplan/projections"
+	"goodplan/workers"
 )
 
 // shutdownTimeout bounds how long in-flight requests get to finish.
@@ -60,7 +62,18 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer bus.Close()
+	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream)
+
 	g, gctx := errgroup.WithContext(ctx)
+	for _, w := range pipeline(store, bus, cfg, log) {
+		g.Go(func() error { return w(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
@@ -75,6 +88,17 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// pipeline is every background worker of serve: the notifier that wakes
+// the relay, the relay, and the durable consumers.
+func pipeline(store *eventstore.Store, bus *workers.Bus, cfg config, log *slog.Logger) []func(context.Context) error {
+	plans := projections.NewPlans(store)
+	return []func(context.Context) error{
+		store.RunNotifier,
+		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, Concurrency: 2, Log: log}).Run,
+	}
 }
 
 // openStore creates the database if missing, migrates it and opens a pool.

@@ -1,0 +1,195 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+// Plans is the plan read model (table plan_views): one row per plan, the
+// plan folded up to the row's version.
+type Plans struct {
+	Store *eventstore.Store
+	table string // plan_views, or the rebuild table during replay
+}
+
+// NewPlans returns the live plan read model.
+func NewPlans(store *eventstore.Store) *Plans { return &Plans{Store: store, table: "plan_views"} }
+
+// planIDOf returns the plan id of a plan stream ("plan-42" -> 42).
+func planIDOf(stream string) (int64, bool) {
+	rest, ok := strings.CutPrefix(stream, "plan-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+// Apply brings the plan of rec up to date. It is idempotent and correct under
+// redelivery and reordering: a row already at or past rec.Version is left
+// alone; otherwise the plan is folded from the store (all its events, so a
+// gap left by a late or lost message is filled) and written with a version
+// guard, so a slower concurrent writer can never move the row backwards.
+func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
+	id, ok := planIDOf(rec.StreamID)
+	if !ok {
+		return nil
+	}
+	var version int64
+	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_id = $1`, id).Scan(&version)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("project plan %d: %w", id, err)
+	}
+	if version >= rec.Version {
+		return nil
+	}
+	plan, _, _, err := p.Store.LoadPlan(ctx, id)
+	if err != nil {
+		return fmt.Errorf("project plan %d: %w", id, err)
+	}
+	return p.write(ctx, p.Store.Pool(), plan)
+}
+
+func (p *Plans) write(ctx context.Context, db *pgxpool.Pool, plan *domain.Plan) error {
+	row, err := rowOf(plan)
+	if err != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, `INSERT INTO `+p.table+` AS v (`+planColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (plan_id) DO UPDATE SET
+			account_id = EXCLUDED.account_id, version = EXCLUDED.version, status = EXCLUDED.status,
+			portal_token = EXCLUDED.portal_token, customer = EXCLUDED.customer, invoice = EXCLUDED.invoice,
+			plan_options = EXCLUDED.plan_options, selected_option_id = EXCLUDED.selected_option_id,
+			send_introduction_email = EXCLUDED.send_introduction_email,
+			introduction_email = EXCLUDED.introduction_email,
+			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+		WHERE v.version < EXCLUDED.version`, row.args()...)
+	if err != nil {
+		return fmt.Errorf("write plan view %d: %w", plan.ID(), err)
+	}
+	return nil
+}
+
+const planColumns = `plan_id, account_id, version, status, portal_token, customer, invoice, plan_options,
+	selected_option_id, send_introduction_email, introduction_email, created_at, updated_at`
+
+// planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
+type planRow struct {
+	PlanID, AccountID, Version int64
+	Status, PortalToken        string
+	Customer, Invoice, Options []byte
+	SelectedOptionID           *int64
+	SendIntro                  bool
+	IntroEmail                 []byte
+	CreatedAt, UpdatedAt       time.Time
+}
+
+func (r *planRow) args() []any {
+	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
+		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.CreatedAt, r.UpdatedAt}
+}
+
+func (r *planRow) scan(row pgx.Row) error {
+	return row.Scan(&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.CreatedAt, &r.UpdatedAt)
+}
+
+func rowOf(p *domain.Plan) (planRow, error) {
+	r := planRow{PlanID: p.ID(), AccountID: p.AccountID(), Version: p.Version(), Status: string(p.Status()),
+		PortalToken: p.PortalToken(), SendIntro: p.SendIntroductionEmail(),
+		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt()}
+	var err error
+	marshal := func(v any) []byte {
+		b, e := json.Marshal(v)
+		if e != nil && err == nil {
+			err = e
+		}
+		return b
+	}
+	r.Customer, r.Invoice, r.Options = marshal(p.Customer()), marshal(p.Invoice()), marshal(p.Options())
+	r.IntroEmail = marshal(p.IntroductionEmail())
+	return r, err
+}
+
+// detail renders a row as the API's plan.
+func (r *planRow) detail(publicURL string) (Detail, error) {
+	d := Detail{PlanID: r.PlanID, Status: domain.Status(r.Status), CustomerPortalURL: PortalURL(publicURL, r.PortalToken),
+		SelectedOptionID: r.SelectedOptionID, SendIntroductionEmail: r.SendIntro,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version}
+	for _, f := range []struct {
+		b []byte
+		v any
+	}{{r.Customer, &d.Customer}, {r.Invoice, &d.Invoice}, {r.Options, &d.PlanOptions}, {r.IntroEmail, &d.IntroductionEmail}} {
+		if err := json.Unmarshal(f.b, f.v); err != nil {
+			return Detail{}, fmt.Errorf("plan view %d: %w", r.PlanID, err)
+		}
+	}
+	return d, nil
+}
+
+// Get returns plan id of account as the read model has it, or
+// eventstore.ErrNotFound (also for another account's plan).
+func (p *Plans) Get(ctx context.Context, accountID, id int64, publicURL string) (Detail, error) {
+	var r planRow
+	err := r.scan(p.Store.Pool().QueryRow(ctx, `SELECT `+planColumns+` FROM `+p.table+` WHERE plan_id = $1 AND account_id = $2`, id, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Detail{}, fmt.Errorf("plan %d: %w", id, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("plan %d: %w", id, err)
+	}
+	return r.detail(publicURL)
+}
+
+// ListQuery selects plans of one account, newest first.
+type ListQuery struct {
+	AccountID    int64
+	Limit        int
+	Offset       int
+	Status       string    // "" for any
+	UpdatedAfter time.Time // zero for any
+}
+
+// List returns one page of plans and the total matching the query.
+func (p *Plans) List(ctx context.Context, q ListQuery, publicURL string) ([]Detail, int64, error) {
+	where := `account_id = $1 AND ($2 = '' OR status = $2) AND ($3::timestamptz IS NULL OR updated_at > $3)`
+	var after *time.Time
+	if !q.UpdatedAfter.IsZero() {
+		after = &q.UpdatedAfter
+	}
+	var total int64
+	if err := p.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM `+p.table+` WHERE `+where, q.AccountID, q.Status, after).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count plans: %w", err)
+	}
+	rows, err := p.Store.Pool().Query(ctx, `SELECT `+planColumns+` FROM `+p.table+` WHERE `+where+`
+		ORDER BY created_at DESC, plan_id DESC LIMIT $4 OFFSET $5`, q.AccountID, q.Status, after, q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list plans: %w", err)
+	}
+	defer rows.Close()
+	items := []Detail{}
+	for rows.Next() {
+		var r planRow
+		if err := r.scan(rows); err != nil {
+			return nil, 0, fmt.Errorf("list plans: %w", err)
+		}
+		d, err := r.detail(publicURL)
+		if err != nil {
+			return nil, 0, err
+		}
+		items = append(items, d)
+	}
+	return items, total, rows.Err()
+}

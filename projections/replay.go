@@ -1,0 +1,321 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+const rebuildTable = "plan_views_rebuild"
+
+// ReplayOptions tune Replay.
+type ReplayOptions struct {
+	// Swap makes the rebuilt table the live one after the comparison.
+	Swap bool
+	// CatchUpWait is how long a live row that is merely behind the store
+	// (projection lag) may take to catch up before it counts as a
+	// difference; default 10s.
+	CatchUpWait time.Duration
+}
+
+// Diff is one plan whose live row differs from the rebuilt one.
+type Diff struct {
+	PlanID int64
+	Fields []FieldDiff // empty when a whole row is missing on one side
+	Reason string
+}
+
+// FieldDiff is one column that differs.
+type FieldDiff struct {
+	Column, Rebuilt, Live string
+}
+
+func (d Diff) String() string {
+	s := fmt.Sprintf("plan %d: %s", d.PlanID, d.Reason)
+	for _, f := range d.Fields {
+		s += fmt.Sprintf("\n    %s:\n      rebuilt: %s\n      live:    %s", f.Column, f.Rebuilt, f.Live)
+	}
+	return s
+}
+
+// ReplayResult is what Replay found.
+type ReplayResult struct {
+	Events  int64
+	Plans   int64
+	Diffs   []Diff
+	Swapped bool
+}
+
+// Replay rebuilds the plan read model from the event store into a fresh
+// table, compares it row by row with the live one and, with opts.Swap, makes
+// the rebuilt table live. It only reads events and writes read-model tables:
+// it never sends an email or a webhook.
+func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (ReplayResult, error) {
+	if opts.CatchUpWait == 0 {
+		opts.CatchUpWait = 10 * time.Second
+	}
+	var res ReplayResult
+	pool := store.Pool()
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
+		CREATE TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		return res, fmt.Errorf("create %s: %w", rebuildTable, err)
+	}
+	if err := rebuild(ctx, store, &res); err != nil {
+		return res, err
+	}
+	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
+		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
+	}
+	rebuilt := &Plans{Store: store, table: rebuildTable}
+	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait)
+	if err != nil {
+		return res, err
+	}
+	res.Diffs = diffs
+	if opts.Swap {
+		if err := swap(ctx, store, rebuilt); err != nil {
+			return res, err
+		}
+		res.Swapped = true
+	}
+	return res, nil
+}
+
+// rebuild folds every plan stream, in one consistent snapshot, into the
+// rebuild table. Streams are read in (stream_id, version) order, so only one
+// plan is in memory at a time.
+func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
+	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("replay snapshot: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, recorded_at FROM events
+		WHERE stream_id LIKE 'plan-%' ORDER BY stream_id, version`)
+	if err != nil {
+		return fmt.Errorf("replay read: %w", err)
+	}
+	defer rows.Close()
+	var batch [][]any
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := store.Pool().CopyFrom(ctx, pgx.Identifier{rebuildTable}, columnList, pgx.CopyFromRows(batch))
+		batch = batch[:0]
+		return err
+	}
+	var plan *domain.Plan
+	var current string
+	emit := func() error {
+		if plan == nil {
+			return nil
+		}
+		r, err := rowOf(plan)
+		if err != nil {
+			return err
+		}
+		res.Plans++
+		batch = append(batch, r.args())
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	}
+	var stream, typ string
+	var data []byte
+	var at time.Time
+	for rows.Next() {
+		if err := rows.Scan(&stream, &typ, &data, &at); err != nil {
+			return fmt.Errorf("replay read: %w", err)
+		}
+		res.Events++
+		if stream != current {
+			if err := emit(); err != nil {
+				return err
+			}
+			plan, current = &domain.Plan{}, stream
+		}
+		e, err := domain.UnmarshalEvent(typ, data)
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", stream, err)
+		}
+		plan.ApplyAt(e, at)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replay read: %w", err)
+	}
+	if err := emit(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("replay write: %w", err)
+	}
+	return nil
+}
+
+var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
+	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "created_at", "updated_at"}
+
+// compare lists the plans whose live row differs from the rebuilt one. A
+// difference is first re-checked against the store's current state: plans
+// that changed after the replay's snapshot are refolded into the rebuild
+// table, and live rows still behind the store get up to wait to catch up.
+func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration) ([]Diff, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		diffs, lagging, err := diffOnce(ctx, store, rebuilt)
+		if err != nil {
+			return nil, err
+		}
+		if !lagging || time.Now().After(deadline) {
+			return diffs, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]Diff, bool, error) {
+	rows, err := store.Pool().Query(ctx, `SELECT coalesce(r.plan_id, l.plan_id), r.version, l.version, to_jsonb(r), to_jsonb(l)
+		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
+		WHERE to_jsonb(r) IS DISTINCT FROM to_jsonb(l)
+		ORDER BY 1 LIMIT 1000`)
+	if err != nil {
+		return nil, false, fmt.Errorf("compare: %w", err)
+	}
+	type candidate struct {
+		id                    int64
+		rVersion, lVersion    *int64
+		rebuiltJSON, liveJSON map[string]any
+	}
+	var cands []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.rVersion, &c.lVersion, &c.rebuiltJSON, &c.liveJSON); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("compare: %w", err)
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("compare: %w", err)
+	}
+	var diffs []Diff
+	lagging := false
+	for _, c := range cands {
+		// Refold from the store as it is now: the events may have moved on
+		// since the snapshot.
+		plan, _, _, err := store.LoadPlan(ctx, c.id)
+		if err != nil && !isNotFound(err) {
+			return nil, false, err
+		}
+		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
+			if err := rebuilt.write(ctx, store.Pool(), plan); err != nil {
+				return nil, false, err
+			}
+			lagging = true // compare again with the refolded row
+			continue
+		}
+		switch {
+		case c.liveJSON == nil:
+			lagging = true
+			diffs = append(diffs, Diff{PlanID: c.id, Reason: "missing from the live read model"})
+		case c.rebuiltJSON == nil:
+			diffs = append(diffs, Diff{PlanID: c.id, Reason: "in the live read model but not in the event store"})
+		default:
+			if c.lVersion != nil && c.rVersion != nil && *c.lVersion < *c.rVersion {
+				lagging = true
+			}
+			diffs = append(diffs, Diff{PlanID: c.id, Reason: "live row differs from the rebuilt one", Fields: fieldDiffs(c.rebuiltJSON, c.liveJSON)})
+		}
+	}
+	return diffs, lagging, nil
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, eventstore.ErrNotFound)
+}
+
+func fieldDiffs(rebuilt, live map[string]any) []FieldDiff {
+	var out []FieldDiff
+	for k, rv := range rebuilt {
+		rb, _ := json.Marshal(rv)
+		lb, _ := json.Marshal(live[k])
+		if string(rb) != string(lb) {
+			out = append(out, FieldDiff{Column: k, Rebuilt: string(rb), Live: string(lb)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Column < out[j].Column })
+	return out
+}
+
+// swap makes the rebuilt table live. Projection writes wait on the lock;
+// plans that changed since the snapshot are refolded first so the swap loses
+// nothing the live table had.
+func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
+	tx, err := store.Pool().Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("swap: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `LOCK TABLE plan_views IN EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("swap lock: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT s.stream_id FROM streams s
+		LEFT JOIN `+rebuildTable+` r ON s.stream_id = 'plan-' || r.plan_id
+		WHERE s.stream_id LIKE 'plan-%' AND (r.version IS NULL OR r.version < s.version)`)
+	if err != nil {
+		return fmt.Errorf("swap catch-up: %w", err)
+	}
+	var behind []int64
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("swap catch-up: %w", err)
+		}
+		if id, ok := planIDOf(s); ok {
+			behind = append(behind, id)
+		}
+	}
+	rows.Close()
+	for _, id := range behind {
+		plan, _, _, err := store.LoadPlan(ctx, id)
+		if err != nil {
+			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
+		}
+		r, err := rowOf(plan)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM `+rebuildTable+` WHERE plan_id = $1`, id); err != nil {
+			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` (`+planColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, r.args()...); err != nil {
+			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
+		}
+	}
+	suffix := time.Now().UTC().Format("20060102150405")
+	for _, stmt := range []string{
+		`CREATE INDEX plan_views_account_created_` + suffix + ` ON ` + rebuildTable + ` (account_id, created_at DESC, plan_id DESC)`,
+		`CREATE INDEX plan_views_account_updated_` + suffix + ` ON ` + rebuildTable + ` (account_id, updated_at)`,
+		`CREATE INDEX plan_views_portal_token_` + suffix + ` ON ` + rebuildTable + ` (portal_token)`,
+		`ALTER TABLE plan_views RENAME TO plan_views_replaced`,
+		`ALTER TABLE ` + rebuildTable + ` RENAME TO plan_views`,
+		`DROP TABLE plan_views_replaced`,
+	} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("swap: %s: %w", stmt, err)
+		}
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,234 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"goodplan/eventstore"
+)
+
+// relayLockKey is the pg_try_advisory_lock key held by the active relay.
+const relayLockKey int64 = 0x676f6f64706c616e // "goodplan"
+
+// Relay publishes every committed event to JetStream, in the store's global
+// order, exactly once per event id (Nats-Msg-Id = event id, deduplicated by
+// the stream). One relay is active per database: the one holding an advisory
+// lock on its own session connection; the others wait as standbys. The
+// checkpoint advances only after the PubAcks of everything before it.
+type Relay struct {
+	Store *eventstore.Store
+	Bus   *Bus
+	Name  string        // checkpoint name; default "relay"
+	Batch int           // events per read; default 500
+	Poll  time.Duration // fallback poll when no NOTIFY arrives; default 250ms
+	Log   *slog.Logger
+	// Published, if set, is called with each batch after its PubAcks (for
+	// measuring commit-to-publish latency).
+	Published func([]eventstore.Record)
+
+	// distrustTail is set after a failed publish: a later message of the
+	// same batch may be stored while an earlier one is not, so the stream's
+	// last message is no longer proof that everything before it went out.
+	distrustTail bool
+}
+
+func (r *Relay) defaults() {
+	if r.Name == "" {
+		r.Name = "relay"
+	}
+	if r.Batch == 0 {
+		r.Batch = 500
+	}
+	if r.Poll == 0 {
+		r.Poll = 250 * time.Millisecond
+	}
+	if r.Log == nil {
+		r.Log = slog.Default()
+	}
+}
+
+// Run relays until ctx is done, taking over as leader whenever it can.
+func (r *Relay) Run(ctx context.Context) error {
+	r.defaults()
+	for ctx.Err() == nil {
+		err := r.lead(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			r.Log.Warn("relay stopped; restarting", "err", err)
+		}
+		sleep(ctx, time.Second)
+	}
+	return nil
+}
+
+// lead becomes the leader if the lock is free and relays until an error.
+func (r *Relay) lead(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, r.Store.Pool().Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("relay connect: %w", err)
+	}
+	defer conn.Close(context.Background()) // closing the session releases the lock
+	var leader bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, relayLockKey).Scan(&leader); err != nil {
+		return fmt.Errorf("relay lock: %w", err)
+	}
+	if !leader {
+		sleep(ctx, time.Second) // standby
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+eventstore.NotifyChannel); err != nil {
+		return fmt.Errorf("relay listen: %w", err)
+	}
+	cursor, err := r.resumePoint(ctx)
+	if err != nil {
+		return err
+	}
+	r.Log.Info("relay is the leader", "from_tx", cursor.TxID, "from_position", cursor.Position)
+	idle := 0
+	for {
+		recs, err := r.Store.ReadAll(ctx, cursor, r.Batch)
+		if err != nil {
+			return err
+		}
+		if len(recs) > 0 {
+			if err := r.publish(ctx, recs); err != nil {
+				r.distrustTail = true
+				return err
+			}
+			cursor = recs[len(recs)-1].Cursor()
+			if err := r.saveCheckpoint(ctx, cursor); err != nil {
+				return err
+			}
+			idle = 0
+			if len(recs) == r.Batch {
+				continue
+			}
+		}
+		// Nothing (more) below the horizon. Right after a NOTIFY the event
+		// may still be above it (another transaction is finishing): look
+		// again a few times quickly before waiting.
+		if idle > 0 && idle < 20 {
+			idle++
+			sleep(ctx, time.Millisecond)
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, r.Poll)
+		err = conn.PgConn().WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			idle = 1
+		case errors.Is(err, context.DeadlineExceeded) || pgconnTimeout(err):
+			idle = 0
+		default:
+			return fmt.Errorf("relay wait: %w", err) // session lost: so is the lock
+		}
+	}
+}
+
+func pgconnTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// publish sends recs asynchronously and waits for every PubAck.
+func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(recs))
+	for _, rec := range recs {
+		account, err := AccountOf(rec)
+		if err != nil {
+			return err
+		}
+		body, err := EncodeRecord(rec)
+		if err != nil {
+			return err
+		}
+		msg := &nats.Msg{Subject: r.Bus.Subject(account, rec.Type), Data: body, Header: nats.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, rec.EventID.String())
+		msg.Header.Set(HeaderStreamID, rec.StreamID)
+		msg.Header.Set(HeaderVersion, strconv.FormatInt(rec.Version, 10))
+		msg.Header.Set(HeaderPosition, strconv.FormatInt(rec.Position, 10))
+		msg.Header.Set(HeaderTxID, strconv.FormatUint(rec.TxID, 10))
+		msg.Header.Set(HeaderType, rec.Type)
+		f, err := r.Bus.JS.PublishMsgAsync(msg)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", rec.EventID, err)
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("publish %s: %w", recs[i].EventID, err)
+		case <-timeout.C:
+			return fmt.Errorf("publish: no PubAck for %s in 30s", recs[i].EventID)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if r.Published != nil {
+		r.Published(recs)
+	}
+	return nil
+}
+
+// resumePoint is the later of the saved checkpoint and the stream's last
+// message (published, but the checkpoint not yet saved when we stopped).
+func (r *Relay) resumePoint(ctx context.Context) (eventstore.Cursor, error) {
+	var c eventstore.Cursor
+	err := r.Store.Pool().QueryRow(ctx, `SELECT tx_id, position FROM relay_checkpoints WHERE name = $1`, r.Name).
+		Scan(&c.TxID, &c.Position)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("relay checkpoint: %w", err)
+	}
+	if r.distrustTail {
+		r.distrustTail = false
+		return c, nil // re-publish from the checkpoint; the duplicate window drops what was stored
+	}
+	stream, err := r.Bus.JS.Stream(ctx, r.Bus.Stream)
+	if err != nil {
+		return c, fmt.Errorf("relay stream info: %w", err)
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, r.Bus.Prefix+".events.>")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("relay last message: %w", err)
+	}
+	tx, err1 := strconv.ParseUint(last.Header.Get(HeaderTxID), 10, 64)
+	pos, err2 := strconv.ParseInt(last.Header.Get(HeaderPosition), 10, 64)
+	if err1 != nil || err2 != nil {
+		return c, nil // not ours; trust the checkpoint
+	}
+	if tx > c.TxID || (tx == c.TxID && pos > c.Position) {
+		return eventstore.Cursor{TxID: tx, Position: pos}, nil
+	}
+	return c, nil
+}
+
+func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
+	_, err := r.Store.Pool().Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, updated_at)
+		VALUES ($1, $2, $3, now())
+		ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
+		r.Name, c.TxID, c.Position)
+	if err != nil {
+		return fmt.Errorf("relay save checkpoint: %w", err)
+	}
+	return nil
+}
