@@ -81,6 +81,12 @@ func (s *Server) routes() chi.Router {
 		r.Get("/plans", s.listPlans)
 		r.Get("/plans/{id}", s.getPlan)
 		r.Get("/plans/{id}/events", s.getPlanEvents)
+		r.Post("/webhook-endpoints", s.createWebhookEndpoint)
+		r.Get("/webhook-endpoints", s.listWebhookEndpoints)
+		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)
+		r.Delete("/webhook-endpoints/{id}", s.deleteWebhookEndpoint)
+		r.Get("/webhook-endpoints/{id}/deliveries", s.listWebhookDeliveries)
+		r.Post("/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", s.resendWebhookDelivery)
 	})
 	return r
 }

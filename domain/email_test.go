@@ -66,3 +66,26 @@ func TestIntroductionEmailOutcome(t *testing.T) {
 		})
 	}
 }
+
+func TestSingleLineFieldsRejectControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ field, name, number string }{
+		{"customer.name", "Ann\r\nBcc: x@evil.test", ""},
+		{"customer.name", "Ann\x00", ""},
+		{"invoice.invoice_number", "Ann", "INV-1\n2"},
+	} {
+		var p domain.Plan
+		_, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, NextID: func() int64 { return 2 }, Now: time.Now(),
+			CustomerName: c.name, CustomerEmail: "ann@example.com", Amount: "10", InvoiceNumber: c.number})
+		var ve *domain.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields[c.field]) == 0 {
+			t.Errorf("%q/%q: %v, want an error on %s", c.name, c.number, err, c.field)
+		}
+	}
+	// Emoji, quotes and right-to-left text are fine.
+	var p domain.Plan
+	if _, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, NextID: func() int64 { return 2 }, Now: time.Now(),
+		CustomerName: `محمد "Mo" 😀`, CustomerEmail: "mo@example.com", Amount: "10"}); err != nil {
+		t.Fatal(err)
+	}
+}

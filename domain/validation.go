@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
@@ -68,6 +69,8 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 		ve.Add(fieldName, "The customer.name field is required.")
 	case utf8.RuneCountInString(in.name) > maxNameLen:
 		ve.Add(fieldName, "The customer.name may not be greater than 255 characters.")
+	case hasControl(in.name):
+		ve.Add(fieldName, "The customer.name may not contain control characters or line breaks.")
 	}
 	switch {
 	case in.email == "":
@@ -83,8 +86,11 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 	in.currency = currency
 	amount, amountOK := validateAmount(&ve, cmd.Amount, currency, currencyOK)
 	in.amount = amount
-	if utf8.RuneCountInString(in.invoiceNumber) > maxInvoiceNumberLen {
+	switch {
+	case utf8.RuneCountInString(in.invoiceNumber) > maxInvoiceNumberLen:
 		ve.Add(fieldInvoiceNumber, "The invoice.invoice_number may not be greater than 255 characters.")
+	case hasControl(in.invoiceNumber):
+		ve.Add(fieldInvoiceNumber, "The invoice.invoice_number may not contain control characters or line breaks.")
 	}
 	if utf8.RuneCountInString(in.description) > maxDescriptionLen {
 		ve.Add(fieldDescription, "The invoice.description may not be greater than 2000 characters.")
@@ -274,4 +280,10 @@ func validateFirstDate(ve *ValidationError, s string, today Date) Date {
 		ve.Add(fieldFirstDate, "The options.first_payment_date must be within 365 days.")
 	}
 	return d
+}
+
+// hasControl reports whether s has a control character (line breaks
+// included): single-line fields end up in email headers and subjects.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

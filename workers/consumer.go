@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -66,9 +67,13 @@ type Consumer struct {
 	Durable     string
 	Filter      []string // subject filters; empty: every event
 	Handle      Handler
-	Concurrency int           // fetch loops; default 1 (in order per loop)
-	AckWait     time.Duration // default 30s: a handler taking longer is redelivered
-	Log         *slog.Logger
+	Concurrency int // fetch loops; default 1 (in order per loop)
+	// AckWait is how long a delivered message may go unacknowledged before
+	// JetStream redelivers it; default 10s. A running handler is kept alive
+	// with InProgress heartbeats, so AckWait only bounds how soon messages
+	// held by a crashed process are delivered again.
+	AckWait time.Duration
+	Log     *slog.Logger
 }
 
 // Run consumes until ctx is done. It creates or updates the durable first.
@@ -80,8 +85,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	log = log.With("consumer", c.Durable)
 	ackWait := c.AckWait
 	if ackWait == 0 {
-		ackWait = 30 * time.Second
+		ackWait = 10 * time.Second
 	}
+	c.AckWait = ackWait
 	cfg := jetstream.ConsumerConfig{
 		Durable:       c.Durable,
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -150,7 +156,9 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 		attempt = int(md.NumDelivered)
 	}
 	if err == nil {
+		stop := heartbeat(msg, c.AckWait/3)
 		err = c.Handle(WithDeliveryAttempt(ctx, attempt), rec)
+		stop()
 	} else {
 		err = Permanent(err)
 	}
@@ -173,6 +181,26 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 	}
 }
 
+// heartbeat tells JetStream every interval that msg is still being worked
+// on, so a slow handler (an SMTP server taking its time) is not redelivered
+// to another worker while it runs.
+func heartbeat(msg jetstream.Msg, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // Backoff is the delay before delivery attempt n+1: 1s doubling to 5 min.
 func Backoff(n int) time.Duration {
 	d := time.Second
@@ -191,9 +219,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// truncate shortens s to at most n bytes without splitting a UTF-8 character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 // them explicitly so that the developer's own environment cannot leak in.
 var configVars = []string{
 	"DATABASE_URL", "HTTP_ADDR", "PUBLIC_URL", "NATS_URL", "DATA_DIR",
-	"SMTP_URL", "EMAIL_FROM", "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+	"SMTP_URL", "EMAIL_FROM", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "NATS_SUBJECT_PREFIX",
 }
 
 // cliEnv is the process environment without goodplan's settings, plus vars
@@ -181,8 +181,8 @@ type runningServer struct {
 // startServer starts `goodplan serve` on a free port of 127.0.0.1 against
 // dbURL and waits (at most 30 s) until it logs that it is listening. The
 // process is killed when the test ends if it is still running, and its log
-// is printed if the test failed.
-func startServer(t *testing.T, dbURL string) *runningServer {
+// is printed if the test failed. env ("NAME=value") overrides the defaults.
+func startServer(t *testing.T, dbURL string, env ...string) *runningServer {
 	t.Helper()
 	logs := &logBuffer{addr: make(chan string, 1)}
 	cmd := exec.Command(goodplanBin, "serve")
@@ -192,6 +192,7 @@ func startServer(t *testing.T, dbURL string) *runningServer {
 		"PUBLIC_URL=http://portal.test",
 		"DATA_DIR="+t.TempDir(),
 	)
+	cmd.Env = append(cmd.Env, env...) // exec keeps the last value of a name
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start goodplan serve: %v", err)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"goodplan/api"
+	"goodplan/domain"
 	"goodplan/eventstore"
 	"goodplan/projections"
 	"goodplan/workers"
@@ -70,8 +71,15 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	defer bus.Close()
 	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream)
 
+	sender, err := workers.NewSender(cfg.SMTPURL, cfg.DataDir, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("SMTP_URL: %w", err)
+	}
+	defer sender.Close()
+
 	g, gctx := errgroup.WithContext(ctx)
-	for _, w := range pipeline(store, bus, cfg, log) {
+	for _, w := range pipeline(store, bus, sender, cfg, log) {
 		g.Go(func() error { return w(gctx) })
 	}
 	g.Go(func() error {
@@ -91,13 +99,21 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 }
 
 // pipeline is every background worker of serve: the notifier that wakes
-// the relay, the relay, and the durable consumers.
-func pipeline(store *eventstore.Store, bus *workers.Bus, cfg config, log *slog.Logger) []func(context.Context) error {
+// the relay, the relay, the durable consumers (read model, introduction
+// emails, webhook fan-out) and the webhook deliverer.
+func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger) []func(context.Context) error {
 	plans := projections.NewPlans(store)
+	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log}
+	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
+	fanout := &workers.WebhookFanout{Store: store, PublicURL: cfg.PublicURL, Log: log, Notify: deliverer.Wake}
+	created := []string{bus.Prefix + ".events.*." + domain.EventPlanCreated}
 	return []func(context.Context) error{
 		store.RunNotifier,
 		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
 		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, Concurrency: 2, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Log: log}).Run,
+		deliverer.Run,
 	}
 }
 

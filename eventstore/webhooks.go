@@ -1,0 +1,629 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// WebhookEventTypes are the event types an endpoint can subscribe to: Good
+// Plan's vocabulary (DESIGN.md section 5). Stored events of other types
+// (e.g. introduction_email.sent) are never sent as webhooks.
+var WebhookEventTypes = []string{
+	"plan.created",
+	"plan.activated",
+	"plan.completed",
+	"plan.abandoned",
+	"plan.cancelled",
+	"plan.written_off",
+	"plan.reactivated",
+	"installment.paid",
+	"installment.confirmed",
+	"installment.extension_granted",
+	"installment.deferred",
+	"proposal.created",
+	"proposal.approved",
+	"proposal.countered",
+	"proposal.declined",
+	"proposal.counter_accepted",
+}
+
+// IsWebhookEventType reports whether typ is one of WebhookEventTypes.
+func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTypes, typ) }
+
+// MaxWebhookEndpoints is how many endpoints (not deleted) an account may have.
+const MaxWebhookEndpoints = 20
+
+// WebhookSecretPrefix starts every endpoint secret (Standard Webhooks).
+const WebhookSecretPrefix = "whsec_"
+
+// Delivery states, as stored in webhook_deliveries.state.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Errors of the webhook tables.
+var (
+	// ErrEndpointLimit: the account already has MaxWebhookEndpoints endpoints.
+	ErrEndpointLimit = errors.New("webhook endpoint limit reached")
+	// ErrEndpointDisabled: the endpoint was disabled (it answered 410), so
+	// nothing can be sent to it.
+	ErrEndpointDisabled = errors.New("webhook endpoint is disabled")
+	// ErrDeliveryPending: the delivery is still pending (possibly in
+	// flight), so it cannot be resent; it will be attempted on schedule.
+	ErrDeliveryPending = errors.New("webhook delivery is still pending")
+)
+
+// WebhookEndpoint is a merchant's webhook target.
+type WebhookEndpoint struct {
+	ID             int64
+	AccountID      int64
+	URL            string
+	Events         []string // empty: every type in WebhookEventTypes
+	Secret         string   // whsec_ + base64 of 24 random bytes
+	CreatedAt      time.Time
+	DisabledAt     *time.Time
+	DisabledReason string
+}
+
+// Subscribes reports whether the endpoint wants events of typ.
+func (e WebhookEndpoint) Subscribes(typ string) bool {
+	return len(e.Events) == 0 || slices.Contains(e.Events, typ)
+}
+
+// NewWebhookEndpoint is what CreateEndpoint needs; the secret is generated.
+type NewWebhookEndpoint struct {
+	AccountID int64
+	URL       string
+	Events    []string // empty or nil: every type
+}
+
+const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, '')`
+
+func scanEndpoint(row pgx.Row, e *WebhookEndpoint) error {
+	return row.Scan(&e.ID, &e.AccountID, &e.URL, &e.Events, &e.Secret, &e.CreatedAt, &e.DisabledAt, &e.DisabledReason)
+}
+
+func collectEndpoints(rows pgx.Rows) ([]WebhookEndpoint, error) {
+	defer rows.Close()
+	out := []WebhookEndpoint{}
+	for rows.Next() {
+		var e WebhookEndpoint
+		if err := scanEndpoint(rows, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// NewWebhookSecret returns "whsec_" and the standard base64 of 24 bytes from
+// crypto/rand.
+func NewWebhookSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// CreateEndpoint stores a new endpoint with a new secret and returns it (the
+// only time the caller should show the secret). It returns ErrEndpointLimit
+// when the account already has MaxWebhookEndpoints endpoints, ErrNotFound
+// when the account does not exist. The account row is locked for the count,
+// so concurrent creations cannot exceed the limit.
+func (s *Store) CreateEndpoint(ctx context.Context, ne NewWebhookEndpoint) (WebhookEndpoint, error) {
+	events := ne.Events
+	if events == nil {
+		events = []string{}
+	}
+	var out WebhookEndpoint
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock first, count second: a count in the locking statement would
+		// be read from the snapshot taken before the lock wait.
+		var one, n int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, ne.AccountID).Scan(&one); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_endpoints WHERE account_id = $1 AND deleted_at IS NULL`,
+			ne.AccountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxWebhookEndpoints {
+			return ErrEndpointLimit
+		}
+		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret)
+			VALUES ($1, $2, $3, $4) RETURNING `+endpointColumns,
+			ne.AccountID, ne.URL, events, NewWebhookSecret()), &out)
+	})
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("create webhook endpoint for account %d: %w", ne.AccountID, interpretError(err))
+	}
+	return out, nil
+}
+
+// Endpoint returns endpoint id of account, or ErrNotFound when it does not
+// exist, was deleted, or belongs to another account.
+func (s *Store) Endpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID), &e)
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return e, nil
+}
+
+// Endpoints returns the account's endpoints that are not deleted, oldest
+// first.
+func (s *Store) Endpoints(ctx context.Context, accountID int64) ([]WebhookEndpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	out, err := collectEndpoints(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// EndpointsFor returns the account's endpoints that should receive an event
+// of eventType: not deleted, not disabled, subscribed to every type or to
+// this one.
+func (s *Store) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
+		  AND (cardinality(events) = 0 OR $2 = ANY(events))
+		ORDER BY id`, accountID, eventType)
+	if err != nil {
+		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
+	}
+	out, err := collectEndpoints(rows)
+	if err != nil {
+		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
+	}
+	return out, nil
+}
+
+// DeleteEndpoint soft-deletes endpoint id of account and fails its pending
+// deliveries, so nothing more is sent to it. ErrNotFound when it does not
+// exist, is already deleted, or belongs to another account.
+func (s *Store) DeleteEndpoint(ctx context.Context, accountID, id int64) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET deleted_at = now()
+			WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return stopPending(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// DisableEndpoint marks endpoint id disabled with reason (e.g. it answered
+// 410 Gone) and fails its pending deliveries. Disabling twice keeps the first
+// time and reason. ErrNotFound if the endpoint does not exist.
+func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `UPDATE webhook_endpoints
+			SET disabled_at = COALESCE(disabled_at, now()), disabled_reason = COALESCE(disabled_reason, $2)
+			WHERE id = $1 RETURNING 1`, id, cleanText(reason, 1000)).Scan(&one)
+		if err != nil {
+			return err
+		}
+		return stopPending(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("disable webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// stopPending fails the endpoint's pending deliveries. A delivery in flight
+// at that moment may still record its attempt afterwards; ClaimDue fails any
+// such straggler the next time it comes due.
+func stopPending(ctx context.Context, tx pgx.Tx, endpointID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = now()
+		WHERE endpoint_id = $1 AND state = 'pending'`, endpointID)
+	return err
+}
+
+// NewDelivery is one event to send to one endpoint; Payload is the exact
+// body every attempt sends.
+type NewDelivery struct {
+	EndpointID int64
+	EventID    uuid.UUID
+	EventType  string
+	Payload    []byte
+}
+
+// EnqueueDeliveries stores deliveries as pending and due now (the database's
+// clock). A delivery of an event already enqueued for that endpoint is
+// skipped, so the fan-out is idempotent by event id. It returns how many were
+// new.
+func (s *Store) EnqueueDeliveries(ctx context.Context, ds []NewDelivery) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	endpoints := make([]int64, len(ds))
+	ids := make([]string, len(ds))
+	types := make([]string, len(ds))
+	payloads := make([][]byte, len(ds))
+	for i, d := range ds {
+		endpoints[i], ids[i], types[i], payloads[i] = d.EndpointID, d.EventID.String(), d.EventType, d.Payload
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, next_attempt_at)
+		SELECT d.endpoint_id, d.event_id, d.event_type, d.payload, now()
+		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[]) AS d(endpoint_id, event_id, event_type, payload)
+		ON CONFLICT (endpoint_id, event_id) DO NOTHING`, endpoints, ids, types, payloads)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue webhook deliveries: %w", interpretError(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// DueDelivery is a claimed delivery with what sending it needs.
+type DueDelivery struct {
+	ID         int64
+	EndpointID int64
+	EventID    uuid.UUID
+	EventType  string
+	Payload    []byte
+	Attempts   int // attempts made before this claim
+	URL        string
+	Secret     string
+	LeaseUntil time.Time
+}
+
+// ClaimOptions bound what one ClaimDue takes per endpoint.
+type ClaimOptions struct {
+	// PerEndpoint caps the deliveries of one endpoint the caller holds
+	// (Busy plus the claimed ones); 0: no cap. Endpoints already at the cap
+	// are skipped entirely, so their backlog cannot hide other endpoints'
+	// due deliveries.
+	PerEndpoint int
+	// Busy is how many deliveries of each endpoint the caller already holds
+	// (claimed and not yet recorded).
+	Busy map[int64]int
+}
+
+// asyncCommit is a CTE (referenced as async_commit) that makes the
+// statement's transaction commit without waiting for its WAL flush
+// (synchronous_commit = off for this transaction only). Claims and attempt
+// records use it: a crash of PostgreSQL can lose their last fraction of a
+// second, which only means those deliveries are attempted again (at least
+// once, same webhook-id), while other sessions see every commit at once, so
+// leases still keep replicas apart. It quadruples what the database can
+// commit per second; enqueueing stays synchronous, since losing a delivery
+// would lose a webhook.
+const asyncCommit = `async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`
+
+// claimWindow is how many due rows per claimed row ClaimDue looks at when
+// capping per endpoint.
+const claimWindow = 8
+
+// ClaimDue takes up to limit pending deliveries due at now (oldest due
+// first) and pushes their next_attempt_at to now+lease, so no other claimer
+// (replica) takes them while they are in flight; rows another claimer holds
+// locked are skipped (FOR UPDATE SKIP LOCKED). A claimer that dies mid-way
+// leaves its deliveries to be claimed again when the lease runs out
+// (at-least-once). Deliveries of endpoints deleted or disabled since they
+// were enqueued are failed instead of returned.
+func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease time.Duration, opts ClaimOptions) ([]DueDelivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var busyIDs, busyN, saturated []int64
+	for id, n := range opts.Busy {
+		if n <= 0 {
+			continue
+		}
+		busyIDs, busyN = append(busyIDs, id), append(busyN, int64(n))
+		if opts.PerEndpoint > 0 && n >= opts.PerEndpoint {
+			saturated = append(saturated, id)
+		}
+	}
+	if saturated == nil {
+		saturated = []int64{}
+	}
+	leaseUntil := now.Add(lease)
+	// The window function ranks each endpoint's due rows within a bounded
+	// candidate set (saturated endpoints left out, so a dead endpoint's
+	// backlog cannot fill it); the lock is taken in a separate step because
+	// FOR UPDATE cannot sit beside a window function.
+	rows, err := s.pool.Query(ctx, `WITH `+asyncCommit+`, cand AS (
+		SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
+		WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND d.endpoint_id <> ALL($3::bigint[])
+		ORDER BY d.next_attempt_at
+		LIMIT $2::int * $8::int
+	), ranked AS (
+		SELECT c.id, row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) + COALESCE(b.n, 0) AS slot
+		FROM cand c LEFT JOIN unnest($4::bigint[], $5::bigint[]) AS b(endpoint_id, n) ON b.endpoint_id = c.endpoint_id
+	), picked AS (
+		SELECT d.id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id
+		WHERE ($6::int = 0 OR r.slot <= $6::int) AND d.state = 'pending' AND d.next_attempt_at <= $1
+		ORDER BY d.next_attempt_at, d.id
+		LIMIT $2
+		FOR UPDATE OF d SKIP LOCKED
+	)
+	UPDATE webhook_deliveries d
+	SET state = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL THEN 'pending' ELSE 'failed' END,
+	    next_attempt_at = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL THEN $7::timestamptz END,
+	    updated_at = now()
+	FROM picked p, webhook_endpoints e, async_commit
+	WHERE d.id = p.id AND e.id = d.endpoint_id
+	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret, d.state = 'pending'`,
+		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []DueDelivery
+	for rows.Next() {
+		var d DueDelivery
+		var live bool
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &live); err != nil {
+			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		if live {
+			d.LeaseUntil = leaseUntil
+			out = append(out, d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// ReleaseClaims makes claimed deliveries that were not attempted (the
+// claimer is shutting down) due again at at, instead of when their lease
+// runs out. Deliveries no longer pending are left alone.
+func (s *Store) ReleaseClaims(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `WITH `+asyncCommit+`
+		UPDATE webhook_deliveries d SET next_attempt_at = $2, updated_at = now()
+		FROM async_commit WHERE d.id = ANY($1) AND d.state = 'pending'`, ids, at)
+	if err != nil {
+		return fmt.Errorf("release webhook deliveries: %w", err)
+	}
+	return nil
+}
+
+// Attempt is one try at a delivery, as logged.
+type Attempt struct {
+	DeliveryID      int64
+	Number          int // 1 for the first
+	StatusCode      int // 0: no response (network error, timeout, refused address)
+	Latency         time.Duration
+	ResponseExcerpt string // the first bytes of the response body
+	Error           string // "" when a response arrived
+	AttemptedAt     time.Time
+}
+
+// AttemptOutcome is an attempt with what it decided for its delivery.
+type AttemptOutcome struct {
+	Attempt
+	State         string    // DeliveryPending, DeliverySucceeded or DeliveryFailed
+	NextAttemptAt time.Time // when State is DeliveryPending
+}
+
+// Text limits of the attempt log.
+const (
+	maxExcerptBytes = 1024
+	maxErrorBytes   = 1024
+)
+
+// RecordAttempt logs o and updates its delivery (state, attempt count, next
+// attempt) in one statement, so one transaction.
+func (s *Store) RecordAttempt(ctx context.Context, o AttemptOutcome) error {
+	return s.RecordAttempts(ctx, []AttemptOutcome{o})
+}
+
+// RecordAttempts is RecordAttempt for many attempts in one statement. The
+// delivery's attempt count never goes down.
+func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) error {
+	if len(os) == 0 {
+		return nil
+	}
+	n := len(os)
+	var (
+		ids      = make([]int64, n)
+		attempts = make([]int32, n)
+		codes    = make([]*int32, n)
+		latency  = make([]int32, n)
+		excerpts = make([]*string, n)
+		errs     = make([]*string, n)
+		at       = make([]time.Time, n)
+		states   = make([]string, n)
+		next     = make([]*time.Time, n)
+	)
+	for i, o := range os {
+		ids[i], attempts[i], at[i], states[i] = o.DeliveryID, int32(o.Number), o.AttemptedAt, o.State
+		latency[i] = int32(min(o.Latency.Milliseconds(), 1<<31-1))
+		if o.StatusCode != 0 {
+			c := int32(o.StatusCode)
+			codes[i] = &c
+		}
+		if o.StatusCode != 0 || o.ResponseExcerpt != "" {
+			e := cleanText(o.ResponseExcerpt, maxExcerptBytes)
+			excerpts[i] = &e
+		}
+		if o.Error != "" {
+			e := cleanText(o.Error, maxErrorBytes)
+			errs[i] = &e
+		}
+		if o.State == DeliveryPending {
+			t := o.NextAttemptAt
+			next[i] = &t
+		}
+	}
+	_, err := s.pool.Exec(ctx, `WITH `+asyncCommit+`, input AS (
+		SELECT i.* FROM async_commit, unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[])
+			AS i(delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at, state, next_attempt_at)
+	), logged AS (
+		INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at)
+		SELECT delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at FROM input
+	)
+	UPDATE webhook_deliveries d
+	SET state = i.state, attempts = GREATEST(d.attempts, i.attempt), next_attempt_at = i.next_attempt_at, updated_at = now()
+	FROM input i WHERE d.id = i.delivery_id`,
+		ids, attempts, codes, latency, excerpts, errs, at, states, next)
+	if err != nil {
+		return fmt.Errorf("record webhook attempts: %w", interpretError(err))
+	}
+	return nil
+}
+
+// cleanText makes s storable as PostgreSQL text: valid UTF-8, no NUL, at
+// most n bytes (cut on a rune boundary).
+func cleanText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// Delivery is one event for one endpoint and its progress.
+type Delivery struct {
+	ID            int64
+	EndpointID    int64
+	EventID       uuid.UUID
+	EventType     string
+	State         string
+	Attempts      int
+	NextAttemptAt *time.Time // nil unless pending
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryLog is a delivery with its attempts, oldest first.
+type DeliveryLog struct {
+	Delivery
+	Log []Attempt
+}
+
+const deliveryColumns = `id, endpoint_id, event_id, event_type, state, attempts, next_attempt_at, created_at, updated_at`
+
+func scanDelivery(row pgx.Row, d *Delivery) error {
+	return row.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.State, &d.Attempts, &d.NextAttemptAt, &d.CreatedAt, &d.UpdatedAt)
+}
+
+// ListDeliveries returns a page of the endpoint's deliveries, newest first,
+// each with its attempts, and the total count. ErrNotFound when the endpoint
+// does not exist, was deleted, or belongs to another account.
+func (s *Store) ListDeliveries(ctx context.Context, accountID, endpointID int64, limit, offset int) ([]DeliveryLog, int, error) {
+	var out []DeliveryLog
+	var total int
+	// One snapshot: a delivery and its attempts as of one moment, even while
+	// a deliverer records an attempt.
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM webhook_endpoints WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`,
+			endpointID, accountID).Scan(&one); err != nil {
+			return fmt.Errorf("webhook endpoint %d: %w", endpointID, interpretError(err))
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1`, endpointID).Scan(&total); err != nil {
+			return fmt.Errorf("count webhook deliveries: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+			WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3`, endpointID, limit, offset)
+		if err != nil {
+			return fmt.Errorf("list webhook deliveries: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (DeliveryLog, error) {
+			d := DeliveryLog{Log: []Attempt{}}
+			return d, scanDelivery(row, &d.Delivery)
+		})
+		if err != nil || len(out) == 0 {
+			return err
+		}
+		index := make(map[int64]int, len(out))
+		ids := make([]int64, len(out))
+		for i, d := range out {
+			index[d.ID], ids[i] = i, d.ID
+		}
+		rows, err = tx.Query(ctx, `SELECT delivery_id, attempt, COALESCE(status_code, 0), latency_ms,
+				COALESCE(response_excerpt, ''), COALESCE(error, ''), attempted_at
+			FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt, id`, ids)
+		if err != nil {
+			return fmt.Errorf("list webhook attempts: %w", err)
+		}
+		var a Attempt
+		var ms int64
+		_, err = pgx.ForEachRow(rows, []any{&a.DeliveryID, &a.Number, &a.StatusCode, &ms, &a.ResponseExcerpt, &a.Error, &a.AttemptedAt}, func() error {
+			a.Latency = time.Duration(ms) * time.Millisecond
+			i := index[a.DeliveryID]
+			out[i].Log = append(out[i].Log, a)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list webhook attempts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if out == nil {
+		out = []DeliveryLog{}
+	}
+	return out, total, nil
+}
+
+// Resend makes a finished (succeeded or failed) delivery pending and due
+// now; its attempt count continues. ErrNotFound when the endpoint or the
+// delivery is not the account's; ErrEndpointDisabled when the endpoint is
+// disabled; ErrDeliveryPending when the delivery has not finished (it may
+// be in flight, and resending it would race that attempt).
+func (s *Store) Resend(ctx context.Context, accountID, endpointID, deliveryID int64) (Delivery, error) {
+	ep, err := s.Endpoint(ctx, accountID, endpointID)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if ep.DisabledAt != nil {
+		return Delivery{}, fmt.Errorf("resend delivery %d: %w", deliveryID, ErrEndpointDisabled)
+	}
+	var d Delivery
+	err = scanDelivery(s.pool.QueryRow(ctx, `UPDATE webhook_deliveries
+		SET state = 'pending', next_attempt_at = now(), updated_at = now()
+		WHERE id = $1 AND endpoint_id = $2 AND state <> 'pending'
+		RETURNING `+deliveryColumns, deliveryID, endpointID), &d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var state string
+		err = s.pool.QueryRow(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, deliveryID, endpointID).Scan(&state)
+		if err == nil {
+			err = ErrDeliveryPending
+		}
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("resend delivery %d: %w", deliveryID, interpretError(err))
+	}
+	return d, nil
+}

@@ -1,0 +1,505 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
+	"goodplan/projections"
+)
+
+const testPublicURL = "https://pay.goodplan.example:8443/"
+
+// emailEnv is a store on a fresh database, an SMTP server and a worker
+// sending to it.
+type emailEnv struct {
+	store  *eventstore.Store
+	smtp   *testSMTP
+	worker *EmailWorker
+	acct   eventstore.Account
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+var fixedNow = time.Date(2025, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func newEmailEnv(t *testing.T, merchant string) *emailEnv {
+	t.Helper()
+	store := eventstore.New(pgtest.NewPool(t))
+	acct, err := store.CreateAccount(t.Context(), eventstore.NewAccount{Name: merchant})
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	ts := newTestSMTP(t)
+	logs := &syncBuffer{}
+	env := &emailEnv{store: store, smtp: ts, acct: acct, logs: logs}
+	env.worker = &EmailWorker{
+		Store:       store,
+		Sender:      newTestSender(t, ts.URL()),
+		PublicURL:   testPublicURL,
+		From:        "Good Plan <no-reply@goodplan.example>",
+		MaxAttempts: 4,
+		RetryDelays: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond},
+		Now:         func() time.Time { return fixedNow },
+		Log:         slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	return env
+}
+
+// createPlan appends a plan.created for a new plan and returns its record.
+func (env *emailEnv) createPlan(t *testing.T, name, email string, send bool) eventstore.Record {
+	t.Helper()
+	ctx := t.Context()
+	nextID := func() int64 {
+		id, err := env.store.NextID(ctx)
+		if err != nil {
+			t.Fatalf("next id: %v", err)
+		}
+		return id
+	}
+	id := nextID()
+	var p domain.Plan
+	evs, err := p.CreatePlan(domain.CreatePlan{
+		PlanID: id, AccountID: env.acct.ID, CustomerID: nextID(), InvoiceID: nextID(),
+		NextID: nextID, PortalToken: fmt.Sprintf("secret-portal-token-%d", id), Now: fixedNow,
+		CustomerName: name, CustomerEmail: email,
+		Amount: "1200.00", Currency: "USD", InvoiceNumber: "INV-2024-001",
+		SendIntroductionEmail: send,
+	})
+	if err != nil {
+		t.Fatalf("CreatePlan: %v", err)
+	}
+	newEvs, err := eventstore.Encode(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := env.store.Append(ctx, eventstore.PlanStream(id), eventstore.Head{}, newEvs,
+		eventstore.Metadata{AccountID: env.acct.ID, Actor: "test", CommandID: fmt.Sprintf("create-%d", id)})
+	if err != nil {
+		t.Fatalf("append plan.created: %v", err)
+	}
+	return recs[0]
+}
+
+// handle runs the worker as the consumer would on delivery attempt n.
+func (env *emailEnv) handle(t *testing.T, rec eventstore.Record, attempt int) error {
+	t.Helper()
+	return env.worker.Handle(WithDeliveryAttempt(t.Context(), attempt), rec)
+}
+
+// planRecords returns the plan's records and its state.
+func (env *emailEnv) planRecords(t *testing.T, rec eventstore.Record) (*domain.Plan, []eventstore.Record) {
+	t.Helper()
+	id, err := planIDOf(rec.StreamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, recs, _, err := env.store.LoadPlan(t.Context(), id)
+	if err != nil {
+		t.Fatalf("load plan: %v", err)
+	}
+	return p, recs
+}
+
+func recordsOfType(recs []eventstore.Record, typ string) []eventstore.Record {
+	var out []eventstore.Record
+	for _, r := range recs {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestEmailWorkerSendsOnce(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	plan, _ := env.planRecords(t, rec)
+
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	msgs := env.smtp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("sent %d messages, want 1", len(msgs))
+	}
+	if len(msgs[0].To) != 1 || msgs[0].To[0] != "john@example.com" || msgs[0].From != "no-reply@goodplan.example" {
+		t.Errorf("envelope from %q to %v", msgs[0].From, msgs[0].To)
+	}
+	m := parseMail(t, msgs[0].Data)
+	wantID := fmt.Sprintf("<plan-%d.introduction@pay.goodplan.example>", plan.ID())
+	if got := m.Header.Get("Message-Id"); got != wantID {
+		t.Errorf("Message-ID = %q, want %q", got, wantID)
+	}
+	if m.To.Name != "John Doe" || m.To.Address != "john@example.com" {
+		t.Errorf("To = %v", m.To)
+	}
+	if m.Subject != "Your payment plan options from Acme Corp" {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+	portal := projections.PortalURL(testPublicURL, plan.PortalToken())
+	if !strings.Contains(m.Text, "\n"+portal+"\n") {
+		t.Errorf("text lacks the portal link %s:\n%s", portal, m.Text)
+	}
+	if !strings.Contains(m.HTML, `href="`+portal+`"`) {
+		t.Errorf("HTML lacks a link to %s:\n%s", portal, m.HTML)
+	}
+	for _, want := range []string{"1200.00 USD", "INV-2024-001", "3 monthly payments of 400.00 USD, from 2025-12-04 to 2026-02-04"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+
+	plan, recs := env.planRecords(t, rec)
+	sent := recordsOfType(recs, domain.EventIntroductionEmailSent)
+	if len(sent) != 1 {
+		t.Fatalf("%d introduction_email.sent events, want 1", len(sent))
+	}
+	var ev domain.IntroductionEmailSent
+	if err := json.Unmarshal(sent[0].Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.MessageID != wantID || ev.To != "john@example.com" || !ev.SentAt.Equal(fixedNow) {
+		t.Errorf("sent event = %+v", ev)
+	}
+	var meta eventstore.Metadata
+	if err := json.Unmarshal(sent[0].Metadata, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if want := (eventstore.Metadata{AccountID: env.acct.ID, Actor: "email-worker",
+		CommandID: fmt.Sprintf("introduction-email-sent:plan-%d", plan.ID())}); meta != want {
+		t.Errorf("metadata = %+v, want %+v", meta, want)
+	}
+	if st := plan.IntroductionEmail(); st.Status != domain.EmailSent || st.MessageID != wantID {
+		t.Errorf("introduction email state = %+v", st)
+	}
+
+	// Redelivery and replay: nothing new.
+	for attempt := 1; attempt <= 2; attempt++ {
+		if err := env.handle(t, rec, attempt); err != nil {
+			t.Fatalf("Handle again: %v", err)
+		}
+	}
+	if n := len(env.smtp.Messages()); n != 1 {
+		t.Errorf("after redelivery %d messages, want 1", n)
+	}
+	if _, again := env.planRecords(t, rec); len(again) != len(recs) {
+		t.Errorf("redelivery appended events: %d, was %d", len(again), len(recs))
+	}
+
+	if strings.Contains(env.logs.String(), plan.PortalToken()) {
+		t.Errorf("logs reveal the portal token:\n%s", env.logs.String())
+	}
+	if !strings.Contains(env.logs.String(), "introduction email sent") {
+		t.Errorf("no log line for the sent email:\n%s", env.logs.String())
+	}
+}
+
+func TestEmailWorkerIgnoresOtherEvents(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	other := rec
+	other.Type = domain.EventIntroductionEmailSent
+	if err := env.handle(t, other, 1); err != nil {
+		t.Fatalf("Handle(%s) = %v", other.Type, err)
+	}
+	other.Type = "plan.activated"
+	if err := env.handle(t, other, 1); err != nil {
+		t.Fatalf("Handle(%s) = %v", other.Type, err)
+	}
+	if n := len(env.smtp.Messages()); n != 0 {
+		t.Errorf("sent %d messages for other events", n)
+	}
+
+	bad := rec
+	bad.StreamID = "account-1"
+	if err := env.handle(t, bad, 1); !IsPermanent(err) {
+		t.Errorf("Handle on a non-plan stream = %v, want a permanent error", err)
+	}
+	missing := rec
+	missing.StreamID = eventstore.PlanStream(999999999)
+	if err := env.handle(t, missing, 1); !IsPermanent(err) {
+		t.Errorf("Handle on a missing plan = %v, want a permanent error", err)
+	}
+}
+
+func TestEmailWorkerNotRequested(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", false)
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if n := len(env.smtp.Messages()); n != 0 {
+		t.Errorf("sent %d messages, want none", n)
+	}
+	plan, recs := env.planRecords(t, rec)
+	if len(recs) != 1 || plan.IntroductionEmail().Status != domain.EmailNotRequested {
+		t.Errorf("plan has %d events, email state %+v", len(recs), plan.IntroductionEmail())
+	}
+}
+
+func TestEmailWorkerTransientThenSent(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	env.smtp.failNext("data", 451, 1)
+
+	err := env.handle(t, rec, 1)
+	var re retryError
+	if err == nil || IsPermanent(err) || !errors.As(err, &re) {
+		t.Fatalf("Handle on 451 = %v, want RetryAfter", err)
+	}
+	if re.delay != env.worker.RetryDelays[0] {
+		t.Errorf("retry delay %v, want %v", re.delay, env.worker.RetryDelays[0])
+	}
+	if _, recs := env.planRecords(t, rec); len(recs) != 1 {
+		t.Fatalf("a transient failure recorded %d events", len(recs)-1)
+	}
+
+	if err := env.handle(t, rec, 2); err != nil {
+		t.Fatalf("Handle on redelivery: %v", err)
+	}
+	if n := len(env.smtp.Messages()); n != 1 {
+		t.Errorf("accepted %d messages, want 1", n)
+	}
+	_, recs := env.planRecords(t, rec)
+	if n := len(recordsOfType(recs, domain.EventIntroductionEmailSent)); n != 1 {
+		t.Errorf("%d sent events, want 1", n)
+	}
+	if n := len(recordsOfType(recs, domain.EventIntroductionEmailFailed)); n != 0 {
+		t.Errorf("%d failed events, want 0", n)
+	}
+}
+
+func TestEmailWorkerPermanentFailure(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "nobody@example.com", true)
+	env.smtp.failNext("rcpt", 550, 1)
+
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle on 550 = %v, want nil (recorded, acked)", err)
+	}
+	plan, recs := env.planRecords(t, rec)
+	failed := recordsOfType(recs, domain.EventIntroductionEmailFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d failed events, want 1", len(failed))
+	}
+	var ev domain.IntroductionEmailFailed
+	if err := json.Unmarshal(failed[0].Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ev.Reason, "550") || ev.Attempts != 1 || !ev.FailedAt.Equal(fixedNow) {
+		t.Errorf("failed event = %+v", ev)
+	}
+	var meta eventstore.Metadata
+	_ = json.Unmarshal(failed[0].Metadata, &meta)
+	if want := fmt.Sprintf("introduction-email-failed:plan-%d", plan.ID()); meta.CommandID != want || meta.Actor != "email-worker" {
+		t.Errorf("metadata = %+v", meta)
+	}
+	if st := plan.IntroductionEmail(); st.Status != domain.EmailFailed {
+		t.Errorf("state = %+v", st)
+	}
+
+	if err := env.handle(t, rec, 2); err != nil {
+		t.Fatalf("later Handle: %v", err)
+	}
+	if n := len(env.smtp.Messages()); n != 0 {
+		t.Errorf("sent %d messages after a permanent failure", n)
+	}
+	if _, again := env.planRecords(t, rec); len(again) != len(recs) {
+		t.Errorf("later Handle appended events")
+	}
+	if !strings.Contains(env.logs.String(), "introduction email failed") {
+		t.Errorf("no log line for the failure:\n%s", env.logs.String())
+	}
+}
+
+func TestEmailWorkerGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	env.smtp.failNext("rcpt", 451, 10)
+
+	var delays []time.Duration
+	for attempt := 1; attempt < env.worker.MaxAttempts; attempt++ {
+		err := env.handle(t, rec, attempt)
+		var re retryError
+		if !errors.As(err, &re) {
+			t.Fatalf("attempt %d: Handle = %v, want RetryAfter", attempt, err)
+		}
+		delays = append(delays, re.delay)
+	}
+	if want := []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}; fmt.Sprint(delays) != fmt.Sprint(want) {
+		t.Errorf("delays %v, want %v (growing, then the last repeated)", delays, want)
+	}
+	if err := env.handle(t, rec, env.worker.MaxAttempts); err != nil {
+		t.Fatalf("last attempt: Handle = %v, want nil", err)
+	}
+	_, recs := env.planRecords(t, rec)
+	failed := recordsOfType(recs, domain.EventIntroductionEmailFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d failed events, want 1", len(failed))
+	}
+	var ev domain.IntroductionEmailFailed
+	_ = json.Unmarshal(failed[0].Data, &ev)
+	if ev.Attempts != env.worker.MaxAttempts || !strings.Contains(ev.Reason, "gave up after 4 attempts") || !strings.Contains(ev.Reason, "451") {
+		t.Errorf("failed event = %+v", ev)
+	}
+	if n := len(env.smtp.Messages()); n != 0 {
+		t.Errorf("accepted %d messages", n)
+	}
+}
+
+func TestEmailWorkerDefaultRetryDelays(t *testing.T) {
+	t.Parallel()
+	w := &EmailWorker{}
+	var got []time.Duration
+	for attempt := 1; attempt <= 8; attempt++ {
+		got = append(got, w.retryDelay(attempt))
+	}
+	want := []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+		30 * time.Minute, time.Hour, time.Hour, time.Hour}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("default delays %v, want %v", got, want)
+	}
+}
+
+func TestEmailWorkerHostileNames(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Evil\r\nBcc: victim@example.com <b>Corp</b>")
+	for i, name := range []string{
+		`"Bobby" O'Brien`,
+		`Émilie "Emmy" Dupont 😀`,
+		"محمد",
+		`<script>alert(1)</script>`,
+	} {
+		rec := env.createPlan(t, name, fmt.Sprintf("customer%d@example.com", i), true)
+		if err := env.handle(t, rec, 1); err != nil {
+			t.Fatalf("Handle for %q: %v", name, err)
+		}
+		msgs := env.smtp.Messages()
+		if len(msgs) != i+1 {
+			t.Fatalf("%d messages, want %d", len(msgs), i+1)
+		}
+		m := parseMail(t, msgs[i].Data)
+		if m.To.Name != name {
+			t.Errorf("To name round trip: got %q, want %q", m.To.Name, name)
+		}
+		if m.Header.Get("Bcc") != "" || len(msgs[i].To) != 1 {
+			t.Errorf("merchant name injected a header: Bcc=%q rcpts=%v", m.Header.Get("Bcc"), msgs[i].To)
+		}
+		if want := "Your payment plan options from Evil Bcc: victim@example.com <b>Corp</b>"; m.Subject != want {
+			t.Errorf("Subject = %q, want %q", m.Subject, want)
+		}
+		if !strings.Contains(m.Text, "Hello "+name+",") {
+			t.Errorf("text does not greet %q:\n%s", name, m.Text)
+		}
+		if strings.Contains(strings.ToLower(m.HTML), "<script") || strings.Contains(m.HTML, "<b>Corp") {
+			t.Errorf("HTML has unescaped markup:\n%s", m.HTML)
+		}
+	}
+	m := parseMail(t, env.smtp.Messages()[3].Data)
+	if !strings.Contains(m.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("HTML lacks the escaped name:\n%s", m.HTML)
+	}
+}
+
+func TestEmailWorkerConcurrentReplicas(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = env.worker.Handle(context.Background(), rec) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("Handle: %v", err)
+		}
+	}
+	_, recs := env.planRecords(t, rec)
+	if n := len(recordsOfType(recs, domain.EventIntroductionEmailSent)); n != 1 {
+		t.Errorf("%d sent events, want exactly 1", n)
+	}
+	// Racing replicas may each send before either records (at-least-once);
+	// every copy carries the same Message-ID.
+	ids := map[string]bool{}
+	for _, m := range env.smtp.Messages() {
+		ids[parseMail(t, m.Data).Header.Get("Message-Id")] = true
+	}
+	if len(ids) != 1 {
+		t.Errorf("copies carry %d different Message-IDs", len(ids))
+	}
+}
+
+func TestEmailWorkerOutbox(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	dir := t.TempDir()
+	outbox, err := NewSender("", dir, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.worker.Sender = outbox
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	plan, _ := env.planRecords(t, rec)
+	if plan.IntroductionEmail().Status != domain.EmailSent {
+		t.Errorf("state = %+v", plan.IntroductionEmail())
+	}
+	name := filepath.Join(dir, "outbox", fmt.Sprintf("plan-%d.introduction@pay.goodplan.example.eml", plan.ID()))
+	if _, err := os.Stat(name); err != nil {
+		t.Errorf("outbox file: %v", err)
+	}
+}
+
+func TestIntroductionMessageID(t *testing.T) {
+	t.Parallel()
+	for url, want := range map[string]string{
+		"https://Pay.Example.com:8443/base/": "<plan-7.introduction@pay.example.com>",
+		"http://localhost:8080":              "<plan-7.introduction@localhost>",
+		"":                                   "<plan-7.introduction@localhost>",
+		"http://[::1]:8080":                  "<plan-7.introduction@[::1]>",
+		"https://bücher.example/":            "<plan-7.introduction@localhost>",
+	} {
+		if got := IntroductionMessageID(7, url); got != want {
+			t.Errorf("IntroductionMessageID(7, %q) = %q, want %q", url, got, want)
+		}
+	}
+}
