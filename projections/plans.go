@@ -46,6 +46,15 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 	if !ok {
 		return nil
 	}
+	if rec.Version == 1 {
+		// The first event is the whole plan: fold it from the message, one
+		// guarded upsert and no reads (the hot path while plans are created).
+		plan, err := eventstore.Fold([]eventstore.Record{rec})
+		if err != nil {
+			return err
+		}
+		return p.write(ctx, p.Store.Pool(), plan)
+	}
 	var version int64
 	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_id = $1`, id).Scan(&version)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -66,7 +75,17 @@ func (p *Plans) write(ctx context.Context, db *pgxpool.Pool, plan *domain.Plan) 
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, `INSERT INTO `+p.table+` AS v (`+planColumns+`)
+	_, err = db.Exec(ctx, upsertSQL(p.table), row.args()...)
+	if err != nil {
+		return fmt.Errorf("write plan view %d: %w", plan.ID(), err)
+	}
+	return nil
+}
+
+// upsertSQL writes a plan row unless the table already has it at the same
+// or a later version.
+func upsertSQL(table string) string {
+	return `INSERT INTO ` + table + ` AS v (` + planColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (plan_id) DO UPDATE SET
 			account_id = EXCLUDED.account_id, version = EXCLUDED.version, status = EXCLUDED.status,
@@ -75,17 +94,52 @@ func (p *Plans) write(ctx context.Context, db *pgxpool.Pool, plan *domain.Plan) 
 			send_introduction_email = EXCLUDED.send_introduction_email,
 			introduction_email = EXCLUDED.introduction_email,
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
-		WHERE v.version < EXCLUDED.version`, row.args()...)
-	if err != nil {
-		return fmt.Errorf("write plan view %d: %w", plan.ID(), err)
-	}
-	return nil
+		WHERE v.version < EXCLUDED.version`
 }
 
 const planColumns = `plan_id, account_id, version, status, portal_token, customer, invoice, plan_options,
 	selected_option_id, send_introduction_email, introduction_email, created_at, updated_at`
 
 // planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
+// ApplyBatch applies recs (in stream order) in one transaction: one commit
+// for the whole batch. First events are folded from the message; later ones
+// catch their plan up from the store, as Apply does.
+func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error {
+	tx, err := p.Store.Pool().Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("project batch: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	batch := &pgx.Batch{}
+	for _, rec := range recs {
+		id, ok := planIDOf(rec.StreamID)
+		if !ok {
+			continue
+		}
+		var plan *domain.Plan
+		if rec.Version == 1 {
+			plan, err = eventstore.Fold([]eventstore.Record{rec})
+		} else {
+			plan, _, _, err = p.Store.LoadPlan(ctx, id)
+		}
+		if err != nil {
+			return fmt.Errorf("project plan %d: %w", id, err)
+		}
+		row, err := rowOf(plan)
+		if err != nil {
+			return err
+		}
+		batch.Queue(upsertSQL(p.table), row.args()...)
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("project batch: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
 type planRow struct {
 	PlanID, AccountID, Version int64
 	Status, PortalToken        string

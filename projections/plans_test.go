@@ -210,3 +210,31 @@ func TestReplayFindsCorruptionAndSwapRepairsIt(t *testing.T) {
 		t.Fatalf("after swap the projection cannot write: %v", err)
 	}
 }
+
+func TestApplyBatchMatchesApply(t *testing.T) {
+	t.Parallel()
+	store := eventstore.New(pgtest.NewPool(t))
+	plans := projections.NewPlans(store)
+	ctx := context.Background()
+	now := time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC)
+	a := createPlan(t, store, 1, "10.00", now, true)  // v1, v2
+	b := createPlan(t, store, 1, "20.00", now, false) // v1
+	// Out of order and with a duplicate, as a redelivered batch can be.
+	if err := plans.ApplyBatch(ctx, []eventstore.Record{a[1], b[0], a[0], b[0], {StreamID: "other-1", Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, recs := range [][]eventstore.Record{a, b} {
+		id := mustPlanID(t, recs[0].StreamID)
+		got, err := plans.Get(ctx, 1, id, publicURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, _, err := store.LoadPlan(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mustJSON(t, got) != mustJSON(t, projections.DetailOf(p, publicURL)) {
+			t.Fatalf("plan %d after the batch:\n%s\nwant\n%s", id, mustJSON(t, got), mustJSON(t, projections.DetailOf(p, publicURL)))
+		}
+	}
+}

@@ -63,10 +63,15 @@ func RetryAfter(err error, d time.Duration) error { return retryError{err, d} }
 // explicit acks. Several replicas may run the same Consumer: they share the
 // durable and each message goes to one of them.
 type Consumer struct {
-	Bus         *Bus
-	Durable     string
-	Filter      []string // subject filters; empty: every event
-	Handle      Handler
+	Bus     *Bus
+	Durable string
+	Filter  []string // subject filters; empty: every event
+	Handle  Handler
+	// BatchHandle, if set, gets each fetched batch first (in stream order)
+	// so it can apply it in one transaction; nil acks the whole batch. On
+	// an error every message of the batch goes through Handle instead, so a
+	// poison message fails alone.
+	BatchHandle func(ctx context.Context, recs []eventstore.Record) error
 	Concurrency int // fetch loops; default 1 (in order per loop)
 	// AckWait is how long a delivered message may go unacknowledged before
 	// JetStream redelivers it; default 10s. A running handler is kept alive
@@ -135,14 +140,52 @@ func (c *Consumer) fetchLoop(ctx context.Context, cons jetstream.Consumer, log *
 			}
 			continue
 		}
+		var msgs []jetstream.Msg
 		for msg := range batch.Messages() {
-			c.handle(ctx, msg, log)
+			msgs = append(msgs, msg)
+		}
+		if !c.handleBatch(ctx, msgs, log) {
+			for _, msg := range msgs {
+				c.handle(ctx, msg, log)
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
 			log.Warn("fetch batch", "err", err)
 			sleep(ctx, 250*time.Millisecond)
 		}
 	}
+}
+
+// handleBatch gives msgs to BatchHandle and acks them all on success. It
+// returns false when the messages still need handling one by one.
+func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg, log *slog.Logger) bool {
+	if c.BatchHandle == nil || len(msgs) < 2 || ctx.Err() != nil {
+		return false
+	}
+	recs := make([]eventstore.Record, len(msgs))
+	for i, m := range msgs {
+		rec, err := DecodeRecord(m.Data())
+		if err != nil {
+			return false
+		}
+		recs[i] = rec
+	}
+	stops := make([]func(), len(msgs))
+	for i, m := range msgs {
+		stops[i] = heartbeat(m, c.AckWait/3)
+	}
+	err := c.BatchHandle(ctx, recs)
+	for _, stop := range stops {
+		stop()
+	}
+	if err != nil {
+		log.Warn("batch failed; handling its events one by one", "events", len(recs), "err", err)
+		return false
+	}
+	for _, m := range msgs {
+		_ = m.Ack()
+	}
+	return true
 }
 
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logger) {

@@ -1,0 +1,72 @@
+package workers_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
+	"goodplan/workers"
+)
+
+// TestConsumerBatchFallsBackToSingles: when a batch fails, every event of it
+// still reaches Handle; a permanent failure of one event does not hold up
+// the others.
+func TestConsumerBatchFallsBackToSingles(t *testing.T) {
+	t.Parallel()
+	store := eventstore.New(pgtest.NewPool(t))
+	bus := relayBus(t, false)
+	runRelay(t, &workers.Relay{Store: store, Bus: bus, Poll: 20 * time.Millisecond})
+	recs := appendPlans(t, store, 4, 10)
+	poison := recs[7].EventID
+
+	var mu sync.Mutex
+	handled := map[string]int{}
+	batches := 0
+	c := &workers.Consumer{Bus: bus, Durable: "test-batch",
+		BatchHandle: func(ctx context.Context, rs []eventstore.Record) error {
+			mu.Lock()
+			batches++
+			mu.Unlock()
+			return errors.New("batch refused")
+		},
+		Handle: func(ctx context.Context, r eventstore.Record) error {
+			mu.Lock()
+			defer mu.Unlock()
+			handled[r.EventID.String()]++
+			if r.EventID == poison {
+				return workers.Permanent(errors.New("poison"))
+			}
+			return nil
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := len(handled)
+		mu.Unlock()
+		if n == len(recs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events reached Handle", n, len(recs))
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a terminated or acked message must not come back
+	mu.Lock()
+	defer mu.Unlock()
+	if batches == 0 {
+		t.Fatal("BatchHandle was never called")
+	}
+	for _, r := range recs {
+		if n := handled[r.EventID.String()]; n != 1 {
+			t.Fatalf("event %s handled %d times, want 1", r.EventID, n)
+		}
+	}
+}
