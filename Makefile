@@ -22,6 +22,7 @@ vet:
 test: vet
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# Go benchmarks of the append path and of CreatePlan through the HTTP handler.
+# Go benchmarks: appends, CreatePlan through the HTTP handler, pipeline latency, SMTP.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./eventstore/ ./api/
+	$(GO) test -run '^$$' -bench 'PipelineLatency|SMTPSend' -benchtime 3000x -count 1 ./workers/
