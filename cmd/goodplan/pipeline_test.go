@@ -215,8 +215,9 @@ func (n *natsProc) stop() {
 // pipelinePlans remembers every plan that got a 201 and whether it asked for
 // an introduction email.
 type pipelinePlans struct {
-	mu    sync.Mutex
-	email map[int64]bool
+	mu     sync.Mutex
+	email  map[int64]bool
+	portal map[int64]string // customer_portal_url from the 201
 }
 
 func (p *pipelinePlans) create(ctx context.Context, base, key string, n int, intro bool) error {
@@ -229,13 +230,15 @@ func (p *pipelinePlans) create(ctx context.Context, base, key string, n int, int
 		return fmt.Errorf("create plan: %d %s", status, b)
 	}
 	var c struct {
-		PlanID int64 `json:"plan_id"`
+		PlanID            int64  `json:"plan_id"`
+		CustomerPortalURL string `json:"customer_portal_url"`
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	p.email[c.PlanID] = intro
+	p.portal[c.PlanID] = c.CustomerPortalURL
 	p.mu.Unlock()
 	return nil
 }
@@ -293,7 +296,7 @@ func runPipeline(t *testing.T, external bool) {
 	hooks.wh = wh
 	hooks.mu.Unlock()
 
-	plans := &pipelinePlans{email: map[int64]bool{}}
+	plans := &pipelinePlans{email: map[int64]bool{}, portal: map[int64]string{}}
 	n := 0
 	createSome := func(count int) {
 		t.Helper()
@@ -378,8 +381,11 @@ func runPipeline(t *testing.T, external bool) {
 			if m.MessageID != got[0].MessageID {
 				t.Errorf("plan %d: two different emails (%s, %s)", id, got[0].MessageID, m.MessageID)
 			}
-			if !strings.Contains(m.Body, "http://portal.test/plan/") {
-				t.Errorf("plan %d: email without the portal link", id)
+			plans.mu.Lock()
+			link := plans.portal[id]
+			plans.mu.Unlock()
+			if !strings.HasPrefix(link, "http://portal.test/plan/") || !strings.Contains(m.Body, link) {
+				t.Errorf("plan %d: the email does not carry the plan's portal link %q", id, link)
 			}
 		}
 		if len(got) > 1 {
@@ -430,11 +436,29 @@ func runPipeline(t *testing.T, external bool) {
 	// The read model caught up: every plan listed, emails recorded.
 	waitForList(t, srv.URL, key, want)
 
-	// Replay agrees with the live read model; a corrupted row fails it.
+	// Replay agrees with the live read model, and sends nothing.
+	sink.mu.Lock()
+	mailsBefore := len(sink.accepted)
+	sink.mu.Unlock()
+	hooks.mu.Lock()
+	hooksBefore := len(hooks.ok)
+	hooks.mu.Unlock()
 	res := mustRunCLI(t, db, "replay")
 	if !strings.Contains(res.stdout, " 0 differences") {
 		t.Fatalf("replay: %s", res.stdout)
 	}
+	time.Sleep(time.Second)
+	sink.mu.Lock()
+	mailsAfter := len(sink.accepted)
+	sink.mu.Unlock()
+	hooks.mu.Lock()
+	hooksAfter := len(hooks.ok)
+	hooks.mu.Unlock()
+	if mailsAfter != mailsBefore || hooksAfter != hooksBefore {
+		t.Fatalf("replay sent %d emails and %d webhooks", mailsAfter-mailsBefore, hooksAfter-hooksBefore)
+	}
+
+	// A corrupted read-model row makes replay fail with a diff.
 	var victim int64
 	for id := range want {
 		victim = id
