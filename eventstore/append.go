@@ -23,7 +23,7 @@ const appendTail = `
 	RETURNING 1
 ), cmd AS (
 	INSERT INTO commands (command_id, stream_id, first_version, last_version, request_hash, recorded_at)
-	SELECT $8, $1, $2::bigint + 1, $3, $9, $10 FROM st
+	SELECT $8, $1, $2::bigint + 1, $3, $9, $10 FROM st WHERE $16::bool
 	RETURNING 1
 )
 INSERT INTO events (stream_id, version, event_id, type, data, metadata, recorded_at, hash)
@@ -70,7 +70,8 @@ func WithPlanQuota(accountID int64) AppendOption {
 // Append writes events to stream if the stream is at expected (the zero Head
 // for a new stream) and returns the stored records. It returns
 // ErrVersionConflict if another writer got there first, ErrDuplicateCommand if
-// meta.CommandID was already appended, and ErrPlanLimitReached (see
+// meta.CommandID was already appended (an empty CommandID gets a generated
+// one, recorded in the metadata only), and ErrPlanLimitReached (see
 // WithPlanQuota); in each of those cases nothing was written.
 func (s *Store) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
@@ -94,7 +95,10 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if meta.CommandID == "" {
+	// Only a command id the caller chose can be replayed, so only those
+	// are recorded in commands; a generated one just labels the metadata.
+	recordCommand := meta.CommandID != ""
+	if !recordCommand {
 		meta.CommandID = uuid.NewString()
 	}
 	metaJSON, err := json.Marshal(meta)
@@ -133,7 +137,7 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 		stream, expected.Version, last.Version, last.Hash, prevHash,
 		o.quotaAccount, o.quotaAccount != 0,
 		meta.CommandID, o.requestHash, recordedAt, metaJSON,
-		ids, types, datas, hashes)
+		ids, types, datas, hashes, recordCommand)
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", stream, interpretError(err))
 	}
