@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -31,20 +32,27 @@ func DateOf(t time.Time) Date {
 // two-digit month and day, a day that exists in that month). Anything else
 // returns an error wrapping ErrInvalidDate.
 func ParseDate(s string) (Date, error) {
-	bad := fmt.Errorf("date %q: %w", s, ErrInvalidDate)
+	bad := func() (Date, error) { return Date{}, fmt.Errorf("date %q: %w", s, ErrInvalidDate) }
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return Date{}, bad
+		return bad()
 	}
 	for i := 0; i < len(s); i++ {
 		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
-			return Date{}, bad
+			return bad()
 		}
 	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return Date{}, bad
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
 	}
-	return DateOf(t), nil
+	y, m, d := num(0, 4), num(5, 7), num(8, 10)
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, time.Month(m)) {
+		return bad()
+	}
+	return Date{year: int32(y), month: uint8(m), day: uint8(d)}, nil
 }
 
 // Year returns the year of d.
@@ -58,7 +66,18 @@ func (d Date) Day() int { return int(d.day) }
 
 // String formats d as YYYY-MM-DD, e.g. "2025-12-04".
 func (d Date) String() string {
-	return fmt.Sprintf("%04d-%02d-%02d", d.year, d.month, d.day)
+	return string(d.appendTo(make([]byte, 0, 10)))
+}
+
+// appendTo appends YYYY-MM-DD (years 0-9999; others as strconv prints them).
+func (d Date) appendTo(b []byte) []byte {
+	if d.year >= 0 && d.year <= 9999 {
+		y := int(d.year)
+		b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+	} else {
+		b = strconv.AppendInt(b, int64(d.year), 10)
+	}
+	return append(b, '-', byte('0'+d.month/10), byte('0'+d.month%10), '-', byte('0'+d.day/10), byte('0'+d.day%10))
 }
 
 // AddDays returns d plus n days (n may be negative).
@@ -111,7 +130,8 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(d.String())
+	b := append(make([]byte, 0, 12), '"')
+	return append(d.appendTo(b), '"'), nil
 }
 
 // UnmarshalJSON decodes a JSON string "YYYY-MM-DD" strictly (see ParseDate).
@@ -122,7 +142,9 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) == 12 && b[0] == '"' && b[11] == '"' {
+		s = string(b[1:11]) // the usual case: "YYYY-MM-DD", no decoder needed
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("date %s: %w", b, ErrInvalidDate)
 	}
 	if s == "" {

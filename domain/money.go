@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -115,7 +116,8 @@ func (m Money) String() string {
 // MarshalJSON encodes m as a JSON string, e.g. "400.00", as the API shows
 // amounts.
 func (m Money) MarshalJSON() ([]byte, error) {
-	return json.Marshal(m.String())
+	// The text is digits, '-' and '.': no escaping needed.
+	return []byte(`"` + m.String() + `"`), nil
 }
 
 // UnmarshalJSON decodes a JSON string such as "400.00" (a bare JSON number in
@@ -128,7 +130,9 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
+		if unq, ok := unquoteSimple(b); ok {
+			s = unq // the usual case: no escapes, no decoder needed
+		} else if err := json.Unmarshal(b, &s); err != nil {
 			return fmt.Errorf("money %s: %w", b, ErrInvalidAmount)
 		}
 	}
@@ -140,25 +144,42 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// unquoteSimple returns the contents of a JSON string without escapes.
+func unquoteSimple(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	return string(inner), true
+}
+
 // parsePlainDecimal parses [-]digits[.digits] exactly; the scale is the
 // number of digits after the point.
 func parsePlainDecimal(s string) (Money, error) {
-	bad := fmt.Errorf("money %q: %w", s, ErrInvalidAmount)
+	bad := func() (Money, error) { return Money{}, fmt.Errorf("money %q: %w", s, ErrInvalidAmount) }
 	digits := strings.TrimPrefix(s, "-")
 	intPart, frac, hasPoint := strings.Cut(digits, ".")
 	if intPart == "" || (hasPoint && frac == "") || len(frac) > maxMoneyScale {
-		return Money{}, bad
+		return bad()
 	}
-	for _, part := range []string{intPart, frac} {
+	// Accumulate the digits of both parts with an overflow check.
+	var minor int64
+	for _, part := range [2]string{intPart, frac} {
 		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				return Money{}, bad
+			c := part[i]
+			if c < '0' || c > '9' {
+				return bad()
 			}
+			if minor > (math.MaxInt64-int64(c-'0'))/10 {
+				return bad()
+			}
+			minor = minor*10 + int64(c-'0')
 		}
-	}
-	minor, err := strconv.ParseInt(intPart+frac, 10, 64)
-	if err != nil {
-		return Money{}, bad
 	}
 	if len(digits) != len(s) {
 		minor = -minor

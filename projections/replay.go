@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,74 +92,140 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 }
 
 // rebuild folds every plan stream, in one consistent snapshot, into the
-// rebuild table. Streams are read in (stream_id, version) order, so only one
-// plan is in memory at a time.
+// rebuild table. One reader streams the events in (stream_id, version) order
+// and hands whole streams to a worker per CPU, which fold and encode them
+// (the expensive part: decoding event JSON); one writer COPYs the rows. Only
+// the streams in flight are in memory.
 func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type event struct {
+		typ  string
+		data []byte
+		at   time.Time
+	}
+	streams := make(chan []event, 256)
+	rows := make(chan []any, 1024)
+	var readErr, foldErr, writeErr error
+	var events, plans int64
+
+	var workers sync.WaitGroup
+	var errOnce sync.Once
+	fail := func(err error) { errOnce.Do(func() { foldErr = err; cancel() }) }
+	for range runtime.GOMAXPROCS(0) {
+		workers.Go(func() {
+			for evs := range streams {
+				plan := &domain.Plan{}
+				for _, e := range evs {
+					de, err := domain.UnmarshalEvent(e.typ, e.data)
+					if err != nil {
+						fail(err)
+						return
+					}
+					plan.ApplyAt(de, e.at)
+				}
+				r, err := rowOf(plan)
+				if err != nil {
+					fail(err)
+					return
+				}
+				select {
+				case rows <- r.args():
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		batch := make([][]any, 0, 1000)
+		flush := func() bool {
+			if len(batch) == 0 {
+				return true
+			}
+			if _, err := store.Pool().CopyFrom(ctx, pgx.Identifier{rebuildTable}, columnList, pgx.CopyFromRows(batch)); err != nil {
+				writeErr = err
+				cancel()
+				return false
+			}
+			plans += int64(len(batch))
+			batch = batch[:0]
+			return true
+		}
+		for r := range rows {
+			if batch = append(batch, r); len(batch) == cap(batch) && !flush() {
+				for range rows { // drain so the workers can finish
+				}
+				return
+			}
+		}
+		flush()
+	}()
+
+	readErr = readStreams(ctx, store, func(evs []event) bool {
+		events += int64(len(evs))
+		select {
+		case streams <- evs:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}, func(stream, typ string, data []byte, at time.Time) event { return event{typ, data, at} })
+	close(streams)
+	workers.Wait()
+	close(rows)
+	<-written
+	res.Events, res.Plans = events, plans
+	switch {
+	case foldErr != nil:
+		return fmt.Errorf("replay: %w", foldErr)
+	case writeErr != nil:
+		return fmt.Errorf("replay write: %w", writeErr)
+	case readErr != nil:
+		return fmt.Errorf("replay read: %w", readErr)
+	}
+	return nil
+}
+
+// readStreams reads every plan event of one REPEATABLE READ snapshot in
+// (stream_id, version) order and calls emit with each stream's events.
+func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func([]E) bool, mk func(stream, typ string, data []byte, at time.Time) E) error {
 	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("replay snapshot: %w", err)
+		return err
 	}
 	defer tx.Rollback(ctx)
 	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, recorded_at FROM events
 		WHERE stream_id LIKE 'plan-%' ORDER BY stream_id, version`)
 	if err != nil {
-		return fmt.Errorf("replay read: %w", err)
-	}
-	defer rows.Close()
-	var batch [][]any
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := store.Pool().CopyFrom(ctx, pgx.Identifier{rebuildTable}, columnList, pgx.CopyFromRows(batch))
-		batch = batch[:0]
 		return err
 	}
-	var plan *domain.Plan
+	defer rows.Close()
 	var current string
-	emit := func() error {
-		if plan == nil {
-			return nil
-		}
-		r, err := rowOf(plan)
-		if err != nil {
-			return err
-		}
-		res.Plans++
-		batch = append(batch, r.args())
-		if len(batch) >= 1000 {
-			return flush()
-		}
-		return nil
-	}
+	var evs []E
 	var stream, typ string
 	var data []byte
 	var at time.Time
 	for rows.Next() {
 		if err := rows.Scan(&stream, &typ, &data, &at); err != nil {
-			return fmt.Errorf("replay read: %w", err)
+			return err
 		}
-		res.Events++
-		if stream != current {
-			if err := emit(); err != nil {
-				return err
+		if stream != current && len(evs) > 0 {
+			if !emit(evs) {
+				return ctx.Err()
 			}
-			plan, current = &domain.Plan{}, stream
+			evs = nil
 		}
-		e, err := domain.UnmarshalEvent(typ, data)
-		if err != nil {
-			return fmt.Errorf("replay %s: %w", stream, err)
-		}
-		plan.ApplyAt(e, at)
+		current = stream
+		evs = append(evs, mk(stream, typ, data, at))
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("replay read: %w", err)
-	}
-	if err := emit(); err != nil {
 		return err
 	}
-	if err := flush(); err != nil {
-		return fmt.Errorf("replay write: %w", err)
+	if len(evs) > 0 && !emit(evs) {
+		return ctx.Err()
 	}
 	return nil
 }
@@ -186,7 +254,7 @@ func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait 
 func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]Diff, bool, error) {
 	rows, err := store.Pool().Query(ctx, `SELECT coalesce(r.plan_id, l.plan_id), r.version, l.version, to_jsonb(r), to_jsonb(l)
 		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
-		WHERE to_jsonb(r) IS DISTINCT FROM to_jsonb(l)
+		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
 		ORDER BY 1 LIMIT 1000`)
 	if err != nil {
 		return nil, false, fmt.Errorf("compare: %w", err)
