@@ -408,17 +408,25 @@ func TestRateLimitHeadersAnd429(t *testing.T) {
 		if got := res.header["X-RateLimit-Remaining"]; len(got) != 1 || got[0] != strconv.Itoa(59-i) {
 			t.Fatalf("request %d: X-RateLimit-Remaining %v", i, got)
 		}
-		if res.header["X-RateLimit-Reset"] == nil {
-			t.Fatal("no X-RateLimit-Reset")
+		// A minute after the newest allowed request, in Unix seconds.
+		if got, want := res.header["X-RateLimit-Reset"], strconv.FormatInt(seedNow.Add(time.Minute).Unix(), 10); len(got) != 1 || got[0] != want {
+			t.Fatalf("request %d: X-RateLimit-Reset %v, want %s", i, got, want)
 		}
 	}
 	res := env.do(t, "GET", "/api/v1/plans/1", key, nil)
-	if res.status != 429 || res.header.Get("Retry-After") != "1" || res.json(t)["error"] != "Too many requests" {
+	if res.status != 429 || res.header.Get("Retry-After") != "1" || res.header["X-RateLimit-Remaining"][0] != "50" ||
+		res.json(t)["error"] != "Too many requests" ||
+		res.json(t)["message"] != "Rate limit exceeded: 60 requests per minute, 10 per second. Retry after 1 s." {
 		t.Fatalf("11th request in a second: %d %v %s", res.status, res.header, res.body)
 	}
-	env.clock.advance(time.Second)
-	if res := env.do(t, "GET", "/api/v1/plans/1", key, nil); res.status != 404 {
-		t.Fatalf("a second later: %d", res.status)
+	// 9 more a little under a second later would make 19 in one second.
+	env.clock.advance(990 * time.Millisecond)
+	if res := env.do(t, "GET", "/api/v1/plans/1", key, nil); res.status != 429 || res.header.Get("Retry-After") != "1" {
+		t.Fatalf("at 0.99 s: %d %v", res.status, res.header)
+	}
+	env.clock.advance(10 * time.Millisecond)
+	if res := env.do(t, "GET", "/api/v1/plans/1", key, nil); res.status != 404 || res.header["X-RateLimit-Remaining"][0] != "49" {
+		t.Fatalf("a second later: %d %v", res.status, res.header)
 	}
 	// Unauthenticated requests and the health check carry no rate-limit headers.
 	if res := env.do(t, "GET", "/api/health", "", nil); res.status != 200 || res.header["X-RateLimit-Limit"] != nil {
@@ -435,7 +443,9 @@ func TestHealth(t *testing.T) {
 	}
 	env.store.Pool().Close()
 	res = env.do(t, "GET", "/api/health", "", nil)
-	if res.status != 503 || res.json(t)["status"] != "unavailable" {
+	want := `{"status":"unavailable","version":"test","timestamp":"2025-11-27T01:15:30Z",` +
+		`"error":"Service unavailable","message":"The database is not answering."}`
+	if res.status != 503 || string(res.body) != want {
 		t.Fatalf("health without a database: %d %s", res.status, res.body)
 	}
 }

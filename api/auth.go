@@ -53,11 +53,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			h["X-RateLimit-Remaining"] = []string{strconv.Itoa(d.remaining)}
 			h["X-RateLimit-Reset"] = []string{strconv.FormatInt(d.reset.Unix(), 10)}
 			if !d.allowed {
-				secs := int(math.Ceil(d.retryAfter.Seconds()))
-				h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
+				secs := strconv.Itoa(max(int(math.Ceil(d.retryAfter.Seconds())), 1))
+				h.Set("Retry-After", secs)
+				limits := strconv.Itoa(acct.RateLimitPerMinute) + " requests per minute"
+				if acct.RateLimitBurst > 0 {
+					limits += ", " + strconv.Itoa(acct.RateLimitBurst) + " per second"
+				}
 				writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
-					Message: "Rate limit exceeded: " + strconv.Itoa(acct.RateLimitPerMinute) + " requests per minute, " +
-						strconv.Itoa(acct.RateLimitBurst) + " per second. Retry after " + strconv.Itoa(max(secs, 1)) + " s."})
+					Message: "Rate limit exceeded: " + limits + ". Retry after " + secs + " s."})
 				return
 			}
 		}

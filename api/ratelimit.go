@@ -1,94 +1,156 @@
 package api
 
 import (
-	"math"
 	"sync"
 	"time"
 )
 
-// rateLimiter enforces, per API key, a sustained rate (requests per minute)
-// and a burst cap (requests in any one second) with two token buckets: the
-// minute bucket holds perMinute tokens and refills perMinute/60 per second;
-// the second bucket holds burst tokens and refills burst per second. A request
-// takes one token from each.
+// rateLimiter enforces, per API key, two exact sliding windows: a request is
+// allowed iff fewer than perMinute requests were allowed in the last 60 s and
+// fewer than burst in the last second. Only allowed requests are remembered
+// (a refused request does not count against the key), as a ring of at most
+// perMinute timestamps; the last burst of them, which the second window
+// needs, are in that ring too (a burst above perMinute can never bind).
+//
+// Token buckets would be cheaper still, but they let through more than the
+// advertised numbers: a full minute bucket plus its refill during the first
+// minute passes nearly twice perMinute in 60 s, and a second bucket refilled
+// continuously passes burst plus burst-1 within one second.
 //
 // State is process memory: with several replicas, each enforces the limit on
 // its own (README, "Past one machine").
 type rateLimiter struct {
-	now    func() time.Time
-	mu     sync.Mutex
-	keys   map[[32]byte]*bucketPair
-	sweeps int
+	now       func() time.Time
+	base      time.Time // timestamps are nanoseconds since base
+	mu        sync.Mutex
+	keys      map[[32]byte]*window
+	lastSweep time.Duration
 }
 
-type bucketPair struct {
-	minute, second float64 // tokens
-	last           time.Time
+// window is the ring of one key's allowed-request times, oldest first.
+type window struct {
+	ts      []time.Duration // since rateLimiter.base
+	head, n int
 }
 
 // rateDecision is the outcome for one request, for the X-RateLimit-* headers.
 type rateDecision struct {
 	allowed    bool
 	limit      int
-	remaining  int
-	reset      time.Time     // when the minute bucket is full again
-	retryAfter time.Duration // when a token is next available (if refused)
+	remaining  int           // requests left in the current 60 s window
+	reset      time.Time     // when the full allowance is back, rounded up to a whole second
+	retryAfter time.Duration // until this request would be allowed (if refused)
 }
+
+const (
+	minuteWindow = time.Minute
+	secondWindow = time.Second
+	// idleAfter is how long a key's state is kept after its last allowed
+	// request; past one minute it no longer affects any decision.
+	idleAfter = 2 * time.Minute
+)
 
 func newRateLimiter(now func() time.Time) *rateLimiter {
-	return &rateLimiter{now: now, keys: make(map[[32]byte]*bucketPair)}
+	return &rateLimiter{now: now, base: now(), keys: make(map[[32]byte]*window)}
 }
 
-// allow takes a token for key under the given limits.
+// allow decides one request for key under the given limits and, if it is
+// allowed, counts it. perMinute <= 0 means no limit; burst <= 0 means no
+// per-second cap.
 func (l *rateLimiter) allow(key [32]byte, perMinute, burst int) rateDecision {
-	now := l.now()
-	minuteRate := float64(perMinute) / 60 // tokens per second
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// The clock is read under the lock so that timestamps enter each ring
+	// in order. Durations since base use the monotonic clock when the
+	// clock provides one, so a wall-clock step does not skew the windows.
+	nowT := l.now()
+	now := nowT.Sub(l.base)
+	if perMinute <= 0 {
+		return rateDecision{allowed: true, reset: ceilSecond(nowT)}
+	}
 	l.sweep(now)
-	b := l.keys[key]
-	if b == nil {
-		b = &bucketPair{minute: float64(perMinute), second: float64(burst), last: now}
-		l.keys[key] = b
+	w := l.keys[key]
+	if w == nil {
+		w = &window{}
+		l.keys[key] = w
 	}
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.minute = math.Min(float64(perMinute), b.minute+dt*minuteRate)
-		b.second = math.Min(float64(burst), b.second+dt*float64(burst))
-		b.last = now
-	}
+	w.expire(now, perMinute)
+
+	// The last second holds burst requests iff the burst-th newest does.
+	secondFull := burst > 0 && w.n >= burst && now-w.newest(burst) < secondWindow
 	d := rateDecision{limit: perMinute}
-	hasBurst := burst <= 0 || b.second >= 1
-	if b.minute >= 1 && hasBurst {
-		b.minute--
-		if burst > 0 {
-			b.second--
-		}
+	if w.n < perMinute && !secondFull {
+		w.push(now, perMinute)
 		d.allowed = true
 	} else {
-		wait := 0.0
-		if b.minute < 1 {
-			wait = (1 - b.minute) / minuteRate
+		// Both counts only fall as time passes, so the request becomes
+		// allowed when the later of the two windows frees a slot.
+		at := now
+		if w.n >= perMinute {
+			at = max(at, w.newest(perMinute)+minuteWindow)
 		}
-		if !hasBurst {
-			wait = math.Max(wait, (1-b.second)/float64(burst))
+		if secondFull {
+			at = max(at, w.newest(burst)+secondWindow)
 		}
-		d.retryAfter = time.Duration(wait * float64(time.Second))
+		d.retryAfter = at - now
 	}
-	d.remaining = int(math.Floor(b.minute))
-	d.reset = now.Add(time.Duration((float64(perMinute) - b.minute) / minuteRate * float64(time.Second)))
+	d.remaining = max(perMinute-w.n, 0)
+	resetAt := now
+	if w.n > 0 {
+		resetAt = w.newest(1) + minuteWindow
+	}
+	d.reset = ceilSecond(nowT.Add(resetAt - now))
 	return d
 }
 
-// sweep drops buckets idle long enough to be full again, every 1024 calls,
-// so memory stays bounded by the keys active in the last minute or so.
-func (l *rateLimiter) sweep(now time.Time) {
-	l.sweeps++
-	if l.sweeps%1024 != 0 {
+// expire drops the times that left the minute window and, if perMinute
+// shrank since the key was last seen, the oldest ones beyond it.
+func (w *window) expire(now time.Duration, perMinute int) {
+	for w.n > 0 && (w.n > perMinute || now-w.ts[w.head] >= minuteWindow) {
+		w.head = (w.head + 1) % len(w.ts)
+		w.n--
+	}
+}
+
+// newest returns the i-th newest time (i = 1 is the newest); 1 <= i <= n.
+func (w *window) newest(i int) time.Duration {
+	return w.ts[(w.head+w.n-i)%len(w.ts)]
+}
+
+// push appends t, growing the ring (up to perMinute entries) as needed so a
+// key that sends little costs little.
+func (w *window) push(t time.Duration, perMinute int) {
+	if w.n == len(w.ts) {
+		ts := make([]time.Duration, min(max(2*w.n, 8), perMinute))
+		for i := range w.n {
+			ts[i] = w.ts[(w.head+i)%len(w.ts)]
+		}
+		w.ts, w.head = ts, 0
+	}
+	w.ts[(w.head+w.n)%len(w.ts)] = t
+	w.n++
+}
+
+// sweep drops, at most once a minute, the keys with no allowed request in
+// the last idleAfter, so memory is bounded by the keys active in the last
+// few minutes and the cost per request stays constant on average.
+func (l *rateLimiter) sweep(now time.Duration) {
+	if now-l.lastSweep < time.Minute {
 		return
 	}
-	for k, b := range l.keys {
-		if now.Sub(b.last) > 2*time.Minute {
+	l.lastSweep = now
+	for k, w := range l.keys {
+		if w.n == 0 || now-w.newest(1) > idleAfter {
 			delete(l.keys, k)
 		}
 	}
+}
+
+// ceilSecond rounds t up to a whole second, for the X-RateLimit-Reset header.
+func ceilSecond(t time.Time) time.Time {
+	s := t.Truncate(time.Second)
+	if s.Before(t) {
+		s = s.Add(time.Second)
+	}
+	return s
 }

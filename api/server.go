@@ -112,16 +112,21 @@ type healthBody struct {
 	Status    string `json:"status"`
 	Version   string `json:"version"`
 	Timestamp string `json:"timestamp"`
+	// Error and Message are set on the 503 only, like every error body.
+	Error   string `json:"error,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // health reports availability: 200 {"status":"ok"} when the database
-// answers, 503 {"status":"unavailable"} when it does not.
+// answers, 503 {"status":"unavailable"} with the usual "error" and
+// "message" when it does not.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	body := healthBody{Status: "ok", Version: s.version, Timestamp: s.now().UTC().Format(time.RFC3339)}
 	status := http.StatusOK
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.log.WarnContext(r.Context(), "health: database not answering", "err", err)
 		body.Status, status = "unavailable", http.StatusServiceUnavailable
+		body.Error, body.Message = "Service unavailable", "The database is not answering."
 	}
 	writeJSON(w, status, body)
 }

@@ -136,9 +136,7 @@ func (r *runner) baselineAppend(ctx context.Context) error {
 		P50Ms: p50, P99Ms: p99,
 		Note: fmt.Sprintf("plain INSERT streams + events in one pgx.Batch (one implicit transaction, one round trip), "+
 			"a %d-byte plan.created with 3 monthly options, synchronous_commit=%s", res.eventBytes, r.rep.Machine.SynchronousCommit)}
-	if d := describeErrors(res.load); d != "" {
-		row.Note += "; " + d
-	}
+	row.Note = joinNotes(row.Note, describeErrors(res.load))
 	r.add(row)
 	return nil
 }

@@ -128,21 +128,26 @@ func (r *runner) httpGroups(ctx context.Context) error {
 	pid := srv.cmd.Process.Pid
 	progress("serve: pid %d listening on %s (account %d)", pid, srv.Base, acct)
 	api := newAPIClient(srv.Base, key, max(createLevels[len(createLevels)-1], 16))
-	pool, err := pgx.Connect(ctx, dbURL)
+	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close(context.Background())
+	defer conn.Close(context.Background())
 
 	cpu0, err := procCPU(pid)
 	if err != nil {
 		return err
 	}
 	mcpu0, _ := machineCPU()
+	dbName := conn.Config().Database
+	pg0, err := pgBackendsCPU(ctx, conn, dbName)
+	if err != nil {
+		return err
+	}
 	plans := 0
 	if r.groups["http"] {
 		for _, n := range createLevels {
-			progress("http: CreatePlan, %d clients, %s after %s warm-up", n, r.s.duration, r.s.warmup)
+			progress("http: CreatePlan, %d %s, %s after %s warm-up", n, plural(n, "client"), r.s.duration, r.s.warmup)
 			res := runLoad(ctx, loadSpec{Clients: n, Warmup: r.s.warmup, Duration: r.s.duration}, api.create)
 			plans += res.TotalOK
 			if err := srv.Alive(); err != nil {
@@ -156,10 +161,13 @@ func (r *runner) httpGroups(ctx context.Context) error {
 		plans += res.TotalOK
 	}
 	cpu1, _ := procCPU(pid)
-	mcpu1, _ := machineCPU()
-	drained := waitCount(ctx, pool, `SELECT count(*) FROM plan_views`, int64(plans), r.s.drainTimeout)
+	drained := waitCount(ctx, conn, `SELECT count(*) FROM plan_views`, int64(plans), r.s.drainTimeout)
 	cpu2, _ := procCPU(pid)
 	mcpu2, _ := machineCPU()
+	pg2, err := pgBackendsCPU(ctx, conn, dbName)
+	if err != nil {
+		return err
+	}
 	hwm, err := procHWM(pid)
 	if err != nil {
 		return err
@@ -177,13 +185,15 @@ func (r *runner) httpGroups(ctx context.Context) error {
 			Note: fmt.Sprintf("utime+stime of the serve process over the CreatePlan phases (warm-ups included), %d plans", plans)})
 		r.add(Row{Group: "cost", Name: "serve CPU per 1,000 plans (incl. relay + projection)", Value: (cpu2 - cpu0) * per, Unit: "CPU s",
 			Note: "as above, until the read model has every plan" + drainNote})
-		r.add(Row{Group: "cost", Name: "machine CPU per 1,000 plans (all processes)", Value: (mcpu2 - mcpu0) * per, Unit: "CPU s",
-			Note: fmt.Sprintf("/proc/stat busy time: serve, PostgreSQL, the load generator; %.1f CPU s of it during the requests", mcpu1-mcpu0)})
+		r.add(Row{Group: "cost", Name: "PostgreSQL CPU per 1,000 plans (its backends)", Value: cpuDelta(pg0, pg2) * per, Unit: "CPU s",
+			Note: fmt.Sprintf("utime+stime of the backends serving the bench database, same span; not counted: WAL writer, "+
+				"checkpointer. The whole machine (every process, other jobs included) was busy %.1f CPU s per 1,000 plans",
+				(mcpu2-mcpu0)*per)})
 		r.add(Row{Group: "cost", Name: "serve peak memory (VmHWM)", Value: hwm, Unit: "MiB",
 			Note: fmt.Sprintf("peak resident set of the serve process after %d plans created and projected", plans)})
 	}
 	if r.groups["reads"] {
-		if err := r.reads(ctx, api, pool, acct); err != nil {
+		if err := r.reads(ctx, api, conn, acct); err != nil {
 			return err
 		}
 		if err := srv.Alive(); err != nil {
@@ -195,7 +205,7 @@ func (r *runner) httpGroups(ctx context.Context) error {
 
 func (r *runner) createRow(n int, res loadResult) Row {
 	p50, p99 := res.Lat.p50p99()
-	row := Row{Group: "http", Name: fmt.Sprintf("CreatePlan over HTTP, %d clients", n), Value: res.Rate(), Unit: "plans/s",
+	row := Row{Group: "http", Name: fmt.Sprintf("CreatePlan over HTTP, %d %s", n, plural(n, "client")), Value: res.Rate(), Unit: "plans/s",
 		P50Ms: p50, P99Ms: p99, Note: describeErrors(res)}
 	if n == 16 {
 		row.Target = fmt.Sprintf(">= %.2f x raw append, p99 <= %.0f ms", targetCreateRatio, targetCreateP99Ms)
@@ -254,11 +264,15 @@ func (r *runner) reads(ctx context.Context, api *apiClient, conn *pgx.Conn, acct
 		progress("reads: %s, %s after %s warm-up", rd.name, r.s.duration, r.s.warmup)
 		res := runLoad(ctx, loadSpec{Clients: 16, Warmup: r.s.warmup, Duration: r.s.duration}, rd.do)
 		p50, p99 := res.Lat.p50p99()
-		note := rd.note
-		if d := describeErrors(res); d != "" {
-			note += "; " + d
-		}
+		note := joinNotes(rd.note, describeErrors(res))
 		r.add(Row{Group: "reads", Name: rd.name, Value: res.Rate(), Unit: "requests/s", P50Ms: p50, P99Ms: p99, Note: note})
 	}
 	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -205,7 +205,7 @@ func (r *runner) pipelineRows(label string, res loadResult, tr *pipeTracker, dra
 	p50, p99 := res.Lat.p50p99()
 	note := describeErrors(res)
 	if !drained {
-		note += fmt.Sprintf(" not every event was published and projected within %s after the load", r.s.drainTimeout)
+		note = joinNotes(note, fmt.Sprintf("not every event was published and projected within %s after the load", r.s.drainTimeout))
 	}
 	r.add(Row{Group: "pipeline", Name: "CreatePlan in-process, 16 clients, " + label, Value: res.Rate(), Unit: "plans/s",
 		P50Ms: p50, P99Ms: p99, Note: note})

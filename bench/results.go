@@ -207,3 +207,14 @@ func writeFiles(dir string, rep *Report) ([]string, error) {
 	}
 	return written, nil
 }
+
+// joinNotes joins the non-empty parts with "; ".
+func joinNotes(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
+}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // buildBinary builds cmd/goodplan into dir and returns its path.
@@ -230,4 +232,38 @@ func machineCPU() (float64, error) {
 		busy += n
 	}
 	return busy / clockTicks, nil
+}
+
+// pgBackendsCPU returns the CPU seconds used so far by each PostgreSQL
+// backend connected to database name, by pid (read from /proc: the
+// harness runs on the database's machine).
+func pgBackendsCPU(ctx context.Context, conn interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, name string) (map[int]float64, error) {
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, name)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]float64{}
+	for _, pid := range pids {
+		if cpu, err := procCPU(int(pid)); err == nil {
+			out[int(pid)] = cpu
+		}
+	}
+	return out, nil
+}
+
+// cpuDelta is the CPU used between two pgBackendsCPU snapshots by the
+// backends alive at the second (a backend that started in between counts
+// from zero).
+func cpuDelta(before, after map[int]float64) float64 {
+	var d float64
+	for pid, cpu := range after {
+		d += cpu - before[pid]
+	}
+	return d
 }

@@ -346,3 +346,37 @@ func TestNextIDUnique(t *testing.T) {
 		t.Fatalf("%d distinct ids, want 1000", len(seen))
 	}
 }
+
+// TestVerifyWhileAppending: verify on a live database never mistakes an
+// append that lands during the check for corruption.
+func TestVerifyWhileAppending(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			head := eventstore.Head{}
+			stream := fmt.Sprintf("plan-%d", w)
+			for ctx.Err() == nil {
+				recs, err := s.Append(ctx, stream, head, events(1, "t"), eventstore.Metadata{})
+				if err != nil {
+					if ctx.Err() == nil {
+						t.Error(err)
+					}
+					return
+				}
+				head = recs[0].Head()
+			}
+		})
+	}
+	for range 30 {
+		if _, err := s.Verify(context.Background()); err != nil {
+			cancel()
+			wg.Wait()
+			t.Fatalf("verify on a healthy, busy store: %v", err)
+		}
+	}
+	cancel()
+	wg.Wait()
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // ChainError names the first event whose hash chain does not hold.
@@ -40,10 +42,17 @@ type chainTip struct {
 func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 	var res VerifyResult
 	tips := make(map[string]chainTip)
+	// One snapshot for both reads: an append between them would otherwise
+	// look like a stream head ahead of its chain.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return res, fmt.Errorf("verify: %w", err)
+	}
+	defer tx.Rollback(ctx)
 	// global_position order is version order within a stream: a stream's
 	// next append waits for the previous one to commit (stream row lock), and
 	// one append inserts its events in version order.
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
+	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
 	if err != nil {
 		return res, fmt.Errorf("verify: %w", err)
 	}
@@ -77,7 +86,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 	}
 	rows.Close()
 
-	srows, err := s.pool.Query(ctx, `SELECT stream_id, version, last_hash FROM streams`)
+	srows, err := tx.Query(ctx, `SELECT stream_id, version, last_hash FROM streams`)
 	if err != nil {
 		return res, fmt.Errorf("verify streams: %w", err)
 	}

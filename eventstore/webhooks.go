@@ -238,8 +238,10 @@ func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) er
 }
 
 // stopPending fails the endpoint's pending deliveries. A delivery in flight
-// at that moment may still record its attempt afterwards; ClaimDue fails any
-// such straggler the next time it comes due.
+// at that moment still logs its attempt afterwards, but its outcome leaves
+// the delivery failed (RecordAttempts only changes pending deliveries). A
+// delivery enqueued concurrently (the fan-out read the endpoint before it
+// was stopped) is failed by ClaimDue when it comes due.
 func stopPending(ctx context.Context, tx pgx.Tx, endpointID int64) error {
 	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = now()
 		WHERE endpoint_id = $1 AND state = 'pending'`, endpointID)
@@ -290,6 +292,10 @@ type DueDelivery struct {
 	Attempts   int // attempts made before this claim
 	URL        string
 	Secret     string
+	// LeaseUntil is the delivery's next_attempt_at as this claim set it:
+	// the claim's fencing token. Outcomes (AttemptOutcome.LeaseUntil) and
+	// releases carry it, and apply only while the delivery still has it,
+	// i.e. while no other claimer has taken the delivery since.
 	LeaseUntil time.Time
 }
 
@@ -325,8 +331,10 @@ const claimWindow = 8
 // (replica) takes them while they are in flight; rows another claimer holds
 // locked are skipped (FOR UPDATE SKIP LOCKED). A claimer that dies mid-way
 // leaves its deliveries to be claimed again when the lease runs out
-// (at-least-once). Deliveries of endpoints deleted or disabled since they
-// were enqueued are failed instead of returned.
+// (at-least-once); so does one that lags past its lease, whose outcomes are
+// then fenced out (see DueDelivery.LeaseUntil). Deliveries of endpoints
+// deleted or disabled since they were enqueued are failed instead of
+// returned.
 func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease time.Duration, opts ClaimOptions) ([]DueDelivery, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -370,7 +378,7 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 	    updated_at = now()
 	FROM picked p, webhook_endpoints e, async_commit
 	WHERE d.id = p.id AND e.id = d.endpoint_id
-	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret, d.state = 'pending'`,
+	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret, d.next_attempt_at`,
 		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
@@ -379,12 +387,13 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 	var out []DueDelivery
 	for rows.Next() {
 		var d DueDelivery
-		var live bool
-		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &live); err != nil {
+		var lease *time.Time // nil: failed (dead endpoint)
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &lease); err != nil {
 			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 		}
-		if live {
-			d.LeaseUntil = leaseUntil
+		if lease != nil {
+			// As stored (microseconds), so the fence compares equal.
+			d.LeaseUntil = *lease
 			out = append(out, d)
 		}
 	}
@@ -396,14 +405,21 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 
 // ReleaseClaims makes claimed deliveries that were not attempted (the
 // claimer is shutting down) due again at at, instead of when their lease
-// runs out. Deliveries no longer pending are left alone.
-func (s *Store) ReleaseClaims(ctx context.Context, ids []int64, at time.Time) error {
-	if len(ids) == 0 {
+// runs out. Deliveries no longer pending, or claimed again since (their
+// lease ran out first), are left alone.
+func (s *Store) ReleaseClaims(ctx context.Context, claims []DueDelivery, at time.Time) error {
+	if len(claims) == 0 {
 		return nil
 	}
+	ids := make([]int64, len(claims))
+	leases := make([]time.Time, len(claims))
+	for i, c := range claims {
+		ids[i], leases[i] = c.ID, c.LeaseUntil
+	}
 	_, err := s.pool.Exec(ctx, `WITH `+asyncCommit+`
-		UPDATE webhook_deliveries d SET next_attempt_at = $2, updated_at = now()
-		FROM async_commit WHERE d.id = ANY($1) AND d.state = 'pending'`, ids, at)
+		UPDATE webhook_deliveries d SET next_attempt_at = $3, updated_at = now()
+		FROM async_commit, unnest($1::bigint[], $2::timestamptz[]) AS c(id, lease_until)
+		WHERE d.id = c.id AND d.state = 'pending' AND d.next_attempt_at = c.lease_until`, ids, leases, at)
 	if err != nil {
 		return fmt.Errorf("release webhook deliveries: %w", err)
 	}
@@ -426,6 +442,11 @@ type AttemptOutcome struct {
 	Attempt
 	State         string    // DeliveryPending, DeliverySucceeded or DeliveryFailed
 	NextAttemptAt time.Time // when State is DeliveryPending
+	// LeaseUntil is the DueDelivery.LeaseUntil the attempt was made under:
+	// the outcome changes the delivery only if it still has that lease.
+	// Zero only for callers that hold no claim (tests, tools): the outcome
+	// then applies to any pending delivery.
+	LeaseUntil time.Time
 }
 
 // Text limits of the attempt log.
@@ -435,16 +456,24 @@ const (
 )
 
 // RecordAttempt logs o and updates its delivery (state, attempt count, next
-// attempt) in one statement, so one transaction.
+// attempt) in one statement, so one transaction. The update is fenced: it
+// applies only while the delivery is pending and still has o.LeaseUntil, so
+// an outcome that arrives after another claimer took the delivery over
+// (this one lagged past its lease) is logged but changes nothing; see
+// RecordAttempts.
 func (s *Store) RecordAttempt(ctx context.Context, o AttemptOutcome) error {
-	return s.RecordAttempts(ctx, []AttemptOutcome{o})
+	_, err := s.RecordAttempts(ctx, []AttemptOutcome{o})
+	return err
 }
 
-// RecordAttempts is RecordAttempt for many attempts in one statement. The
-// delivery's attempt count never goes down.
-func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) error {
+// RecordAttempts is RecordAttempt for many attempts in one statement. Every
+// attempt is logged (it happened); each delivery is updated only if it is
+// still pending under the outcome's lease, and its attempt count never goes
+// down. It returns the outcomes that were fenced out: their delivery had
+// finished or was claimed again, so the other claimer's outcome stands.
+func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) (stale []AttemptOutcome, err error) {
 	if len(os) == 0 {
-		return nil
+		return nil, nil
 	}
 	n := len(os)
 	var (
@@ -457,6 +486,7 @@ func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) error {
 		at       = make([]time.Time, n)
 		states   = make([]string, n)
 		next     = make([]*time.Time, n)
+		leases   = make([]*time.Time, n)
 	)
 	for i, o := range os {
 		ids[i], attempts[i], at[i], states[i] = o.DeliveryID, int32(o.Number), o.AttemptedAt, o.State
@@ -477,22 +507,47 @@ func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) error {
 			t := o.NextAttemptAt
 			next[i] = &t
 		}
+		if !o.LeaseUntil.IsZero() {
+			t := o.LeaseUntil
+			leases[i] = &t
+		}
 	}
-	_, err := s.pool.Exec(ctx, `WITH `+asyncCommit+`, input AS (
-		SELECT i.* FROM async_commit, unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[])
-			AS i(delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at, state, next_attempt_at)
+	// The fence is in the UPDATE's WHERE: a row locked by a concurrent
+	// claim or outcome is re-checked on its new version once that commits
+	// (READ COMMITTED), so a claim that wins the race fences this out. The
+	// log insert is a separate CTE and always runs.
+	rows, err := s.pool.Query(ctx, `WITH `+asyncCommit+`, input AS (
+		SELECT i.* FROM async_commit, unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+			WITH ORDINALITY AS i(delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at, state, next_attempt_at, lease_until, n)
 	), logged AS (
 		INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at)
 		SELECT delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at FROM input
 	)
 	UPDATE webhook_deliveries d
 	SET state = i.state, attempts = GREATEST(d.attempts, i.attempt), next_attempt_at = i.next_attempt_at, updated_at = now()
-	FROM input i WHERE d.id = i.delivery_id`,
-		ids, attempts, codes, latency, excerpts, errs, at, states, next)
+	FROM input i
+	WHERE d.id = i.delivery_id AND d.state = 'pending'
+	  AND (i.lease_until IS NULL OR d.next_attempt_at = i.lease_until)
+	RETURNING i.n`,
+		ids, attempts, codes, latency, excerpts, errs, at, states, next, leases)
 	if err != nil {
-		return fmt.Errorf("record webhook attempts: %w", interpretError(err))
+		return nil, fmt.Errorf("record webhook attempts: %w", interpretError(err))
 	}
-	return nil
+	applied := make([]bool, n)
+	var ord int64
+	_, err = pgx.ForEachRow(rows, []any{&ord}, func() error {
+		applied[ord-1] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record webhook attempts: %w", interpretError(err))
+	}
+	for i, ok := range applied {
+		if !ok {
+			stale = append(stale, os[i])
+		}
+	}
+	return stale, nil
 }
 
 // cleanText makes s storable as PostgreSQL text: valid UTF-8, no NUL, at

@@ -348,10 +348,173 @@ func TestWebhookReleaseClaims(t *testing.T) {
 	if len(claimed) != 1 {
 		t.Fatal("nothing claimed")
 	}
-	if err := s.ReleaseClaims(ctx, []int64{claimed[0].ID}, now); err != nil {
+	if err := s.ReleaseClaims(ctx, claimed, now); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := s.ClaimDue(ctx, 1, now, time.Hour, eventstore.ClaimOptions{}); len(again) != 1 {
+	again, _ := s.ClaimDue(ctx, 1, now.Add(time.Second), time.Hour, eventstore.ClaimOptions{})
+	if len(again) != 1 {
 		t.Fatal("released delivery not claimable")
 	}
+	// The first claim is stale now: releasing it again must not cut the
+	// new claimer's lease short.
+	if err := s.ReleaseClaims(ctx, claimed, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := whState(t, s, again[0].ID); got.next == nil || !got.next.Equal(again[0].LeaseUntil) {
+		t.Fatalf("stale release moved the new lease: %+v, want next attempt at %v", got, again[0].LeaseUntil)
+	}
+}
+
+// whDeliveryState is a delivery row and how many attempts its log has.
+type whDeliveryState struct {
+	state    string
+	attempts int
+	next     *time.Time
+	logged   int
+}
+
+func whState(t *testing.T, s *eventstore.Store, id int64) whDeliveryState {
+	t.Helper()
+	var d whDeliveryState
+	err := s.Pool().QueryRow(context.Background(), `SELECT state, attempts, next_attempt_at,
+		(SELECT count(*) FROM webhook_attempts WHERE delivery_id = $1) FROM webhook_deliveries WHERE id = $1`, id).
+		Scan(&d.state, &d.attempts, &d.next, &d.logged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// whOutcome is attempt 1 of claim c deciding state, fenced with c's lease.
+func whOutcome(c eventstore.DueDelivery, state string, at time.Time) eventstore.AttemptOutcome {
+	o := eventstore.AttemptOutcome{
+		Attempt:    eventstore.Attempt{DeliveryID: c.ID, Number: c.Attempts + 1, AttemptedAt: at},
+		State:      state,
+		LeaseUntil: c.LeaseUntil,
+	}
+	switch state {
+	case eventstore.DeliverySucceeded:
+		o.StatusCode = 204
+	case eventstore.DeliveryPending:
+		o.StatusCode, o.NextAttemptAt = 500, at // due at once: would cut a live lease short
+	default:
+		o.Error = "connection refused"
+	}
+	return o
+}
+
+// TestWebhookStaleOutcomeIsFencedOut: a claimer that records after its lease
+// ran out and another claimer took the delivery over must not undo the other
+// one's outcome or shorten its lease; its attempt is still logged.
+func TestWebhookStaleOutcomeIsFencedOut(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	ep := whEndpoint(t, s, whAccount(t, s, "A"))
+
+	// claimTwice returns a delivery's claim by a replica that then lags
+	// past its lease, and the claim of the replica that takes it over.
+	claimTwice := func(t *testing.T) (stale, fresh eventstore.DueDelivery) {
+		t.Helper()
+		whEnqueue(t, s, ep.ID)
+		now := time.Now().Add(time.Second)
+		a, err := s.ClaimDue(ctx, 1, now, time.Minute, eventstore.ClaimOptions{})
+		if err != nil || len(a) != 1 {
+			t.Fatalf("first claim: %+v %v", a, err)
+		}
+		b, err := s.ClaimDue(ctx, 1, now.Add(2*time.Minute), time.Minute, eventstore.ClaimOptions{})
+		if err != nil || len(b) != 1 || b[0].ID != a[0].ID || b[0].LeaseUntil.Equal(a[0].LeaseUntil) {
+			t.Fatalf("claim after the lease: %+v %v", b, err)
+		}
+		return a[0], b[0]
+	}
+	record := func(t *testing.T, o eventstore.AttemptOutcome, wantStale bool) {
+		t.Helper()
+		stale, err := s.RecordAttempts(ctx, []eventstore.AttemptOutcome{o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(stale) == 1; got != wantStale || len(stale) > 1 {
+			t.Fatalf("record %s under lease %v: fenced out %+v, want fenced out: %v", o.State, o.LeaseUntil, stale, wantStale)
+		}
+	}
+
+	for _, c := range []struct {
+		fresh, stale, want string
+	}{
+		// A late failure must neither re-open a success (a second send)
+		// nor hide it.
+		{eventstore.DeliverySucceeded, eventstore.DeliveryPending, eventstore.DeliverySucceeded},
+		{eventstore.DeliverySucceeded, eventstore.DeliveryFailed, eventstore.DeliverySucceeded},
+		// A late success after the other replica gave up (its last
+		// attempt failed) leaves the delivery failed.
+		{eventstore.DeliveryFailed, eventstore.DeliverySucceeded, eventstore.DeliveryFailed},
+		// A late outcome after the other replica scheduled a retry does
+		// not replace that schedule.
+		{eventstore.DeliveryPending, eventstore.DeliverySucceeded, eventstore.DeliveryPending},
+	} {
+		t.Run(c.fresh+" then stale "+c.stale, func(t *testing.T) {
+			a, b := claimTwice(t)
+			at := time.Now().UTC().Truncate(time.Millisecond)
+			fresh := whOutcome(b, c.fresh, at)
+			if c.fresh == eventstore.DeliveryPending {
+				fresh.NextAttemptAt = at.Add(time.Hour)
+			}
+			record(t, fresh, false)
+			record(t, whOutcome(a, c.stale, at.Add(time.Second)), true)
+			got := whState(t, s, a.ID)
+			if got.state != c.want || got.attempts != 1 || got.logged != 2 {
+				t.Fatalf("delivery %+v, want %s with 1 attempt and 2 logged", got, c.want)
+			}
+			if c.want == eventstore.DeliveryPending && (got.next == nil || !got.next.Equal(fresh.NextAttemptAt)) {
+				t.Fatalf("next attempt %v, want %v", got.next, fresh.NextAttemptAt)
+			}
+		})
+	}
+
+	t.Run("stale outcome while the new claim is in flight", func(t *testing.T) {
+		a, b := claimTwice(t)
+		at := time.Now().UTC()
+		// In one batch with an unrelated delivery's live outcome: only
+		// the stale one is fenced out.
+		whEnqueue(t, s, ep.ID)
+		other, err := s.ClaimDue(ctx, 1, time.Now().Add(time.Second), time.Minute, eventstore.ClaimOptions{})
+		if err != nil || len(other) != 1 {
+			t.Fatalf("claim: %+v %v", other, err)
+		}
+		staleOut := whOutcome(a, eventstore.DeliveryPending, at)
+		stale, err := s.RecordAttempts(ctx, []eventstore.AttemptOutcome{whOutcome(other[0], eventstore.DeliverySucceeded, at), staleOut})
+		if err != nil || len(stale) != 1 || stale[0].DeliveryID != a.ID || !stale[0].LeaseUntil.Equal(a.LeaseUntil) {
+			t.Fatalf("fenced out %+v, %v; want the stale outcome", stale, err)
+		}
+		if got := whState(t, s, other[0].ID); got.state != eventstore.DeliverySucceeded {
+			t.Fatalf("live outcome in the same batch not applied: %+v", got)
+		}
+		// b's lease is intact: nobody else can claim the delivery.
+		got := whState(t, s, a.ID)
+		if got.state != eventstore.DeliveryPending || got.attempts != 0 || got.logged != 1 || got.next == nil || !got.next.Equal(b.LeaseUntil) {
+			t.Fatalf("delivery %+v, want pending under lease %v", got, b.LeaseUntil)
+		}
+		if again, _ := s.ClaimDue(ctx, 10, b.LeaseUntil.Add(-time.Second), time.Minute, eventstore.ClaimOptions{}); len(again) != 0 {
+			t.Fatalf("claimable within the new lease: %+v", again)
+		}
+		// The new claimer's outcome still applies.
+		record(t, whOutcome(b, eventstore.DeliverySucceeded, at), false)
+		if got := whState(t, s, a.ID); got.state != eventstore.DeliverySucceeded || got.logged != 2 {
+			t.Fatalf("delivery %+v, want succeeded with 2 logged", got)
+		}
+	})
+
+	t.Run("stale outcome after a resend", func(t *testing.T) {
+		a, b := claimTwice(t)
+		at := time.Now().UTC()
+		record(t, whOutcome(b, eventstore.DeliveryFailed, at), false)
+		if _, err := s.Resend(ctx, ep.AccountID, ep.ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		record(t, whOutcome(a, eventstore.DeliveryFailed, at), true)
+		if got := whState(t, s, a.ID); got.state != eventstore.DeliveryPending || got.next == nil || got.logged != 2 {
+			t.Fatalf("delivery %+v, want pending as resent", got)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,26 @@ func TestReplayFindsCorruptionAndSwapRepairsIt(t *testing.T) {
 	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
 	if err != nil || len(res.Diffs) != 0 {
 		t.Fatalf("after swap: %v, %v", res.Diffs, err)
+	}
+	// Swaps can follow each other at once, and keep the live index names.
+	for range 2 {
+		if res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: time.Second}); err != nil || !res.Swapped {
+			t.Fatalf("repeated swap: %+v, %v", res, err)
+		}
+	}
+	var names []string
+	rows, err := pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'plan_views' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	if want := "[plan_views_account_created_idx plan_views_account_updated_idx plan_views_pkey plan_views_portal_token_idx]"; fmt.Sprint(names) != want {
+		t.Fatalf("indexes after swaps: %v, want %s", names, want)
 	}
 	// The swapped-in table is the live one: the projection keeps writing to it.
 	recs := createPlan(t, store, 1, "77.00", now, false)

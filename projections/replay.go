@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -328,7 +329,9 @@ func fieldDiffs(rebuilt, live map[string]any) []FieldDiff {
 
 // swap makes the rebuilt table live. Projection writes wait on the lock;
 // plans that changed since the snapshot are refolded first so the swap loses
-// nothing the live table had.
+// nothing the live table had. It needs pool connections of its own while
+// projection writers wait on the lock: run it from its own process (as
+// `goodplan replay` does), not on a small pool shared with the projection.
 func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 	tx, err := store.Pool().Begin(ctx)
 	if err != nil {
@@ -372,15 +375,40 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}
-	suffix := time.Now().UTC().Format("20060102150405")
-	for _, stmt := range []string{
-		`CREATE INDEX plan_views_account_created_` + suffix + ` ON ` + rebuildTable + ` (account_id, created_at DESC, plan_id DESC)`,
-		`CREATE INDEX plan_views_account_updated_` + suffix + ` ON ` + rebuildTable + ` (account_id, updated_at)`,
-		`CREATE INDEX plan_views_portal_token_` + suffix + ` ON ` + rebuildTable + ` (portal_token)`,
+	// The rebuilt table gets every index the live one has (whatever later
+	// migrations add), under temporary names; after the swap they take the
+	// live names back, so swaps can follow each other.
+	idx, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = 'plan_views' AND indexname <> 'plan_views_pkey'`)
+	if err != nil {
+		return fmt.Errorf("swap indexes: %w", err)
+	}
+	type index struct{ name, def string }
+	var indexes []index
+	for idx.Next() {
+		var i index
+		if err := idx.Scan(&i.name, &i.def); err != nil {
+			idx.Close()
+			return fmt.Errorf("swap indexes: %w", err)
+		}
+		indexes = append(indexes, i)
+	}
+	idx.Close()
+	var stmts []string
+	for _, i := range indexes {
+		def := strings.Replace(i.def, " INDEX "+i.name+" ON ", " INDEX "+i.name+"_rebuilt ON ", 1)
+		def = strings.Replace(def, ".plan_views ", "."+rebuildTable+" ", 1)
+		stmts = append(stmts, def)
+	}
+	stmts = append(stmts,
 		`ALTER TABLE plan_views RENAME TO plan_views_replaced`,
-		`ALTER TABLE ` + rebuildTable + ` RENAME TO plan_views`,
+		`ALTER TABLE `+rebuildTable+` RENAME TO plan_views`,
 		`DROP TABLE plan_views_replaced`,
-	} {
+		`ALTER INDEX `+rebuildTable+`_pkey RENAME TO plan_views_pkey`)
+	for _, i := range indexes {
+		stmts = append(stmts, `ALTER INDEX `+i.name+`_rebuilt RENAME TO `+i.name)
+	}
+	for _, stmt := range stmts {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("swap: %s: %w", stmt, err)
 		}

@@ -96,18 +96,28 @@ func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if _, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if err := b.EnsureStream(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// EnsureStream creates or updates the event stream (idempotent): on start,
+// and again whenever a server lost it.
+func (b *Bus) EnsureStream(ctx context.Context) error {
+	_, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       b.Stream,
 		Subjects:   []string{b.Prefix + ".events.>"},
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     streamMaxAge,
 		Duplicates: duplicateWindow,
-	}); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("create stream %s: %w", b.Stream, err)
+	})
+	if err != nil {
+		return fmt.Errorf("create stream %s: %w", b.Stream, err)
 	}
-	return b, nil
+	return nil
 }
 
 // StreamName is the JetStream stream for a subject prefix: GOODPLAN_EVENTS

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"goodplan/eventstore"
@@ -73,12 +75,18 @@ type Consumer struct {
 	// poison message fails alone.
 	BatchHandle func(ctx context.Context, recs []eventstore.Record) error
 	Concurrency int // fetch loops; default 1 (in order per loop)
+	// Batch is how many messages one loop takes at a time; default 16. A
+	// loop takes what is waiting (never waiting to fill a batch) and keeps
+	// every message it holds alive with InProgress until it is handled.
+	Batch int
 	// AckWait is how long a delivered message may go unacknowledged before
 	// JetStream redelivers it; default 10s. A running handler is kept alive
 	// with InProgress heartbeats, so AckWait only bounds how soon messages
 	// held by a crashed process are delivered again.
 	AckWait time.Duration
-	Log     *slog.Logger
+
+	cfg jetstream.ConsumerConfig
+	Log *slog.Logger
 }
 
 // Run consumes until ctx is done. It creates or updates the durable first.
@@ -107,19 +115,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	default:
 		cfg.FilterSubjects = c.Filter
 	}
-	var cons jetstream.Consumer
-	for {
-		var err error
-		cons, err = c.Bus.JS.CreateOrUpdateConsumer(ctx, c.Bus.Stream, cfg)
-		if err == nil {
-			break
-		}
-		log.Warn("create consumer; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
+	c.cfg = cfg
+	cons, err := c.ensure(ctx, log)
+	if err != nil {
+		return nil // ctx done
 	}
 	n := max(c.Concurrency, 1)
 	var wg sync.WaitGroup
@@ -131,8 +130,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 func (c *Consumer) fetchLoop(ctx context.Context, cons jetstream.Consumer, log *slog.Logger) {
+	size := c.Batch
+	if size <= 0 {
+		size = 16
+	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(time.Second))
+		msgs, err := fetch(cons, size)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			// The server lost the stream or the durable (an external NATS
+			// restarted without its state): make them again.
+			log.Warn("consumer is gone; recreating it", "err", err)
+			if cons, err = c.ensure(ctx, log); err != nil {
+				return
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("fetch", "err", err)
@@ -140,20 +152,68 @@ func (c *Consumer) fetchLoop(ctx context.Context, cons jetstream.Consumer, log *
 			}
 			continue
 		}
-		var msgs []jetstream.Msg
-		for msg := range batch.Messages() {
-			msgs = append(msgs, msg)
+		if len(msgs) == 0 {
+			continue
 		}
-		if !c.handleBatch(ctx, msgs, log) {
+		var done atomic.Int64 // messages of msgs handled so far, in order
+		stop := heartbeat(msgs, &done, c.AckWait/3)
+		if c.handleBatch(ctx, msgs, log) {
+			done.Store(int64(len(msgs)))
+		} else {
 			for _, msg := range msgs {
 				c.handle(ctx, msg, log)
+				done.Add(1)
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
-			log.Warn("fetch batch", "err", err)
-			sleep(ctx, 250*time.Millisecond)
+		stop()
+	}
+}
+
+// ensure creates or updates the stream and the durable, retrying until it
+// works or ctx is done.
+func (c *Consumer) ensure(ctx context.Context, log *slog.Logger) (jetstream.Consumer, error) {
+	for {
+		err := c.Bus.EnsureStream(ctx)
+		if err == nil {
+			var cons jetstream.Consumer
+			if cons, err = c.Bus.JS.CreateOrUpdateConsumer(ctx, c.Bus.Stream, c.cfg); err == nil {
+				return cons, nil
+			}
+		}
+		log.Warn("create consumer; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
 		}
 	}
+}
+
+// fetch waits (up to a second) for one message, then takes up to size-1
+// more of those already waiting, without waiting for them.
+func fetch(cons jetstream.Consumer, size int) ([]jetstream.Msg, error) {
+	first, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range first.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := first.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
+		return msgs, err
+	}
+	if len(msgs) == 0 || size == 1 {
+		return msgs, nil
+	}
+	more, err := cons.FetchNoWait(size - 1)
+	if err != nil {
+		return msgs, nil // the first one is ours; the rest can wait for the next round
+	}
+	for m := range more.Messages() {
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
 }
 
 // handleBatch gives msgs to BatchHandle and acks them all on success. It
@@ -170,14 +230,7 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg, log *s
 		}
 		recs[i] = rec
 	}
-	stops := make([]func(), len(msgs))
-	for i, m := range msgs {
-		stops[i] = heartbeat(m, c.AckWait/3)
-	}
 	err := c.BatchHandle(ctx, recs)
-	for _, stop := range stops {
-		stop()
-	}
 	if err != nil {
 		log.Warn("batch failed; handling its events one by one", "events", len(recs), "err", err)
 		return false
@@ -199,9 +252,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 		attempt = int(md.NumDelivered)
 	}
 	if err == nil {
-		stop := heartbeat(msg, c.AckWait/3)
 		err = c.Handle(WithDeliveryAttempt(ctx, attempt), rec)
-		stop()
 	} else {
 		err = Permanent(err)
 	}
@@ -224,24 +275,29 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 	}
 }
 
-// heartbeat tells JetStream every interval that msg is still being worked
-// on, so a slow handler (an SMTP server taking its time) is not redelivered
-// to another worker while it runs.
-func heartbeat(msg jetstream.Msg, interval time.Duration) (stop func()) {
-	done := make(chan struct{})
+// heartbeat tells JetStream every interval that the messages of msgs from
+// index done on are still being worked on, so neither a slow handler nor the
+// messages queued behind it in this loop are redelivered to another worker
+// while this one holds them.
+func heartbeat(msgs []jetstream.Msg, done *atomic.Int64, interval time.Duration) (stop func()) {
+	quit := make(chan struct{})
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
+			case <-quit:
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				for _, m := range msgs[done.Load():] {
+					_ = m.InProgress()
+				}
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(quit); <-exited }
 }
 
 // Backoff is the delay before delivery attempt n+1: 1s doubling to 5 min.

@@ -76,22 +76,44 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	if plan.IntroductionEmail().Status != domain.EmailPending {
 		return nil // not requested, or already sent or given up
 	}
+	// Claim the email: one worker at a time, across replicas, may send it.
+	// A worker that gets the claim after another one released it sees the
+	// recorded outcome on the reload below and stops there.
+	release, claimed, err := w.Store.TryLock(ctx, "introduction-email:"+eventstore.PlanStream(id))
+	if err != nil {
+		return fmt.Errorf("introduction email for plan %d: %w", id, err)
+	}
+	if !claimed {
+		return RetryAfter(fmt.Errorf("introduction email for plan %d: another worker is sending it", id), 2*time.Second)
+	}
+	defer release()
+	if plan, _, _, err = w.Store.LoadPlan(ctx, id); err != nil {
+		return fmt.Errorf("introduction email: %w", err)
+	}
+	if plan.IntroductionEmail().Status != domain.EmailPending {
+		return nil
+	}
 	acct, err := w.Store.AccountByID(ctx, plan.AccountID())
 	if errors.Is(err, eventstore.ErrNotFound) {
-		return Permanent(fmt.Errorf("introduction email for plan %d: %w", id, err))
+		return w.giveUp(ctx, plan, fmt.Sprintf("account %d not found", plan.AccountID()), DeliveryAttempt(ctx))
 	}
 	if err != nil {
 		return fmt.Errorf("introduction email for plan %d: %w", id, err)
 	}
 	email, err := w.introduction(plan, acct)
 	if err != nil {
-		return Permanent(err)
+		return w.giveUp(ctx, plan, "cannot build the email: "+err.Error(), DeliveryAttempt(ctx))
 	}
 	log := w.logger().With("plan_id", id, "message_id", email.MessageID)
 
-	err = w.Sender.Send(ctx, email)
+	// Once sending starts, shutting down must not cut it short: a send cut
+	// mid-DATA, or a sent email whose record is abandoned, would be sent
+	// again after the restart. Both get their own bounded time instead.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendAndRecordTimeout)
+	defer cancel()
+	err = w.Sender.Send(sctx, email)
 	if err == nil {
-		if err := w.record(ctx, plan, "introduction-email-sent", func(p *domain.Plan) ([]domain.Event, error) {
+		if err := w.record(sctx, plan, "introduction-email-sent", func(p *domain.Plan) ([]domain.Event, error) {
 			return p.RecordIntroductionEmailSent(email.MessageID, email.ToAddress, w.now())
 		}); err != nil {
 			// The email went out; a redelivery would send it again. Retrying
@@ -120,13 +142,22 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", attempt, reason)
 	}
+	log.Error("introduction email failed", "attempt", attempt, "permanent", permanent, "err", err)
+	return w.giveUp(sctx, plan, reason, attempt)
+}
+
+// sendAndRecordTimeout bounds one send and the recording of its outcome,
+// which run on even while the worker shuts down.
+const sendAndRecordTimeout = 2 * time.Minute
+
+// giveUp records that the introduction email failed for good.
+func (w *EmailWorker) giveUp(ctx context.Context, plan *domain.Plan, reason string, attempt int) error {
 	reason = strings.ToValidUTF8(truncate(reason, maxReasonLen), "")
 	if err := w.record(ctx, plan, "introduction-email-failed", func(p *domain.Plan) ([]domain.Event, error) {
 		return p.RecordIntroductionEmailFailed(reason, attempt, w.now())
 	}); err != nil {
-		return fmt.Errorf("record introduction email failed for plan %d: %w", id, err)
+		return fmt.Errorf("record introduction email failed for plan %d: %w", plan.ID(), err)
 	}
-	log.Error("introduction email failed", "attempt", attempt, "permanent", permanent, "err", err)
 	return nil
 }
 

@@ -34,10 +34,7 @@ type Relay struct {
 	// measuring commit-to-publish latency).
 	Published func([]eventstore.Record)
 
-	// distrustTail is set after a failed publish: a later message of the
-	// same batch may be stored while an earlier one is not, so the stream's
-	// last message is no longer proof that everything before it went out.
-	distrustTail bool
+	publishing bool // the durable publishing mark is set
 }
 
 func (r *Relay) defaults() {
@@ -89,7 +86,10 @@ func (r *Relay) lead(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+eventstore.NotifyChannel); err != nil {
 		return fmt.Errorf("relay listen: %w", err)
 	}
-	cursor, err := r.resumePoint(ctx)
+	if err := r.Bus.EnsureStream(ctx); err != nil {
+		return err
+	}
+	cursor, err := r.resumePoint(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -101,12 +101,14 @@ func (r *Relay) lead(ctx context.Context) error {
 			return err
 		}
 		if len(recs) > 0 {
-			if err := r.publish(ctx, recs); err != nil {
-				r.distrustTail = true
+			if err := r.markPublishing(ctx, conn); err != nil {
 				return err
 			}
+			if err := r.publish(ctx, recs); err != nil {
+				return err // the mark stays: the next leader resumes from the checkpoint
+			}
 			cursor = recs[len(recs)-1].Cursor()
-			if err := r.saveCheckpoint(ctx, cursor); err != nil {
+			if err := r.saveCheckpoint(ctx, conn, cursor); err != nil {
 				return err
 			}
 			idle = 0
@@ -188,17 +190,22 @@ func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
 }
 
 // resumePoint is the later of the saved checkpoint and the stream's last
-// message (published, but the checkpoint not yet saved when we stopped).
-func (r *Relay) resumePoint(ctx context.Context) (eventstore.Cursor, error) {
+// message (published, but the checkpoint not yet saved when we stopped). The
+// last message counts only if it is an event of this database at that very
+// place in the order, and only if no batch was cut short (the publishing
+// mark): a batch whose earlier message was lost while a later one was stored
+// would otherwise be skipped. Re-publishing is harmless (Nats-Msg-Id
+// deduplication, idempotent consumers); skipping is not.
+func (r *Relay) resumePoint(ctx context.Context, conn *pgx.Conn) (eventstore.Cursor, error) {
 	var c eventstore.Cursor
-	err := r.Store.Pool().QueryRow(ctx, `SELECT tx_id, position FROM relay_checkpoints WHERE name = $1`, r.Name).
-		Scan(&c.TxID, &c.Position)
+	err := conn.QueryRow(ctx, `SELECT tx_id, position, publishing FROM relay_checkpoints WHERE name = $1`, r.Name).
+		Scan(&c.TxID, &c.Position, &r.publishing)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("relay checkpoint: %w", err)
 	}
-	if r.distrustTail {
-		r.distrustTail = false
-		return c, nil // re-publish from the checkpoint; the duplicate window drops what was stored
+	if r.publishing {
+		r.Log.Warn("relay stopped with a batch in flight; resuming from the checkpoint")
+		return c, nil
 	}
 	stream, err := r.Bus.JS.Stream(ctx, r.Bus.Stream)
 	if err != nil {
@@ -213,22 +220,51 @@ func (r *Relay) resumePoint(ctx context.Context) (eventstore.Cursor, error) {
 	}
 	tx, err1 := strconv.ParseUint(last.Header.Get(HeaderTxID), 10, 64)
 	pos, err2 := strconv.ParseInt(last.Header.Get(HeaderPosition), 10, 64)
-	if err1 != nil || err2 != nil {
-		return c, nil // not ours; trust the checkpoint
+	if err1 != nil || err2 != nil || (tx < c.TxID || (tx == c.TxID && pos <= c.Position)) {
+		return c, nil
 	}
-	if tx > c.TxID || (tx == c.TxID && pos > c.Position) {
-		return eventstore.Cursor{TxID: tx, Position: pos}, nil
+	var ours bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE event_id = $1 AND tx_id = $2 AND global_position = $3)`,
+		last.Header.Get(jetstream.MsgIDHeader), tx, pos).Scan(&ours); err != nil {
+		return c, fmt.Errorf("relay last message: %w", err)
 	}
-	return c, nil
+	if !ours {
+		r.Log.Warn("the stream's last message is not an event of this database; resuming from the checkpoint",
+			"stream", r.Bus.Stream, "tx", tx, "position", pos)
+		return c, nil
+	}
+	return eventstore.Cursor{TxID: tx, Position: pos}, nil
 }
 
-func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
-	_, err := r.Store.Pool().Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, updated_at)
-		VALUES ($1, $2, $3, now())
-		ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
+// markPublishing durably sets the publishing mark before a batch goes out
+// (once: it stays set while batches follow each other).
+func (r *Relay) markPublishing(ctx context.Context, conn *pgx.Conn) error {
+	if r.publishing {
+		return nil
+	}
+	_, err := conn.Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, publishing, updated_at)
+		VALUES ($1, '0', 0, true, now())
+		ON CONFLICT (name) DO UPDATE SET publishing = true, updated_at = now()`, r.Name)
+	if err != nil {
+		return fmt.Errorf("relay mark publishing: %w", err)
+	}
+	r.publishing = true
+	return nil
+}
+
+// saveCheckpoint records that everything up to c has its PubAck and clears
+// the publishing mark. It runs on the session holding the leader lock (a
+// relay that lost it cannot write) and only ever moves the checkpoint
+// forward.
+func (r *Relay) saveCheckpoint(ctx context.Context, conn *pgx.Conn, c eventstore.Cursor) error {
+	_, err := conn.Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, publishing, updated_at)
+		VALUES ($1, $2, $3, false, now())
+		ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, publishing = false, updated_at = now()
+		WHERE (relay_checkpoints.tx_id, relay_checkpoints.position) <= (EXCLUDED.tx_id, EXCLUDED.position)`,
 		r.Name, c.TxID, c.Position)
 	if err != nil {
 		return fmt.Errorf("relay save checkpoint: %w", err)
 	}
+	r.publishing = false
 	return nil
 }

@@ -26,6 +26,13 @@ var blockedPrefixes = []struct {
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"}, // includes 255.255.255.255
 	{netip.MustParsePrefix("::/96"), "IPv4-compatible"},
 	{netip.MustParsePrefix("100::/64"), "discard-only"},
+	// Local-use NAT64 (RFC 8215): the operator's own translator, mapping
+	// to whatever it is configured for, so no embedded address is trusted.
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "local-use NAT64"},
+	// Teredo: the client's IPv4 address is obfuscated and the relay is
+	// arbitrary, so the real target cannot be checked.
+	{netip.MustParsePrefix("2001::/32"), "Teredo"},
+	{netip.MustParsePrefix("fec0::/10"), "site-local"}, // deprecated, still routed by some networks
 }
 
 // embeddedIPv4 prefixes carry an IPv4 address that a gateway may reach on
@@ -34,15 +41,19 @@ var embeddedIPv4 = []struct {
 	prefix netip.Prefix
 	at     int // byte offset of the IPv4 address in the IPv6 one
 }{
-	{netip.MustParsePrefix("64:ff9b::/96"), 12}, // NAT64
-	{netip.MustParsePrefix("2002::/16"), 2},     // 6to4
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), 12}, // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765)
+	{netip.MustParsePrefix("64:ff9b::/96"), 12},    // NAT64 well-known prefix (RFC 6052)
+	{netip.MustParsePrefix("2002::/16"), 2},        // 6to4: bits 16-48
 }
 
 // CheckWebhookAddress returns nil if a webhook may connect to ip, or an
 // error wrapping ErrAddressNotAllowed that names the address and its kind:
 // loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, fe80::/10),
 // unspecified, multicast, carrier-grade NAT (100.64/10), other special-use
-// ranges, and IPv4-mapped or embedded forms of those.
+// ranges (0/8, 192.0.0/24, 198.18/15, 240/4 and broadcast, site-local
+// fec0::/10, Teredo 2001::/32, local-use NAT64 64:ff9b:1::/48), and
+// IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64 (64:ff9b::/96) and
+// 6to4 forms of refused IPv4 addresses.
 func CheckWebhookAddress(ip netip.Addr) error {
 	if kind := blockedKind(ip); kind != "" {
 		return fmt.Errorf("%w: %s is a %s address", ErrAddressNotAllowed, ip, kind)

@@ -47,19 +47,55 @@ func TestCheckWebhookAddress(t *testing.T) {
 		{"::ffff:127.0.0.1", false}, // IPv4-mapped
 		{"::ffff:10.0.0.1", false},
 		{"::ffff:169.254.169.254", false},
-		{"::127.0.0.1", false},         // IPv4-compatible
-		{"64:ff9b::a9fe:a9fe", false},  // NAT64 of 169.254.169.254
-		{"2002:0a00:0001::1", false},   // 6to4 of 10.0.0.1
-		{"93.184.215.14", true},        // public
-		{"8.8.8.8", true},              // public
-		{"172.32.0.1", true},           // just outside 172.16/12
-		{"100.128.0.1", true},          // just outside 100.64/10
-		{"169.255.0.1", true},          // just outside link-local
-		{"2606:4700:4700::1111", true}, // public IPv6
-		{"::ffff:93.184.215.14", true}, // mapped public
-		{"64:ff9b::808:808", true},     // NAT64 of 8.8.8.8
-		{"2002:0808:0808::1", true},    // 6to4 of 8.8.8.8
-		{"2001:4860:4860::8888", true}, // public IPv6
+		{"::127.0.0.1", false},        // IPv4-compatible
+		{"64:ff9b::a9fe:a9fe", false}, // NAT64 of 169.254.169.254
+		{"2002:0a00:0001::1", false},  // 6to4 of 10.0.0.1
+		{"0.255.255.255", false},      // this-network
+		{"100.64.0.0", false},         // carrier-grade NAT
+		{"192.0.0.8", false},          // IETF protocol assignment
+		{"192.0.0.255", false},
+		{"198.19.255.255", false}, // benchmarking
+		{"240.0.0.1", false},      // reserved
+		{"254.1.2.3", false},
+		{"::ffff:0:7f00:1", false},                      // IPv4-translated 127.0.0.1
+		{"::ffff:0:a00:1", false},                       // IPv4-translated 10.0.0.1
+		{"::ffff:0:a9fe:a9fe", false},                   // IPv4-translated 169.254.169.254
+		{"::ffff:0:6440:1", false},                      // IPv4-translated 100.64.0.1
+		{"64:ff9b::7f00:1", false},                      // NAT64 of 127.0.0.1
+		{"64:ff9b::a00:1", false},                       // NAT64 of 10.0.0.1
+		{"64:ff9b::c0a8:101", false},                    // NAT64 of 192.168.1.1
+		{"64:ff9b::", false},                            // NAT64 of 0.0.0.0
+		{"64:ff9b:1::808:808", false},                   // local-use NAT64, whatever it embeds
+		{"64:ff9b:1:ffff::1", false},                    // local-use NAT64
+		{"2001::1", false},                              // Teredo
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false}, // Teredo (RFC 4380 example)
+		{"2001:0:ffff:ffff::1", false},                  // Teredo, end of 2001::/32
+		{"2002:7f00:1::1", false},                       // 6to4 of 127.0.0.1
+		{"2002:a9fe:a9fe::1", false},                    // 6to4 of 169.254.169.254
+		{"2002:c0a8:101:1::1", false},                   // 6to4 of 192.168.1.1
+		{"2002:6440:1::1", false},                       // 6to4 of 100.64.0.1
+		{"2002::1", false},                              // 6to4 of 0.0.0.0
+		{"fec0::1", false},                              // site-local
+		{"feff:ffff::1", false},                         // site-local, end of fec0::/10
+		{"93.184.215.14", true},                         // public
+		{"1.0.0.1", true},                               // just outside 0/8
+		{"100.63.255.255", true},                        // just outside 100.64/10
+		{"192.0.1.1", true},                             // just outside 192.0.0/24
+		{"198.17.255.255", true},                        // just outside 198.18/15
+		{"198.20.0.1", true},                            // just outside 198.18/15
+		{"223.255.255.1", true},                         // just outside 240/4 (and 224/4)
+		{"::ffff:0:808:808", true},                      // IPv4-translated 8.8.8.8
+		{"2001:200::1", true},                           // just outside Teredo's 2001::/32
+		{"2003::1", true},                               // just outside 6to4's 2002::/16
+		{"8.8.8.8", true},                               // public
+		{"172.32.0.1", true},                            // just outside 172.16/12
+		{"100.128.0.1", true},                           // just outside 100.64/10
+		{"169.255.0.1", true},                           // just outside link-local
+		{"2606:4700:4700::1111", true},                  // public IPv6
+		{"::ffff:93.184.215.14", true},                  // mapped public
+		{"64:ff9b::808:808", true},                      // NAT64 of 8.8.8.8
+		{"2002:0808:0808::1", true},                     // 6to4 of 8.8.8.8
+		{"2001:4860:4860::8888", true},                  // public IPv6
 		{"2a00:1450:4001:81c::200e", true},
 	}
 	for _, c := range cases {

@@ -175,7 +175,9 @@ func NewWebhookClient(allowPrivate bool) *http.Client {
 // WebhookDeliverer sends pending deliveries, at least once each, signed per
 // Standard Webhooks. Replicas may run it on the same database: a delivery is
 // claimed with a lease (eventstore.ClaimDue), so two never send it at the
-// same time. The zero values of the fields are the defaults.
+// same time, and an outcome recorded after its lease ran out (and another
+// replica claimed the delivery) is logged without changing the delivery.
+// The zero values of the fields are the defaults.
 type WebhookDeliverer struct {
 	Store *eventstore.Store
 	// Client sends the requests; nil: NewWebhookClient(AllowPrivate).
@@ -474,22 +476,20 @@ func (q *deliveryQueue) done(endpoint int64) {
 	}
 }
 
-// stop wakes every sender to exit and returns the ids of the deliveries
-// still queued (never started).
-func (q *deliveryQueue) stop() []int64 {
+// stop wakes every sender to exit and returns the deliveries still queued
+// (never started).
+func (q *deliveryQueue) stop() []eventstore.DueDelivery {
 	q.mu.Lock()
 	q.stopped = true
-	var ids []int64
+	var held []eventstore.DueDelivery
 	for _, ds := range q.queued {
-		for _, d := range ds {
-			ids = append(ids, d.ID)
-		}
+		held = append(held, ds...)
 	}
 	clear(q.queued)
 	q.nQueued = 0
 	q.mu.Unlock()
 	q.cond.Broadcast()
-	return ids
+	return held
 }
 
 // maxRecordBatch bounds the outcomes written in one statement.
@@ -514,12 +514,24 @@ func (r *deliveryRun) record(ctx context.Context, outcomes <-chan eventstore.Att
 			}
 		}
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := r.store.RecordAttempts(wctx, batch)
+		stale, err := r.store.RecordAttempts(wctx, batch)
 		cancel()
 		if err != nil {
 			// Their leases run out and the deliveries are attempted again.
 			r.log.Error("record webhook attempts", "count", len(batch), "err", err)
 		}
+		r.logStale(stale)
+	}
+}
+
+// logStale reports outcomes RecordAttempts fenced out: recorded after their
+// lease ran out and another claimer took the delivery (it may have been
+// sent twice), or after the delivery was stopped. Their attempts are
+// logged; the other claimer's outcome stands.
+func (r *deliveryRun) logStale(stale []eventstore.AttemptOutcome) {
+	for _, o := range stale {
+		r.log.Warn("webhook attempt recorded after its claim was lost; delivery left as it is",
+			"delivery_id", o.DeliveryID, "attempt", o.Number, "outcome", o.State, "lease_until", o.LeaseUntil)
 	}
 }
 
@@ -535,8 +547,9 @@ type attemptResult struct {
 // attempt sends c once and returns the outcome to record: 2xx succeeded;
 // 410 disables the endpoint and fails the delivery; anything else schedules
 // the next attempt, or fails the delivery after the last. ok is false when
-// the deliverer is stopping and the attempt was abandoned (the delivery is
-// made due again instead).
+// there is nothing left to record: the deliverer is stopping and the
+// attempt was abandoned (the delivery is made due again instead), or the
+// outcome was recorded already (410).
 func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (out eventstore.AttemptOutcome, ok bool) {
 	number := c.Attempts + 1
 	at := r.now()
@@ -545,7 +558,7 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if res.cancelled {
-		if err := r.store.ReleaseClaims(bg, []int64{c.ID}, r.now()); err != nil {
+		if err := r.store.ReleaseClaims(bg, []eventstore.DueDelivery{c}, r.now()); err != nil {
 			r.log.Warn("release webhook delivery", "delivery_id", c.ID, "err", err)
 		}
 		return out, false
@@ -554,11 +567,20 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 		DeliveryID: c.ID, Number: number, StatusCode: res.status, Latency: res.latency,
 		ResponseExcerpt: res.excerpt, Error: res.err, AttemptedAt: at,
 	}
+	out.LeaseUntil = c.LeaseUntil // fences the outcome to this claim
 	switch {
 	case res.status >= 200 && res.status < 300:
 		out.State = eventstore.DeliverySucceeded
 	case res.status == http.StatusGone:
 		out.State = eventstore.DeliveryFailed
+		// Recorded now, before disabling: that fails the endpoint's pending
+		// deliveries, this one included, which would fence the outcome out
+		// (logged, but the delivery's attempt count left behind).
+		stale, err := r.store.RecordAttempts(bg, []eventstore.AttemptOutcome{out})
+		if err != nil {
+			r.log.Error("record webhook attempt", "delivery_id", c.ID, "err", err)
+		}
+		r.logStale(stale)
 		reason := "answered 410 Gone at " + at.UTC().Format(time.RFC3339)
 		log := r.log.With("endpoint_id", c.EndpointID, "delivery_id", c.ID)
 		if err := r.store.DisableEndpoint(bg, c.EndpointID, reason); err != nil {
@@ -566,6 +588,7 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 		} else {
 			log.Warn("webhook endpoint disabled", "reason", reason)
 		}
+		return out, false
 	case number < len(r.schedule):
 		out.State = eventstore.DeliveryPending
 		out.NextAttemptAt = r.now().Add(r.spread(r.schedule[number]))

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 )
 
 // config is every setting, read from the environment in one place.
@@ -65,17 +67,162 @@ func (c config) LogValue() slog.Value {
 	)
 }
 
-// maskURL hides the password of a URL (and of a key=value DSN it cannot parse).
+// maskURL returns s for the startup log with every secret replaced by
+// "xxxxx": URL passwords, the user part of token-only NATS URLs (the token
+// is the user), secret-ish query parameters and key=value DSN entries, in
+// each URL of a comma-separated server list. Hosts, ports, paths and other
+// parameters stay visible. Input it cannot take apart is "(hidden)".
 func maskURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "(unparsable, hidden)"
+	if s == "" {
+		return ""
+	}
+	if !urlScheme.MatchString(s) && strings.Contains(s, "=") {
+		return maskDSN(s)
+	}
+	// NATS takes a comma-separated list of servers; libpq a list of
+	// hosts. Masking each piece covers both.
+	parts := strings.Split(s, ",")
+	scheme := ""
+	for i, p := range parts {
+		m, sch, ok := maskOneURL(p, scheme)
+		if !ok {
+			return "(hidden)"
 		}
-		return s
+		if i == 0 {
+			scheme = sch
+		}
+		parts[i] = m
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return strings.Join(parts, ",")
+}
+
+const masked = "xxxxx"
+
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// tokenSchemes are the schemes whose URLs carry a bare token as the user.
+var tokenSchemes = map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}
+
+// maskOneURL masks one URL. A piece without a scheme (a further host of a
+// list) is read as if it had defScheme.
+func maskOneURL(s, defScheme string) (out, scheme string, ok bool) {
+	lead := s[:len(s)-len(strings.TrimLeft(s, " \t"))]
+	s = s[len(lead):]
+	bare := !urlScheme.MatchString(s)
+	raw := s
+	if bare {
+		raw = "//" + s
 	}
-	return u.String()
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		return "", "", false
+	}
+	scheme = strings.ToLower(u.Scheme)
+	if bare {
+		scheme = defScheme
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), masked)
+		} else if bare || tokenSchemes[scheme] {
+			u.User = url.User(masked)
+		}
+	}
+	if u.RawQuery != "" {
+		q, ok := maskQuery(u.RawQuery)
+		if !ok {
+			return "", "", false
+		}
+		u.RawQuery = q
+	}
+	out = u.String()
+	if bare {
+		out = strings.TrimPrefix(out, "//")
+	}
+	return lead + out, scheme, true
+}
+
+// maskQuery replaces the values of secret-ish parameters, keeping the
+// others (and their order and spelling) as they are.
+func maskQuery(raw string) (string, bool) {
+	params := strings.Split(raw, "&")
+	for i, p := range params {
+		k, _, _ := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			return "", false
+		}
+		if secretName(name) {
+			params[i] = k + "=" + masked
+		}
+	}
+	return strings.Join(params, "&"), true
+}
+
+// secretName reports whether a parameter named name may hold a secret:
+// password, sslpassword, pass, token, secret, key and their variants.
+func secretName(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"pass", "pwd", "token", "secret", "key"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskDSN masks a libpq key=value connection string (host=db password=x),
+// whose values may be single-quoted with backslash escapes.
+func maskDSN(s string) string {
+	var b strings.Builder
+	i := 0
+	skipSpace := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+	}
+	for {
+		skipSpace()
+		if i == len(s) {
+			return b.String()
+		}
+		start := i
+		for i < len(s) && s[i] != '=' && s[i] != ' ' && s[i] != '\t' {
+			i++
+		}
+		key := s[start:i]
+		skipSpace()
+		if key == "" || i == len(s) || s[i] != '=' {
+			return "(hidden)"
+		}
+		i++ // '='
+		skipSpace()
+		start = i
+		if i < len(s) && s[i] == '\'' {
+			for i++; i < len(s) && s[i] != '\''; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(s) {
+				return "(hidden)" // unterminated quote
+			}
+			i++
+		} else {
+			for ; i < len(s) && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+			i = min(i, len(s))
+		}
+		value := s[start:i]
+		if secretName(key) {
+			value = masked
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(key + "=" + value)
+	}
 }

@@ -110,9 +110,9 @@ func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, 
 	return []func(context.Context) error{
 		store.RunNotifier,
 		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16, Log: log}).Run,
 		deliverer.Run,
 	}
 }
