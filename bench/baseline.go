@@ -133,7 +133,7 @@ func (r *runner) baselineAppend(ctx context.Context) error {
 	r.rawAppendRate = res.load.Rate()
 	p50, p99 := res.load.Lat.p50p99()
 	row := Row{Group: "baseline", Name: "raw append (16 writers, durable)", Value: r.rawAppendRate, Unit: "appends/s",
-		P50Ms: p50, P99Ms: p99,
+		P50Ms: p50, P99Ms: p99, Errors: res.load.Errors,
 		Note: fmt.Sprintf("plain INSERT streams + events in one pgx.Batch (one implicit transaction, one round trip), "+
 			"a %d-byte plan.created with 3 monthly options, synchronous_commit=%s", res.eventBytes, r.rep.Machine.SynchronousCommit)}
 	row.Note = joinNotes(row.Note, describeErrors(res.load))

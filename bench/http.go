@@ -206,7 +206,7 @@ func (r *runner) httpGroups(ctx context.Context) error {
 func (r *runner) createRow(n int, res loadResult) Row {
 	p50, p99 := res.Lat.p50p99()
 	row := Row{Group: "http", Name: fmt.Sprintf("CreatePlan over HTTP, %d %s", n, plural(n, "client")), Value: res.Rate(), Unit: "plans/s",
-		P50Ms: p50, P99Ms: p99, Note: describeErrors(res)}
+		P50Ms: p50, P99Ms: p99, Errors: res.Errors, Note: describeErrors(res)}
 	if n == 16 {
 		row.Target = fmt.Sprintf(">= %.2f x raw append, p99 <= %.0f ms", targetCreateRatio, targetCreateP99Ms)
 		if r.rawAppendRate > 0 {
@@ -265,7 +265,8 @@ func (r *runner) reads(ctx context.Context, api *apiClient, conn *pgx.Conn, acct
 		res := runLoad(ctx, loadSpec{Clients: 16, Warmup: r.s.warmup, Duration: r.s.duration}, rd.do)
 		p50, p99 := res.Lat.p50p99()
 		note := joinNotes(rd.note, describeErrors(res))
-		r.add(Row{Group: "reads", Name: rd.name, Value: res.Rate(), Unit: "requests/s", P50Ms: p50, P99Ms: p99, Note: note})
+		r.add(Row{Group: "reads", Name: rd.name, Value: res.Rate(), Unit: "requests/s", P50Ms: p50, P99Ms: p99,
+			Errors: res.Errors, Note: note})
 	}
 	return nil
 }

@@ -208,7 +208,7 @@ func (r *runner) pipelineRows(label string, res loadResult, tr *pipeTracker, dra
 		note = joinNotes(note, fmt.Sprintf("not every event was published and projected within %s after the load", r.s.drainTimeout))
 	}
 	r.add(Row{Group: "pipeline", Name: "CreatePlan in-process, 16 clients, " + label, Value: res.Rate(), Unit: "plans/s",
-		P50Ms: p50, P99Ms: p99, Note: note})
+		P50Ms: p50, P99Ms: p99, Errors: res.Errors, Note: note})
 	mean := func(l latencies) float64 {
 		var sum time.Duration
 		for _, d := range l {

@@ -30,6 +30,9 @@ type Row struct {
 	// evaluated in this run).
 	Target string `json:"target,omitempty"`
 	Result string `json:"result,omitempty"`
+	// Errors counts failed requests in the measured window (non-2xx as
+	// expected, or transport errors).
+	Errors int    `json:"errors,omitempty"`
 	Note   string `json:"note,omitempty"`
 }
 

@@ -2,17 +2,13 @@ package workers
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/mail"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -197,116 +193,6 @@ func buildMessage(e Email) (*gomail.Msg, error) {
 		m.AddAlternativeString(gomail.TypeTextHTML, e.HTML)
 	}
 	return m, nil
-}
-
-// tlsMode is how an SMTP connection is secured.
-type tlsMode int
-
-const (
-	tlsStartTLS      tlsMode = iota // STARTTLS required
-	tlsImplicit                     // TLS from the first byte (smtps)
-	tlsOpportunistic                // STARTTLS if offered
-	tlsNone                         // plain text
-)
-
-func (m tlsMode) String() string {
-	switch m {
-	case tlsStartTLS:
-		return "starttls"
-	case tlsImplicit:
-		return "implicit"
-	case tlsOpportunistic:
-		return "opportunistic"
-	default:
-		return "none"
-	}
-}
-
-// smtpConfig is a parsed SMTP_URL.
-type smtpConfig struct {
-	host       string
-	port       int
-	mode       tlsMode
-	user, pass string
-	// tlsConfig overrides the default (system roots, ServerName host);
-	// tests set it to trust their own certificate.
-	tlsConfig *tls.Config
-}
-
-// parseSMTPURL reads SMTP_URL. Errors name the problem but never include
-// the URL itself, which may hold a password.
-func parseSMTPURL(raw string) (smtpConfig, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return smtpConfig{}, fmt.Errorf("SMTP_URL is not a valid URL: %v", err)
-	}
-	var cfg smtpConfig
-	switch strings.ToLower(u.Scheme) {
-	case "smtp":
-		cfg.port, cfg.mode = 587, tlsStartTLS
-	case "smtps":
-		cfg.port, cfg.mode = 465, tlsImplicit
-	case "":
-		return smtpConfig{}, errors.New("SMTP_URL has no scheme: want smtp://host:port or smtps://host:port")
-	default:
-		return smtpConfig{}, fmt.Errorf("SMTP_URL scheme %q is not supported: want smtp or smtps", u.Scheme)
-	}
-	if u.Opaque != "" {
-		return smtpConfig{}, errors.New("SMTP_URL must look like smtp://host:port (missing //)")
-	}
-	if cfg.host = u.Hostname(); cfg.host == "" {
-		return smtpConfig{}, errors.New("SMTP_URL has no host")
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return smtpConfig{}, fmt.Errorf("SMTP_URL port %q is not a number from 1 to 65535", p)
-		}
-		cfg.port = n
-	} else if strings.HasSuffix(u.Host, ":") {
-		return smtpConfig{}, errors.New("SMTP_URL has an empty port")
-	}
-	if u.Path != "" && u.Path != "/" {
-		return smtpConfig{}, fmt.Errorf("SMTP_URL must not have a path (got %q)", u.Path)
-	}
-	if u.Fragment != "" {
-		return smtpConfig{}, errors.New("SMTP_URL must not have a fragment")
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return smtpConfig{}, fmt.Errorf("SMTP_URL query: %v", err)
-	}
-	for k, vs := range q {
-		if k != "tls" {
-			return smtpConfig{}, fmt.Errorf("SMTP_URL parameter %q is not supported (only tls=starttls|opportunistic|none|implicit)", k)
-		}
-		if len(vs) != 1 {
-			return smtpConfig{}, errors.New("SMTP_URL gives tls more than once")
-		}
-		mode, ok := map[string]tlsMode{
-			"starttls": tlsStartTLS, "mandatory": tlsStartTLS, "opportunistic": tlsOpportunistic,
-			"none": tlsNone, "implicit": tlsImplicit,
-		}[strings.ToLower(vs[0])]
-		switch {
-		case !ok:
-			return smtpConfig{}, fmt.Errorf("SMTP_URL tls=%q is not one of starttls, opportunistic, none, implicit", vs[0])
-		case cfg.mode == tlsImplicit && mode != tlsImplicit:
-			return smtpConfig{}, fmt.Errorf("SMTP_URL: smtps always uses implicit TLS; tls=%s contradicts it", vs[0])
-		}
-		cfg.mode = mode
-	}
-	if u.User != nil {
-		cfg.user = u.User.Username()
-		cfg.pass, _ = u.User.Password()
-		if cfg.user == "" && cfg.pass != "" {
-			return smtpConfig{}, errors.New("SMTP_URL has a password but no user")
-		}
-	}
-	return cfg, nil
 }
 
 // Tuning of the SMTP sender.
@@ -606,71 +492,3 @@ func (s *smtpSender) Close() error {
 	}
 	return nil
 }
-
-// outboxSender writes each message to a directory instead of sending it:
-// the development default when SMTP_URL is empty.
-type outboxSender struct {
-	dir string
-	log *slog.Logger
-}
-
-func newOutboxSender(dir string, log *slog.Logger) (*outboxSender, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create outbox: %w", err)
-	}
-	return &outboxSender{dir: dir, log: log}, nil
-}
-
-// outboxName is the file name for a message id: the id itself when it is
-// made of safe characters, otherwise its safe characters and a hash of the
-// id (so two ids never share a file).
-func outboxName(bareID string) string {
-	safe := []byte(bareID)
-	changed := false
-	for i, c := range safe {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._@+=-", c) >= 0) {
-			safe[i], changed = '_', true
-		}
-	}
-	name := string(safe)
-	if changed || len(name) > 120 || strings.HasPrefix(name, ".") {
-		sum := sha256.Sum256([]byte(bareID))
-		name = strings.TrimLeft(name[:min(len(name), 100)], ".") + "-" + hex.EncodeToString(sum[:8])
-	}
-	return name + ".eml"
-}
-
-// Send writes e to dir/<message id>.eml through a temporary file and a
-// rename, so a reader never sees half a message and sending the same
-// message again replaces the file.
-func (o *outboxSender) Send(ctx context.Context, e Email) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m, err := buildMessage(e)
-	if err != nil {
-		return err
-	}
-	id, _ := bareMessageID(e.MessageID) // checked by buildMessage
-	path := filepath.Join(o.dir, outboxName(id))
-	tmp, err := os.CreateTemp(o.dir, ".eml-*.tmp")
-	if err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := m.WriteTo(tmp); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("outbox: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("outbox: write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	o.log.Info("email written to outbox", "path", path, "to", e.ToAddress)
-	return nil
-}
-
-// Close does nothing: the outbox holds no resources.
-func (o *outboxSender) Close() error { return nil }

@@ -1,0 +1,246 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// WebhookEventTypes are the event types an endpoint can subscribe to: Good
+// Plan's vocabulary (DESIGN.md section 5). Stored events of other types
+// (e.g. introduction_email.sent) are never sent as webhooks.
+var WebhookEventTypes = []string{
+	"plan.created",
+	"plan.activated",
+	"plan.completed",
+	"plan.abandoned",
+	"plan.cancelled",
+	"plan.written_off",
+	"plan.reactivated",
+	"installment.paid",
+	"installment.confirmed",
+	"installment.extension_granted",
+	"installment.deferred",
+	"proposal.created",
+	"proposal.approved",
+	"proposal.countered",
+	"proposal.declined",
+	"proposal.counter_accepted",
+}
+
+// IsWebhookEventType reports whether typ is one of WebhookEventTypes.
+func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTypes, typ) }
+
+// MaxWebhookEndpoints is how many endpoints (not deleted) an account may have.
+const MaxWebhookEndpoints = 20
+
+// WebhookSecretPrefix starts every endpoint secret (Standard Webhooks).
+const WebhookSecretPrefix = "whsec_"
+
+// Delivery states, as stored in webhook_deliveries.state.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Errors of the webhook tables.
+var (
+	// ErrEndpointLimit: the account already has MaxWebhookEndpoints endpoints.
+	ErrEndpointLimit = errors.New("webhook endpoint limit reached")
+	// ErrEndpointDisabled: the endpoint was disabled (it answered 410), so
+	// nothing can be sent to it.
+	ErrEndpointDisabled = errors.New("webhook endpoint is disabled")
+	// ErrDeliveryPending: the delivery is still pending (possibly in
+	// flight), so it cannot be resent; it will be attempted on schedule.
+	ErrDeliveryPending = errors.New("webhook delivery is still pending")
+)
+
+// WebhookEndpoint is a merchant's webhook target.
+type WebhookEndpoint struct {
+	ID             int64
+	AccountID      int64
+	URL            string
+	Events         []string // empty: every type in WebhookEventTypes
+	Secret         string   // whsec_ + base64 of 24 random bytes
+	CreatedAt      time.Time
+	DisabledAt     *time.Time
+	DisabledReason string
+}
+
+// Subscribes reports whether the endpoint wants events of typ.
+func (e WebhookEndpoint) Subscribes(typ string) bool {
+	return len(e.Events) == 0 || slices.Contains(e.Events, typ)
+}
+
+// NewWebhookEndpoint is what CreateEndpoint needs; the secret is generated.
+type NewWebhookEndpoint struct {
+	AccountID int64
+	URL       string
+	Events    []string // empty or nil: every type
+}
+
+const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, '')`
+
+func scanEndpoint(row pgx.Row, e *WebhookEndpoint) error {
+	return row.Scan(&e.ID, &e.AccountID, &e.URL, &e.Events, &e.Secret, &e.CreatedAt, &e.DisabledAt, &e.DisabledReason)
+}
+
+func collectEndpoints(rows pgx.Rows) ([]WebhookEndpoint, error) {
+	defer rows.Close()
+	out := []WebhookEndpoint{}
+	for rows.Next() {
+		var e WebhookEndpoint
+		if err := scanEndpoint(rows, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// NewWebhookSecret returns "whsec_" and the standard base64 of 24 bytes from
+// crypto/rand.
+func NewWebhookSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// CreateEndpoint stores a new endpoint with a new secret and returns it (the
+// only time the caller should show the secret). It returns ErrEndpointLimit
+// when the account already has MaxWebhookEndpoints endpoints, ErrNotFound
+// when the account does not exist. The account row is locked for the count,
+// so concurrent creations cannot exceed the limit.
+func (s *Store) CreateEndpoint(ctx context.Context, ne NewWebhookEndpoint) (WebhookEndpoint, error) {
+	events := ne.Events
+	if events == nil {
+		events = []string{}
+	}
+	var out WebhookEndpoint
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock first, count second: a count in the locking statement would
+		// be read from the snapshot taken before the lock wait.
+		var one, n int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, ne.AccountID).Scan(&one); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_endpoints WHERE account_id = $1 AND deleted_at IS NULL`,
+			ne.AccountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxWebhookEndpoints {
+			return ErrEndpointLimit
+		}
+		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret)
+			VALUES ($1, $2, $3, $4) RETURNING `+endpointColumns,
+			ne.AccountID, ne.URL, events, NewWebhookSecret()), &out)
+	})
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("create webhook endpoint for account %d: %w", ne.AccountID, interpretError(err))
+	}
+	return out, nil
+}
+
+// Endpoint returns endpoint id of account, or ErrNotFound when it does not
+// exist, was deleted, or belongs to another account.
+func (s *Store) Endpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID), &e)
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return e, nil
+}
+
+// Endpoints returns the account's endpoints that are not deleted, oldest
+// first.
+func (s *Store) Endpoints(ctx context.Context, accountID int64) ([]WebhookEndpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	out, err := collectEndpoints(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// EndpointsFor returns the account's endpoints that should receive an event
+// of eventType: not deleted, not disabled, subscribed to every type or to
+// this one.
+func (s *Store) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
+		  AND (cardinality(events) = 0 OR $2 = ANY(events))
+		ORDER BY id`, accountID, eventType)
+	if err != nil {
+		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
+	}
+	out, err := collectEndpoints(rows)
+	if err != nil {
+		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
+	}
+	return out, nil
+}
+
+// DeleteEndpoint soft-deletes endpoint id of account and fails its pending
+// deliveries, so nothing more is sent to it. ErrNotFound when it does not
+// exist, is already deleted, or belongs to another account.
+func (s *Store) DeleteEndpoint(ctx context.Context, accountID, id int64) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET deleted_at = now()
+			WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return stopPending(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// DisableEndpoint marks endpoint id disabled with reason (e.g. it answered
+// 410 Gone) and fails its pending deliveries. Disabling twice keeps the first
+// time and reason. ErrNotFound if the endpoint does not exist.
+func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `UPDATE webhook_endpoints
+			SET disabled_at = COALESCE(disabled_at, now()), disabled_reason = COALESCE(disabled_reason, $2)
+			WHERE id = $1 RETURNING 1`, id, cleanText(reason, 1000)).Scan(&one)
+		if err != nil {
+			return err
+		}
+		return stopPending(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("disable webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// stopPending fails the endpoint's pending deliveries. A delivery in flight
+// at that moment still logs its attempt afterwards, but its outcome leaves
+// the delivery failed (RecordAttempts only changes pending deliveries). A
+// delivery enqueued concurrently (the fan-out read the endpoint before it
+// was stopped) is failed by ClaimDue when it comes due.
+func stopPending(ctx context.Context, tx pgx.Tx, endpointID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = now()
+		WHERE endpoint_id = $1 AND state = 'pending'`, endpointID)
+	return err
+}

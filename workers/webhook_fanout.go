@@ -1,0 +1,94 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"goodplan/eventstore"
+	"goodplan/projections"
+)
+
+// WebhookFanout turns each event of a webhook type into one delivery per
+// subscribed endpoint of the event's account. It is a Handler, idempotent by
+// event id (a delivery is unique per endpoint and event).
+type WebhookFanout struct {
+	Store     *eventstore.Store
+	PublicURL string // base of the portal links in the data
+	Log       *slog.Logger
+	// Notify, if set, is called after new deliveries were stored (e.g. a
+	// local WebhookDeliverer's Wake), so they go out without waiting for
+	// the next poll.
+	Notify func()
+}
+
+// WebhookPayload is the body of every delivery.
+type WebhookPayload struct {
+	Event     string              `json:"event"`
+	Timestamp string              `json:"timestamp"` // when the event was recorded, RFC 3339, UTC
+	Data      projections.Summary `json:"data"`      // the plan as of the event, in the create response's shape
+}
+
+// Handle enqueues rec's deliveries. Events of types outside
+// eventstore.WebhookEventTypes are skipped. The data is the plan folded from
+// its stream up to and including rec's version, so a redelivered or late
+// event still describes the plan as it was then.
+func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error {
+	if !eventstore.IsWebhookEventType(rec.Type) {
+		return nil
+	}
+	account, err := AccountOf(rec)
+	if err != nil {
+		return Permanent(err)
+	}
+	endpoints, err := f.Store.EndpointsFor(ctx, account, rec.Type)
+	if err != nil || len(endpoints) == 0 {
+		return err
+	}
+	body, err := f.payload(ctx, rec)
+	if err != nil {
+		return err
+	}
+	ds := make([]eventstore.NewDelivery, len(endpoints))
+	for i, e := range endpoints {
+		ds[i] = eventstore.NewDelivery{EndpointID: e.ID, EventID: rec.EventID, EventType: rec.Type, Payload: body}
+	}
+	n, err := f.Store.EnqueueDeliveries(ctx, ds)
+	if err != nil {
+		return err
+	}
+	if n > 0 && f.Notify != nil {
+		f.Notify()
+	}
+	return nil
+}
+
+func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]byte, error) {
+	recs, _, err := f.Store.Load(ctx, rec.StreamID)
+	if err != nil {
+		return nil, err
+	}
+	upTo := recs[:0]
+	for _, r := range recs {
+		if r.Version <= rec.Version {
+			upTo = append(upTo, r)
+		}
+	}
+	if len(upTo) == 0 || upTo[len(upTo)-1].Version != rec.Version {
+		// Not visible yet (or not this store): retried with backoff.
+		return nil, fmt.Errorf("webhook fan-out: %s has no version %d", rec.StreamID, rec.Version)
+	}
+	// A fold error (an event type this version cannot decode) is not
+	// permanent: a newer replica may handle the redelivery.
+	plan, err := eventstore.Fold(upTo)
+	if err != nil {
+		return nil, fmt.Errorf("webhook fan-out: %w", err)
+	}
+	return json.Marshal(WebhookPayload{
+		Event:     rec.Type,
+		Timestamp: rec.RecordedAt.UTC().Format(time.RFC3339Nano),
+		Data:      projections.Summarize(plan, f.PublicURL),
+	})
+}
