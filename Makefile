@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/goodplan
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench vet
+.PHONY: build run test bench gobench vet
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/goodplan
@@ -22,7 +22,13 @@ vet:
 test: vet
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# Go benchmarks: appends, CreatePlan through the HTTP handler, pipeline latency, SMTP.
+# The benchmark harness (bench/README.md): baselines, HTTP, reads, pipeline,
+# replay/verify over 1M events, delivery, cost; prints a table and writes
+# bench/results/latest.{json,md}. About 5 minutes.
 bench:
+	$(GO) run ./bench
+
+# The Go micro-benchmarks of single components.
+gobench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./eventstore/ ./api/
 	$(GO) test -run '^$$' -bench 'PipelineLatency|SMTPSend' -benchtime 3000x -count 1 ./workers/

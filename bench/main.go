@@ -16,10 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -233,19 +231,6 @@ func (r *runner) binary(ctx context.Context) (string, error) {
 	return bin, err
 }
 
-// loadAvg is the 1, 5 and 15 minute load averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
@@ -268,37 +253,4 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func (r *runner) machine(ctx context.Context) (Machine, error) {
-	m := Machine{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), LoadAvgStart: loadAvg()}
-	var err error
-	if m.PostgresVersion, m.SynchronousCommit, m.SharedBuffers, err = serverInfo(ctx, r.dbs.admin); err != nil {
-		return m, err
-	}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		line, _, _ := strings.Cut(string(b), "\n")
-		var kb float64
-		if _, err := fmt.Sscanf(strings.TrimPrefix(line, "MemTotal:"), "%f", &kb); err == nil {
-			m.MemTotal = fmt.Sprintf("%.1f GiB", kb/(1<<20))
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", r.root, "rev-parse", "HEAD").Output(); err == nil {
-		m.GitCommit = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", r.root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
-		m.GitDirty = len(strings.TrimSpace(string(out))) > 0
-	}
-	return m, nil
 }

@@ -164,7 +164,15 @@ func (r *runner) pipeline(ctx context.Context) error {
 	phase := func(name string, rate float64) (loadResult, bool) {
 		start := time.Now().Add(r.s.warmup)
 		tr.begin(start, start.Add(r.s.duration))
+		sctx, stopSampling := context.WithCancel(ctx)
+		oldest := make(chan time.Duration, 1)
+		go func() { oldest <- oldestForeignXact(sctx, store) }()
 		res := runLoad(ctx, loadSpec{Clients: 16, Warmup: r.s.warmup, Duration: r.s.duration, Rate: rate}, client.create)
+		stopSampling()
+		if d := <-oldest; d > 50*time.Millisecond {
+			r.note("pipeline %s: a transaction of another database on the same PostgreSQL held an xid for up to %s during the load; "+
+				"the relay reads below the cluster-wide xmin horizon, so such transactions delay publication", name, d.Round(time.Millisecond))
+		}
 		appended += res.TotalOK
 		drainStart := time.Now()
 		deadline := drainStart.Add(r.s.drainTimeout)
@@ -229,4 +237,26 @@ func (r *runner) pipelineRows(label string, res loadResult, tr *pipeTracker, dra
 	r.add(row)
 	r.add(Row{Group: "pipeline", Name: "projection throughput, " + label, Value: float64(inWin) / r.s.duration.Seconds(), Unit: "events/s",
 		Note: "events whose projection committed inside the measured window"})
+}
+
+// oldestForeignXact samples, every 50 ms until ctx is done, the age of the
+// oldest transaction holding an xid in another database of the cluster,
+// and returns the largest seen.
+func oldestForeignXact(ctx context.Context, store *eventstore.Store) time.Duration {
+	var worst time.Duration
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var secs float64
+		err := store.Pool().QueryRow(ctx, `SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8
+			FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()`).Scan(&secs)
+		if err == nil {
+			worst = max(worst, time.Duration(secs*float64(time.Second)))
+		}
+		select {
+		case <-ctx.Done():
+			return worst
+		case <-t.C:
+		}
+	}
 }
