@@ -56,8 +56,10 @@ func (s *Store) LoadAfter(ctx context.Context, stream string, after int64) ([]Re
 // before them has finished, so a reader that checkpoints on the last record's
 // Cursor never skips an event that committed out of order.
 //
-// A long-running transaction anywhere in the database holds the horizon back;
-// readers then wait, they never skip.
+// The horizon is the whole PostgreSQL server's: a long-running transaction
+// holding an xid in any database of the server (not only goodplan's) holds
+// it back; readers then wait, they never skip. Give goodplan a server of its
+// own, or keep other transactions short.
 func (s *Store) ReadAll(ctx context.Context, after Cursor, limit int) ([]Record, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
 		WHERE (tx_id, global_position) > ($1::xid8, $2::bigint)

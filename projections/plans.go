@@ -217,23 +217,40 @@ type ListQuery struct {
 }
 
 // List returns one page of plans and the total matching the query.
+//
+// Only the filters given are in the SQL (a generic "$2 = ” OR status = $2"
+// keeps PostgreSQL from using the right index), and the page is chosen by
+// plan id in a subquery the indexes answer alone, so a deep OFFSET skips
+// index entries, not whole rows.
 func (p *Plans) List(ctx context.Context, q ListQuery, publicURL string) ([]Detail, int64, error) {
-	where := `account_id = $1 AND ($2 = '' OR status = $2) AND ($3::timestamptz IS NULL OR updated_at > $3)`
-	var after *time.Time
-	if !q.UpdatedAfter.IsZero() {
-		after = &q.UpdatedAfter
+	conds := []string{"account_id = $1"}
+	args := []any{q.AccountID}
+	if q.Status != "" {
+		args = append(args, q.Status)
+		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
 	}
+	if !q.UpdatedAfter.IsZero() {
+		args = append(args, q.UpdatedAfter)
+		conds = append(conds, fmt.Sprintf("updated_at > $%d", len(args)))
+	}
+	where := strings.Join(conds, " AND ")
 	var total int64
-	if err := p.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM `+p.table+` WHERE `+where, q.AccountID, q.Status, after).Scan(&total); err != nil {
+	if err := p.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM `+p.table+` WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count plans: %w", err)
 	}
-	rows, err := p.Store.Pool().Query(ctx, `SELECT `+planColumns+` FROM `+p.table+` WHERE `+where+`
-		ORDER BY created_at DESC, plan_id DESC LIMIT $4 OFFSET $5`, q.AccountID, q.Status, after, q.Limit, q.Offset)
+	items := []Detail{}
+	if total == 0 || int64(q.Offset) >= total {
+		return items, total, nil
+	}
+	n := len(args)
+	rows, err := p.Store.Pool().Query(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE plan_id IN (
+			SELECT plan_id FROM %s WHERE %s ORDER BY created_at DESC, plan_id DESC LIMIT $%d OFFSET $%d)
+		ORDER BY created_at DESC, plan_id DESC`, planColumns, p.table, p.table, where, n+1, n+2),
+		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list plans: %w", err)
 	}
 	defer rows.Close()
-	items := []Detail{}
 	for rows.Next() {
 		var r planRow
 		if err := r.scan(rows); err != nil {

@@ -202,25 +202,30 @@ func TestReplayFindsCorruptionAndSwapRepairsIt(t *testing.T) {
 	if err != nil || len(res.Diffs) != 0 {
 		t.Fatalf("after swap: %v, %v", res.Diffs, err)
 	}
-	// Swaps can follow each other at once, and keep the live index names.
+	// Swaps can follow each other at once, and keep every live index under
+	// its name.
+	indexes := func() string {
+		var names []string
+		rows, err := pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'plan_views' ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			_ = rows.Scan(&n)
+			names = append(names, n)
+		}
+		return fmt.Sprint(names)
+	}
+	before := indexes()
 	for range 2 {
 		if res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: time.Second}); err != nil || !res.Swapped {
 			t.Fatalf("repeated swap: %+v, %v", res, err)
 		}
 	}
-	var names []string
-	rows, err := pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'plan_views' ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		_ = rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	if want := "[plan_views_account_created_idx plan_views_account_updated_idx plan_views_pkey plan_views_portal_token_idx]"; fmt.Sprint(names) != want {
-		t.Fatalf("indexes after swaps: %v, want %s", names, want)
+	if after := indexes(); after != before || !strings.Contains(after, "plan_views_account_created_idx") {
+		t.Fatalf("indexes after swaps: %s, before: %s", after, before)
 	}
 	// The swapped-in table is the live one: the projection keeps writing to it.
 	recs := createPlan(t, store, 1, "77.00", now, false)

@@ -2,10 +2,13 @@ package workers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
@@ -68,5 +71,28 @@ func TestConsumerBatchFallsBackToSingles(t *testing.T) {
 		if n := handled[r.EventID.String()]; n != 1 {
 			t.Fatalf("event %s handled %d times, want 1", r.EventID, n)
 		}
+	}
+}
+
+func TestEncodeRecordRoundTrip(t *testing.T) {
+	t.Parallel()
+	rec := eventstore.Record{EventID: uuid.New(), StreamID: "plan-7 \"q\"", Version: 3, Position: 99, TxID: 1 << 40,
+		Type: "plan.created", RecordedAt: time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC),
+		Data: []byte(`{"a":"<b>","n":1.50}`), Metadata: []byte(`{"account_id":4}`), Hash: []byte{1, 2, 3}}
+	body, err := workers.EncodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(body) {
+		t.Fatalf("not JSON: %s", body)
+	}
+	got, err := workers.DecodeRecord(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.EventID != rec.EventID || got.StreamID != rec.StreamID || got.Version != 3 || got.Position != 99 || got.TxID != 1<<40 ||
+		got.Type != rec.Type || !got.RecordedAt.Equal(rec.RecordedAt) || string(got.Data) != string(rec.Data) ||
+		string(got.Metadata) != string(rec.Metadata) || string(got.Hash) != string(rec.Hash) {
+		t.Fatalf("round trip:\n%+v\n%+v", got, rec)
 	}
 }
