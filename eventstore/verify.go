@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -37,11 +39,15 @@ type chainTip struct {
 
 // Verify walks every event in one sequential scan, recomputes each hash from
 // its stream's previous one, checks versions are contiguous from 1, and checks
-// every stream row against the last event of its chain. It returns a
-// *ChainError naming the first bad event, or nil with the counts.
+// every stream row against the last event of its chain, all in one snapshot.
+// It returns a *ChainError naming the first bad event (in the global order),
+// or nil with the counts.
+//
+// One goroutine reads; the hashing is spread over a worker per CPU, each
+// owning the streams that hash to it, so each stream is still checked in
+// order.
 func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 	var res VerifyResult
-	tips := make(map[string]chainTip)
 	// One snapshot for both reads: an append between them would otherwise
 	// look like a stream head ahead of its chain.
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -49,42 +55,60 @@ func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 		return res, fmt.Errorf("verify: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	// global_position order is version order within a stream: a stream's
-	// next append waits for the previous one to commit (stream row lock), and
-	// one append inserts its events in version order.
-	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
-	if err != nil {
-		return res, fmt.Errorf("verify: %w", err)
+
+	n := runtime.GOMAXPROCS(0)
+	workers := make([]*chainWorker, n)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &chainWorker{in: make(chan []Record, 8), tips: make(map[string]chainTip)}
+		workers[i] = w
+		wg.Go(w.run)
 	}
-	defer rows.Close()
-	var r Record
-	for rows.Next() {
-		if err := scanRecord(rows, &r); err != nil {
-			return res, fmt.Errorf("verify: %w", err)
+	const batchSize = 256
+	batches := make([][]Record, n)
+	send := func(i int) {
+		if len(batches[i]) > 0 {
+			workers[i].in <- batches[i]
+			batches[i] = make([]Record, 0, batchSize)
 		}
-		res.Events++
-		tip, seen := tips[r.StreamID]
-		bad := func(reason string) error {
-			return &ChainError{Position: r.Position, StreamID: r.StreamID, Version: r.Version, EventID: r.EventID.String(), Reason: reason}
-		}
-		if r.Version != tip.version+1 {
-			return res, bad(fmt.Sprintf("version %d follows version %d", r.Version, tip.version))
-		}
-		var prev []byte
-		if seen {
-			prev = tip.hash[:]
-		}
-		if !bytes.Equal(recordHash(prev, &r), r.Hash) {
-			return res, bad("hash does not match the event's contents and the previous hash")
-		}
-		tip.version = r.Version
-		copy(tip.hash[:], r.Hash)
-		tips[r.StreamID] = tip
 	}
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("verify: %w", err)
+	readErr := func() error {
+		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r Record
+			if err := scanRecord(rows, &r); err != nil {
+				return err
+			}
+			res.Events++
+			i := int(streamHash(r.StreamID) % uint32(n))
+			batches[i] = append(batches[i], r)
+			if len(batches[i]) == batchSize {
+				send(i)
+			}
+		}
+		return rows.Err()
+	}()
+	for i := range workers {
+		send(i)
+		close(workers[i].in)
 	}
-	rows.Close()
+	wg.Wait()
+	if readErr != nil {
+		return res, fmt.Errorf("verify: %w", readErr)
+	}
+	var first *ChainError
+	for _, w := range workers {
+		if w.err != nil && (first == nil || w.err.Position < first.Position) {
+			first = w.err
+		}
+	}
+	if first != nil {
+		return res, first
+	}
 
 	srows, err := tx.Query(ctx, `SELECT stream_id, version, last_hash FROM streams`)
 	if err != nil {
@@ -99,17 +123,68 @@ func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 			return res, fmt.Errorf("verify streams: %w", err)
 		}
 		res.Streams++
-		tip, ok := tips[id]
+		w := workers[streamHash(id)%uint32(n)]
+		tip, ok := w.tips[id]
 		if !ok || tip.version != version || !bytes.Equal(tip.hash[:], hash) {
 			return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("stream head (version %d) does not match its last event (version %d)", version, tip.version)}
 		}
-		delete(tips, id)
+		delete(w.tips, id)
 	}
 	if err := srows.Err(); err != nil {
 		return res, fmt.Errorf("verify streams: %w", err)
 	}
-	for id, tip := range tips {
-		return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("events up to version %d have no stream head", tip.version)}
+	for _, w := range workers {
+		for id, tip := range w.tips {
+			return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("events up to version %d have no stream head", tip.version)}
+		}
 	}
 	return res, nil
+}
+
+// chainWorker checks the chains of the streams that hash to it, in the
+// order their events arrive; it stops at its first bad event.
+type chainWorker struct {
+	in   chan []Record
+	tips map[string]chainTip
+	err  *ChainError
+}
+
+func (w *chainWorker) run() {
+	for batch := range w.in {
+		if w.err != nil {
+			continue // drain
+		}
+		for i := range batch {
+			r := &batch[i]
+			tip, seen := w.tips[r.StreamID]
+			bad := func(reason string) {
+				w.err = &ChainError{Position: r.Position, StreamID: r.StreamID, Version: r.Version, EventID: r.EventID.String(), Reason: reason}
+			}
+			if r.Version != tip.version+1 {
+				bad(fmt.Sprintf("version %d follows version %d", r.Version, tip.version))
+				break
+			}
+			var prev []byte
+			if seen {
+				prev = tip.hash[:]
+			}
+			if !bytes.Equal(recordHash(prev, r), r.Hash) {
+				bad("hash does not match the event's contents and the previous hash")
+				break
+			}
+			tip.version = r.Version
+			copy(tip.hash[:], r.Hash)
+			w.tips[r.StreamID] = tip
+		}
+	}
+}
+
+// streamHash spreads streams over the workers (FNV-1a).
+func streamHash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
