@@ -147,16 +147,21 @@ func (b *Bus) Close() {
 // Envelope is a published event: the stored record with its data and
 // metadata inline as JSON.
 type Envelope struct {
-	EventID    uuid.UUID       `json:"event_id"`
-	StreamID   string          `json:"stream_id"`
-	Version    int64           `json:"version"`
-	Position   int64           `json:"position"`
-	TxID       uint64          `json:"tx_id,string"`
-	Type       string          `json:"type"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Data       json.RawMessage `json:"data"`
-	Metadata   json.RawMessage `json:"metadata"`
-	Hash       []byte          `json:"hash"`
+	EnvelopeHead
+	Data     json.RawMessage `json:"data"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+// EnvelopeHead is every field of an Envelope but the event's own JSON.
+type EnvelopeHead struct {
+	EventID    uuid.UUID `json:"event_id"`
+	StreamID   string    `json:"stream_id"`
+	Version    int64     `json:"version"`
+	Position   int64     `json:"position"`
+	TxID       uint64    `json:"tx_id,string"`
+	Type       string    `json:"type"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Hash       []byte    `json:"hash"`
 }
 
 // EncodeRecord is the message body for rec: the Envelope's JSON. The event
@@ -164,16 +169,7 @@ type Envelope struct {
 // encoding/json), not re-validated: on the relay's hot path that pass cost
 // as much as the rest of the encoding.
 func EncodeRecord(rec eventstore.Record) ([]byte, error) {
-	head, err := json.Marshal(struct {
-		EventID    uuid.UUID `json:"event_id"`
-		StreamID   string    `json:"stream_id"`
-		Version    int64     `json:"version"`
-		Position   int64     `json:"position"`
-		TxID       uint64    `json:"tx_id,string"`
-		Type       string    `json:"type"`
-		RecordedAt time.Time `json:"recorded_at"`
-		Hash       []byte    `json:"hash"`
-	}{rec.EventID, rec.StreamID, rec.Version, rec.Position, rec.TxID, rec.Type, rec.RecordedAt, rec.Hash})
+	head, err := json.Marshal(EnvelopeHead{rec.EventID, rec.StreamID, rec.Version, rec.Position, rec.TxID, rec.Type, rec.RecordedAt, rec.Hash})
 	if err != nil {
 		return nil, err
 	}
