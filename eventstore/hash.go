@@ -3,6 +3,8 @@ package eventstore
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,28 +30,46 @@ const HashSize = sha256.Size
 // Length prefixes make the encoding unambiguous; recorded_at is hashed at
 // the microsecond precision PostgreSQL stores.
 func ChainHash(prev []byte, streamID string, version int64, eventID uuid.UUID, typ string, data, metadata []byte, recordedAt time.Time) []byte {
-	h := sha256.New()
+	var c chainHasher
+	return c.sum(nil, prev, streamID, version, eventID, typ, data, metadata, recordedAt)
+}
+
+// chainHasher computes ChainHash with one reusable SHA-256 state, for
+// callers that hash many events (verify).
+type chainHasher struct {
+	h   hash.Hash
+	buf [8]byte
+}
+
+func (c *chainHasher) sum(dst, prev []byte, streamID string, version int64, eventID uuid.UUID, typ string, data, metadata []byte, recordedAt time.Time) []byte {
+	if c.h == nil {
+		c.h = sha256.New()
+	}
+	h := c.h
+	h.Reset()
 	var zero [HashSize]byte
 	if len(prev) == 0 {
 		prev = zero[:]
 	}
 	h.Write(prev)
-	var n [8]byte
-	writeBytes := func(b []byte) {
-		binary.BigEndian.PutUint32(n[:4], uint32(len(b)))
-		h.Write(n[:4])
-		h.Write(b)
+	writeLen := func(n int) {
+		binary.BigEndian.PutUint32(c.buf[:4], uint32(n))
+		h.Write(c.buf[:4])
 	}
-	writeBytes([]byte(streamID))
-	binary.BigEndian.PutUint64(n[:], uint64(version))
-	h.Write(n[:])
+	writeLen(len(streamID))
+	io.WriteString(h, streamID)
+	binary.BigEndian.PutUint64(c.buf[:], uint64(version))
+	h.Write(c.buf[:])
 	h.Write(eventID[:])
-	writeBytes([]byte(typ))
-	writeBytes(data)
-	writeBytes(metadata)
-	binary.BigEndian.PutUint64(n[:], uint64(recordedAt.UnixMicro()))
-	h.Write(n[:])
-	return h.Sum(nil)
+	writeLen(len(typ))
+	io.WriteString(h, typ)
+	writeLen(len(data))
+	h.Write(data)
+	writeLen(len(metadata))
+	h.Write(metadata)
+	binary.BigEndian.PutUint64(c.buf[:], uint64(recordedAt.UnixMicro()))
+	h.Write(c.buf[:])
+	return h.Sum(dst)
 }
 
 // recordHash recomputes the hash of r from prev.

@@ -144,9 +144,11 @@ func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
 // chainWorker checks the chains of the streams that hash to it, in the
 // order their events arrive; it stops at its first bad event.
 type chainWorker struct {
-	in   chan []Record
-	tips map[string]chainTip
-	err  *ChainError
+	in     chan []Record
+	tips   map[string]chainTip
+	err    *ChainError
+	hasher chainHasher
+	sum    [HashSize]byte
 }
 
 func (w *chainWorker) run() {
@@ -168,7 +170,8 @@ func (w *chainWorker) run() {
 			if seen {
 				prev = tip.hash[:]
 			}
-			if !bytes.Equal(recordHash(prev, r), r.Hash) {
+			got := w.hasher.sum(w.sum[:0], prev, r.StreamID, r.Version, r.EventID, r.Type, r.Data, r.Metadata, r.RecordedAt)
+			if !bytes.Equal(got, r.Hash) {
 				bad("hash does not match the event's contents and the previous hash")
 				break
 			}
