@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,6 +66,14 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	id, err := planIDOf(rec.StreamID)
 	if err != nil {
 		return Permanent(err)
+	}
+	// A plan created without an introduction email needs nothing: tell from
+	// the event itself, without loading the plan.
+	var asked struct {
+		Send *bool `json:"send_introduction_email"`
+	}
+	if json.Unmarshal(rec.Data, &asked) == nil && asked.Send != nil && !*asked.Send {
+		return nil
 	}
 	plan, _, _, err := w.Store.LoadPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
