@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -13,6 +14,17 @@ import (
 
 // PlanStream is the stream id of plan id.
 func PlanStream(id int64) string { return "plan-" + strconv.FormatInt(id, 10) }
+
+// PlanIDOf is the inverse of PlanStream: the plan id of a plan stream
+// ("plan-42" -> 42), ok false for any other stream id.
+func PlanIDOf(stream string) (int64, bool) {
+	s, ok := strings.CutPrefix(stream, "plan-")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil || id <= 0 || PlanStream(id) != stream {
+		return 0, false
+	}
+	return id, true
+}
 
 // Encode turns domain events into events to append, each with a new
 // time-ordered id.

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -26,56 +24,57 @@ type Plans struct {
 // NewPlans returns the live plan read model.
 func NewPlans(store *eventstore.Store) *Plans { return &Plans{Store: store, table: "plan_views"} }
 
-// planIDOf returns the plan id of a plan stream ("plan-42" -> 42).
-func planIDOf(stream string) (int64, bool) {
-	rest, ok := strings.CutPrefix(stream, "plan-")
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(rest, 10, 64)
-	return id, err == nil
-}
-
 // Apply brings the plan of rec up to date. It is idempotent and correct under
 // redelivery and reordering: a row already at or past rec.Version is left
 // alone; otherwise the plan is folded from the store (all its events, so a
 // gap left by a late or lost message is filled) and written with a version
 // guard, so a slower concurrent writer can never move the row backwards.
 func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
-	id, ok := planIDOf(rec.StreamID)
+	id, ok := eventstore.PlanIDOf(rec.StreamID)
 	if !ok {
 		return nil
 	}
-	if rec.Version == 1 {
-		// The first event is the whole plan: fold it from the message, one
-		// guarded upsert and no reads (the hot path while plans are created).
-		plan, err := eventstore.Fold([]eventstore.Record{rec})
-		if err != nil {
-			return err
+	if rec.Version > 1 {
+		var version int64
+		err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_id = $1`, id).Scan(&version)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("project plan %d: %w", id, err)
 		}
-		return p.write(ctx, p.Store.Pool(), plan)
+		if version >= rec.Version {
+			return nil
+		}
 	}
-	var version int64
-	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_id = $1`, id).Scan(&version)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("project plan %d: %w", id, err)
-	}
-	if version >= rec.Version {
-		return nil
-	}
-	plan, _, _, err := p.Store.LoadPlan(ctx, id)
+	plan, err := p.planFor(ctx, id, rec)
 	if err != nil {
-		return fmt.Errorf("project plan %d: %w", id, err)
+		return err
 	}
-	return p.write(ctx, p.Store.Pool(), plan)
+	return p.write(ctx, plan)
 }
 
-func (p *Plans) write(ctx context.Context, db *pgxpool.Pool, plan *domain.Plan) error {
+// planFor is the plan as of rec or later: a first event is the whole plan,
+// folded from the message with no reads (the hot path while plans are
+// created); for any later one the plan is caught up from the store, which
+// fills any gap left by a late or lost message.
+func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, error) {
+	var plan *domain.Plan
+	var err error
+	if rec.Version == 1 {
+		plan, err = eventstore.Fold([]eventstore.Record{rec})
+	} else {
+		plan, _, _, err = p.Store.LoadPlan(ctx, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("project plan %d: %w", id, err)
+	}
+	return plan, nil
+}
+
+func (p *Plans) write(ctx context.Context, plan *domain.Plan) error {
 	row, err := rowOf(plan)
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, upsertSQL(p.table), row.args()...)
+	_, err = p.Store.Pool().Exec(ctx, upsertSQL(p.table), row.args()...)
 	if err != nil {
 		return fmt.Errorf("write plan view %d: %w", plan.ID(), err)
 	}
@@ -111,20 +110,17 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	}
 	defer tx.Rollback(ctx)
 	batch := &pgx.Batch{}
+	loaded := map[int64]bool{} // a loaded plan has every event of its stream
 	for _, rec := range recs {
-		id, ok := planIDOf(rec.StreamID)
-		if !ok {
+		id, ok := eventstore.PlanIDOf(rec.StreamID)
+		if !ok || loaded[id] {
 			continue
 		}
-		var plan *domain.Plan
-		if rec.Version == 1 {
-			plan, err = eventstore.Fold([]eventstore.Record{rec})
-		} else {
-			plan, _, _, err = p.Store.LoadPlan(ctx, id)
-		}
+		plan, err := p.planFor(ctx, id, rec)
 		if err != nil {
-			return fmt.Errorf("project plan %d: %w", id, err)
+			return err
 		}
+		loaded[id] = rec.Version > 1
 		row, err := rowOf(plan)
 		if err != nil {
 			return err

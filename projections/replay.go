@@ -288,7 +288,7 @@ func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]D
 			return nil, false, err
 		}
 		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
-			if err := rebuilt.write(ctx, store.Pool(), plan); err != nil {
+			if err := rebuilt.write(ctx, plan); err != nil {
 				return nil, false, err
 			}
 			lagging = true // compare again with the refolded row
@@ -354,7 +354,7 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 			rows.Close()
 			return fmt.Errorf("swap catch-up: %w", err)
 		}
-		if id, ok := planIDOf(s); ok {
+		if id, ok := eventstore.PlanIDOf(s); ok {
 			behind = append(behind, id)
 		}
 	}

@@ -63,9 +63,9 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	if rec.Type != domain.EventPlanCreated {
 		return nil
 	}
-	id, err := planIDOf(rec.StreamID)
-	if err != nil {
-		return Permanent(err)
+	id, ok := eventstore.PlanIDOf(rec.StreamID)
+	if !ok {
+		return Permanent(fmt.Errorf("stream %q is not a plan stream", rec.StreamID))
 	}
 	// A plan created without an introduction email needs nothing: tell from
 	// the event itself, without loading the plan.
@@ -282,14 +282,4 @@ func (w *EmailWorker) logger() *slog.Logger {
 		return w.Log
 	}
 	return slog.Default()
-}
-
-// planIDOf reads the plan id from a stream id "plan-<id>".
-func planIDOf(stream string) (int64, error) {
-	s, ok := strings.CutPrefix(stream, "plan-")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if !ok || err != nil || id <= 0 || eventstore.PlanStream(id) != stream {
-		return 0, fmt.Errorf("stream %q is not a plan stream", stream)
-	}
-	return id, nil
 }

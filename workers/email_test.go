@@ -118,9 +118,9 @@ func (env *emailEnv) handle(t *testing.T, rec eventstore.Record, attempt int) er
 // planRecords returns the plan's records and its state.
 func (env *emailEnv) planRecords(t *testing.T, rec eventstore.Record) (*domain.Plan, []eventstore.Record) {
 	t.Helper()
-	id, err := planIDOf(rec.StreamID)
-	if err != nil {
-		t.Fatal(err)
+	id, ok := eventstore.PlanIDOf(rec.StreamID)
+	if !ok {
+		t.Fatalf("stream %q is not a plan stream", rec.StreamID)
 	}
 	p, recs, _, err := env.store.LoadPlan(t.Context(), id)
 	if err != nil {
