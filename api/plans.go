@@ -265,8 +265,9 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 	d, err := s.plans.Get(ctx, accountFrom(ctx).ID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		var p *domain.Plan
-		if p, _, err = s.loadOwnPlan(ctx, r); err == nil {
-			d = projections.DetailOf(p, s.publicURL)
+		var recs []eventstore.Record
+		if p, recs, err = s.loadOwnPlan(ctx, r); err == nil {
+			d = projections.DetailOf(p, recs, s.publicURL)
 		}
 	}
 	if err != nil {

@@ -83,3 +83,30 @@ func (e *ValidationError) OrNil() error {
 	}
 	return e
 }
+
+// StateError is returned by a command that the plan's status does not
+// allow, such as cancelling a completed plan. The api package shows it as a
+// 409 whose message names the state.
+type StateError struct {
+	Action string // what was attempted, e.g. "cancel the plan"
+	Status Status // the status that forbids it
+}
+
+// Error reads "cannot cancel the plan: the plan is completed".
+func (e *StateError) Error() string {
+	return "cannot " + e.Action + ": the plan is " + strings.ReplaceAll(string(e.Status), "_", " ")
+}
+
+// ConflictError is returned by a command that conflicts with the plan's
+// current state in a way other than its status (a payment already
+// confirmed, a proposal already answered). Msg is safe to show a client.
+type ConflictError struct{ Msg string }
+
+func (e *ConflictError) Error() string { return e.Msg }
+
+// NotFoundError is returned by a command naming a part of the plan that does
+// not exist (an installment, payment, proposal or option). Msg is safe to
+// show a client.
+type NotFoundError struct{ Msg string }
+
+func (e *NotFoundError) Error() string { return e.Msg }

@@ -45,6 +45,29 @@ var decoders = map[string]func([]byte) (Event, error){
 	EventPlanCreated:             decode[PlanCreated],
 	EventIntroductionEmailSent:   decode[IntroductionEmailSent],
 	EventIntroductionEmailFailed: decode[IntroductionEmailFailed],
+
+	EventPlanActivated:         decode[PlanActivated],
+	EventPlanCompleted:         decode[PlanCompleted],
+	EventPlanAbandoned:         decode[PlanAbandoned],
+	EventPlanCancelled:         decode[PlanCancelled],
+	EventPlanWrittenOff:        decode[PlanWrittenOff],
+	EventPlanReactivated:       decode[PlanReactivated],
+	EventPortalLinkRegenerated: decode[PortalLinkRegenerated],
+
+	EventInstallmentPaid:             decode[InstallmentPaid],
+	EventInstallmentConfirmed:        decode[InstallmentConfirmed],
+	EventInstallmentExtensionGranted: decode[InstallmentExtensionGranted],
+	EventInstallmentDeferred:         decode[InstallmentDeferred],
+
+	EventProposalCreated:         decode[ProposalCreated],
+	EventProposalApproved:        decode[ProposalApproved],
+	EventProposalCountered:       decode[ProposalCountered],
+	EventProposalDeclined:        decode[ProposalDeclined],
+	EventProposalCounterAccepted: decode[ProposalCounterAccepted],
+
+	EventNotificationRequested: decode[NotificationRequested],
+	EventNotificationSent:      decode[NotificationSent],
+	EventNotificationFailed:    decode[NotificationFailed],
 }
 
 func decode[T Event](data []byte) (Event, error) {

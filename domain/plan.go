@@ -91,6 +91,20 @@ type Plan struct {
 	createdAt   time.Time
 	updatedAt   time.Time
 	introEmail  IntroductionEmail
+
+	// Lifecycle state, from plan.activated on.
+	pendingSince   time.Time // creation, or reactivation back to pending
+	selectedOption int64
+	interval       Interval
+	installments   []installment
+	payments       []Payment
+	proposals      []Proposal
+	notices        []Notice
+	consent        *Consent
+	activatedAt    time.Time
+	completedAt    time.Time
+	closedAt       time.Time // cancelled, written off or abandoned
+	closedReason   string
 }
 
 // Apply folds e into the plan and increments its version. It is ApplyAt with
@@ -112,6 +126,8 @@ func (p *Plan) ApplyAt(e Event, at time.Time) {
 		p.applyEmailSent(e)
 	case IntroductionEmailFailed:
 		p.applyEmailFailed(e)
+	default:
+		p.applyLifecycle(e)
 	}
 	if !at.IsZero() {
 		p.updatedAt = at
@@ -129,6 +145,7 @@ func (p *Plan) applyCreated(e PlanCreated) {
 	p.sendIntro = e.SendIntroductionEmail
 	p.createdAt = e.CreatedAt
 	p.updatedAt = e.CreatedAt
+	p.pendingSince = e.CreatedAt
 	p.introEmail = IntroductionEmail{Status: EmailNotRequested}
 	if e.SendIntroductionEmail {
 		p.introEmail.Status = EmailPending
@@ -187,3 +204,77 @@ func (p *Plan) CreatedAt() time.Time { return p.createdAt }
 // UpdatedAt returns the time of the last event folded in (its recorded_at
 // when given to ApplyAt, else the event's own time).
 func (p *Plan) UpdatedAt() time.Time { return p.updatedAt }
+
+// applyLifecycle folds the events that come after plan.created.
+func (p *Plan) applyLifecycle(e Event) {
+	switch e := e.(type) {
+	case PlanActivated:
+		p.applyActivated(e)
+	case PlanCompleted:
+		p.status, p.completedAt = StatusCompleted, e.CompletedAt
+	case PlanAbandoned:
+		p.close(StatusAbandoned, e.AbandonedAt, "")
+	case PlanCancelled:
+		p.close(StatusCancelled, e.CancelledAt, e.Reason)
+	case PlanWrittenOff:
+		p.close(StatusWrittenOff, e.WrittenOffAt, e.Reason)
+	case PlanReactivated:
+		p.applyReactivated(e)
+	case PortalLinkRegenerated:
+		p.portalToken = e.PortalToken
+	case InstallmentPaid:
+		p.applyPaid(e)
+	case InstallmentConfirmed:
+		p.applyConfirmed(e)
+	case InstallmentExtensionGranted:
+		p.applyDueDateChanges(e.Changes)
+	case InstallmentDeferred:
+		p.applyDueDateChanges([]DueDateChange{{Installment: e.Installment, From: e.From, To: e.To}})
+	case ProposalCreated:
+		p.applyProposalCreated(e)
+	case ProposalApproved:
+		p.applyProposalApproved(e)
+	case ProposalCountered:
+		p.applyProposalCountered(e)
+	case ProposalDeclined:
+		p.applyProposalDeclined(e)
+	case ProposalCounterAccepted:
+		p.applyCounterAccepted(e)
+	case NotificationRequested:
+		p.applyNotice(e.NoticeKey, EmailPending, e.RequestedAt)
+	case NotificationSent:
+		p.applyNotice(e.NoticeKey, EmailSent, e.SentAt)
+	case NotificationFailed:
+		p.applyNotice(e.NoticeKey, EmailFailed, e.FailedAt)
+	}
+}
+
+// SelectedOptionID returns the option the customer chose (0: none; a plan
+// activated by an agreed proposal has none).
+func (p *Plan) SelectedOptionID() int64 { return p.selectedOption }
+
+// Interval returns the interval of the plan's schedule ("" before
+// activation).
+func (p *Plan) Interval() Interval { return p.interval }
+
+// Consent returns the customer's consent to the schedule, if recorded.
+func (p *Plan) Consent() (Consent, bool) {
+	if p.consent == nil {
+		return Consent{}, false
+	}
+	return *p.consent, true
+}
+
+// ActivatedAt returns when the plan got its schedule (zero: not yet).
+func (p *Plan) ActivatedAt() time.Time { return p.activatedAt }
+
+// CompletedAt returns when the plan was paid off (zero: not completed).
+func (p *Plan) CompletedAt() time.Time { return p.completedAt }
+
+// Closed returns when and why the plan was cancelled, written off or
+// abandoned (zero time: it is not).
+func (p *Plan) Closed() (at time.Time, reason string) { return p.closedAt, p.closedReason }
+
+// PendingSince returns when the plan last became pending, from which its
+// abandonment is counted.
+func (p *Plan) PendingSince() time.Time { return p.pendingSince }

@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"goodplan/domain"
 )
 
 // Account is a merchant using the API. Accounts and keys are configuration,
@@ -17,6 +21,7 @@ type Account struct {
 	PlanLimit          *int64 // nil: unlimited
 	RateLimitPerMinute int    // 0: unlimited
 	RateLimitBurst     int    // requests per second at most; 0: no burst cap
+	ReminderDays       int    // days before a due date the customer is reminded; 0: never
 	CreatedAt          time.Time
 }
 
@@ -26,20 +31,32 @@ type NewAccount struct {
 	PlanLimit          *int64
 	RateLimitPerMinute int
 	RateLimitBurst     int
+	// ReminderDays is days before each due date the customer is reminded
+	// (0..30); nil means domain.DefaultReminderDays.
+	ReminderDays *int
 }
 
 // APIKeyPrefix starts every API key.
 const APIKeyPrefix = "gp_"
 
-const accountColumns = `id, name, plan_limit, rate_limit_per_minute, rate_limit_burst, created_at`
+const accountColumns = `id, name, plan_limit, rate_limit_per_minute, rate_limit_burst, reminder_days, created_at`
+
+// scanAccount reads accountColumns.
+func scanAccount(row pgx.Row) (Account, error) {
+	var a Account
+	err := row.Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.ReminderDays, &a.CreatedAt)
+	return a, err
+}
 
 // CreateAccount stores a new account and returns it.
 func (s *Store) CreateAccount(ctx context.Context, a NewAccount) (Account, error) {
-	var out Account
-	err := s.pool.QueryRow(ctx, `INSERT INTO accounts (name, plan_limit, rate_limit_per_minute, rate_limit_burst)
-		VALUES ($1, $2, $3, $4) RETURNING `+accountColumns,
-		a.Name, a.PlanLimit, a.RateLimitPerMinute, a.RateLimitBurst).
-		Scan(&out.ID, &out.Name, &out.PlanLimit, &out.RateLimitPerMinute, &out.RateLimitBurst, &out.CreatedAt)
+	days := domain.DefaultReminderDays
+	if a.ReminderDays != nil {
+		days = *a.ReminderDays
+	}
+	out, err := scanAccount(s.pool.QueryRow(ctx, `INSERT INTO accounts (name, plan_limit, rate_limit_per_minute, rate_limit_burst, reminder_days)
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+accountColumns,
+		a.Name, a.PlanLimit, a.RateLimitPerMinute, a.RateLimitBurst, days))
 	if err != nil {
 		return Account{}, fmt.Errorf("create account: %w", interpretError(err))
 	}
@@ -55,8 +72,8 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	defer rows.Close()
 	var out []Account
 	for rows.Next() {
-		var a Account
-		if err := rows.Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.CreatedAt); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list accounts: %w", err)
 		}
 		out = append(out, a)
@@ -84,11 +101,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, accountID int64) (string, erro
 // SHA-256 is sum, or ErrNotFound. Looking up by hash means the lookup's timing
 // depends only on a hash the caller cannot steer, never on the key's bytes.
 func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Account, error) {
-	var a Account
-	err := s.pool.QueryRow(ctx, `SELECT a.id, a.name, a.plan_limit, a.rate_limit_per_minute, a.rate_limit_burst, a.created_at
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT a.id, a.name, a.plan_limit, a.rate_limit_per_minute, a.rate_limit_burst,
+			a.reminder_days, a.created_at
 		FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, sum[:]).
-		Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.CreatedAt)
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, sum[:]))
 	if err != nil {
 		return Account{}, fmt.Errorf("account by key: %w", interpretError(err))
 	}
@@ -97,9 +113,7 @@ func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Ac
 
 // AccountByID returns account id, or ErrNotFound.
 func (s *Store) AccountByID(ctx context.Context, id int64) (Account, error) {
-	var a Account
-	err := s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id).
-		Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.CreatedAt)
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return Account{}, fmt.Errorf("account %d: %w", id, interpretError(err))
 	}

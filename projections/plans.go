@@ -44,33 +44,34 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 			return nil
 		}
 	}
-	plan, err := p.planFor(ctx, id, rec)
+	plan, recs, err := p.planFor(ctx, id, rec)
 	if err != nil {
 		return err
 	}
-	return p.write(ctx, plan)
+	return p.write(ctx, plan, recs)
 }
 
 // planFor is the plan as of rec or later: a first event is the whole plan,
 // folded from the message with no reads (the hot path while plans are
 // created); for any later one the plan is caught up from the store, which
 // fills any gap left by a late or lost message.
-func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, error) {
+func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, []eventstore.Record, error) {
 	var plan *domain.Plan
 	var err error
+	recs := []eventstore.Record{rec}
 	if rec.Version == 1 {
-		plan, err = eventstore.Fold([]eventstore.Record{rec})
+		plan, err = eventstore.Fold(recs)
 	} else {
-		plan, _, _, err = p.Store.LoadPlan(ctx, id)
+		plan, recs, _, err = p.Store.LoadPlan(ctx, id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("project plan %d: %w", id, err)
+		return nil, nil, fmt.Errorf("project plan %d: %w", id, err)
 	}
-	return plan, nil
+	return plan, recs, nil
 }
 
-func (p *Plans) write(ctx context.Context, plan *domain.Plan) error {
-	row, err := rowOf(plan)
+func (p *Plans) write(ctx context.Context, plan *domain.Plan, recs []eventstore.Record) error {
+	row, err := rowOf(plan, HistoryOf(recs))
 	if err != nil {
 		return err
 	}
@@ -85,19 +86,33 @@ func (p *Plans) write(ctx context.Context, plan *domain.Plan) error {
 // or a later version.
 func upsertSQL(table string) string {
 	return `INSERT INTO ` + table + ` AS v (` + planColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		VALUES (` + placeholders + `)
 		ON CONFLICT (plan_id) DO UPDATE SET
 			account_id = EXCLUDED.account_id, version = EXCLUDED.version, status = EXCLUDED.status,
 			portal_token = EXCLUDED.portal_token, customer = EXCLUDED.customer, invoice = EXCLUDED.invoice,
 			plan_options = EXCLUDED.plan_options, selected_option_id = EXCLUDED.selected_option_id,
 			send_introduction_email = EXCLUDED.send_introduction_email,
-			introduction_email = EXCLUDED.introduction_email,
+			introduction_email = EXCLUDED.introduction_email, lifecycle = EXCLUDED.lifecycle,
+			history = EXCLUDED.history, wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
 		WHERE v.version < EXCLUDED.version`
 }
 
-const planColumns = `plan_id, account_id, version, status, portal_token, customer, invoice, plan_options,
-	selected_option_id, send_introduction_email, introduction_email, created_at, updated_at`
+// columnList names the columns of a plan_views row, in planRow.args order.
+var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
+	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle", "history",
+	"wake_at", "due_reminder_on", "created_at", "updated_at"}
+
+var (
+	planColumns  = strings.Join(columnList, ", ")
+	placeholders = func() string {
+		ps := make([]string, len(columnList))
+		for i := range ps {
+			ps[i] = fmt.Sprintf("$%d", i+1)
+		}
+		return strings.Join(ps, ", ")
+	}()
+)
 
 // planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
 // ApplyBatch applies recs (in stream order) in one transaction: one commit
@@ -116,12 +131,12 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 		if !ok || loaded[id] {
 			continue
 		}
-		plan, err := p.planFor(ctx, id, rec)
+		plan, history, err := p.planFor(ctx, id, rec)
 		if err != nil {
 			return err
 		}
 		loaded[id] = rec.Version > 1
-		row, err := rowOf(plan)
+		row, err := rowOf(plan, HistoryOf(history))
 		if err != nil {
 			return err
 		}
@@ -143,23 +158,37 @@ type planRow struct {
 	SelectedOptionID           *int64
 	SendIntro                  bool
 	IntroEmail                 []byte
+	Lifecycle, History         []byte
+	WakeAt                     *time.Time
+	DueReminderOn              *time.Time // a date; pgx reads date as midnight UTC
 	CreatedAt, UpdatedAt       time.Time
 }
 
 func (r *planRow) args() []any {
 	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
-		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.CreatedAt, r.UpdatedAt}
+		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
+		r.CreatedAt, r.UpdatedAt}
 }
 
 func (r *planRow) scan(row pgx.Row) error {
 	return row.Scan(&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
-		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.CreatedAt, &r.UpdatedAt)
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
+		&r.CreatedAt, &r.UpdatedAt)
 }
 
-func rowOf(p *domain.Plan) (planRow, error) {
+func rowOf(p *domain.Plan, history []HistoryEntry) (planRow, error) {
 	r := planRow{PlanID: p.ID(), AccountID: p.AccountID(), Version: p.Version(), Status: string(p.Status()),
 		PortalToken: p.PortalToken(), SendIntro: p.SendIntroductionEmail(),
 		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt()}
+	if id := p.SelectedOptionID(); id != 0 {
+		r.SelectedOptionID = &id
+	}
+	wakeAt, dueOn := p.Wake()
+	r.WakeAt = timePtr(wakeAt)
+	if !dueOn.IsZero() {
+		t := dueOn.Time()
+		r.DueReminderOn = &t
+	}
 	var err error
 	marshal := func(v any) []byte {
 		b, e := json.Marshal(v)
@@ -170,6 +199,7 @@ func rowOf(p *domain.Plan) (planRow, error) {
 	}
 	r.Customer, r.Invoice, r.Options = marshal(p.Customer()), marshal(p.Invoice()), marshal(p.Options())
 	r.IntroEmail = marshal(p.IntroductionEmail())
+	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
 	return r, err
 }
 
@@ -181,7 +211,8 @@ func (r *planRow) detail(publicURL string) (Detail, error) {
 	for _, f := range []struct {
 		b []byte
 		v any
-	}{{r.Customer, &d.Customer}, {r.Invoice, &d.Invoice}, {r.Options, &d.PlanOptions}, {r.IntroEmail, &d.IntroductionEmail}} {
+	}{{r.Customer, &d.Customer}, {r.Invoice, &d.Invoice}, {r.Options, &d.PlanOptions}, {r.IntroEmail, &d.IntroductionEmail},
+		{r.Lifecycle, &d.Lifecycle}, {r.History, &d.History}} {
 		if err := json.Unmarshal(f.b, f.v); err != nil {
 			return Detail{}, fmt.Errorf("plan view %d: %w", r.PlanID, err)
 		}
@@ -259,4 +290,50 @@ func (p *Plans) List(ctx context.Context, q ListQuery, publicURL string) ([]Deta
 		items = append(items, d)
 	}
 	return items, total, rows.Err()
+}
+
+// PlanIDByToken returns the id of the plan whose portal token the read
+// model has as token, or eventstore.ErrNotFound. The caller checks the
+// token against the plan's events: the read model may lag a regeneration.
+func (p *Plans) PlanIDByToken(ctx context.Context, token string) (int64, error) {
+	var id int64
+	err := p.Store.Pool().QueryRow(ctx, `SELECT plan_id FROM `+p.table+` WHERE portal_token = $1`, token).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("portal token: %w", eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("portal token: %w", err)
+	}
+	return id, nil
+}
+
+// DuePlan is a plan the scheduler should tick, with its account's reminder
+// lead.
+type DuePlan struct {
+	PlanID, AccountID int64
+	ReminderDays      int
+}
+
+// Due returns up to limit plans that may have something scheduled at now
+// (wake_at reached, or a due date within the account's reminder lead), in
+// plan id order after afterID so a caller can page through them.
+func (p *Plans) Due(ctx context.Context, now time.Time, afterID int64, limit int) ([]DuePlan, error) {
+	rows, err := p.Store.Pool().Query(ctx, `SELECT v.plan_id, v.account_id, a.reminder_days
+		FROM `+p.table+` v JOIN accounts a ON a.id = v.account_id
+		WHERE v.plan_id > $3 AND v.status IN ('pending', 'active')
+		  AND (v.wake_at <= $1 OR v.due_reminder_on - a.reminder_days <= $2::date)
+		ORDER BY v.plan_id LIMIT $4`, now, now.UTC().Format(time.DateOnly), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due plans: %w", err)
+	}
+	defer rows.Close()
+	var out []DuePlan
+	for rows.Next() {
+		var d DuePlan
+		if err := rows.Scan(&d.PlanID, &d.AccountID, &d.ReminderDays); err != nil {
+			return nil, fmt.Errorf("due plans: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

@@ -89,11 +89,11 @@ func TestApplyIsIdempotentAndOrderFree(t *testing.T) {
 		t.Fatalf("redelivery moved the row: %+v", again)
 	}
 	// The read model serves the same plan as folding the store does.
-	p, _, _, err := store.LoadPlan(ctx, planID)
+	p, recs, _, err := store.LoadPlan(ctx, planID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := projections.DetailOf(p, publicURL)
+	want := projections.DetailOf(p, recs, publicURL)
 	if got := mustJSON(t, again); got != mustJSON(t, want) {
 		t.Fatalf("read model\n%s\nfold\n%s", got, mustJSON(t, want))
 	}
@@ -255,12 +255,12 @@ func TestApplyBatchMatchesApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _, _, err := store.LoadPlan(ctx, id)
+		p, recs, _, err := store.LoadPlan(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mustJSON(t, got) != mustJSON(t, projections.DetailOf(p, publicURL)) {
-			t.Fatalf("plan %d after the batch:\n%s\nwant\n%s", id, mustJSON(t, got), mustJSON(t, projections.DetailOf(p, publicURL)))
+		if want := projections.DetailOf(p, recs, publicURL); mustJSON(t, got) != mustJSON(t, want) {
+			t.Fatalf("plan %d after the batch:\n%s\nwant\n%s", id, mustJSON(t, got), mustJSON(t, want))
 		}
 	}
 }

@@ -101,9 +101,9 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type event struct {
-		typ  string
-		data []byte
-		at   time.Time
+		typ        string
+		data, meta []byte
+		at         time.Time
 	}
 	streams := make(chan []event, 256)
 	rows := make(chan []any, 1024)
@@ -117,15 +117,17 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		workers.Go(func() {
 			for evs := range streams {
 				plan := &domain.Plan{}
-				for _, e := range evs {
+				history := make([]HistoryEntry, len(evs))
+				for i, e := range evs {
 					de, err := domain.UnmarshalEvent(e.typ, e.data)
 					if err != nil {
 						fail(err)
 						return
 					}
 					plan.ApplyAt(de, e.at)
+					history[i] = HistoryEntry{Version: int64(i + 1), Type: e.typ, Actor: actorOf(e.meta), RecordedAt: e.at.UTC()}
 				}
-				r, err := rowOf(plan)
+				r, err := rowOf(plan, history)
 				if err != nil {
 					fail(err)
 					return
@@ -173,7 +175,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		case <-ctx.Done():
 			return false
 		}
-	}, func(stream, typ string, data []byte, at time.Time) event { return event{typ, data, at} })
+	}, func(stream, typ string, data, meta []byte, at time.Time) event { return event{typ, data, meta, at} })
 	close(streams)
 	workers.Wait()
 	close(rows)
@@ -192,13 +194,13 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 
 // readStreams reads every plan event of one REPEATABLE READ snapshot in
 // (stream_id, version) order and calls emit with each stream's events.
-func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func([]E) bool, mk func(stream, typ string, data []byte, at time.Time) E) error {
+func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func([]E) bool, mk func(stream, typ string, data, meta []byte, at time.Time) E) error {
 	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, recorded_at FROM events
+	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, metadata, recorded_at FROM events
 		WHERE stream_id LIKE 'plan-%' ORDER BY stream_id, version`)
 	if err != nil {
 		return err
@@ -207,10 +209,10 @@ func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func(
 	var current string
 	var evs []E
 	var stream, typ string
-	var data []byte
+	var data, meta []byte
 	var at time.Time
 	for rows.Next() {
-		if err := rows.Scan(&stream, &typ, &data, &at); err != nil {
+		if err := rows.Scan(&stream, &typ, &data, &meta, &at); err != nil {
 			return err
 		}
 		if stream != current && len(evs) > 0 {
@@ -220,7 +222,7 @@ func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func(
 			evs = nil
 		}
 		current = stream
-		evs = append(evs, mk(stream, typ, data, at))
+		evs = append(evs, mk(stream, typ, data, meta, at))
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -230,9 +232,6 @@ func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func(
 	}
 	return nil
 }
-
-var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
-	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "created_at", "updated_at"}
 
 // compare lists the plans whose live row differs from the rebuilt one. A
 // difference is first re-checked against the store's current state: plans
@@ -283,12 +282,12 @@ func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]D
 	for _, c := range cands {
 		// Refold from the store as it is now: the events may have moved on
 		// since the snapshot.
-		plan, _, _, err := store.LoadPlan(ctx, c.id)
+		plan, recs, _, err := store.LoadPlan(ctx, c.id)
 		if err != nil && !isNotFound(err) {
 			return nil, false, err
 		}
 		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
-			if err := rebuilt.write(ctx, plan); err != nil {
+			if err := rebuilt.write(ctx, plan, recs); err != nil {
 				return nil, false, err
 			}
 			lagging = true // compare again with the refolded row
@@ -360,18 +359,18 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 	}
 	rows.Close()
 	for _, id := range behind {
-		plan, _, _, err := store.LoadPlan(ctx, id)
+		plan, recs, _, err := store.LoadPlan(ctx, id)
 		if err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		r, err := rowOf(plan)
+		r, err := rowOf(plan, HistoryOf(recs))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM `+rebuildTable+` WHERE plan_id = $1`, id); err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` (`+planColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, r.args()...); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` (`+planColumns+`) VALUES (`+placeholders+`)`, r.args()...); err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}

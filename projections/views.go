@@ -74,7 +74,7 @@ func Summarize(p *domain.Plan, publicURL string) Summary {
 }
 
 // Detail is GET /api/v1/plans/{id}: everything the plan holds, each option
-// with its full schedule.
+// with its full schedule, its lifecycle and its history.
 type Detail struct {
 	PlanID                int64                    `json:"plan_id"`
 	Status                domain.Status            `json:"status"`
@@ -85,14 +85,96 @@ type Detail struct {
 	SelectedOptionID      *int64                   `json:"selected_option_id"`
 	SendIntroductionEmail bool                     `json:"send_introduction_email"`
 	IntroductionEmail     domain.IntroductionEmail `json:"introduction_email"`
-	CreatedAt             time.Time                `json:"created_at"`
-	UpdatedAt             time.Time                `json:"updated_at"`
-	Version               int64                    `json:"version"`
+	Lifecycle
+	History   []HistoryEntry `json:"history"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Version   int64          `json:"version"`
 }
 
-// DetailOf renders a plan folded from its events.
-func DetailOf(p *domain.Plan, publicURL string) Detail {
-	return Detail{
+// Lifecycle is what happened to a plan after it was created: its schedule
+// with each installment's status, the ledger, payments, proposals, the
+// customer's consent, scheduled notices and when it changed state. Lists
+// are empty, never null.
+type Lifecycle struct {
+	Interval      domain.Interval           `json:"interval,omitempty"`
+	Schedule      []domain.InstallmentState `json:"schedule"`
+	Ledger        domain.Ledger             `json:"ledger"`
+	Payments      []domain.Payment          `json:"payments"`
+	Proposals     []domain.Proposal         `json:"proposals"`
+	Consent       *domain.Consent           `json:"consent"`
+	Notifications []domain.Notice           `json:"notifications"`
+	ActivatedAt   *time.Time                `json:"activated_at"`
+	CompletedAt   *time.Time                `json:"completed_at"`
+	ClosedAt      *time.Time                `json:"closed_at"` // cancelled, written off or abandoned
+	ClosedReason  string                    `json:"closed_reason,omitempty"`
+}
+
+// HistoryEntry is one event of the plan: what happened, when and who did
+// it (merchant, customer, scheduler, email-worker).
+type HistoryEntry struct {
+	Version    int64     `json:"version"`
+	Type       string    `json:"type"`
+	Actor      string    `json:"actor,omitempty"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// LifecycleOf renders a plan's lifecycle.
+func LifecycleOf(p *domain.Plan) Lifecycle {
+	l := Lifecycle{
+		Interval:      p.Interval(),
+		Schedule:      nonNil(p.Installments()),
+		Ledger:        p.Ledger(),
+		Payments:      nonNil(p.Payments()),
+		Proposals:     nonNil(p.Proposals()),
+		Notifications: nonNil(p.Notices()),
+		ActivatedAt:   timePtr(p.ActivatedAt()),
+		CompletedAt:   timePtr(p.CompletedAt()),
+	}
+	if c, ok := p.Consent(); ok {
+		l.Consent = &c
+	}
+	at, reason := p.Closed()
+	l.ClosedAt, l.ClosedReason = timePtr(at), reason
+	return l
+}
+
+// HistoryOf lists recs as history entries.
+func HistoryOf(recs []eventstore.Record) []HistoryEntry {
+	out := make([]HistoryEntry, len(recs))
+	for i, r := range recs {
+		out[i] = HistoryEntry{Version: r.Version, Type: r.Type, Actor: actorOf(r.Metadata), RecordedAt: r.RecordedAt.UTC()}
+	}
+	return out
+}
+
+// actorOf reads the actor of an event's metadata ("" if it has none).
+func actorOf(metadata []byte) string {
+	var m struct {
+		Actor string `json:"actor"`
+	}
+	_ = json.Unmarshal(metadata, &m) // stored metadata is always an object
+	return m.Actor
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// DetailOf renders a plan folded from recs, its events.
+func DetailOf(p *domain.Plan, recs []eventstore.Record, publicURL string) Detail {
+	d := Detail{
 		PlanID:                p.ID(),
 		Status:                p.Status(),
 		CustomerPortalURL:     PortalURL(publicURL, p.PortalToken()),
@@ -101,10 +183,16 @@ func DetailOf(p *domain.Plan, publicURL string) Detail {
 		PlanOptions:           p.Options(),
 		SendIntroductionEmail: p.SendIntroductionEmail(),
 		IntroductionEmail:     p.IntroductionEmail(),
+		Lifecycle:             LifecycleOf(p),
+		History:               HistoryOf(recs),
 		CreatedAt:             p.CreatedAt(),
 		UpdatedAt:             p.UpdatedAt(),
 		Version:               p.Version(),
 	}
+	if id := p.SelectedOptionID(); id != 0 {
+		d.SelectedOptionID = &id
+	}
+	return d
 }
 
 // EventsView is GET /api/v1/plans/{id}/events.

@@ -1,0 +1,394 @@
+package domain
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Proposal event types (Good Plan's webhook vocabulary).
+const (
+	EventProposalCreated         = "proposal.created"
+	EventProposalApproved        = "proposal.approved"
+	EventProposalCountered       = "proposal.countered"
+	EventProposalDeclined        = "proposal.declined"
+	EventProposalCounterAccepted = "proposal.counter_accepted"
+)
+
+// Bounds of a proposed schedule: a customer may propose paying in one go on
+// a later date, or in up to MaxInstallments installments.
+const (
+	minProposalInstallments = 1
+	maxProposalDays         = 365
+)
+
+// ProposalStatus is where a proposal stands.
+type ProposalStatus string
+
+// Proposal statuses. Pending and countered proposals are open: the plan has
+// at most one open proposal.
+const (
+	ProposalIsPending         ProposalStatus = "pending"
+	ProposalIsApproved        ProposalStatus = "approved"
+	ProposalIsDeclined        ProposalStatus = "declined"
+	ProposalIsCountered       ProposalStatus = "countered"
+	ProposalIsCounterAccepted ProposalStatus = "counter_accepted"
+)
+
+// Terms are the shape of a proposed schedule; the amount is what is
+// outstanding when it is agreed.
+type Terms struct {
+	Installments     int      `json:"installments"`
+	Interval         Interval `json:"interval"`
+	FirstPaymentDate Date     `json:"first_payment_date"`
+}
+
+// TermsInput is a proposed schedule as raw form or JSON values.
+type TermsInput struct {
+	Installments     string // decimal integer text
+	Interval         string
+	FirstPaymentDate string // YYYY-MM-DD
+}
+
+// Proposal is a schedule the customer proposed, and the merchant's answer.
+type Proposal struct {
+	ID              int64          `json:"id"`
+	Status          ProposalStatus `json:"status"`
+	Terms           Terms          `json:"terms"`
+	Amount          Money          `json:"amount"`   // outstanding when proposed
+	Schedule        []Installment  `json:"schedule"` // the proposed schedule as previewed then
+	Counter         *Terms         `json:"counter,omitempty"`
+	CounterSchedule []Installment  `json:"counter_schedule,omitempty"`
+	Message         string         `json:"message,omitempty"` // the merchant's note with a counter or decline
+	CreatedAt       time.Time      `json:"created_at"`
+	AnsweredAt      *time.Time     `json:"answered_at,omitempty"`
+	consent         *Consent
+}
+
+// Open reports whether the proposal awaits an answer (pending) or the
+// customer's acceptance of a counter (countered).
+func (pr Proposal) Open() bool {
+	return pr.Status == ProposalIsPending || pr.Status == ProposalIsCountered
+}
+
+// ProposalCreated records a schedule the customer proposed.
+type ProposalCreated struct {
+	ProposalID int64         `json:"proposal_id"`
+	Terms      Terms         `json:"terms"`
+	Amount     Money         `json:"amount"`
+	Schedule   []Installment `json:"schedule"`
+	Consent    *Consent      `json:"consent,omitempty"`
+	CreatedAt  time.Time     `json:"created_at"`
+}
+
+// ProposalApproved records the merchant's approval; Schedule is the plan's
+// complete installment list from now on.
+type ProposalApproved struct {
+	ProposalID int64         `json:"proposal_id"`
+	Interval   Interval      `json:"interval"`
+	Schedule   []Installment `json:"schedule"`
+	ApprovedAt time.Time     `json:"approved_at"`
+}
+
+// ProposalCountered records the merchant's counter-offer.
+type ProposalCountered struct {
+	ProposalID  int64         `json:"proposal_id"`
+	Terms       Terms         `json:"terms"`
+	Amount      Money         `json:"amount"`
+	Schedule    []Installment `json:"schedule"`
+	Message     string        `json:"message,omitempty"`
+	CounteredAt time.Time     `json:"countered_at"`
+}
+
+// ProposalDeclined records the merchant's refusal.
+type ProposalDeclined struct {
+	ProposalID int64     `json:"proposal_id"`
+	Reason     string    `json:"reason,omitempty"`
+	DeclinedAt time.Time `json:"declined_at"`
+}
+
+// ProposalCounterAccepted records the customer's acceptance of a counter;
+// Schedule is the plan's complete installment list from now on.
+type ProposalCounterAccepted struct {
+	ProposalID int64         `json:"proposal_id"`
+	Interval   Interval      `json:"interval"`
+	Schedule   []Installment `json:"schedule"`
+	Consent    *Consent      `json:"consent,omitempty"`
+	AcceptedAt time.Time     `json:"accepted_at"`
+}
+
+// EventType returns EventProposalCreated.
+func (ProposalCreated) EventType() string { return EventProposalCreated }
+
+// EventType returns EventProposalApproved.
+func (ProposalApproved) EventType() string { return EventProposalApproved }
+
+// EventType returns EventProposalCountered.
+func (ProposalCountered) EventType() string { return EventProposalCountered }
+
+// EventType returns EventProposalDeclined.
+func (ProposalDeclined) EventType() string { return EventProposalDeclined }
+
+// EventType returns EventProposalCounterAccepted.
+func (ProposalCounterAccepted) EventType() string { return EventProposalCounterAccepted }
+
+// Proposals returns every proposal, oldest first.
+func (p *Plan) Proposals() []Proposal {
+	out := make([]Proposal, len(p.proposals))
+	for i, pr := range p.proposals {
+		pr.Schedule, pr.CounterSchedule = slices.Clone(pr.Schedule), slices.Clone(pr.CounterSchedule)
+		out[i] = pr
+	}
+	return out
+}
+
+// OpenProposal returns the plan's open proposal, if any.
+func (p *Plan) OpenProposal() (Proposal, bool) {
+	for _, pr := range p.Proposals() {
+		if pr.Open() {
+			return pr, true
+		}
+	}
+	return Proposal{}, false
+}
+
+// ProposeSchedule decides the customer's proposal of another schedule for
+// what is outstanding on a pending or active plan. Only one proposal may be
+// open at a time.
+func (p *Plan) ProposeSchedule(proposalID int64, in TermsInput, consent Consent) ([]Event, error) {
+	if err := p.require("propose a schedule", StatusPending, StatusActive); err != nil {
+		return nil, err
+	}
+	if _, open := p.OpenProposal(); open {
+		return nil, &ConflictError{Msg: "A proposal is already waiting for an answer."}
+	}
+	now := consent.At.UTC()
+	terms, schedule, err := p.decideTerms(in, now)
+	if err != nil {
+		return nil, err
+	}
+	consent.At = now
+	return []Event{ProposalCreated{ProposalID: proposalID, Terms: terms, Amount: p.Ledger().Outstanding,
+		Schedule: schedule, Consent: &consent, CreatedAt: now}}, nil
+}
+
+// ApproveProposal decides the merchant's approval of a pending proposal:
+// the outstanding balance is rescheduled on its terms, and a pending plan
+// becomes active.
+func (p *Plan) ApproveProposal(proposalID int64, now time.Time) ([]Event, error) {
+	pr, err := p.answerable(proposalID, "approve a proposal", ProposalIsPending)
+	if err != nil {
+		return nil, err
+	}
+	schedule, err := p.rescheduled(pr.Terms)
+	if err != nil {
+		return nil, err
+	}
+	events := []Event{ProposalApproved{ProposalID: pr.ID, Interval: pr.Terms.Interval, Schedule: schedule, ApprovedAt: now.UTC()}}
+	return p.activateOnAgreement(events, pr, schedule, pr.consent, now), nil
+}
+
+// DeclineProposal decides the merchant's refusal of an open proposal (a
+// counter not yet accepted can be withdrawn this way too).
+func (p *Plan) DeclineProposal(proposalID int64, reason string, now time.Time) ([]Event, error) {
+	pr, err := p.answerable(proposalID, "decline a proposal", ProposalIsPending, ProposalIsCountered)
+	if err != nil {
+		return nil, err
+	}
+	reason, err = cleanReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ProposalDeclined{ProposalID: pr.ID, Reason: reason, DeclinedAt: now.UTC()}}, nil
+}
+
+// CounterProposal decides the merchant's counter-offer to a pending
+// proposal; the customer may accept it in the portal.
+func (p *Plan) CounterProposal(proposalID int64, in TermsInput, message string, now time.Time) ([]Event, error) {
+	pr, err := p.answerable(proposalID, "counter a proposal", ProposalIsPending)
+	if err != nil {
+		return nil, err
+	}
+	terms, schedule, err := p.decideTerms(in, now)
+	if err != nil {
+		return nil, err
+	}
+	message, err = cleanReason(message)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{ProposalCountered{ProposalID: pr.ID, Terms: terms, Amount: p.Ledger().Outstanding, Schedule: schedule,
+		Message: message, CounteredAt: now.UTC()}}, nil
+}
+
+// AcceptCounter decides the customer's acceptance of the merchant's
+// counter-offer: the outstanding balance is rescheduled on the counter's
+// terms, and a pending plan becomes active.
+func (p *Plan) AcceptCounter(proposalID int64, consent Consent) ([]Event, error) {
+	pr, err := p.answerable(proposalID, "accept a counter-offer", ProposalIsCountered)
+	if err != nil {
+		return nil, err
+	}
+	schedule, err := p.rescheduled(*pr.Counter)
+	if err != nil {
+		return nil, err
+	}
+	now := consent.At.UTC()
+	consent.At = now
+	events := []Event{ProposalCounterAccepted{ProposalID: pr.ID, Interval: pr.Counter.Interval, Schedule: schedule,
+		Consent: &consent, AcceptedAt: now}}
+	return p.activateOnAgreement(events, pr, schedule, &consent, now), nil
+}
+
+// activateOnAgreement adds plan.activated when an agreed proposal gives a
+// pending plan its schedule.
+func (p *Plan) activateOnAgreement(events []Event, pr Proposal, schedule []Installment, consent *Consent, now time.Time) []Event {
+	if p.status != StatusPending {
+		return events
+	}
+	iv := pr.Terms.Interval
+	if pr.Counter != nil {
+		iv = pr.Counter.Interval
+	}
+	return append(events, PlanActivated{ProposalID: pr.ID, Interval: iv, Schedule: schedule, Consent: consent, ActivatedAt: now.UTC()})
+}
+
+// answerable returns proposal id of a pending or active plan if its status
+// is one of want.
+func (p *Plan) answerable(id int64, action string, want ...ProposalStatus) (Proposal, error) {
+	if err := p.require(action, StatusPending, StatusActive); err != nil {
+		return Proposal{}, err
+	}
+	for _, pr := range p.proposals {
+		if pr.ID != id {
+			continue
+		}
+		if !slices.Contains(want, pr.Status) {
+			return Proposal{}, &ConflictError{Msg: "Proposal " + strconv.FormatInt(id, 10) + " is " +
+				strings.ReplaceAll(string(pr.Status), "_", " ") + "; it cannot be " + pastTense(action) + "."}
+		}
+		return pr, nil
+	}
+	return Proposal{}, &NotFoundError{Msg: "Proposal " + strconv.FormatInt(id, 10) + " was not found on this plan."}
+}
+
+func pastTense(action string) string {
+	switch {
+	case strings.HasPrefix(action, "approve"):
+		return "approved"
+	case strings.HasPrefix(action, "decline"):
+		return "declined"
+	case strings.HasPrefix(action, "counter"):
+		return "countered"
+	}
+	return "accepted"
+}
+
+// decideTerms validates a proposed schedule for what is outstanding and
+// previews it.
+func (p *Plan) decideTerms(in TermsInput, now time.Time) (Terms, []Installment, error) {
+	var ve ValidationError
+	var t Terms
+	outstanding := p.Ledger().Outstanding
+	n, err := strconv.Atoi(strings.TrimSpace(in.Installments))
+	switch {
+	case strings.TrimSpace(in.Installments) == "":
+		ve.Add("installments", "The installments field is required.")
+	case err != nil:
+		ve.Add("installments", "The installments must be an integer.")
+	case n < minProposalInstallments || n > MaxInstallments:
+		ve.Add("installments", "The installments must be between 1 and 96.")
+	case int64(n) > outstanding.minor:
+		ve.Add("installments", "The installments may not be more than the outstanding balance in minor units.")
+	}
+	iv, ok := ParseInterval(strings.TrimSpace(in.Interval))
+	if !ok {
+		ve.Add("interval", "The interval must be weekly, biweekly or monthly.")
+	}
+	today := DateOf(now)
+	first, err := ParseDate(strings.TrimSpace(in.FirstPaymentDate))
+	switch {
+	case strings.TrimSpace(in.FirstPaymentDate) == "":
+		ve.Add("first_payment_date", "The first_payment_date field is required.")
+	case err != nil:
+		ve.Add("first_payment_date", "The first_payment_date must be a date in YYYY-MM-DD format.")
+	case first.Before(today):
+		ve.Add("first_payment_date", "The first_payment_date must be today or later.")
+	case first.After(today.AddDays(maxProposalDays)):
+		ve.Add("first_payment_date", "The first_payment_date must be within 365 days.")
+	}
+	if err := ve.OrNil(); err != nil {
+		return Terms{}, nil, err
+	}
+	t = Terms{Installments: n, Interval: iv, FirstPaymentDate: first}
+	return t, BuildSchedule(outstanding, n, iv, first), nil
+}
+
+// rescheduled is the plan's installment list after agreeing to terms:
+// installments with confirmed payments stay (one paid in part shrinks to
+// what was paid), and what is outstanding now is split on the terms into
+// new installments numbered after them.
+func (p *Plan) rescheduled(t Terms) ([]Installment, error) {
+	outstanding := p.Ledger().Outstanding
+	if int64(t.Installments) > outstanding.minor || outstanding.minor <= 0 {
+		return nil, &ConflictError{Msg: "The outstanding balance of " + outstanding.String() + " cannot be split into " +
+			strconv.Itoa(t.Installments) + " installments."}
+	}
+	var out []Installment
+	last := 0
+	for _, in := range p.ordered() {
+		if in.paid.IsZero() {
+			continue
+		}
+		out = append(out, Installment{Number: in.number, Amount: in.paid, DueDate: in.due})
+		last = max(last, in.number)
+	}
+	for _, in := range BuildSchedule(outstanding, t.Installments, t.Interval, t.FirstPaymentDate) {
+		in.Number += last
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func (p *Plan) proposal(id int64) *Proposal {
+	for i := range p.proposals {
+		if p.proposals[i].ID == id {
+			return &p.proposals[i]
+		}
+	}
+	return &Proposal{} // unreachable for events this package decided
+}
+
+func (p *Plan) applyProposalCreated(e ProposalCreated) {
+	p.proposals = append(p.proposals, Proposal{ID: e.ProposalID, Status: ProposalIsPending, Terms: e.Terms, Amount: e.Amount,
+		Schedule: slices.Clone(e.Schedule), CreatedAt: e.CreatedAt, consent: e.Consent})
+}
+
+func (p *Plan) answer(id int64, s ProposalStatus, at time.Time) *Proposal {
+	pr := p.proposal(id)
+	pr.Status, pr.AnsweredAt = s, &at
+	return pr
+}
+
+func (p *Plan) applyProposalApproved(e ProposalApproved) {
+	p.answer(e.ProposalID, ProposalIsApproved, e.ApprovedAt)
+	p.interval = e.Interval
+	p.replaceSchedule(e.Schedule)
+}
+
+func (p *Plan) applyProposalCountered(e ProposalCountered) {
+	pr := p.answer(e.ProposalID, ProposalIsCountered, e.CounteredAt)
+	t := e.Terms
+	pr.Counter, pr.CounterSchedule, pr.Message = &t, slices.Clone(e.Schedule), e.Message
+}
+
+func (p *Plan) applyProposalDeclined(e ProposalDeclined) {
+	p.answer(e.ProposalID, ProposalIsDeclined, e.DeclinedAt).Message = e.Reason
+}
+
+func (p *Plan) applyCounterAccepted(e ProposalCounterAccepted) {
+	p.answer(e.ProposalID, ProposalIsCounterAccepted, e.AcceptedAt)
+	p.interval = e.Interval
+	p.replaceSchedule(e.Schedule)
+}
