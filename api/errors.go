@@ -54,8 +54,17 @@ var codes = []struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var ve *domain.ValidationError
+	var se *domain.StateError
+	var ce *domain.ConflictError
+	var ne *domain.NotFoundError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &se):
+		ae = &apiError{Status: http.StatusConflict, Title: "Invalid state", Message: stateMessage(se)}
+	case errors.As(err, &ce):
+		ae = &apiError{Status: http.StatusConflict, Title: "Conflict", Message: stateMessage(ce)}
+	case errors.As(err, &ne):
+		ae = &apiError{Status: http.StatusNotFound, Title: "Not found", Message: stateMessage(ne)}
 	case errors.As(err, &ve):
 		// The seed's 422 body has no "message": {"error":"Validation failed","errors":{...}}.
 		ae = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed", Fields: ve.Fields}

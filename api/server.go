@@ -81,6 +81,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/plans", s.listPlans)
 		r.Get("/plans/{id}", s.getPlan)
 		r.Get("/plans/{id}/events", s.getPlanEvents)
+		s.lifecycleRoutes(r)
 		r.Post("/webhook-endpoints", s.createWebhookEndpoint)
 		r.Get("/webhook-endpoints", s.listWebhookEndpoints)
 		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)
