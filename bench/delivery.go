@@ -81,7 +81,7 @@ func (r *runner) webhooks(ctx context.Context) error {
 	var plan domain.Plan
 	plan.Apply(created)
 	payload, err := json.Marshal(workers.WebhookPayload{Event: domain.EventPlanCreated, Timestamp: time.Now().UTC().Format(time.RFC3339Nano),
-		Data: projections.Summarize(&plan, "http://localhost:8080")})
+		Data: workers.WebhookData{Summary: projections.Summarize(&plan, "http://localhost:8080")}})
 	if err != nil {
 		return err
 	}

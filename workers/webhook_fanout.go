@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"goodplan/domain"
 	"goodplan/eventstore"
 	"goodplan/projections"
 )
@@ -26,9 +27,21 @@ type WebhookFanout struct {
 
 // WebhookPayload is the body of every delivery.
 type WebhookPayload struct {
-	Event     string              `json:"event"`
-	Timestamp string              `json:"timestamp"` // when the event was recorded, RFC 3339, UTC
-	Data      projections.Summary `json:"data"`      // the plan as of the event, in the create response's shape
+	Event     string `json:"event"`
+	Timestamp string `json:"timestamp"` // when the event was recorded, RFC 3339, UTC
+	// Data is the plan as of the event, in the create response's shape.
+	// Events after plan.created add the plan's status and ledger, and the
+	// event's own data as "change" (the payment, proposal or new dates).
+	Data WebhookData `json:"data"`
+}
+
+// WebhookData is a delivery's data: exactly the create response for
+// plan.created, with status, ledger and change for later events.
+type WebhookData struct {
+	projections.Summary
+	Status *domain.Status  `json:"status,omitempty"`
+	Ledger *domain.Ledger  `json:"ledger,omitempty"`
+	Change json.RawMessage `json:"change,omitempty"`
 }
 
 // Handle enqueues rec's deliveries. Events of types outside
@@ -86,9 +99,14 @@ func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("webhook fan-out: %w", err)
 	}
+	data := WebhookData{Summary: projections.Summarize(plan, f.PublicURL)}
+	if rec.Type != domain.EventPlanCreated {
+		status, ledger := plan.Status(), plan.Ledger()
+		data.Status, data.Ledger, data.Change = &status, &ledger, json.RawMessage(rec.Data)
+	}
 	return json.Marshal(WebhookPayload{
 		Event:     rec.Type,
 		Timestamp: rec.RecordedAt.UTC().Format(time.RFC3339Nano),
-		Data:      projections.Summarize(plan, f.PublicURL),
+		Data:      data,
 	})
 }
