@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is every setting, read from the environment in one place.
@@ -20,6 +21,19 @@ type config struct {
 	SMTPURL                     string
 	EmailFrom                   string
 	WebhookAllowPrivateNetworks bool
+
+	// now is the clock of the API, the email worker and the scheduler; nil
+	// is time.Now. Only in-process tests set it (never the environment), to
+	// run time-driven behaviour without waiting.
+	now func() time.Time
+}
+
+// clock returns c.now, or time.Now when it is not set.
+func (c config) clock() func() time.Time {
+	if c.now != nil {
+		return c.now
+	}
+	return time.Now
 }
 
 func loadConfig(getenv func(string) string) (config, error) {

@@ -55,7 +55,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
-			Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log,
+			Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 // emails, webhook fan-out) and the webhook deliverer.
 func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger) []func(context.Context) error {
 	plans := projections.NewPlans(store)
-	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log}
+	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
 	fanout := &workers.WebhookFanout{Store: store, PublicURL: cfg.PublicURL, Log: log, Notify: deliverer.Wake}
 	created := []string{bus.Prefix + ".events.*." + domain.EventPlanCreated}
