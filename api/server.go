@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -37,6 +38,8 @@ type Server struct {
 	keys      *keyCache
 	plans     *projections.Plans
 	router    chi.Router
+	csrfMu    sync.Mutex // guards csrfKey
+	csrfKey   []byte     // the portal's CSRF key, loaded on first use (portal.go)
 }
 
 // New returns a Server for cfg.
@@ -75,6 +78,7 @@ func (s *Server) routes() chi.Router {
 			Message: r.Method + " is not allowed on " + r.URL.Path + "."})
 	})
 	r.Get("/api/health", s.health)
+	s.portalRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)

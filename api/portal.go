@@ -1,0 +1,681 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+	"goodplan/templates"
+)
+
+// The customer portal: server-rendered pages at /plan/{token}, no
+// JavaScript. A GET never changes state (mail scanners prefetch links);
+// every change is a form POST carrying a token-bound CSRF field, behind
+// net/http's cross-origin protection, answered with a 303 back to the page
+// (Post/Redirect/Get). Pages are rendered from the plan folded from the
+// event store, so the page after a POST is current.
+
+// Notices shown after a successful form (?done=...).
+const (
+	noticeSelected = "selected"
+	noticePayment  = "payment"
+	noticeProposal = "proposal"
+	noticeAccepted = "accepted"
+)
+
+var portalNotices = []string{noticeSelected, noticePayment, noticeProposal, noticeAccepted}
+
+const (
+	// maxPortalToken bounds a token worth looking up (real ones are 43
+	// characters).
+	maxPortalToken = 128
+	// maxConsentUserAgent bounds the user agent recorded with a consent.
+	maxConsentUserAgent = 512
+	// portalCSRFSecret names the installation-wide CSRF key.
+	portalCSRFSecret = "portal-csrf"
+	// formIDLen is the length of a form_id: 16 random bytes, base64url.
+	formIDLen = 22
+	// maxProposalDays is how far ahead a proposal may start (as the domain
+	// checks).
+	maxProposalDays = 365
+)
+
+// errPortalLinkGone: the token opens no plan (unknown, replaced or expired).
+var errPortalLinkGone = errors.New("portal link opens no plan")
+
+// portalRoutes registers the portal outside the authenticated API.
+func (s *Server) portalRoutes(r chi.Router) {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.portalMessage(w, r, http.StatusForbidden, templates.PortalForbidden)
+	}))
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		s.portalMessage(w, r, http.StatusNotFound, templates.PortalNotFound)
+	}
+	// A link cut short by a mail client still gets the friendly page.
+	r.With(portalHeaders).Get("/plan", notFound)
+	r.With(portalHeaders).Get("/plan/", notFound)
+	r.Route("/plan/{token}", func(r chi.Router) {
+		r.Use(s.portalRecoverer, portalHeaders)
+		r.NotFound(notFound)
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			s.portalMessage(w, r, http.StatusMethodNotAllowed, templates.PortalBadRequest)
+		})
+		r.Get("/", s.portalPage)
+		r.Head("/", s.portalPage)
+		// A form's address opened with GET (a bookmark, a reload after a
+		// refused form) goes back to the page and changes nothing.
+		for _, path := range []string{"/select", "/payments", "/proposals", "/proposals/{id}/accept"} {
+			r.Get(path, s.portalBackToPage)
+		}
+		r.Group(func(r chi.Router) {
+			r.Use(cop.Handler)
+			r.Post("/select", s.portalSelect)
+			r.Post("/payments", s.portalReportPayment)
+			r.Post("/proposals", s.portalPropose)
+			r.Post("/proposals/{id}/accept", s.portalAcceptCounter)
+		})
+	})
+}
+
+// portalHeaders keeps portal pages out of shared caches, keeps the token
+// out of Referer headers and forbids framing, scripts and foreign form
+// targets.
+func portalHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", templates.PortalContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Robots-Tag", "noindex, nofollow")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// portalRecoverer turns a panic in a portal handler into the HTML error
+// page (the API's recoverer answers JSON).
+func (s *Server) portalRecoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", "/plan/…", "panic", v)
+				s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// portalPage is GET /plan/{token}.
+func (s *Server) portalPage(w http.ResponseWriter, r *http.Request) {
+	token := chi.URLParam(r, "token")
+	p, err := s.portalPlan(r.Context(), token)
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	var st portalState
+	if done := r.URL.Query().Get("done"); slices.Contains(portalNotices, done) {
+		st.notice = done
+	}
+	s.renderPortalPlan(w, r, p, token, http.StatusOK, st)
+}
+
+// portalBackToPage sends a GET of a form's address to the page.
+func (s *Server) portalBackToPage(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.portalPath(chi.URLParam(r, "token")), http.StatusSeeOther)
+}
+
+// portalPlan returns the plan token opens now: the read model finds the
+// plan, and the plan's own events decide whether the token still works (the
+// read model may lag a regeneration). errPortalLinkGone otherwise.
+func (s *Server) portalPlan(ctx context.Context, token string) (*domain.Plan, error) {
+	if token == "" || len(token) > maxPortalToken {
+		return nil, errPortalLinkGone
+	}
+	id, err := s.plans.PlanIDByToken(ctx, token)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return nil, errPortalLinkGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, _, _, err := s.store.LoadPlan(ctx, id)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return nil, errPortalLinkGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.PortalLinkWorks(token, s.now()) {
+		return nil, errPortalLinkGone
+	}
+	return p, nil
+}
+
+// portalSelect is POST /plan/{token}/select (option_id): the customer's
+// choice, with consent, activates the plan.
+func (s *Server) portalSelect(w http.ResponseWriter, r *http.Request) {
+	s.portalPost(w, r, portalCommand{done: noticeSelected,
+		decide: func(p *domain.Plan, in portalInput) ([]domain.Event, error) {
+			id, err := strconv.ParseInt(strings.TrimSpace(in.form.Get("option_id")), 10, 64)
+			if err != nil || id <= 0 {
+				return nil, &domain.NotFoundError{Msg: "Please choose one of the options below."}
+			}
+			return p.SelectOption(domain.SelectOption{OptionID: id, Consent: in.consent})
+		}})
+}
+
+// portalReportPayment is POST /plan/{token}/payments (amount, paid_on,
+// method, reference).
+func (s *Server) portalReportPayment(w http.ResponseWriter, r *http.Request) {
+	s.portalPost(w, r, portalCommand{done: noticePayment, form: portalPaymentForm, newID: true,
+		decide: func(p *domain.Plan, in portalInput) ([]domain.Event, error) {
+			return p.ReportPayment(domain.PaymentInput{PaymentID: in.id, Amount: in.form.Get("amount"),
+				PaidOn: in.form.Get("paid_on"), Method: in.form.Get("method"), Reference: in.form.Get("reference"),
+				Now: in.consent.At})
+		}})
+}
+
+// portalPropose is POST /plan/{token}/proposals (installments, interval,
+// first_payment_date).
+func (s *Server) portalPropose(w http.ResponseWriter, r *http.Request) {
+	s.portalPost(w, r, portalCommand{done: noticeProposal, form: portalProposalForm, newID: true,
+		decide: func(p *domain.Plan, in portalInput) ([]domain.Event, error) {
+			return p.ProposeSchedule(in.id, domain.TermsInput{Installments: in.form.Get("installments"),
+				Interval: in.form.Get("interval"), FirstPaymentDate: in.form.Get("first_payment_date")}, in.consent)
+		}})
+}
+
+// portalAcceptCounter is POST /plan/{token}/proposals/{id}/accept: the
+// customer accepts the merchant's counter-offer, with consent.
+func (s *Server) portalAcceptCounter(w http.ResponseWriter, r *http.Request) {
+	raw := chi.URLParam(r, "id")
+	s.portalPost(w, r, portalCommand{done: noticeAccepted,
+		decide: func(p *domain.Plan, in portalInput) ([]domain.Event, error) {
+			id, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || id <= 0 {
+				return nil, &domain.NotFoundError{Msg: "That proposal was not found on this plan."}
+			}
+			return p.AcceptCounter(id, in.consent)
+		}})
+}
+
+// The forms whose fields are shown again, with their errors, when refused.
+const (
+	portalPaymentForm  = "payment"
+	portalProposalForm = "proposal"
+)
+
+var portalFormFields = map[string][]string{
+	portalPaymentForm:  {"amount", "paid_on", "method", "reference"},
+	portalProposalForm: {"installments", "interval", "first_payment_date"},
+}
+
+// portalCommand is one customer form: decide returns the events for the
+// plan as loaded; done is the notice shown after it; form names the form
+// whose fields carry validation errors ("" shows them at the top); newID
+// allocates an id for the payment or proposal it creates.
+type portalCommand struct {
+	done   string
+	form   string
+	newID  bool
+	decide func(*domain.Plan, portalInput) ([]domain.Event, error)
+}
+
+// portalInput is what a decision gets from the request.
+type portalInput struct {
+	form    url.Values
+	consent domain.Consent // At is the decision time
+	id      int64
+}
+
+// portalPost runs a customer's form: a missing or wrong csrf field is a 403
+// page, a link that opens no plan the 404 page, and nothing is appended in
+// either case. A form posted twice (a double click, a retried request) is
+// applied once. Success redirects to the page with a notice; a refusal
+// shows the page as the plan now is, with the reason.
+func (s *Server) portalPost(w http.ResponseWriter, r *http.Request, cmd portalCommand) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.portalMessage(w, r, http.StatusBadRequest, templates.PortalBadRequest)
+		return
+	}
+	token := chi.URLParam(r, "token")
+	ok, err := s.portalCSRFValid(ctx, token, r.PostForm.Get("csrf"))
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	if !ok {
+		s.portalMessage(w, r, http.StatusForbidden, templates.PortalForbidden)
+		return
+	}
+	p, err := s.portalPlan(ctx, token)
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	meta := s.portalMetadata(r, p.AccountID())
+	if meta.CommandID != "" {
+		c, err := s.store.LookupCommand(ctx, meta.CommandID)
+		if err == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
+			s.portalDone(w, r, token, cmd.done) // this very form was applied already
+			return
+		}
+		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+			s.portalFail(w, r, err)
+			return
+		}
+	}
+	in := portalInput{form: r.PostForm, consent: domain.Consent{At: s.now().UTC(), IP: meta.IP, UserAgent: meta.UserAgent}}
+	if cmd.newID {
+		if in.id, err = s.store.NextID(ctx); err != nil {
+			s.portalFail(w, r, err)
+			return
+		}
+	}
+	_, err = s.store.UpdatePlan(ctx, p.ID(), meta, func(p *domain.Plan) ([]domain.Event, error) {
+		if !p.PortalLinkWorks(token, in.consent.At) {
+			return nil, errPortalLinkGone // replaced since the lookup
+		}
+		return cmd.decide(p, in)
+	})
+	if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
+		s.portalDone(w, r, token, cmd.done)
+		return
+	}
+	s.portalRefused(w, r, token, cmd, err)
+}
+
+// portalDone redirects to the page with the notice of a successful form.
+func (s *Server) portalDone(w http.ResponseWriter, r *http.Request, token, done string) {
+	http.Redirect(w, r, s.portalPath(token)+"?done="+done, http.StatusSeeOther)
+}
+
+// portalRefused shows the page as the plan now is with why the form was
+// refused: field errors next to the fields with the input kept (422), a
+// conflict or a state that forbids the form at the top (409).
+func (s *Server) portalRefused(w http.ResponseWriter, r *http.Request, token string, cmd portalCommand, err error) {
+	var (
+		st portalState
+		ve *domain.ValidationError
+		ne *domain.NotFoundError
+		se *domain.StateError
+		ce *domain.ConflictError
+	)
+	status := http.StatusConflict
+	switch {
+	case errors.As(err, &ve):
+		status = http.StatusUnprocessableEntity
+		form := templates.PortalForm{Values: map[string]string{}, Errors: map[string][]string{}}
+		fields := portalFormFields[cmd.form]
+		for _, f := range fields {
+			form.Values[f] = r.PostForm.Get(f)
+		}
+		for f, msgs := range ve.Fields {
+			for _, m := range msgs {
+				m = portalWording.Replace(m)
+				if slices.Contains(fields, f) {
+					form.Errors[f] = append(form.Errors[f], m)
+				} else {
+					st.alert = strings.TrimSpace(st.alert + " " + m)
+				}
+			}
+		}
+		switch cmd.form {
+		case portalPaymentForm:
+			st.payment = form
+		case portalProposalForm:
+			st.proposal = form
+		}
+		if st.alert == "" {
+			st.alert = "Please correct the highlighted fields below."
+		}
+	case errors.As(err, &ne):
+		status, st.alert = http.StatusUnprocessableEntity, ne.Msg
+	case errors.As(err, &se):
+		st.alert = portalStateMessage(se)
+	case errors.As(err, &ce):
+		st.alert = ce.Msg + " This is your plan as it is now."
+	case errors.Is(err, eventstore.ErrVersionConflict):
+		st.alert = "Your plan was changed at the same moment by someone else. This is your plan as it is now; please try again if you still need to."
+	default:
+		s.portalFail(w, r, err)
+		return
+	}
+	p, err := s.portalPlan(r.Context(), token)
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	s.renderPortalPlan(w, r, p, token, status, st)
+}
+
+// portalWording turns the API's field names in the domain's messages into
+// words a customer reads.
+var portalWording = strings.NewReplacer(
+	"The amount field is required.", "Enter the amount you paid.",
+	"The method field is required.", "Choose how you paid.",
+	"The method must be one of e_transfer, check, cash, bank_transfer, other.", "Choose one of the listed payment methods.",
+	"The installments field is required.", "Enter the number of payments.",
+	"The installments may not be more than the outstanding balance in minor units.", "That is more payments than the amount still to pay allows.",
+	"The installments", "The number of payments",
+	"The first_payment_date field is required.", "Choose the date of your first payment.",
+	"The first_payment_date", "The first payment date",
+	"The paid_on", "The payment date",
+)
+
+// portalStateMessage explains to the customer why the plan's status
+// forbids a form.
+func portalStateMessage(e *domain.StateError) string {
+	why := map[domain.Status]string{
+		domain.StatusPending:    "no schedule has been chosen for this plan yet",
+		domain.StatusActive:     "this plan already has its schedule",
+		domain.StatusCompleted:  "this plan is paid in full",
+		domain.StatusCancelled:  "this plan was cancelled",
+		domain.StatusWrittenOff: "this plan was closed",
+		domain.StatusAbandoned:  "this plan expired",
+	}[e.Status]
+	if why == "" {
+		why = "of this plan's status"
+	}
+	return "You can't " + e.Action + " because " + why + ". This is your plan as it is now."
+}
+
+// portalFail answers a request that cannot show the plan: the friendly 404
+// for a link that opens no plan, the 500 page (logged) for anything else.
+func (s *Server) portalFail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errPortalLinkGone) || errors.Is(err, eventstore.ErrNotFound) {
+		s.portalMessage(w, r, http.StatusNotFound, templates.PortalNotFound)
+		return
+	}
+	// The path holds the token, a secret: it is not logged.
+	s.log.ErrorContext(r.Context(), "portal error", "method", r.Method, "err", err)
+	s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
+}
+
+// portalMessage writes a one-message page with status.
+func (s *Server) portalMessage(w http.ResponseWriter, r *http.Request, status int, kind templates.PortalMessageKind) {
+	var b bytes.Buffer
+	if err := templates.RenderPortalMessage(&b, kind); err != nil {
+		s.log.ErrorContext(r.Context(), "render portal message", "err", err)
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	writeHTML(w, status, b.Bytes())
+}
+
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// portalState is what a page shows besides the plan: a notice after a
+// form, a refusal, and refused forms as they were filled in.
+type portalState struct {
+	notice, alert     string
+	payment, proposal templates.PortalForm
+}
+
+// renderPortalPlan writes the plan page for p with status.
+func (s *Server) renderPortalPlan(w http.ResponseWriter, r *http.Request, p *domain.Plan, token string, status int, st portalState) {
+	ctx := r.Context()
+	acct, err := s.store.AccountByID(ctx, p.AccountID())
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	csrf, err := s.portalCSRF(ctx, token)
+	if err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	v := portalView(p, st, s.now())
+	v.Action, v.CSRF, v.Merchant = s.portalPath(token), csrf, acct.Name
+	if v.Proposal != nil && v.Proposal.Counter != nil {
+		v.Proposal.AcceptAction = v.Action + "/proposals/" + strconv.FormatInt(v.Proposal.ID, 10) + "/accept"
+	}
+	var b bytes.Buffer
+	if err := templates.RenderPortalPlan(&b, v); err != nil {
+		s.portalFail(w, r, err)
+		return
+	}
+	writeHTML(w, status, b.Bytes())
+}
+
+// portalPath is the path of the page of token as customers reach it: under
+// the path of PUBLIC_URL, like the links in emails.
+func (s *Server) portalPath(token string) string {
+	base := ""
+	if u, err := url.Parse(s.publicURL); err == nil {
+		base = strings.TrimRight(u.Path, "/")
+	}
+	return base + "/plan/" + url.PathEscape(token)
+}
+
+// portalView renders p as the page's view at now (what is overdue, which
+// dates a form takes).
+func portalView(p *domain.Plan, st portalState, now time.Time) templates.PortalPlan {
+	inv := p.Invoice()
+	today := domain.DateOf(now)
+	v := templates.PortalPlan{
+		FormID:        newFormID(),
+		Customer:      p.Customer().Name,
+		Amount:        inv.Amount.String(),
+		Currency:      inv.Currency,
+		InvoiceNumber: inv.InvoiceNumber,
+		Description:   inv.Description,
+		Status:        string(p.Status()),
+		Notice:        st.notice,
+		Alert:         st.alert,
+		PaymentForm:   st.payment,
+		ProposalForm:  st.proposal,
+		Intervals:     []string{string(domain.Weekly), string(domain.Biweekly), string(domain.Monthly)},
+		Today:         today.String(),
+		MaxPaidOn:     today.AddDays(1).String(), // the domain's day of grace for time zones ahead of UTC
+		MaxFirstDate:  today.AddDays(maxProposalDays).String(),
+	}
+	for _, m := range domain.PaymentMethods {
+		v.Methods = append(v.Methods, string(m))
+	}
+	if v.ProposalForm.Values == nil {
+		v.ProposalForm.Values = map[string]string{"interval": string(domain.Monthly)}
+	}
+	switch p.Status() {
+	case domain.StatusCompleted:
+		v.StatusSince = domain.DateOf(p.CompletedAt()).String()
+	case domain.StatusCancelled, domain.StatusWrittenOff, domain.StatusAbandoned:
+		if at, _ := p.Closed(); !at.IsZero() {
+			v.StatusSince = domain.DateOf(at).String()
+		}
+	case domain.StatusPending:
+		for _, o := range p.Options() {
+			v.Options = append(v.Options, portalOption(o))
+		}
+	}
+	for _, in := range p.Installments() {
+		pi := templates.PortalInstallment{Number: in.Number, DueDate: in.DueDate.String(), Amount: in.Amount.String(),
+			Paid: in.Paid.String(), Outstanding: in.Outstanding.String(), Status: string(in.Status),
+			Overdue: p.Status() == domain.StatusActive && in.DueDate.Before(today) &&
+				(in.Status == domain.InstallmentIsPending || in.Status == domain.InstallmentIsPartiallyPaid)}
+		v.Schedule = append(v.Schedule, pi)
+		if v.NextDue == nil && (in.Status == domain.InstallmentIsPending || in.Status == domain.InstallmentIsPartiallyPaid) {
+			v.NextDue = &pi
+		}
+	}
+	l := p.Ledger()
+	v.Ledger = templates.PortalLedger{Total: l.Total.String(), Paid: l.Paid.String(), Reported: l.Reported.String(),
+		Outstanding: l.Outstanding.String(), HasReported: !l.Reported.IsZero()}
+	if l.Total.Minor() > 0 {
+		v.Ledger.PaidPercent = int(min(100, max(0, l.Paid.Minor()*100/l.Total.Minor())))
+	}
+	pays := p.Payments()
+	for i := len(pays) - 1; i >= 0; i-- {
+		pay := pays[i]
+		pp := templates.PortalPayment{Amount: pay.Amount.String(), PaidOn: pay.PaidOn.String(), Method: string(pay.Method),
+			Reference: pay.Reference, Status: string(pay.Status)}
+		if pay.ConfirmedAmount != nil {
+			pp.ConfirmedAmount = pay.ConfirmedAmount.String()
+		}
+		v.Payments = append(v.Payments, pp)
+	}
+	open := false
+	if prs := p.Proposals(); len(prs) > 0 {
+		v.Proposal = portalProposal(prs[len(prs)-1])
+		open = prs[len(prs)-1].Open()
+	}
+	v.CanPropose = !open && (p.Status() == domain.StatusPending || p.Status() == domain.StatusActive)
+	return v
+}
+
+func portalOption(o domain.Option) templates.PortalOption {
+	po := templates.PortalOption{ID: o.ID, Installments: o.Installments, Interval: string(o.Interval),
+		PaymentAmount: o.PaymentAmount.String(), FirstPaymentDate: o.FirstPaymentDate.String(),
+		FinalPaymentDate: o.FinalPaymentDate.String(), Schedule: portalSchedule(o.Schedule)}
+	if n := len(o.Schedule); n > 1 && o.Schedule[n-1].Amount.Cmp(o.PaymentAmount) != 0 {
+		po.OtherAmount = o.Schedule[n-1].Amount.String()
+	}
+	return po
+}
+
+func portalSchedule(s []domain.Installment) []templates.PortalInstallment {
+	out := make([]templates.PortalInstallment, len(s))
+	for i, in := range s {
+		out[i] = templates.PortalInstallment{Number: in.Number, DueDate: in.DueDate.String(), Amount: in.Amount.String()}
+	}
+	return out
+}
+
+func portalTerms(t domain.Terms) templates.PortalTerms {
+	return templates.PortalTerms{Installments: t.Installments, Interval: string(t.Interval),
+		FirstPaymentDate: t.FirstPaymentDate.String()}
+}
+
+// portalProposal renders a proposal; a countered one shows the counter's
+// amount, the sum of its schedule.
+func portalProposal(pr domain.Proposal) *templates.PortalProposal {
+	v := &templates.PortalProposal{ID: pr.ID, Status: string(pr.Status), Terms: portalTerms(pr.Terms),
+		Amount: pr.Amount.String(), Message: pr.Message}
+	if pr.Counter != nil {
+		t := portalTerms(*pr.Counter)
+		v.Counter, v.CounterSchedule = &t, portalSchedule(pr.CounterSchedule)
+		if len(pr.CounterSchedule) > 0 {
+			sum := pr.CounterSchedule[0].Amount
+			for _, in := range pr.CounterSchedule[1:] {
+				sum = sum.Add(in.Amount)
+			}
+			v.Amount = sum.String()
+		}
+	}
+	return v
+}
+
+// portalMetadata records that the customer acted, and from where. A
+// request carrying a well-formed form_id gets a command id derived from
+// the whole form, so the same form posted twice is applied once.
+func (s *Server) portalMetadata(r *http.Request, accountID int64) eventstore.Metadata {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	meta := eventstore.Metadata{
+		AccountID:     accountID,
+		Actor:         domain.SourceCustomer,
+		CorrelationID: r.Header.Get("X-Request-Id"),
+		IP:            ip,
+		UserAgent:     truncateUTF8(r.UserAgent(), maxConsentUserAgent),
+	}
+	if validFormID(r.PostForm.Get("form_id")) {
+		sum := sha256.Sum256([]byte(r.URL.Path + "\n" + r.PostForm.Encode()))
+		meta.CommandID = "portal:" + hex.EncodeToString(sum[:16])
+	}
+	return meta
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// newFormID returns a fresh form_id: 128 random bits, base64url.
+func newFormID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func validFormID(s string) bool {
+	if len(s) != formIDLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// portalCSRF returns the csrf field of the forms of token's page:
+// base64url(HMAC-SHA256(key, "portal-csrf:" + token)). It is bound to the
+// token, so it is worthless for another plan and dies with the link.
+func (s *Server) portalCSRF(ctx context.Context, token string) (string, error) {
+	key, err := s.portalCSRFKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("portal-csrf:" + token))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// portalCSRFValid reports whether got is the csrf field of token's page.
+func (s *Server) portalCSRFValid(ctx context.Context, token, got string) (bool, error) {
+	want, err := s.portalCSRF(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	return got != "" && hmac.Equal([]byte(got), []byte(want)), nil
+}
+
+// portalCSRFKey loads the installation-wide CSRF key once; a failed load
+// is retried by the next request.
+func (s *Server) portalCSRFKey(ctx context.Context) ([]byte, error) {
+	s.csrfMu.Lock()
+	defer s.csrfMu.Unlock()
+	if s.csrfKey == nil {
+		key, err := s.store.InstanceSecret(ctx, portalCSRFSecret, 32)
+		if err != nil {
+			return nil, err
+		}
+		s.csrfKey = key
+	}
+	return s.csrfKey, nil
+}
