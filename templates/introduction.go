@@ -1,9 +1,6 @@
 package templates
 
-import (
-	"fmt"
-	"strings"
-)
+import ()
 
 // IntroductionData is what the introduction email shows. Every field is
 // plain text as stored; Introduction escapes it for each output and keeps
@@ -63,18 +60,5 @@ func Introduction(d IntroductionData) (Rendered, error) {
 			FinalPaymentDate: singleLine(o.FinalPaymentDate),
 		}}
 	}
-	var subject, text, html strings.Builder
-	if err := introSubject.Execute(&subject, v); err != nil {
-		return Rendered{}, fmt.Errorf("render introduction subject: %w", err)
-	}
-	// The subject template is one line already; this also removes anything
-	// a future edit of the template might let through.
-	v.Subject = singleLine(subject.String())
-	if err := introText.Execute(&text, v); err != nil {
-		return Rendered{}, fmt.Errorf("render introduction text: %w", err)
-	}
-	if err := introHTML.Execute(&html, v); err != nil {
-		return Rendered{}, fmt.Errorf("render introduction html: %w", err)
-	}
-	return Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String()}, nil
+	return intro.render(&v, func(s string) { v.Subject = s })
 }

@@ -8,24 +8,15 @@ package templates
 
 import (
 	"embed"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"unicode"
 )
 
 //go:embed email/*.tmpl
 var files embed.FS
 
-// Parsed email templates.
-var (
-	introSubject = texttemplate.Must(texttemplate.New("introduction.subject.tmpl").Option("missingkey=error").
-			ParseFS(files, "email/introduction.subject.tmpl"))
-	introText = texttemplate.Must(texttemplate.New("introduction.txt.tmpl").Option("missingkey=error").
-			ParseFS(files, "email/introduction.txt.tmpl"))
-	introHTML = htmltemplate.Must(htmltemplate.New("introduction.html.tmpl").Option("missingkey=error").
-			ParseFS(files, "email/introduction.html.tmpl"))
-)
+// intro is the introduction email.
+var intro = parseEmail("introduction")
 
 // singleLine makes s safe to place on one line of a header or a plain-text
 // body: control characters (CR, LF, tab, NUL, C1 controls) and the Unicode

@@ -3,8 +3,6 @@ package templates
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -83,21 +81,7 @@ func goldenText(r Rendered) []byte {
 func TestIntroductionGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := goldenText(render(t, tc.data))
-			path := filepath.Join("testdata", "introduction_"+tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the rendered email (go test -update rewrites it)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-			}
+			checkGolden(t, "introduction_"+tc.name, goldenText(render(t, tc.data)))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,6 +56,7 @@ type Bus struct {
 	Prefix   string
 	Stream   string
 	embedded *server.Server
+	streamMu sync.Mutex // one EnsureStream creation at a time
 }
 
 // OpenBus connects to NATS (starting the embedded server when cfg.URL is
@@ -96,16 +98,34 @@ func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err := b.EnsureStream(ctx); err != nil {
+	if err := b.createOrUpdateStream(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return b, nil
 }
 
-// EnsureStream creates or updates the event stream (idempotent): on start,
-// and again whenever a server lost it.
+// EnsureStream creates the event stream if the server does not have it (it
+// lost it, or another process has not created it yet). A stream that exists
+// is left alone: updating it while consumers are being created races inside
+// nats-server (seen with the race detector), so the configuration is only
+// written by OpenBus, before any consumer starts, and here when the stream is
+// missing, one caller at a time.
 func (b *Bus) EnsureStream(ctx context.Context) error {
+	_, err := b.JS.Stream(ctx, b.Stream)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("stream %s: %w", b.Stream, err)
+	}
+	b.streamMu.Lock()
+	defer b.streamMu.Unlock()
+	return b.createOrUpdateStream(ctx)
+}
+
+// createOrUpdateStream writes the event stream's configuration.
+func (b *Bus) createOrUpdateStream(ctx context.Context) error {
 	_, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       b.Stream,
 		Subjects:   []string{b.Prefix + ".events.>"},

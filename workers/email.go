@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
-	"goodplan/projections"
 	"goodplan/templates"
 )
 
@@ -30,18 +28,24 @@ var DefaultRetryDelays = []time.Duration{
 // emailActor is the metadata actor of the events the worker records.
 const emailActor = "email-worker"
 
-// maxReasonLen bounds the reason stored in an introduction_email.failed event.
+// maxReasonLen bounds the reason stored in an introduction_email.failed or
+// notification.failed event.
 const maxReasonLen = 500
 
-// EmailWorker sends each new plan's introduction email: a Handler for a
-// durable consumer of plan.created events.
+// EmailWorker sends the customer's emails: each new plan's introduction
+// email and the scheduled notices the Scheduler requests. It is a Handler
+// for a durable consumer of plan.created and notification.requested
+// events.
 //
 // It decides from the plan's current state in the store, not from the
-// event, so a redelivered or replayed plan.created never sends a second
-// email once the outcome (sent or failed) is recorded. The outcome is
-// recorded under a deterministic command id per plan, so racing replicas
-// record it once. Between a successful send and its record the email can
-// go out twice (at-least-once); its Message-ID is the same both times.
+// event, so a redelivered or replayed event never sends a second email once
+// the outcome (sent or failed) is recorded, and a notice made moot since it
+// was requested (the installment reported, paid or moved, the plan no
+// longer active) is not sent at all. Each email is claimed with an advisory
+// lock while it is sent and its outcome is recorded under a deterministic
+// command id, so racing replicas send and record it once. Between a
+// successful send and its record the email can go out twice
+// (at-least-once); its Message-ID is the same both times.
 type EmailWorker struct {
 	Store       *eventstore.Store
 	Sender      Sender
@@ -53,67 +57,103 @@ type EmailWorker struct {
 	Log         *slog.Logger     // default slog.Default()
 }
 
-// Handle acts on plan.created and ignores every other event. It returns nil
-// when the email was sent or its failure recorded (a 5xx refusal, or a
-// transient failure on delivery attempt MaxAttempts); RetryAfter with a
-// growing delay after a transient failure; Permanent for an event it can
-// never handle (a stream id that is not a plan, a missing plan); and
-// other errors (the store being unreachable) for the consumer's backoff.
+// emailJob is one email the worker may owe a plan: when it is owed, how it
+// is built and how its outcome is recorded.
+type emailJob struct {
+	what string // for logs and errors: "introduction email", "checkin notice"
+	// name keys the claim ("{name}:plan-{id}{key}") and the command ids of
+	// the outcome ("{name}-sent:plan-{id}{key}", "{name}-failed:...").
+	name, key string
+	attrs     []any // logged with every line about the email
+	owed      func(*domain.Plan) bool
+	build     func(*domain.Plan, eventstore.Account) (Email, error)
+	sent      func(p *domain.Plan, e Email, at time.Time) ([]domain.Event, error)
+	failed    func(p *domain.Plan, reason string, attempts int, at time.Time) ([]domain.Event, error)
+}
+
+func (j *emailJob) id(prefix string, plan int64) string {
+	return prefix + ":" + eventstore.PlanStream(plan) + j.key
+}
+
+// Handle acts on plan.created (the introduction email) and
+// notification.requested (a scheduled notice) and ignores every other
+// event. It returns nil when the email was sent or its failure recorded (a
+// 5xx refusal, or a transient failure on delivery attempt MaxAttempts), or
+// when it is not owed (any more); RetryAfter with a growing delay after a
+// transient failure; Permanent for an event it can never handle (a stream
+// id that is not a plan, a missing plan, unreadable event data); and other
+// errors (the store being unreachable) for the consumer's backoff.
 func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
-	if rec.Type != domain.EventPlanCreated {
+	var job *emailJob
+	switch rec.Type {
+	case domain.EventPlanCreated:
+		// A plan created without an introduction email needs nothing: tell
+		// from the event itself, without loading the plan.
+		var asked struct {
+			Send *bool `json:"send_introduction_email"`
+		}
+		if json.Unmarshal(rec.Data, &asked) == nil && asked.Send != nil && !*asked.Send {
+			return nil
+		}
+		job = w.introductionJob()
+	case domain.EventNotificationRequested:
+		var e domain.NotificationRequested
+		if err := json.Unmarshal(rec.Data, &e); err != nil {
+			return Permanent(fmt.Errorf("notice %s: %w", rec.EventID, err))
+		}
+		job = w.noticeJob(e.NoticeKey)
+	default:
 		return nil
 	}
 	id, ok := eventstore.PlanIDOf(rec.StreamID)
 	if !ok {
 		return Permanent(fmt.Errorf("stream %q is not a plan stream", rec.StreamID))
 	}
-	// A plan created without an introduction email needs nothing: tell from
-	// the event itself, without loading the plan.
-	var asked struct {
-		Send *bool `json:"send_introduction_email"`
-	}
-	if json.Unmarshal(rec.Data, &asked) == nil && asked.Send != nil && !*asked.Send {
-		return nil
-	}
+	return w.deliver(ctx, id, job)
+}
+
+// deliver sends job's email for plan id if it is owed, and records the
+// outcome; see Handle for what it returns.
+func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) error {
 	plan, _, _, err := w.Store.LoadPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
-		return Permanent(fmt.Errorf("introduction email: %w", err))
+		return Permanent(fmt.Errorf("%s: %w", job.what, err))
 	}
 	if err != nil {
-		return fmt.Errorf("introduction email: %w", err)
+		return fmt.Errorf("%s: %w", job.what, err)
 	}
-	if plan.IntroductionEmail().Status != domain.EmailPending {
-		return nil // not requested, or already sent or given up
+	if !job.owed(plan) {
+		return nil // not requested, moot, or already sent or given up
 	}
 	// Claim the email: one worker at a time, across replicas, may send it.
 	// A worker that gets the claim after another one released it sees the
 	// recorded outcome on the reload below and stops there.
-	release, claimed, err := w.Store.TryLock(ctx, "introduction-email:"+eventstore.PlanStream(id))
+	release, claimed, err := w.Store.TryLock(ctx, job.id(job.name, id))
 	if err != nil {
-		return fmt.Errorf("introduction email for plan %d: %w", id, err)
+		return fmt.Errorf("%s for plan %d: %w", job.what, id, err)
 	}
 	if !claimed {
-		return RetryAfter(fmt.Errorf("introduction email for plan %d: another worker is sending it", id), 2*time.Second)
+		return RetryAfter(fmt.Errorf("%s for plan %d: another worker is sending it", job.what, id), 2*time.Second)
 	}
 	defer release()
 	if plan, _, _, err = w.Store.LoadPlan(ctx, id); err != nil {
-		return fmt.Errorf("introduction email: %w", err)
+		return fmt.Errorf("%s: %w", job.what, err)
 	}
-	if plan.IntroductionEmail().Status != domain.EmailPending {
+	if !job.owed(plan) {
 		return nil
 	}
 	acct, err := w.Store.AccountByID(ctx, plan.AccountID())
 	if errors.Is(err, eventstore.ErrNotFound) {
-		return w.giveUp(ctx, plan, fmt.Sprintf("account %d not found", plan.AccountID()), DeliveryAttempt(ctx))
+		return w.giveUp(ctx, plan, job, fmt.Sprintf("account %d not found", plan.AccountID()), DeliveryAttempt(ctx))
 	}
 	if err != nil {
-		return fmt.Errorf("introduction email for plan %d: %w", id, err)
+		return fmt.Errorf("%s for plan %d: %w", job.what, id, err)
 	}
-	email, err := w.introduction(plan, acct)
+	email, err := job.build(plan, acct)
 	if err != nil {
-		return w.giveUp(ctx, plan, "cannot build the email: "+err.Error(), DeliveryAttempt(ctx))
+		return w.giveUp(ctx, plan, job, "cannot build the email: "+err.Error(), DeliveryAttempt(ctx))
 	}
-	log := w.logger().With("plan_id", id, "message_id", email.MessageID)
+	log := w.logger().With("plan_id", id, "message_id", email.MessageID).With(job.attrs...)
 
 	// Once sending starts, shutting down must not cut it short: a send cut
 	// mid-DATA, or a sent email whose record is abandoned, would be sent
@@ -122,18 +162,18 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	defer cancel()
 	err = w.Sender.Send(sctx, email)
 	if err == nil {
-		if err := w.record(sctx, plan, "introduction-email-sent", func(p *domain.Plan) ([]domain.Event, error) {
-			return p.RecordIntroductionEmailSent(email.MessageID, email.ToAddress, w.now())
+		if err := w.record(sctx, plan, job.id(job.name+"-sent", id), func(p *domain.Plan) ([]domain.Event, error) {
+			return job.sent(p, email, w.now())
 		}); err != nil {
 			// The email went out; a redelivery would send it again. Retrying
 			// the record soon keeps that window short.
-			return fmt.Errorf("record introduction email sent for plan %d: %w", id, err)
+			return fmt.Errorf("record %s sent for plan %d: %w", job.what, id, err)
 		}
-		log.Info("introduction email sent", "to", email.ToAddress)
+		log.Info(job.what+" sent", "to", email.ToAddress)
 		return nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("introduction email for plan %d: %w", id, ctxErr) // shutting down: redelivered later
+		return fmt.Errorf("%s for plan %d: %w", job.what, id, ctxErr) // shutting down: redelivered later
 	}
 
 	attempt := DeliveryAttempt(ctx)
@@ -144,76 +184,53 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 	permanent := IsPermanentSMTP(err)
 	if !permanent && attempt < maxAttempts {
 		delay := w.retryDelay(attempt)
-		log.Warn("introduction email failed; will retry", "attempt", attempt, "delay", delay, "err", err)
-		return RetryAfter(fmt.Errorf("introduction email for plan %d: %w", id, err), delay)
+		log.Warn(job.what+" failed; will retry", "attempt", attempt, "delay", delay, "err", err)
+		return RetryAfter(fmt.Errorf("%s for plan %d: %w", job.what, id, err), delay)
 	}
 	reason := err.Error()
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", attempt, reason)
 	}
-	log.Error("introduction email failed", "attempt", attempt, "permanent", permanent, "err", err)
-	return w.giveUp(sctx, plan, reason, attempt)
+	log.Error(job.what+" failed", "attempt", attempt, "permanent", permanent, "err", err)
+	return w.giveUp(sctx, plan, job, reason, attempt)
 }
 
 // sendAndRecordTimeout bounds one send and the recording of its outcome,
 // which run on even while the worker shuts down.
 const sendAndRecordTimeout = 2 * time.Minute
 
-// giveUp records that the introduction email failed for good.
-func (w *EmailWorker) giveUp(ctx context.Context, plan *domain.Plan, reason string, attempt int) error {
+// giveUp records that job's email failed for good.
+func (w *EmailWorker) giveUp(ctx context.Context, plan *domain.Plan, job *emailJob, reason string, attempt int) error {
 	reason = strings.ToValidUTF8(truncate(reason, maxReasonLen), "")
-	if err := w.record(ctx, plan, "introduction-email-failed", func(p *domain.Plan) ([]domain.Event, error) {
-		return p.RecordIntroductionEmailFailed(reason, attempt, w.now())
+	if err := w.record(ctx, plan, job.id(job.name+"-failed", plan.ID()), func(p *domain.Plan) ([]domain.Event, error) {
+		return job.failed(p, reason, attempt, w.now())
 	}); err != nil {
-		return fmt.Errorf("record introduction email failed for plan %d: %w", plan.ID(), err)
+		return fmt.Errorf("record %s failed for plan %d: %w", job.what, plan.ID(), err)
 	}
 	return nil
 }
 
-// introduction builds the email for plan.
-func (w *EmailWorker) introduction(plan *domain.Plan, acct eventstore.Account) (Email, error) {
-	c, inv := plan.Customer(), plan.Invoice()
-	data := templates.IntroductionData{
-		MerchantName:  acct.Name,
-		CustomerName:  c.Name,
-		Amount:        inv.Amount.String(),
-		Currency:      inv.Currency,
-		InvoiceNumber: inv.InvoiceNumber,
-		PortalURL:     projections.PortalURL(w.PublicURL, plan.PortalToken()),
-	}
-	for _, o := range plan.Options() {
-		data.Options = append(data.Options, templates.IntroductionOption{
-			Installments:     o.Installments,
-			Interval:         string(o.Interval),
-			PaymentAmount:    o.PaymentAmount.String(),
-			FirstPaymentDate: o.FirstPaymentDate.String(),
-			FinalPaymentDate: o.FinalPaymentDate.String(),
-		})
-	}
-	r, err := templates.Introduction(data)
-	if err != nil {
-		return Email{}, fmt.Errorf("introduction email for plan %d: %w", plan.ID(), err)
-	}
+// email addresses r to plan's customer, from the worker's sender.
+func (w *EmailWorker) email(plan *domain.Plan, messageID string, r templates.Rendered) Email {
 	from := w.From
 	if from == "" {
 		from = DefaultEmailFrom
 	}
+	c := plan.Customer()
 	return Email{
-		MessageID:  IntroductionMessageID(plan.ID(), w.PublicURL),
+		MessageID:  messageID,
 		FromHeader: from,
 		ToName:     c.Name,
 		ToAddress:  c.Email,
 		Subject:    r.Subject,
 		Text:       r.Text,
 		HTML:       r.HTML,
-	}, nil
+	}
 }
 
-// IntroductionMessageID is the Message-ID of plan id's introduction email:
-// "<plan-{id}.introduction@{host of publicURL}>" ("localhost" when
-// publicURL has no plain ASCII host). The same plan always gets the same id, so a
-// receiving system can recognise a duplicate.
-func IntroductionMessageID(id int64, publicURL string) string {
+// messageID is "<{local}@{host of publicURL}>", the host being "localhost"
+// when publicURL has no plain ASCII host.
+func messageID(local, publicURL string) string {
 	host := "localhost"
 	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
 		h := strings.ToLower(u.Hostname())
@@ -228,19 +245,18 @@ func IntroductionMessageID(id int64, publicURL string) string {
 			host = h
 		}
 	}
-	return "<plan-" + strconv.FormatInt(id, 10) + ".introduction@" + host + ">"
+	return "<" + local + "@" + host + ">"
 }
 
-// record appends the outcome decided by decide under the command id
-// "{kind}:plan-{id}". A duplicate command means a replica or an earlier
-// delivery already recorded it: success. A failing store is retried a few
-// times at once: after a sent email, every failed record is a chance to
-// send it twice.
-func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, kind string, decide func(*domain.Plan) ([]domain.Event, error)) error {
+// record appends the outcome decided by decide under command id command. A
+// duplicate command means a replica or an earlier delivery already
+// recorded it: success. A failing store is retried a few times at once:
+// after a sent email, every failed record is a chance to send it twice.
+func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command string, decide func(*domain.Plan) ([]domain.Event, error)) error {
 	meta := eventstore.Metadata{
 		AccountID: plan.AccountID(),
 		Actor:     emailActor,
-		CommandID: kind + ":" + eventstore.PlanStream(plan.ID()),
+		CommandID: command,
 	}
 	var err error
 	for try := range recordTries {
@@ -251,7 +267,7 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, kind string
 		if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) {
+		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) {
 			break
 		}
 	}

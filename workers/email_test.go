@@ -77,36 +77,8 @@ func newEmailEnv(t *testing.T, merchant string) *emailEnv {
 // createPlan appends a plan.created for a new plan and returns its record.
 func (env *emailEnv) createPlan(t *testing.T, name, email string, send bool) eventstore.Record {
 	t.Helper()
-	ctx := t.Context()
-	nextID := func() int64 {
-		id, err := env.store.NextID(ctx)
-		if err != nil {
-			t.Fatalf("next id: %v", err)
-		}
-		return id
-	}
-	id := nextID()
-	var p domain.Plan
-	evs, err := p.CreatePlan(domain.CreatePlan{
-		PlanID: id, AccountID: env.acct.ID, CustomerID: nextID(), InvoiceID: nextID(),
-		NextID: nextID, PortalToken: fmt.Sprintf("secret-portal-token-%d", id), Now: fixedNow,
-		CustomerName: name, CustomerEmail: email,
-		Amount: "1200.00", Currency: "USD", InvoiceNumber: "INV-2024-001",
-		SendIntroductionEmail: send,
-	})
-	if err != nil {
-		t.Fatalf("CreatePlan: %v", err)
-	}
-	newEvs, err := eventstore.Encode(evs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := env.store.Append(ctx, eventstore.PlanStream(id), eventstore.Head{}, newEvs,
-		eventstore.Metadata{AccountID: env.acct.ID, Actor: "test", CommandID: fmt.Sprintf("create-%d", id)})
-	if err != nil {
-		t.Fatalf("append plan.created: %v", err)
-	}
-	return recs[0]
+	return createTestPlan(t, env.store, domain.CreatePlan{AccountID: env.acct.ID, Now: fixedNow,
+		CustomerName: name, CustomerEmail: email, SendIntroductionEmail: send})
 }
 
 // handle runs the worker as the consumer would on delivery attempt n.
@@ -118,10 +90,7 @@ func (env *emailEnv) handle(t *testing.T, rec eventstore.Record, attempt int) er
 // planRecords returns the plan's records and its state.
 func (env *emailEnv) planRecords(t *testing.T, rec eventstore.Record) (*domain.Plan, []eventstore.Record) {
 	t.Helper()
-	id, ok := eventstore.PlanIDOf(rec.StreamID)
-	if !ok {
-		t.Fatalf("stream %q is not a plan stream", rec.StreamID)
-	}
+	id := planIDOf(t, rec)
 	p, recs, _, err := env.store.LoadPlan(t.Context(), id)
 	if err != nil {
 		t.Fatalf("load plan: %v", err)
@@ -510,6 +479,247 @@ func TestIntroductionMessageID(t *testing.T) {
 	} {
 		if got := IntroductionMessageID(7, url); got != want {
 			t.Errorf("IntroductionMessageID(7, %q) = %q, want %q", url, got, want)
+		}
+	}
+}
+
+// activePlan creates a plan (no introduction email) whose customer chose 3
+// monthly installments of 400.00, due 2025-12-04, 2026-01-04 and
+// 2026-02-04, and returns its id.
+func (env *emailEnv) activePlan(t *testing.T, name, email string) int64 {
+	t.Helper()
+	id := planIDOf(t, env.createPlan(t, name, email, false))
+	activate(t, env.store, id, fixedNow.Add(time.Hour))
+	return id
+}
+
+// requestNotice ticks the scheduler at when and returns the one
+// notification.requested it appended to plan id.
+func (env *emailEnv) requestNotice(t *testing.T, id int64, when string) (eventstore.Record, domain.NoticeKey) {
+	t.Helper()
+	if n := tickAt(t, env.store, at(t, when), id); n != 1 {
+		t.Fatalf("tick at %s appended %d events, want 1", when, n)
+	}
+	_, recs, _, err := env.store.LoadPlan(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recs[len(recs)-1]
+	var e domain.NotificationRequested
+	if rec.Type != domain.EventNotificationRequested || json.Unmarshal(rec.Data, &e) != nil {
+		t.Fatalf("last event is %s %s, want a notification.requested", rec.Type, rec.Data)
+	}
+	return rec, e.NoticeKey
+}
+
+func TestEmailWorkerSendsNotice(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	id := env.activePlan(t, "John Doe", "john@example.com")
+	rec, key := env.requestNotice(t, id, "2025-12-01")
+	if key != (domain.NoticeKey{Kind: domain.NoticeDueReminder, Installment: 1, DueDate: domain.DateOf(at(t, "2025-12-04"))}) {
+		t.Fatalf("requested %+v", key)
+	}
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	msgs := env.smtp.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "john@example.com" {
+		t.Fatalf("sent %d messages (%+v), want 1 to john@example.com", len(msgs), msgs)
+	}
+	m := parseMail(t, msgs[0].Data)
+	wantID := fmt.Sprintf("<plan-%d.due_reminder.1.2025-12-04@pay.goodplan.example>", id)
+	if got := m.Header.Get("Message-Id"); got != wantID {
+		t.Errorf("Message-ID = %q, want %q", got, wantID)
+	}
+	if want := "Your payment of 400.00 USD is due on 2025-12-04"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
+	}
+	plan, recs := env.planRecords(t, rec)
+	portal := projections.PortalURL(testPublicURL, plan.PortalToken())
+	if !strings.Contains(m.Text, "\n"+portal+"\n") || !strings.Contains(m.HTML, `href="`+portal+`"`) {
+		t.Errorf("the email lacks the portal link %s:\n%s\n%s", portal, m.Text, m.HTML)
+	}
+	if !strings.Contains(m.Text, "installment 1 of 3 of your payment plan with Acme Corp for invoice INV-2024-001") {
+		t.Errorf("text lacks the installment and merchant:\n%s", m.Text)
+	}
+
+	sent := recordsOfType(recs, domain.EventNotificationSent)
+	if len(sent) != 1 {
+		t.Fatalf("%d notification.sent events, want 1", len(sent))
+	}
+	var ev domain.NotificationSent
+	if err := json.Unmarshal(sent[0].Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.NoticeKey != key || ev.MessageID != wantID || ev.To != "john@example.com" || !ev.SentAt.Equal(fixedNow) {
+		t.Errorf("sent event = %+v", ev)
+	}
+	var meta eventstore.Metadata
+	if err := json.Unmarshal(sent[0].Metadata, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if want := (eventstore.Metadata{AccountID: env.acct.ID, Actor: "email-worker",
+		CommandID: fmt.Sprintf("notification-sent:plan-%d:due_reminder:1:2025-12-04", id)}); meta != want {
+		t.Errorf("metadata = %+v, want %+v", meta, want)
+	}
+	if st, _ := plan.NoticeStatus(key); st != domain.EmailSent {
+		t.Errorf("notice status %q, want sent", st)
+	}
+
+	// Redelivery: nothing new.
+	for attempt := 1; attempt <= 2; attempt++ {
+		if err := env.handle(t, rec, attempt); err != nil {
+			t.Fatalf("Handle again: %v", err)
+		}
+	}
+	if n := len(env.smtp.Messages()); n != 1 {
+		t.Errorf("after redelivery %d messages, want 1", n)
+	}
+	if _, again := env.planRecords(t, rec); len(again) != len(recs) {
+		t.Errorf("redelivery appended events: %d, was %d", len(again), len(recs))
+	}
+
+	// The check-in on the due date is another email with its own id, for
+	// what is left after a partial payment the merchant recorded.
+	actOn(t, env.store, id, func(p *domain.Plan) ([]domain.Event, error) {
+		return p.RecordPayment(domain.PaymentInput{PaymentID: 1, Amount: "100.00", Method: "check", Now: at(t, "2025-12-02")})
+	})
+	rec, _ = env.requestNotice(t, id, "2025-12-04")
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle check-in: %v", err)
+	}
+	msgs = env.smtp.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+	m = parseMail(t, msgs[1].Data)
+	if want := "Your payment of 300.00 USD was due today — did you pay?"; m.Subject != want {
+		t.Errorf("check-in subject = %q, want %q", m.Subject, want)
+	}
+	if got, want := m.Header.Get("Message-Id"), fmt.Sprintf("<plan-%d.checkin.1.2025-12-04@pay.goodplan.example>", id); got != want {
+		t.Errorf("check-in Message-ID = %q, want %q", got, want)
+	}
+	if strings.Contains(env.logs.String(), plan.PortalToken()) {
+		t.Errorf("logs reveal the portal token:\n%s", env.logs.String())
+	}
+	if !strings.Contains(env.logs.String(), "checkin notice sent") {
+		t.Errorf("no log line for the sent notice:\n%s", env.logs.String())
+	}
+}
+
+// TestEmailWorkerSkipsMootNotices: a notice whose installment was reported
+// or moved, or whose plan was cancelled, after it was requested is not
+// sent, and nothing is recorded.
+func TestEmailWorkerSkipsMootNotices(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	for _, tc := range []struct {
+		name, when string
+		act        func(p *domain.Plan) ([]domain.Event, error)
+	}{
+		{"reported by the customer", "2025-12-04", func(p *domain.Plan) ([]domain.Event, error) {
+			return p.ReportPayment(domain.PaymentInput{PaymentID: 1, Amount: "400.00", Method: "e_transfer", Now: at(t, "2025-12-04T08:00:00Z")})
+		}},
+		{"paid in full", "2025-12-01", func(p *domain.Plan) ([]domain.Event, error) {
+			return p.RecordPayment(domain.PaymentInput{PaymentID: 1, Amount: "400.00", Method: "cash", Now: at(t, "2025-12-01T08:00:00Z")})
+		}},
+		{"due date moved", "2025-12-01", func(p *domain.Plan) ([]domain.Event, error) {
+			return p.ExtendInstallment(1, "2025-12-20", false, at(t, "2025-12-01T08:00:00Z"))
+		}},
+		{"plan cancelled", "2025-12-04", func(p *domain.Plan) ([]domain.Event, error) {
+			return p.Cancel("Agreed by phone", at(t, "2025-12-04T08:00:00Z"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := env.activePlan(t, "John Doe", "john@example.com")
+			rec, key := env.requestNotice(t, id, tc.when)
+			actOn(t, env.store, id, tc.act)
+			_, before := env.planRecords(t, rec)
+			if err := env.handle(t, rec, 1); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if n := len(env.smtp.Messages()); n != 0 {
+				t.Errorf("sent %d emails for a moot notice", n)
+			}
+			plan, after := env.planRecords(t, rec)
+			if len(after) != len(before) {
+				t.Errorf("a moot notice recorded %d events", len(after)-len(before))
+			}
+			if st, _ := plan.NoticeStatus(key); st != domain.EmailPending {
+				t.Errorf("notice status %q, want it left pending", st)
+			}
+		})
+	}
+}
+
+func TestEmailWorkerNoticePermanentFailure(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	id := env.activePlan(t, "John Doe", "nobody@example.com")
+	rec, key := env.requestNotice(t, id, "2025-12-04")
+	env.smtp.failNext("rcpt", 550, 1)
+	if err := env.handle(t, rec, 1); err != nil {
+		t.Fatalf("Handle on 550 = %v, want nil (recorded, acked)", err)
+	}
+	plan, recs := env.planRecords(t, rec)
+	failed := recordsOfType(recs, domain.EventNotificationFailed)
+	if len(failed) != 1 {
+		t.Fatalf("%d notification.failed events, want 1", len(failed))
+	}
+	var ev domain.NotificationFailed
+	if err := json.Unmarshal(failed[0].Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.NoticeKey != key || !strings.Contains(ev.Reason, "550") || ev.Attempts != 1 {
+		t.Errorf("failed event = %+v", ev)
+	}
+	var meta eventstore.Metadata
+	_ = json.Unmarshal(failed[0].Metadata, &meta)
+	if want := fmt.Sprintf("notification-failed:plan-%d:checkin:1:2025-12-04", id); meta.CommandID != want {
+		t.Errorf("command id %q, want %q", meta.CommandID, want)
+	}
+	if st, _ := plan.NoticeStatus(key); st != domain.EmailFailed {
+		t.Errorf("notice status %q, want failed", st)
+	}
+	if err := env.handle(t, rec, 2); err != nil || len(env.smtp.Messages()) != 0 {
+		t.Errorf("redelivery after a recorded failure: %v, %d messages", err, len(env.smtp.Messages()))
+	}
+}
+
+func TestEmailWorkerBadNoticeEvent(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	id := env.activePlan(t, "John Doe", "john@example.com")
+	rec, _ := env.requestNotice(t, id, "2025-12-01")
+	bad := rec
+	bad.Data = []byte(`{"kind":`)
+	if err := env.handle(t, bad, 1); !IsPermanent(err) {
+		t.Errorf("Handle on unreadable data = %v, want a permanent error", err)
+	}
+	missing := rec
+	missing.StreamID = eventstore.PlanStream(999999999)
+	if err := env.handle(t, missing, 1); !IsPermanent(err) {
+		t.Errorf("Handle on a missing plan = %v, want a permanent error", err)
+	}
+	// A notice the plan never requested (another key) is not owed.
+	other := rec
+	other.Data = []byte(`{"kind":"checkin","installment":3,"due_date":"2026-02-04","amount":"400.00","requested_at":"2025-12-01T00:00:00Z"}`)
+	if err := env.handle(t, other, 1); err != nil || len(env.smtp.Messages()) != 0 {
+		t.Errorf("Handle on an unrequested notice = %v, %d messages; want nil and none", err, len(env.smtp.Messages()))
+	}
+}
+
+func TestNoticeMessageID(t *testing.T) {
+	t.Parallel()
+	k := domain.NoticeKey{Kind: domain.NoticeCheckinReminder, Installment: 12, DueDate: domain.DateOf(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC))}
+	for url, want := range map[string]string{
+		"https://Pay.Example.com:8443/base/": "<plan-7.checkin_reminder.12.2026-02-28@pay.example.com>",
+		"http://[::1]:8080":                  "<plan-7.checkin_reminder.12.2026-02-28@[::1]>",
+		"https://bücher.example/":            "<plan-7.checkin_reminder.12.2026-02-28@localhost>",
+	} {
+		if got := NoticeMessageID(7, k, url); got != want {
+			t.Errorf("NoticeMessageID(7, %+v, %q) = %q, want %q", k, url, got, want)
 		}
 	}
 }

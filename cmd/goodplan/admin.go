@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"goodplan/domain"
 	"goodplan/eventstore"
 	"goodplan/projections"
 )
@@ -54,7 +55,9 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 	planLimit := fs.Int64("plan-limit", -1, "how many plans the account may create (default: unlimited)")
 	rate := fs.Int("rate-limit", 60, "API requests per minute per key (0: unlimited)")
 	burst := fs.Int("burst", 10, "API requests per second per key at most (0: no burst cap)")
-	synopsis := "accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N]"
+	reminderDays := fs.Int("reminder-days", domain.DefaultReminderDays,
+		"days before each due date the customer is emailed a reminder, 0 to 30 (0: no reminder)")
+	synopsis := "accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]"
 	if err := parseFlags(fs, args, stderr, synopsis); err != nil {
 		return err
 	}
@@ -65,12 +68,15 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 	if *rate < 0 || *burst < 0 || *planLimit < -1 {
 		return usageError{"accounts create: limits must not be negative"}
 	}
+	if *reminderDays < 0 || *reminderDays > 30 {
+		return usageError{fmt.Sprintf("accounts create: --reminder-days must be between 0 and 30, not %d", *reminderDays)}
+	}
 	store, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer store.Pool().Close()
-	na := eventstore.NewAccount{Name: *name, RateLimitPerMinute: *rate, RateLimitBurst: *burst}
+	na := eventstore.NewAccount{Name: *name, RateLimitPerMinute: *rate, RateLimitBurst: *burst, ReminderDays: reminderDays}
 	if *planLimit >= 0 {
 		na.PlanLimit = planLimit
 	}

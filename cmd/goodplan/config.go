@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"goodplan/workers"
 )
 
 // config is every setting, read from the environment in one place.
@@ -21,6 +23,7 @@ type config struct {
 	SMTPURL                     string
 	EmailFrom                   string
 	WebhookAllowPrivateNetworks bool
+	SchedulerInterval           time.Duration
 
 	// now is the clock of the API, the email worker and the scheduler; nil
 	// is time.Now. Only in-process tests set it (never the environment), to
@@ -60,6 +63,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.WebhookAllowPrivateNetworks = b
 	}
+	c.SchedulerInterval = workers.DefaultSchedulerInterval
+	if v := getenv("SCHEDULER_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("SCHEDULER_INTERVAL=%q: want a positive duration such as 1m or 30s", v)
+		}
+		c.SchedulerInterval = d
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("PUBLIC_URL=%q: want an absolute http or https URL", c.PublicURL)
 	}
@@ -78,6 +89,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("SMTP_URL", maskURL(c.SMTPURL)),
 		slog.String("EMAIL_FROM", c.EmailFrom),
 		slog.Bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", c.WebhookAllowPrivateNetworks),
+		slog.Duration("SCHEDULER_INTERVAL", c.SchedulerInterval),
 	)
 }
 

@@ -24,7 +24,7 @@ Usage:
   goodplan migrate                              create the database if missing and apply migrations
   goodplan verify                               check every event's hash chain
   goodplan replay [--swap]                      rebuild the read models from the events and compare
-  goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N]
+  goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]
   goodplan apikeys create --account ID          print a new API key (shown once)
 
 Run 'goodplan COMMAND -h' for a command's flags.

@@ -99,21 +99,32 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 }
 
 // pipeline is every background worker of serve: the notifier that wakes
-// the relay, the relay, the durable consumers (read model, introduction
-// emails, webhook fan-out) and the webhook deliverer.
+// the relay, the relay, the durable consumers (read model, customer emails,
+// webhook fan-out), the webhook deliverer and the scheduler.
 func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger) []func(context.Context) error {
 	plans := projections.NewPlans(store)
 	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
 	fanout := &workers.WebhookFanout{Store: store, PublicURL: cfg.PublicURL, Log: log, Notify: deliverer.Wake}
+	// The email worker sends the introduction email of each new plan and the
+	// notices the scheduler requests, fed by one durable per event type: a
+	// consumer with several filter subjects needs nats-server 2.10.
 	created := []string{bus.Prefix + ".events.*." + domain.EventPlanCreated}
+	notices := []string{bus.Prefix + ".events.*." + domain.EventNotificationRequested}
+	// Every replica runs a scheduler, and that is safe: each plan's tick is
+	// a version-checked append and a notice is requested once per
+	// installment and due date, so racing schedulers decide every event
+	// exactly once (see workers.Scheduler).
+	scheduler := &workers.Scheduler{Store: store, Plans: plans, Now: cfg.clock(), Interval: cfg.SchedulerInterval, Log: log}
 	return []func(context.Context) error{
 		store.RunNotifier,
 		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
 		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64, Log: log}).Run,
 		(&workers.Consumer{Bus: bus, Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2, Log: log}).Run,
+		(&workers.Consumer{Bus: bus, Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2, Log: log}).Run,
 		(&workers.Consumer{Bus: bus, Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16, Log: log}).Run,
 		deliverer.Run,
+		scheduler.Run,
 	}
 }
 

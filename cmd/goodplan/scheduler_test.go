@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
+)
+
+func TestSchedulerIntervalConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value   string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", time.Minute, false},
+		{"30s", 30 * time.Second, false},
+		{"200ms", 200 * time.Millisecond, false},
+		{"0", 0, true},
+		{"-1m", 0, true},
+		{"soon", 0, true},
+	} {
+		cfg, err := loadConfig(envOf(map[string]string{"SCHEDULER_INTERVAL": tc.value}))
+		switch {
+		case tc.wantErr && (err == nil || !strings.Contains(err.Error(), "SCHEDULER_INTERVAL")):
+			t.Errorf("SCHEDULER_INTERVAL=%q: error %v, want one naming the variable", tc.value, err)
+		case !tc.wantErr && (err != nil || cfg.SchedulerInterval != tc.want):
+			t.Errorf("SCHEDULER_INTERVAL=%q: %v, %v; want %v", tc.value, cfg.SchedulerInterval, err, tc.want)
+		}
+	}
+}
+
+func TestAccountsCreateReminderDays(t *testing.T) {
+	t.Parallel()
+	for _, days := range []string{"31", "-1", "x"} {
+		res := runCLI(t, unreachableDB, "accounts", "create", "--name", "X", "--reminder-days", days)
+		if res.code != 2 || res.stdout != "" || !strings.Contains(res.stderr, "reminder-days") {
+			t.Errorf("--reminder-days %s: exit %d, want 2 with a usage error naming the flag\nstdout:\n%s\nstderr:\n%s",
+				days, res.code, res.stdout, res.stderr)
+		}
+	}
+
+	db := pgtest.NewDatabase(t)
+	for flag, want := range map[string]int{"": domain.DefaultReminderDays, "0": 0, "7": 7, "30": 30} {
+		args := []string{"--name", "Days " + flag}
+		if flag != "" {
+			args = append(args, "--reminder-days", flag)
+		}
+		id := createAccount(t, db, args...)
+		conn, err := pgx.Connect(t.Context(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		err = conn.QueryRow(t.Context(), `SELECT reminder_days FROM accounts WHERE id = $1`, id).Scan(&got)
+		conn.Close(context.Background())
+		if err != nil || got != want {
+			t.Errorf("accounts create %v: reminder_days %d (%v), want %d", args, got, err, want)
+		}
+	}
+}
+
+// TestScheduledNoticeEmails runs serve with an injected clock: the
+// scheduler in serve requests a due reminder (on the account's 7-day lead)
+// and, on the due date, a check-in, and the email worker sends both through
+// NATS to the SMTP server, each once.
+func TestScheduledNoticeEmails(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDatabase(t)
+	acct := createAccount(t, db, "--name", "Acme Corp", "--rate-limit", "0", "--reminder-days", "7")
+	key := createKey(t, db, acct)
+	sink := startMailSink(t)
+	clock := &shiftClock{}
+	base := startInProcess(t, db, clock, map[string]string{"SMTP_URL": "smtp://" + sink.addr + "?tls=none"})
+
+	// First payment in 5 days: inside the 7-day lead, outside the default 3.
+	due := clock.now().UTC().AddDate(0, 0, 5).Format(time.DateOnly)
+	status, b := call(t, "POST", base+"/api/v1/plans", key, `{"customer":{"name":"Kim","email":"kim@example.com"},
+		"invoice":{"amount":"900.00"},"options":{"durations":[3],"first_payment_date":"`+due+`"},"send_introduction_email":false}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create plan: %d %s", status, b)
+	}
+	var created struct {
+		PlanID      int64 `json:"plan_id"`
+		PlanOptions []struct {
+			ID int64 `json:"id"`
+		} `json:"plan_options"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil {
+		t.Fatal(err)
+	}
+	// The customer chooses the option (as the portal would).
+	pool, err := pgxpool.New(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store := eventstore.New(pool)
+	if _, err := store.UpdatePlan(t.Context(), created.PlanID, eventstore.Metadata{AccountID: acct, Actor: "customer"},
+		func(p *domain.Plan) ([]domain.Event, error) {
+			return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
+		}); err != nil {
+		t.Fatal(err)
+	}
+
+	waitNotice := func(kind, subject string) {
+		t.Helper()
+		wantID := fmt.Sprintf("<plan-%d.%s.1.%s@portal.test>", created.PlanID, kind, due)
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if got := sunkWithID(sink, wantID); len(got) > 0 {
+				if s := decodeHeader(t, got[0].Subject); s != subject {
+					t.Errorf("%s subject = %q, want %q", kind, s, subject)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s email with Message-ID %s within a minute", kind, wantID)
+			}
+		}
+	}
+	waitNotice("due_reminder", "Your payment of 300.00 USD is due on "+due)
+	clock.advance(5 * 24 * time.Hour)
+	waitNotice("checkin", "Your payment of 300.00 USD was due today — did you pay?")
+
+	// Both outcomes are recorded once, and nothing was sent twice.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, recs, _, err := store.LoadPlan(t.Context(), created.PlanID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for _, r := range recs {
+			counts[r.Type]++
+		}
+		if counts[domain.EventNotificationSent] == 2 {
+			if counts[domain.EventNotificationRequested] != 2 {
+				t.Errorf("events %v, want 2 notification.requested", counts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events %v, want 2 notification.sent", counts)
+		}
+	}
+	sink.mu.Lock()
+	n := len(sink.accepted)
+	sink.mu.Unlock()
+	if n != 2 {
+		t.Errorf("the SMTP server accepted %d emails, want 2", n)
+	}
+}
+
+// sunkWithID returns the accepted emails with Message-ID id.
+func sunkWithID(s *mailSink, id string) []sunkMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []sunkMail
+	for _, m := range s.accepted {
+		if m.MessageID == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func decodeHeader(t *testing.T, s string) string {
+	t.Helper()
+	d, err := new(mime.WordDecoder).DecodeHeader(s)
+	if err != nil {
+		t.Fatalf("decode header %q: %v", s, err)
+	}
+	return d
+}
