@@ -80,13 +80,12 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 	meta := s.metadata(r, acct)
 	var opts []eventstore.AppendOption
 	var reqHash []byte
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			s.writeError(w, r, badRequest("Invalid Idempotency-Key",
-				"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters."))
-			return
-		}
-		meta.CommandID = "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key
+	var err error
+	if meta.CommandID, err = idempotencyCommandID(r, acct); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if meta.CommandID != "" {
 		// The request is its method, path and canonical body.
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), requestHash(body)...))
 		reqHash = sum[:]
@@ -96,7 +95,7 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		}
 	}
 	now := s.now()
-	_, err := s.store.UpdatePlan(ctx, id, meta, func(p *domain.Plan) ([]domain.Event, error) {
+	_, err = s.store.UpdatePlan(ctx, id, meta, func(p *domain.Plan) ([]domain.Event, error) {
 		if p.AccountID() != acct.ID {
 			return nil, missing
 		}

@@ -38,13 +38,11 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 	meta := s.metadata(r, acct)
 	var opts []eventstore.AppendOption
 	var reqHash []byte
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			s.writeError(w, r, badRequest("Invalid Idempotency-Key",
-				"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters."))
-			return
-		}
-		meta.CommandID = "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key
+	if meta.CommandID, err = idempotencyCommandID(r, acct); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if meta.CommandID != "" {
 		reqHash = requestHash(body)
 		opts = append(opts, eventstore.WithRequestHash(reqHash))
 		if s.replayCreate(w, r, meta.CommandID, reqHash) {
@@ -100,6 +98,21 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 	created := events[0].(domain.PlanCreated)
 	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
 	writeJSON(w, http.StatusCreated, s.summary(created))
+}
+
+// idempotencyCommandID is the command id of the request's Idempotency-Key
+// ("" without one): keys are per account. A key over maxIdempotencyKey is a
+// 400.
+func idempotencyCommandID(r *http.Request, acct eventstore.Account) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return "", nil
+	}
+	if len(key) > maxIdempotencyKey {
+		return "", badRequest("Invalid Idempotency-Key",
+			"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters.")
+	}
+	return "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key, nil
 }
 
 // replayCreate answers a request whose Idempotency-Key was already used: the

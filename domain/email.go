@@ -59,7 +59,11 @@ type IntroductionEmail struct {
 }
 
 // IntroductionEmail returns the state of the plan's introduction email.
-func (p *Plan) IntroductionEmail() IntroductionEmail { return p.introEmail }
+func (p *Plan) IntroductionEmail() IntroductionEmail {
+	e := p.introEmail
+	e.At = clonePtr(e.At)
+	return e
+}
 
 // RecordIntroductionEmailSent decides that the introduction email was sent.
 // It returns no events if the outcome is already recorded (a redelivered

@@ -236,9 +236,20 @@ func (p *Plan) Payments() []Payment {
 	out := make([]Payment, len(p.payments))
 	for i, pay := range p.payments {
 		pay.Allocations = slices.Clone(pay.Allocations)
+		pay.ConfirmedAmount, pay.ConfirmedAt = clonePtr(pay.ConfirmedAmount), clonePtr(pay.ConfirmedAt)
 		out[i] = pay
 	}
 	return out
+}
+
+// clonePtr returns a pointer to a copy of *v (nil for nil), so a getter's
+// result does not alias the plan's state.
+func clonePtr[T any](v *T) *T {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
 }
 
 // ordered returns copies of the installments in payment order.

@@ -143,7 +143,7 @@ func (p *Plan) Cancel(reason string, now time.Time) ([]Event, error) {
 	if err := p.require("cancel the plan", StatusPending, StatusActive); err != nil {
 		return nil, err
 	}
-	reason, err := cleanReason(reason)
+	reason, err := cleanReason("reason", reason)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (p *Plan) WriteOff(reason string, now time.Time) ([]Event, error) {
 	if err := p.require("write off the plan", StatusPending, StatusActive); err != nil {
 		return nil, err
 	}
-	reason, err := cleanReason(reason)
+	reason, err := cleanReason("reason", reason)
 	if err != nil {
 		return nil, err
 	}
@@ -213,16 +213,18 @@ func (p *Plan) require(action string, allowed ...Status) error {
 	return &StateError{Action: action, Status: p.status}
 }
 
-// cleanReason trims a free-text reason and checks its length and that it
-// has no control characters other than line breaks and tabs.
-func cleanReason(s string) (string, error) {
-	s = strings.TrimSpace(s)
+// cleanReason trims a free-text reason (or other note, given as field)
+// and checks its length and that it has no control characters other than
+// line breaks and tabs. A CRLF line break (what browsers and Windows
+// clients send) becomes LF.
+func cleanReason(field, s string) (string, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	var ve ValidationError
 	if len([]rune(s)) > maxReasonLen {
-		ve.Add("reason", "The reason may not be greater than 1000 characters.")
+		ve.Add(field, "The "+field+" may not be greater than 1000 characters.")
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }) {
-		ve.Add("reason", "The reason may not contain control characters.")
+		ve.Add(field, "The "+field+" may not contain control characters.")
 	}
 	return s, ve.OrNil()
 }

@@ -257,7 +257,8 @@ func (p *Plan) SelectedOptionID() int64 { return p.selectedOption }
 // activation).
 func (p *Plan) Interval() Interval { return p.interval }
 
-// Consent returns the customer's consent to the schedule, if recorded.
+// Consent returns the customer's consent to the schedule in force (the
+// option chosen, or the proposal or counter-offer agreed last), if recorded.
 func (p *Plan) Consent() (Consent, bool) {
 	if p.consent == nil {
 		return Consent{}, false

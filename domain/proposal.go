@@ -138,6 +138,7 @@ func (p *Plan) Proposals() []Proposal {
 	out := make([]Proposal, len(p.proposals))
 	for i, pr := range p.proposals {
 		pr.Schedule, pr.CounterSchedule = slices.Clone(pr.Schedule), slices.Clone(pr.CounterSchedule)
+		pr.Counter, pr.AnsweredAt = clonePtr(pr.Counter), clonePtr(pr.AnsweredAt)
 		out[i] = pr
 	}
 	return out
@@ -196,7 +197,7 @@ func (p *Plan) DeclineProposal(proposalID int64, reason string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	reason, err = cleanReason(reason)
+	reason, err = cleanReason("reason", reason)
 	if err != nil {
 		return nil, err
 	}
@@ -211,12 +212,20 @@ func (p *Plan) CounterProposal(proposalID int64, in TermsInput, message string, 
 		return nil, err
 	}
 	terms, schedule, err := p.decideTerms(in, now)
-	if err != nil {
-		return nil, err
-	}
-	message, err = cleanReason(message)
-	if err != nil {
-		return nil, err
+	message, msgErr := cleanReason("message", message)
+	if err != nil || msgErr != nil {
+		// Every field problem at once: the terms' and the message's.
+		var ve ValidationError
+		for _, e := range []error{err, msgErr} {
+			if e, ok := e.(*ValidationError); ok {
+				for field, msgs := range e.Fields {
+					for _, m := range msgs {
+						ve.Add(field, m)
+					}
+				}
+			}
+		}
+		return nil, ve.OrNil()
 	}
 	return []Event{ProposalCountered{ProposalID: pr.ID, Terms: terms, Amount: p.Ledger().Outstanding, Schedule: schedule,
 		Message: message, CounteredAt: now.UTC()}}, nil
@@ -372,7 +381,11 @@ func (p *Plan) answer(id int64, s ProposalStatus, at time.Time) *Proposal {
 }
 
 func (p *Plan) applyProposalApproved(e ProposalApproved) {
-	p.answer(e.ProposalID, ProposalIsApproved, e.ApprovedAt)
+	pr := p.answer(e.ProposalID, ProposalIsApproved, e.ApprovedAt)
+	if pr.consent != nil { // the customer agreed to these terms when proposing
+		c := *pr.consent
+		p.consent = &c
+	}
 	p.interval = e.Interval
 	p.replaceSchedule(e.Schedule)
 }
@@ -389,6 +402,10 @@ func (p *Plan) applyProposalDeclined(e ProposalDeclined) {
 
 func (p *Plan) applyCounterAccepted(e ProposalCounterAccepted) {
 	p.answer(e.ProposalID, ProposalIsCounterAccepted, e.AcceptedAt)
+	if e.Consent != nil {
+		c := *e.Consent
+		p.consent = &c
+	}
 	p.interval = e.Interval
 	p.replaceSchedule(e.Schedule)
 }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 )
@@ -137,23 +135,7 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 	clock := &shiftClock{}
 	base := startInProcess(t, db, clock, nil)
 
-	status, b := call(t, "POST", base+"/api/v1/webhook-endpoints", key, `{"url":"`+hooks.srv.URL+`/hooks"}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create webhook endpoint: %d %s", status, b)
-	}
-	var ep struct {
-		Secret string `json:"secret"`
-	}
-	if err := json.Unmarshal(b, &ep); err != nil {
-		t.Fatal(err)
-	}
-	wh, err := standardwebhooks.NewWebhook(ep.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks.mu.Lock()
-	hooks.wh = wh
-	hooks.mu.Unlock()
+	hooks.subscribe(t, base, key, "[]")
 
 	type planBody struct {
 		PlanID      int64  `json:"plan_id"`
@@ -215,7 +197,10 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 	cust.post("/select", url.Values{"option_id": {fmt.Sprint(plan.PlanOptions[0].ID)}}) // plan.activated
 	cust.post("/payments", url.Values{"amount": {"100.00"}, "paid_on": {today}, "method": {"e_transfer"}})
 	p := api("GET", id, "", http.StatusOK)
-	for len(p.Payments) == 0 { // the read model catches up
+	for wait := time.Now().Add(20 * time.Second); len(p.Payments) == 0; { // the read model catches up
+		if time.Now().After(wait) {
+			t.Fatal("the reported payment never reached the read model")
+		}
 		time.Sleep(50 * time.Millisecond)
 		p = api("GET", id, "", http.StatusOK)
 	}

@@ -155,6 +155,30 @@ func startHookSink(t *testing.T) *hookSink {
 	return h
 }
 
+// subscribe registers the sink as a webhook endpoint of the account of key
+// for events (a JSON array; "[]" is every type) and verifies deliveries with
+// the secret the API returns.
+func (h *hookSink) subscribe(t *testing.T, base, key, events string) {
+	t.Helper()
+	status, b := call(t, "POST", base+"/api/v1/webhook-endpoints", key, `{"url":"`+h.srv.URL+`/hooks","events":`+events+`}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create webhook endpoint: %d %s", status, b)
+	}
+	var ep struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal(b, &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") {
+		t.Fatalf("endpoint secret: %s", b)
+	}
+	wh, err := standardwebhooks.NewWebhook(ep.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.wh = wh
+	h.mu.Unlock()
+}
+
 func (h *hookSink) createdFor() map[int64][]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -278,23 +302,7 @@ func runPipeline(t *testing.T, external bool) {
 	}
 	srv := startServer(t, db, env...)
 
-	status, b := call(t, "POST", srv.URL+"/api/v1/webhook-endpoints", key, `{"url":"`+hooks.srv.URL+`/hooks","events":["plan.created"]}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create webhook endpoint: %d %s", status, b)
-	}
-	var ep struct {
-		Secret string `json:"secret"`
-	}
-	if err := json.Unmarshal(b, &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") {
-		t.Fatalf("endpoint secret: %s", b)
-	}
-	wh, err := standardwebhooks.NewWebhook(ep.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks.mu.Lock()
-	hooks.wh = wh
-	hooks.mu.Unlock()
+	hooks.subscribe(t, srv.URL, key, `["plan.created"]`)
 
 	plans := &pipelinePlans{email: map[int64]bool{}, portal: map[int64]string{}}
 	n := 0
