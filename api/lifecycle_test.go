@@ -422,6 +422,13 @@ func TestTransitionsByStatus(t *testing.T) {
 		{"extend", "/installments/3/extend", `{"due_date":"2026-06-01"}`, map[string]int{"active": 200}},
 		{"defer", "/installments/3/defer", ``, map[string]int{"active": 200}},
 		{"portal link", "/portal-link", ``, map[string]int{"pending": 200, "active": 200, "completed": 200, "cancelled": 200, "written_off": 200, "abandoned": 200}},
+		// Where the status allows the command, the unknown payment or
+		// proposal is a 404; elsewhere the status is named first.
+		{"confirm", "/payments/424242/confirm", ``, map[string]int{"active": 404}},
+		{"approve", "/proposals/424242/approve", ``, map[string]int{"pending": 404, "active": 404}},
+		{"decline", "/proposals/424242/decline", ``, map[string]int{"pending": 404, "active": 404}},
+		{"counter", "/proposals/424242/counter", `{"installments":2,"interval":"weekly","first_payment_date":"2025-12-01"}`,
+			map[string]int{"pending": 404, "active": 404}},
 	}
 	statusesAll := []string{"pending", "active", "completed", "cancelled", "written_off", "abandoned"}
 	for _, c := range commands {
@@ -430,7 +437,7 @@ func TestTransitionsByStatus(t *testing.T) {
 			res := env.do(t, "POST", fmt.Sprintf("/api/v1/plans/%d%s", d.PlanID, c.path), env.key, []byte(c.body))
 			after := env.get(t, d.PlanID)
 			if want, ok := c.legal[st]; ok {
-				if res.status != want || after.Version == d.Version {
+				if res.status != want || (after.Version == d.Version) != (want == http.StatusNotFound) {
 					t.Errorf("%s on a %s plan: %d %s (version %d -> %d), want %d", c.name, st, res.status, res.body, d.Version, after.Version, want)
 				}
 				continue
