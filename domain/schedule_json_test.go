@@ -33,6 +33,11 @@ func TestInstallmentJSON(t *testing.T) {
 		`{"number":12,"amount":400.01,"due_date":"2026-02-28"}`,
 		`{"number":0,"amount":"-0.50","due_date":"2026-02-28"}`,
 		`{"number":7,"amount":"1","due_date":"2026-02-28","extra":true}`,
+		`{"amount": "400.01", "number": 12, "due_date": "2026-02-28"}`, // jsonb's output
+		`{"number":12,"amount":"400.01"}`,
+		`{"number":12,"amount":"40\u0030.01","due_date":"2026-02-28"}`,
+		`{"number":1,"number":2,"amount":"400.01","due_date":"2026-02-28"}`,
+		`{"number":-1,"amount":"400.01","due_date":"2026-02-28"}`,
 	} {
 		var got domain.Installment
 		if err := json.Unmarshal([]byte(text), &got); err != nil {
@@ -51,6 +56,7 @@ func TestInstallmentJSON(t *testing.T) {
 		`{"number":12,"amount":"400.01","due_date":"2026-02-30"}`,
 		`{"number":"12","amount":"400.01","due_date":"2026-02-28"}`,
 		`{"number":012,"amount":"400.01","due_date":"2026-02-28"}`,
+		`{"number":1.0,"amount":"400.01","due_date":"2026-02-28"}`,
 		`[1]`,
 	} {
 		var got domain.Installment

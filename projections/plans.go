@@ -44,34 +44,75 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 			return nil
 		}
 	}
-	plan, recs, err := p.planFor(ctx, id, rec)
+	plan, options, recs, err := p.planFor(ctx, id, rec)
 	if err != nil {
 		return err
 	}
-	return p.write(ctx, plan, recs)
+	return p.write(ctx, plan, options, recs)
 }
 
-// planFor is the plan as of rec or later: a first event is the whole plan,
-// folded from the message with no reads (the hot path while plans are
-// created); for any later one the plan is caught up from the store, which
-// fills any gap left by a late or lost message.
-func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, []eventstore.Record, error) {
-	var plan *domain.Plan
-	var err error
+// planFor is the plan as of rec or later, folded for its row (see
+// foldEvent), with its records: a first event is the whole plan, folded
+// from the message with no reads (the hot path while plans are created);
+// for any later one the plan is caught up from the store, which fills any
+// gap left by a late or lost message.
+func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, []eventstore.Record, error) {
 	recs := []eventstore.Record{rec}
-	if rec.Version == 1 {
-		plan, err = eventstore.Fold(recs)
-	} else {
-		plan, recs, _, err = p.Store.LoadPlan(ctx, id)
+	if rec.Version > 1 {
+		var err error
+		if recs, _, err = p.Store.Load(ctx, rec.StreamID); err != nil {
+			return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, err)
+		}
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("project plan %d: %w", id, err)
+	plan := &domain.Plan{}
+	var options json.RawMessage
+	for _, r := range recs {
+		opts, err := foldEvent(plan, r.Type, r.Data, r.RecordedAt)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("project plan %d version %d: %w", id, r.Version, err)
+		}
+		if opts != nil {
+			options = opts
+		}
 	}
-	return plan, recs, nil
+	if !plan.Exists() || plan.ID() != id {
+		return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, eventstore.ErrNotFound)
+	}
+	return plan, options, recs, nil
 }
 
-func (p *Plans) write(ctx context.Context, plan *domain.Plan, recs []eventstore.Record) error {
-	row, err := rowOf(plan, HistoryOf(recs))
+// createdHead is plan.created with its options left as the stored JSON:
+// the outer plan_options field takes them, the embedded one stays nil.
+type createdHead struct {
+	domain.PlanCreated
+	Options json.RawMessage `json:"plan_options"`
+}
+
+// foldEvent applies one stored event to plan for its read-model row. A
+// plan.created is folded without decoding its options (the bulk of every
+// plan, and nothing after plan.created changes them): they are returned
+// as stored, to be written to the row as they are. JSON that encoding/json
+// wrote for the same structs reads back the same, so the row equals one
+// built from a full fold (replay compares them).
+func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.RawMessage, error) {
+	if typ == domain.EventPlanCreated {
+		var head createdHead
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("unmarshal %s: %w", typ, err)
+		}
+		plan.ApplyAt(head.PlanCreated, at)
+		return head.Options, nil
+	}
+	e, err := domain.UnmarshalEvent(typ, data)
+	if err != nil {
+		return nil, err
+	}
+	plan.ApplyAt(e, at)
+	return nil, nil
+}
+
+func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage, recs []eventstore.Record) error {
+	row, err := rowOf(plan, HistoryOf(recs), options)
 	if err != nil {
 		return err
 	}
@@ -131,12 +172,12 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 		if !ok || loaded[id] {
 			continue
 		}
-		plan, history, err := p.planFor(ctx, id, rec)
+		plan, options, history, err := p.planFor(ctx, id, rec)
 		if err != nil {
 			return err
 		}
 		loaded[id] = rec.Version > 1
-		row, err := rowOf(plan, HistoryOf(history))
+		row, err := rowOf(plan, HistoryOf(history), options)
 		if err != nil {
 			return err
 		}
@@ -176,7 +217,9 @@ func (r *planRow) scan(row pgx.Row) error {
 		&r.CreatedAt, &r.UpdatedAt)
 }
 
-func rowOf(p *domain.Plan, history []HistoryEntry) (planRow, error) {
+// rowOf is plan's row; options are the plan's options as stored in its
+// plan.created (see foldEvent), or nil to encode them from the plan.
+func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (planRow, error) {
 	r := planRow{PlanID: p.ID(), AccountID: p.AccountID(), Version: p.Version(), Status: string(p.Status()),
 		PortalToken: p.PortalToken(), SendIntro: p.SendIntroductionEmail(),
 		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt()}
@@ -197,7 +240,10 @@ func rowOf(p *domain.Plan, history []HistoryEntry) (planRow, error) {
 		}
 		return b
 	}
-	r.Customer, r.Invoice, r.Options = marshal(p.Customer()), marshal(p.Invoice()), marshal(p.Options())
+	r.Customer, r.Invoice, r.Options = marshal(p.Customer()), marshal(p.Invoice()), []byte(options)
+	if options == nil {
+		r.Options = marshal(p.Options())
+	}
 	r.IntroEmail = marshal(p.IntroductionEmail())
 	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
 	return r, err

@@ -117,17 +117,20 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		workers.Go(func() {
 			for evs := range streams {
 				plan := &domain.Plan{}
+				var options json.RawMessage
 				history := make([]HistoryEntry, len(evs))
 				for i, e := range evs {
-					de, err := domain.UnmarshalEvent(e.typ, e.data)
+					opts, err := foldEvent(plan, e.typ, e.data, e.at)
 					if err != nil {
 						fail(err)
 						return
 					}
-					plan.ApplyAt(de, e.at)
+					if opts != nil {
+						options = opts
+					}
 					history[i] = HistoryEntry{Version: int64(i + 1), Type: e.typ, Actor: actorOf(e.meta), RecordedAt: e.at.UTC()}
 				}
-				r, err := rowOf(plan, history)
+				r, err := rowOf(plan, history, options)
 				if err != nil {
 					fail(err)
 					return
@@ -287,7 +290,7 @@ func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]D
 			return nil, false, err
 		}
 		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
-			if err := rebuilt.write(ctx, plan, recs); err != nil {
+			if err := rebuilt.write(ctx, plan, nil, recs); err != nil {
 				return nil, false, err
 			}
 			lagging = true // compare again with the refolded row
@@ -363,7 +366,7 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 		if err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		r, err := rowOf(plan, HistoryOf(recs))
+		r, err := rowOf(plan, HistoryOf(recs), nil)
 		if err != nil {
 			return err
 		}
