@@ -4,6 +4,7 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -209,14 +210,51 @@ func EncodeRecord(rec eventstore.Record) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// DecodeRecord reads a message body written by EncodeRecord.
+// DecodeRecord reads a message body written by EncodeRecord. Every
+// consumer decodes every message, so the layout EncodeRecord writes is cut
+// apart without scanning the event data (its consumer decodes it anyway):
+// only the small head and the metadata are parsed. A body of any other
+// layout is decoded as plain JSON.
 func DecodeRecord(body []byte) (eventstore.Record, error) {
+	if rec, ok := splitRecord(body); ok {
+		return rec, nil
+	}
 	var e Envelope
 	if err := json.Unmarshal(body, &e); err != nil {
 		return eventstore.Record{}, fmt.Errorf("decode event message: %w", err)
 	}
-	return eventstore.Record{EventID: e.EventID, StreamID: e.StreamID, Version: e.Version, Position: e.Position,
-		TxID: e.TxID, Type: e.Type, RecordedAt: e.RecordedAt, Data: e.Data, Metadata: e.Metadata, Hash: e.Hash}, nil
+	return recordOf(e.EnvelopeHead, e.Data, e.Metadata), nil
+}
+
+var (
+	dataKey     = []byte(`,"data":`)
+	metadataKey = []byte(`,"metadata":`)
+)
+
+// splitRecord takes apart head, `,"data":` data, `,"metadata":` metadata
+// and the closing brace. Outside JSON strings quotes are bare and inside
+// them escaped, so the first data key is the head's end (the head has no
+// data field) and the last metadata key the data's end (metadata is a
+// flat object).
+func splitRecord(body []byte) (eventstore.Record, bool) {
+	d, m := bytes.Index(body, dataKey), bytes.LastIndex(body, metadataKey)
+	if d <= 0 || m <= d || body[len(body)-1] != '}' {
+		return eventstore.Record{}, false
+	}
+	data, meta := body[d+len(dataKey):m], body[m+len(metadataKey):len(body)-1]
+	if !json.Valid(meta) {
+		return eventstore.Record{}, false
+	}
+	var head EnvelopeHead
+	if err := json.Unmarshal(append(body[:d:d], '}'), &head); err != nil {
+		return eventstore.Record{}, false
+	}
+	return recordOf(head, data, meta), true
+}
+
+func recordOf(h EnvelopeHead, data, meta json.RawMessage) eventstore.Record {
+	return eventstore.Record{EventID: h.EventID, StreamID: h.StreamID, Version: h.Version, Position: h.Position,
+		TxID: h.TxID, Type: h.Type, RecordedAt: h.RecordedAt, Data: data, Metadata: meta, Hash: h.Hash}
 }
 
 // AccountOf reads the account id from an event's metadata.

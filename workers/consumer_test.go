@@ -1,6 +1,7 @@
 package workers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,5 +95,35 @@ func TestEncodeRecordRoundTrip(t *testing.T) {
 		got.Type != rec.Type || !got.RecordedAt.Equal(rec.RecordedAt) || string(got.Data) != string(rec.Data) ||
 		string(got.Metadata) != string(rec.Metadata) || string(got.Hash) != string(rec.Hash) {
 		t.Fatalf("round trip:\n%+v\n%+v", got, rec)
+	}
+}
+
+// TestDecodeRecordLayouts checks the fast split against plain JSON decoding:
+// data that itself holds data and metadata keys, and bodies in another key
+// order or with white space, which take the plain path.
+func TestDecodeRecordLayouts(t *testing.T) {
+	t.Parallel()
+	rec := eventstore.Record{EventID: uuid.New(), StreamID: `plan-1,"data":`, Version: 2, Position: 5, TxID: 9, Type: "x",
+		RecordedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Hash: []byte{9},
+		Data:     []byte(`{"x":1,"data":{"y":2,"metadata":3},"s":",\"metadata\":","t":",\"data\":"}`),
+		Metadata: []byte(`{"account_id":4,"actor":"merchant"}`)}
+	body, err := workers.EncodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reordered := []byte(`{"metadata":` + string(rec.Metadata) + `, "data": ` + string(rec.Data) + `,` + string(body[1:bytes.Index(body, []byte(`,"data":`))]) + `}`)
+	for _, b := range [][]byte{body, reordered} {
+		got, err := workers.DecodeRecord(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if got.StreamID != rec.StreamID || got.Version != 2 || string(got.Data) != string(rec.Data) || string(got.Metadata) != string(rec.Metadata) {
+			t.Fatalf("%s:\n%+v", b, got)
+		}
+	}
+	for _, bad := range []string{`{"event_id":1,"data":{},"metadata":{}}`, `{"data":{},"metadata":{`, `nope`} {
+		if _, err := workers.DecodeRecord([]byte(bad)); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
 	}
 }
