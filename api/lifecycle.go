@@ -90,7 +90,7 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), requestHash(body)...))
 		reqHash = sum[:]
 		opts = append(opts, eventstore.WithRequestHash(reqHash))
-		if s.replayCommand(w, r, id, meta.CommandID, reqHash) {
+		if s.replayCommand(w, r, id, meta.CommandID, reqHash, status) {
 			return
 		}
 	}
@@ -101,8 +101,12 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		}
 		return decide(p, now)
 	}, opts...)
-	if errors.Is(err, eventstore.ErrDuplicateCommand) && s.replayCommand(w, r, id, meta.CommandID, reqHash) {
-		return // a concurrent request with the same key won the append
+	// A concurrent request with the same key may have won: its append is a
+	// duplicate for this one, or this one decided again after it and was
+	// refused (a payment already confirmed). Either way the retry is
+	// answered as a replay.
+	if err != nil && meta.CommandID != "" && s.replayCommand(w, r, id, meta.CommandID, reqHash, status) {
+		return
 	}
 	if errors.Is(err, eventstore.ErrNotFound) {
 		err = missing
@@ -114,10 +118,12 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 	s.writePlan(w, r, id, status, false)
 }
 
-// replayCommand answers a request whose Idempotency-Key was used before: the
-// plan as it is now for the same request, a 422 for another one (or for a
-// key first used on another plan). It returns false when the key is new.
-func (s *Server) replayCommand(w http.ResponseWriter, r *http.Request, id int64, commandID string, reqHash []byte) bool {
+// replayCommand answers a request whose Idempotency-Key was used before:
+// the first response's status (a command is recorded only when it
+// succeeded) with the plan as it is now for the same request, a 422 for
+// another one (or for a key first used on another plan). It returns false
+// when the key is new.
+func (s *Server) replayCommand(w http.ResponseWriter, r *http.Request, id int64, commandID string, reqHash []byte, status int) bool {
 	cmd, err := s.store.LookupCommand(r.Context(), commandID)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return false
@@ -131,7 +137,7 @@ func (s *Server) replayCommand(w http.ResponseWriter, r *http.Request, id int64,
 			Message: "This Idempotency-Key was already used with a different request."})
 		return true
 	}
-	s.writePlan(w, r, id, http.StatusOK, true)
+	s.writePlan(w, r, id, status, true)
 	return true
 }
 

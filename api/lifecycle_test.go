@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"goodplan/domain"
@@ -514,7 +516,7 @@ func TestLifecycleCommandsAreOwnedAndIdempotent(t *testing.T) {
 	body := []byte(`{"amount":"100.00","method":"cash"}`)
 	first := env.do(t, "POST", path, env.key, body, "Idempotency-Key", "pay-1")
 	again := env.do(t, "POST", path, env.key, []byte(`{ "method": "cash", "amount": "100.00" }`), "Idempotency-Key", "pay-1")
-	if first.status != http.StatusCreated || again.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" {
+	if first.status != http.StatusCreated || again.status != http.StatusCreated || again.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("idempotent retry: %d / %d %q", first.status, again.status, again.header.Get("Idempotent-Replayed"))
 	}
 	if n := len(decodePlan(t, again).Payments); n != 1 {
@@ -526,5 +528,34 @@ func TestLifecycleCommandsAreOwnedAndIdempotent(t *testing.T) {
 	}
 	if n := len(env.get(t, d.PlanID).Payments); n != 1 {
 		t.Fatalf("%d payments", n)
+	}
+}
+
+// TestConcurrentRetriesWithOneKey sends the same request twice at once with
+// one Idempotency-Key, as a client retrying after a timeout may: both get
+// the success, and the command is applied once.
+func TestConcurrentRetriesWithOneKey(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	for round := range 8 {
+		d := env.createPlan(t)
+		env.selectFirst(t, d)
+		pid := env.report(t, d.PlanID, "100.00")
+		path := fmt.Sprintf("/api/v1/plans/%d/payments/%d/confirm", d.PlanID, pid)
+		key := "confirm-" + strconv.Itoa(round)
+		res := make([]response, 2)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Go(func() { res[i] = env.do(t, "POST", path, env.key, nil, "Idempotency-Key", key) })
+		}
+		wg.Wait()
+		for _, r := range res {
+			if r.status != http.StatusOK {
+				t.Fatalf("round %d: a retry got %d %s", round, r.status, r.body)
+			}
+		}
+		if n := strings.Count(strings.Join(env.eventTypes(t, d.PlanID), " "), "installment.confirmed"); n != 1 {
+			t.Fatalf("round %d: %d confirmations", round, n)
+		}
 	}
 }

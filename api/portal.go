@@ -300,6 +300,14 @@ func (s *Server) portalPost(w http.ResponseWriter, r *http.Request, cmd portalCo
 		s.portalDone(w, r, token, cmd.done)
 		return
 	}
+	// The same form posted twice at once: the other request applied it and
+	// this one, deciding again after it, was refused. It succeeded.
+	if meta.CommandID != "" {
+		if c, lerr := s.store.LookupCommand(ctx, meta.CommandID); lerr == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
+			s.portalDone(w, r, token, cmd.done)
+			return
+		}
+	}
 	s.portalRefused(w, r, token, cmd, err)
 }
 

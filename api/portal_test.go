@@ -728,3 +728,29 @@ func TestPortalPathFollowsPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPortalDoubleSubmitAtOnce posts one form twice at once (a double
+// click): both requests end in the success redirect and the proposal is
+// made once.
+func TestPortalDoubleSubmitAtOnce(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	for round := range 8 {
+		f := env.newPortalPlan(t, seedFull)
+		form := env.pageForm(t, f.path, "installments", "4", "interval", "monthly", "first_payment_date", "2025-12-15")
+		res := make([]response, 2)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Go(func() { res[i] = env.portalPost(t, f.path+"/proposals", form) })
+		}
+		wg.Wait()
+		for _, r := range res {
+			if r.status != http.StatusSeeOther {
+				t.Fatalf("round %d: a submit got %d\n%s", round, r.status, r.body)
+			}
+		}
+		if n := countType(env.records(t, f.id), "proposal.created"); n != 1 {
+			t.Fatalf("round %d: %d proposals", round, n)
+		}
+	}
+}
