@@ -121,12 +121,14 @@ func portalView(p *domain.Plan, st portalState, now time.Time) templates.PortalP
 		}
 		v.Payments = append(v.Payments, pp)
 	}
-	open := false
+	// A new proposal may be made unless one awaits the merchant: a
+	// counter-offer can be answered by proposing again.
+	waiting := false
 	if prs := p.Proposals(); len(prs) > 0 {
 		v.Proposal = portalProposal(prs[len(prs)-1])
-		open = prs[len(prs)-1].Open()
+		waiting = prs[len(prs)-1].Status == domain.ProposalIsPending
 	}
-	v.CanPropose = !open && (p.Status() == domain.StatusPending || p.Status() == domain.StatusActive)
+	v.CanPropose = !waiting && (p.Status() == domain.StatusPending || p.Status() == domain.StatusActive)
 	return v
 }
 

@@ -17,7 +17,7 @@ const planFields = 24
 func SameState(p, o *Plan) bool {
 	if reflect.TypeFor[Plan]().NumField() != planFields ||
 		reflect.TypeFor[Option]().NumField() != 7 || reflect.TypeFor[Payment]().NumField() != 11 ||
-		reflect.TypeFor[Proposal]().NumField() != 11 {
+		reflect.TypeFor[Proposal]().NumField() != 12 {
 		panic("SameState: Plan has fields it does not compare")
 	}
 	return p.version == o.version && p.id == o.id && p.accountID == o.accountID && p.status == o.status &&
@@ -52,7 +52,7 @@ func samePayment(a, b Payment) bool {
 
 func sameProposal(a, b Proposal) bool {
 	return a.ID == b.ID && a.Status == b.Status && a.Terms == b.Terms && a.Amount == b.Amount &&
-		slices.Equal(a.Schedule, b.Schedule) && samePtr(a.Counter, b.Counter) &&
+		slices.Equal(a.Schedule, b.Schedule) && samePtr(a.Counter, b.Counter) && samePtr(a.CounterAmount, b.CounterAmount) &&
 		slices.Equal(a.CounterSchedule, b.CounterSchedule) && a.Message == b.Message && a.CreatedAt == b.CreatedAt &&
 		sameTime(a.AnsweredAt, b.AnsweredAt) && samePtr(a.consent, b.consent)
 }

@@ -310,8 +310,15 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 		return InstallmentPaid{}, err
 	}
 	var ve ValidationError
-	outstanding := p.Ledger().Outstanding
-	amount, _ := p.validateAmount(&ve, "amount", in.Amount, outstanding)
+	// A customer's reports together may not exceed what is outstanding: a
+	// report counts against the balance until the merchant confirms it.
+	ledger := p.Ledger()
+	limit, label := ledger.Outstanding, "the outstanding balance of"
+	if source == SourceCustomer && !ledger.Reported.IsZero() {
+		limit, label = ledger.Outstanding.Sub(ledger.Reported), "what is left after the payments awaiting confirmation,"
+		limit.minor = max(limit.minor, 0)
+	}
+	amount, _ := p.validateAmountUpTo(&ve, "amount", in.Amount, limit, label)
 	today := DateOf(in.Now)
 	paidOn := today
 	if s := strings.TrimSpace(in.PaidOn); s != "" {
@@ -353,6 +360,12 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 // validateAmount parses text as a positive amount in the invoice's currency
 // of at most limit, adding field's problems to ve.
 func (p *Plan) validateAmount(ve *ValidationError, field, text string, limit Money) (Money, bool) {
+	return p.validateAmountUpTo(ve, field, text, limit, "the outstanding balance of")
+}
+
+// validateAmountUpTo is validateAmount with the limit named by label in the
+// message ("... may not be greater than {label} 100.00 USD.").
+func (p *Plan) validateAmountUpTo(ve *ValidationError, field, text string, limit Money, label string) (Money, bool) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		ve.Add(field, "The "+field+" field is required.")
@@ -368,7 +381,7 @@ func (p *Plan) validateAmount(ve *ValidationError, field, text string, limit Mon
 	case m.minor <= 0:
 		ve.Add(field, "The "+field+" must be greater than 0.")
 	case m.Cmp(limit) > 0:
-		ve.Add(field, "The "+field+" may not be greater than the outstanding balance of "+limit.String()+" "+c.Code+".")
+		ve.Add(field, "The "+field+" may not be greater than "+label+" "+limit.String()+" "+c.Code+".")
 	default:
 		return m, true
 	}

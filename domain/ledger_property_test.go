@@ -327,7 +327,8 @@ func (s *ledgerSim) paymentInput(amount string, valid bool) (domain.PaymentInput
 }
 
 func (s *ledgerSim) report() error {
-	text, valid := s.amount(s.outstanding())
+	// Reports awaiting confirmation count against what may be reported.
+	text, valid := s.amount(max(0, s.outstanding()-s.p.Ledger().Reported.Minor()))
 	in, valid := s.paymentInput(text, valid)
 	want := rejectedInvalid
 	switch {
@@ -492,8 +493,8 @@ func (s *ledgerSim) terms() (domain.TermsInput, bool) {
 func (s *ledgerSim) propose() error {
 	in, valid := s.terms()
 	want := accepted
-	if _, open := s.p.OpenProposal(); open {
-		want = rejectedConflict
+	if pr, open := s.p.OpenProposal(); open && pr.Status == domain.ProposalIsPending {
+		want = rejectedConflict // an unanswered counter-offer is superseded instead
 	} else if !valid {
 		want = rejectedInvalid
 	}
@@ -516,8 +517,10 @@ func (s *ledgerSim) answer() error {
 		return s.decide(fmt.Sprintf("approve %d (not open)", id), want,
 			func(p *domain.Plan) ([]domain.Event, error) { return p.ApproveProposal(id, s.now) })
 	}
-	fits := func(t domain.Terms) outcome {
-		if int64(t.Installments) > outstanding {
+	// Terms are agreed only as they were made: first date not past, the
+	// same amount outstanding, and enough of it for every installment.
+	fits := func(t domain.Terms, amount domain.Money) outcome {
+		if int64(t.Installments) > outstanding || t.FirstPaymentDate.Before(domain.DateOf(s.now)) || amount.Minor() != outstanding {
 			return rejectedConflict
 		}
 		return accepted
@@ -532,7 +535,7 @@ func (s *ledgerSim) answer() error {
 				func(p *domain.Plan) ([]domain.Event, error) { return p.ApproveProposal(pr.ID, s.now) })
 		}
 		consent := domain.Consent{At: s.now, UserAgent: "UA"}
-		return s.decide(fmt.Sprintf("accept counter %d %+v", pr.ID, *pr.Counter), fits(*pr.Counter),
+		return s.decide(fmt.Sprintf("accept counter %d %+v", pr.ID, *pr.Counter), fits(*pr.Counter, *pr.CounterAmount),
 			func(p *domain.Plan) ([]domain.Event, error) { return p.AcceptCounter(pr.ID, consent) })
 	}
 	if s.r.IntN(3) == 0 {
@@ -548,7 +551,7 @@ func (s *ledgerSim) answer() error {
 		return s.decide(fmt.Sprintf("accept uncountered %d", pr.ID), rejectedConflict,
 			func(p *domain.Plan) ([]domain.Event, error) { return p.AcceptCounter(pr.ID, domain.Consent{At: s.now}) })
 	}
-	return s.decide(fmt.Sprintf("approve %d %+v", pr.ID, pr.Terms), fits(pr.Terms),
+	return s.decide(fmt.Sprintf("approve %d %+v", pr.ID, pr.Terms), fits(pr.Terms, pr.Amount),
 		func(p *domain.Plan) ([]domain.Event, error) { return p.ApproveProposal(pr.ID, s.now) })
 }
 

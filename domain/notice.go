@@ -112,17 +112,17 @@ func (p *Plan) noticeIndex(k NoticeKey) (int, bool) {
 }
 
 // Tick decides what time alone makes due at now: plan.abandoned for a plan
-// pending for AbandonAfter with no open proposal; for an active plan, for
+// pending for AbandonAfter (see abandonAt); for an active plan, for
 // each installment still open (pending or partly paid, nothing reported):
 // a due reminder reminderDays before its due date (0: none), a check-in on
 // its due date, and one check-in reminder CheckinReminderAfter days after a
-// check-in. Each notice is requested once per installment and due date, so
+// check-in that was sent. Each notice is requested once per installment and due date, so
 // ticking again, or on another replica, decides nothing new.
 func (p *Plan) Tick(now time.Time, reminderDays int) []Event {
 	now = now.UTC()
 	switch p.status {
 	case StatusPending:
-		if _, open := p.OpenProposal(); !open && !now.Before(p.pendingSince.Add(AbandonAfter)) {
+		if at, ok := p.abandonAt(); ok && !now.Before(at) {
 			return []Event{PlanAbandoned{PendingSince: p.pendingSince, AbandonedAt: now}}
 		}
 	case StatusActive:
@@ -147,7 +147,10 @@ func (p *Plan) dueNotices(now time.Time, reminderDays int) []Event {
 		checkin, checkedIn := p.noticeIndex(NoticeKey{Kind: NoticeCheckin, Installment: s.Number, DueDate: s.DueDate})
 		switch {
 		case checkedIn:
-			if !today.Before(DateOf(p.notices[checkin].RequestedAt).AddDays(CheckinReminderAfter)) {
+			// Only a check-in that went out can go unanswered: one still
+			// being sent, or skipped as moot, gets no reminder.
+			if p.notices[checkin].Status == EmailSent &&
+				!today.Before(DateOf(p.notices[checkin].RequestedAt).AddDays(CheckinReminderAfter)) {
 				request(NoticeCheckinReminder)
 			}
 		case !today.Before(s.DueDate):
@@ -172,8 +175,8 @@ func (p *Plan) Wake() (wakeAt time.Time, dueReminderOn Date) {
 	}
 	switch p.status {
 	case StatusPending:
-		if _, open := p.OpenProposal(); !open {
-			earliest(p.pendingSince.Add(AbandonAfter))
+		if at, ok := p.abandonAt(); ok {
+			earliest(at)
 		}
 	case StatusActive:
 		for _, s := range p.Installments() {
@@ -192,12 +195,28 @@ func (p *Plan) Wake() (wakeAt time.Time, dueReminderOn Date) {
 				if !dueReminded && (dueReminderOn.IsZero() || s.DueDate.Before(dueReminderOn)) {
 					dueReminderOn = s.DueDate
 				}
-			case !reminded:
+			case !reminded && p.notices[checkin].Status == EmailSent:
 				earliest(DateOf(p.notices[checkin].RequestedAt).AddDays(CheckinReminderAfter).Time())
 			}
 		}
 	}
 	return wakeAt, dueReminderOn
+}
+
+// abandonAt is when a pending plan is abandoned: AbandonAfter after it
+// became pending, or after the merchant's counter-offer that the customer
+// has not answered; never while a proposal awaits the merchant.
+func (p *Plan) abandonAt() (time.Time, bool) {
+	from := p.pendingSince
+	if pr, open := p.OpenProposal(); open {
+		if pr.Status == ProposalIsPending || pr.AnsweredAt == nil {
+			return time.Time{}, false
+		}
+		if pr.AnsweredAt.After(from) {
+			from = *pr.AnsweredAt
+		}
+	}
+	return from.Add(AbandonAfter), true
 }
 
 // RecordNotificationSent decides that notice k's email was sent. It returns

@@ -23,6 +23,12 @@ func requested(kind domain.NoticeKind, n int, due, amount string, when time.Time
 	return domain.NotificationRequested{NoticeKey: noticeKey(kind, n, due), Amount: usdm(amount), RequestedAt: when}
 }
 
+// sent is the email worker's record that notice kind for installment n due
+// on due went out at when.
+func sent(kind domain.NoticeKind, n int, due string, when time.Time) domain.NotificationSent {
+	return domain.NotificationSent{NoticeKey: noticeKey(kind, n, due), MessageID: "<m>", To: "c@example.com", SentAt: when}
+}
+
 func TestTick(t *testing.T) {
 	t.Parallel()
 	const (
@@ -32,7 +38,8 @@ func TestTick(t *testing.T) {
 	)
 	// Installments of activePlan fall due 2025-12-04, 2026-01-04, 2026-02-04.
 	dueReminded := seq(activePlan(), requested(due, 1, "2025-12-04", "400.00", at("2025-12-01")))
-	checkedIn := seq(dueReminded, requested(chk, 1, "2025-12-04", "400.00", on("2025-12-04")))
+	checkedIn := seq(dueReminded, requested(chk, 1, "2025-12-04", "400.00", on("2025-12-04")),
+		sent(chk, 1, "2025-12-04", on("2025-12-04")))
 	checkinReminded := seq(checkedIn, requested(chkR, 1, "2025-12-04", "400.00", at("2025-12-07")))
 	withOpenProposal := then(t, pendingPlan(), propose(5, "4", "monthly", "2025-12-15", on("2025-12-01")))
 	runPlanTests(t, []planTest{
@@ -202,9 +209,21 @@ func TestTick(t *testing.T) {
 			wantNone: true,
 		},
 		{
-			name:     "pending with a countered proposal: not abandoned",
+			name:     "pending with a counter-offer unanswered: not before 30 days after the counter",
 			given:    then(t, withOpenProposal, counter(5, "2", "monthly", "2025-12-15", "", on("2025-12-02"))),
-			when:     tick(seedNow.Add(60*24*time.Hour), 3),
+			when:     tick(on("2025-12-02").Add(domain.AbandonAfter-time.Second), 3),
+			wantNone: true,
+		},
+		{
+			name:  "pending with a counter-offer unanswered for 30 days: abandoned",
+			given: then(t, withOpenProposal, counter(5, "2", "monthly", "2025-12-15", "", on("2025-12-02"))),
+			when:  tick(on("2025-12-02").Add(domain.AbandonAfter), 3),
+			want:  []domain.Event{domain.PlanAbandoned{PendingSince: seedNow, AbandonedAt: on("2025-12-02").Add(domain.AbandonAfter)}},
+		},
+		{
+			name:     "a check-in not sent (still being sent, or moot): no check-in reminder",
+			given:    seq(activePlan(), requested(domain.NoticeCheckin, 1, "2025-12-04", "400.00", on("2025-12-04"))),
+			when:     tick(on("2025-12-20"), 3),
 			wantNone: true,
 		},
 		{
@@ -248,7 +267,8 @@ func TestTick(t *testing.T) {
 func TestWake(t *testing.T) {
 	t.Parallel()
 	dueReminded := seq(activePlan(), requested(domain.NoticeDueReminder, 1, "2025-12-04", "400.00", at("2025-12-01")))
-	checkedIn := seq(dueReminded, requested(domain.NoticeCheckin, 1, "2025-12-04", "400.00", on("2025-12-04")))
+	checkedIn := seq(dueReminded, requested(domain.NoticeCheckin, 1, "2025-12-04", "400.00", on("2025-12-04")),
+		sent(domain.NoticeCheckin, 1, "2025-12-04", on("2025-12-04")))
 	checkinReminded := seq(checkedIn, requested(domain.NoticeCheckinReminder, 1, "2025-12-04", "400.00", on("2025-12-07")))
 	tests := []struct {
 		name          string
@@ -315,6 +335,9 @@ func TestWakeAgreesWithTick(t *testing.T) {
 		}
 		for _, e := range evs {
 			p.Apply(e)
+			if r, ok := e.(domain.NotificationRequested); ok { // the email worker sends it
+				p.Apply(domain.NotificationSent{NoticeKey: r.NoticeKey, SentAt: now})
+			}
 		}
 	}
 	// Every installment got its due reminder, check-in and check-in reminder.

@@ -34,6 +34,9 @@ const (
 	ProposalIsDeclined        ProposalStatus = "declined"
 	ProposalIsCountered       ProposalStatus = "countered"
 	ProposalIsCounterAccepted ProposalStatus = "counter_accepted"
+	// ProposalIsSuperseded: the customer proposed again instead of
+	// accepting a counter-offer.
+	ProposalIsSuperseded ProposalStatus = "superseded"
 )
 
 // Terms are the shape of a proposed schedule; the amount is what is
@@ -59,6 +62,7 @@ type Proposal struct {
 	Amount          Money          `json:"amount"`   // outstanding when proposed
 	Schedule        []Installment  `json:"schedule"` // the proposed schedule as previewed then
 	Counter         *Terms         `json:"counter,omitempty"`
+	CounterAmount   *Money         `json:"counter_amount,omitempty"` // outstanding when countered
 	CounterSchedule []Installment  `json:"counter_schedule,omitempty"`
 	Message         string         `json:"message,omitempty"` // the merchant's note with a counter or decline
 	CreatedAt       time.Time      `json:"created_at"`
@@ -138,7 +142,7 @@ func (p *Plan) Proposals() []Proposal {
 	out := make([]Proposal, len(p.proposals))
 	for i, pr := range p.proposals {
 		pr.Schedule, pr.CounterSchedule = slices.Clone(pr.Schedule), slices.Clone(pr.CounterSchedule)
-		pr.Counter, pr.AnsweredAt = clonePtr(pr.Counter), clonePtr(pr.AnsweredAt)
+		pr.Counter, pr.CounterAmount, pr.AnsweredAt = clonePtr(pr.Counter), clonePtr(pr.CounterAmount), clonePtr(pr.AnsweredAt)
 		out[i] = pr
 	}
 	return out
@@ -161,7 +165,10 @@ func (p *Plan) ProposeSchedule(proposalID int64, in TermsInput, consent Consent)
 	if err := p.require("propose a schedule", StatusPending, StatusActive); err != nil {
 		return nil, err
 	}
-	if _, open := p.OpenProposal(); open {
+	// A counter-offer the customer does not want is answered by proposing
+	// again, which supersedes it; a proposal the merchant has not answered
+	// yet blocks a new one.
+	if pr, open := p.OpenProposal(); open && pr.Status == ProposalIsPending {
 		return nil, &ConflictError{Msg: "A proposal is already waiting for an answer."}
 	}
 	now := consent.At.UTC()
@@ -180,6 +187,10 @@ func (p *Plan) ProposeSchedule(proposalID int64, in TermsInput, consent Consent)
 func (p *Plan) ApproveProposal(proposalID int64, now time.Time) ([]Event, error) {
 	pr, err := p.answerable(proposalID, "approve a proposal", ProposalIsPending)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.stillAgreeable(pr.Terms, pr.Amount, now, "Proposal "+strconv.FormatInt(pr.ID, 10),
+		"counter it with the current terms instead"); err != nil {
 		return nil, err
 	}
 	schedule, err := p.rescheduled(pr.Terms)
@@ -239,6 +250,13 @@ func (p *Plan) AcceptCounter(proposalID int64, consent Consent) ([]Event, error)
 	if err != nil {
 		return nil, err
 	}
+	amount := pr.Amount
+	if pr.CounterAmount != nil {
+		amount = *pr.CounterAmount
+	}
+	if err := p.stillAgreeable(*pr.Counter, amount, consent.At, "This offer", "please propose a new schedule"); err != nil {
+		return nil, err
+	}
 	schedule, err := p.rescheduled(*pr.Counter)
 	if err != nil {
 		return nil, err
@@ -248,6 +266,20 @@ func (p *Plan) AcceptCounter(proposalID int64, consent Consent) ([]Event, error)
 	events := []Event{ProposalCounterAccepted{ProposalID: pr.ID, Interval: pr.Counter.Interval, Schedule: schedule,
 		Consent: &consent, AcceptedAt: now}}
 	return p.activateOnAgreement(events, pr, schedule, &consent, now), nil
+}
+
+// stillAgreeable refuses to agree to terms that are no longer what the
+// other side saw: a first payment date already past, or an amount to pay
+// that changed since the terms were made (a payment confirmed meanwhile).
+func (p *Plan) stillAgreeable(t Terms, amount Money, now time.Time, what, instead string) error {
+	if t.FirstPaymentDate.Before(DateOf(now)) {
+		return &ConflictError{Msg: what + "'s first payment date " + t.FirstPaymentDate.String() + " has passed; " + instead + "."}
+	}
+	if out := p.Ledger().Outstanding; out.Cmp(amount) != 0 {
+		return &ConflictError{Msg: what + " was made for " + amount.String() + " and " + out.String() +
+			" is outstanding now; " + instead + "."}
+	}
+	return nil
 }
 
 // activateOnAgreement adds plan.activated when an agreed proposal gives a
@@ -370,6 +402,11 @@ func (p *Plan) proposal(id int64) *Proposal {
 }
 
 func (p *Plan) applyProposalCreated(e ProposalCreated) {
+	for i := range p.proposals {
+		if p.proposals[i].Status == ProposalIsCountered {
+			p.proposals[i].Status = ProposalIsSuperseded
+		}
+	}
 	p.proposals = append(p.proposals, Proposal{ID: e.ProposalID, Status: ProposalIsPending, Terms: e.Terms, Amount: e.Amount,
 		Schedule: slices.Clone(e.Schedule), CreatedAt: e.CreatedAt, consent: e.Consent})
 }
@@ -393,7 +430,8 @@ func (p *Plan) applyProposalApproved(e ProposalApproved) {
 func (p *Plan) applyProposalCountered(e ProposalCountered) {
 	pr := p.answer(e.ProposalID, ProposalIsCountered, e.CounteredAt)
 	t := e.Terms
-	pr.Counter, pr.CounterSchedule, pr.Message = &t, slices.Clone(e.Schedule), e.Message
+	amount := e.Amount
+	pr.Counter, pr.CounterAmount, pr.CounterSchedule, pr.Message = &t, &amount, slices.Clone(e.Schedule), e.Message
 }
 
 func (p *Plan) applyProposalDeclined(e ProposalDeclined) {

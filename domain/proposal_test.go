@@ -182,9 +182,18 @@ func TestProposeSchedule(t *testing.T) {
 			wantErr: conflict("A proposal is already waiting for an answer."),
 		},
 		{
-			name: "a second proposal while a counter is open",
+			name: "a new proposal instead of accepting a counter supersedes it",
 			given: then(t, pendingPlan(), propose(5, "4", "monthly", "2025-12-15", now),
 				counter(5, "6", "monthly", "2025-12-15", "", now)),
+			when: propose(6, "2", "monthly", "2025-12-15", now),
+			check: func(t *testing.T, p *domain.Plan) {
+				wantProposal(t, p, 5, domain.ProposalIsSuperseded)
+				wantProposal(t, p, 6, domain.ProposalIsPending)
+			},
+		},
+		{
+			name:    "a second proposal while one awaits the merchant",
+			given:   then(t, pendingPlan(), propose(5, "4", "monthly", "2025-12-15", now)),
 			when:    propose(6, "2", "monthly", "2025-12-15", now),
 			wantErr: conflict("A proposal is already waiting for an answer."),
 		},
@@ -278,12 +287,16 @@ func TestApproveProposal(t *testing.T) {
 			},
 		},
 		{
-			name:  "approved after more was paid: what is outstanding at approval",
-			given: seq(partlyPaid, recorded(7, 2, "300", on("2025-12-01"), al(2, "300"))),
-			when:  approve(5, now),
-			want: []domain.Event{domain.ProposalApproved{ProposalID: 5, Interval: domain.Weekly, ApprovedAt: now,
-				Schedule: []domain.Installment{inst(1, "400.00", "2025-12-04"), inst(2, "400.00", "2026-01-04"),
-					inst(3, "200.00", "2025-12-10"), inst(4, "200.00", "2025-12-17")}}},
+			name:    "approved after more was paid: refused, the customer proposed for another amount",
+			given:   seq(partlyPaid, recorded(7, 2, "300", on("2025-12-01"), al(2, "300"))),
+			when:    approve(5, now),
+			wantErr: conflict("Proposal 5 was made for 700.00 and 400.00 is outstanding now; counter it with the current terms instead."),
+		},
+		{
+			name:    "approved after its first payment date passed",
+			given:   partlyPaid,
+			when:    approve(5, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)),
+			wantErr: conflict("Proposal 5's first payment date 2025-12-10 has passed; counter it with the current terms instead."),
 		},
 		{
 			name: "rescheduled twice: numbers stay unique",
@@ -303,7 +316,7 @@ func TestApproveProposal(t *testing.T) {
 			given: then(t, seq(activePlan(), recorded(6, 1, "1199.95", proposedAt, al(1, "400"), al(2, "400"), al(3, "399.95"))),
 				propose(5, "5", "weekly", "2025-12-08", proposedAt), record(payment(7, "0.01"))),
 			when:    approve(5, now),
-			wantErr: conflict("The outstanding balance of 0.04 cannot be split into 5 installments."),
+			wantErr: conflict("Proposal 5 was made for 0.05 and 0.04 is outstanding now; counter it with the current terms instead."),
 		},
 		{
 			name:    "a countered proposal is not approved",
@@ -448,6 +461,18 @@ func TestCounterAndAccept(t *testing.T) {
 					t.Errorf("consent after accepting the counter: %+v", c)
 				}
 			},
+		},
+		{
+			name:    "accept a counter after its first payment date passed",
+			given:   partlyPaid,
+			when:    acceptCounter(5, time.Date(2025, 12, 11, 9, 0, 0, 0, time.UTC)),
+			wantErr: conflict("This offer's first payment date 2025-12-10 has passed; please propose a new schedule."),
+		},
+		{
+			name:    "accept a counter after the balance changed: not the amounts the customer was shown",
+			given:   seq(partlyPaid, recorded(8, 3, "50", on("2025-12-01"), al(2, "50"))),
+			when:    acceptCounter(5, acceptedAt),
+			wantErr: conflict("This offer was made for 750.00 and 700.00 is outstanding now; please propose a new schedule."),
 		},
 		{
 			name:    "accept a proposal that was not countered",

@@ -367,7 +367,8 @@ func (p *Plans) Due(ctx context.Context, now time.Time, afterID int64, limit int
 	rows, err := p.Store.Pool().Query(ctx, `SELECT v.plan_id, v.account_id, a.reminder_days
 		FROM `+p.table+` v JOIN accounts a ON a.id = v.account_id
 		WHERE v.plan_id > $3 AND v.status IN ('pending', 'active')
-		  AND (v.wake_at <= $1 OR v.due_reminder_on - a.reminder_days <= $2::date)
+		  AND (v.wake_at <= $1 OR (v.due_reminder_on <= $2::date + 30 -- the most reminder_days allows: lets the index answer
+		       AND v.due_reminder_on - a.reminder_days <= $2::date))
 		ORDER BY v.plan_id LIMIT $4`, now, now.UTC().Format(time.DateOnly), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due plans: %w", err)

@@ -210,7 +210,32 @@ func (env *schedEnv) run(t *testing.T, id int64, steps []step) {
 		if !slices.Equal(got, s.want) || n != len(s.want) {
 			t.Fatalf("tick at %s appended %d events %q, want %q", s.at, n, got, s.want)
 		}
+		env.sendNotices(t, id, at(t, s.at))
 		before = after
+	}
+}
+
+// sendNotices records every requested notice of plan id as sent, as the
+// email worker does: a check-in reminder follows only a check-in that went
+// out.
+func (env *schedEnv) sendNotices(t *testing.T, id int64, when time.Time) {
+	t.Helper()
+	_, err := env.store.UpdatePlan(context.Background(), id, eventstore.Metadata{AccountID: env.acct.ID, Actor: "email-worker"},
+		func(p *domain.Plan) ([]domain.Event, error) {
+			var evs []domain.Event
+			for _, n := range p.Notices() {
+				if n.Status == domain.EmailPending {
+					more, err := p.RecordNotificationSent(n.NoticeKey, "<test>", "john@example.com", when)
+					if err != nil {
+						return nil, err
+					}
+					evs = append(evs, more...)
+				}
+			}
+			return evs, nil
+		})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
