@@ -11,3 +11,6 @@ import (
 func AppendInTx(ctx context.Context, tx pgx.Tx, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	return appendWith(ctx, tx, stream, expected, events, meta, opts...)
 }
+
+// PlanNumber is planNumber, for the test that holds it to PlanIDOf.
+var PlanNumber = planNumber

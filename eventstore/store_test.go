@@ -380,3 +380,18 @@ func TestVerifyWhileAppending(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+func TestPlanNumberMatchesPlanIDOf(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"plan-1", "plan-42", "plan-0", "plan-01", "plan-", "plan--1", "plan-+1", "plan-1a", "plan-999999999999999999",
+		"plan-9223372036854775807", "plan-9999999999999999999", "Plan-1", "x-1", "plan-1 ", ""} {
+		n, ok := eventstore.PlanNumber(s)
+		id, want := eventstore.PlanIDOf(s)
+		if ok && (!want || n != id) {
+			t.Errorf("planNumber(%q) = %d, %v; PlanIDOf = %d, %v", s, n, ok, id, want)
+		}
+		if want && !ok && len(s) <= len("plan-")+18 {
+			t.Errorf("planNumber(%q) refused a plan stream", s)
+		}
+	}
+}
