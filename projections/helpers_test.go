@@ -34,3 +34,20 @@ func planIDs(items []projections.Detail) []int64 {
 	}
 	return out
 }
+
+func TestActorOf(t *testing.T) {
+	t.Parallel()
+	for meta, want := range map[string]string{
+		`{"account_id":1,"actor":"merchant","command_id":""}`:      "merchant",
+		`{"account_id":1, "actor": "customer"}`:                    "customer",
+		`{"actor":"a\"b"}`:                                         `a"b`,
+		`{"correlation_id":"actor","actor":"scheduler"}`:           "scheduler",
+		`{"user_agent":"x \"actor\":\"evil\"","actor":"customer"}`: "customer",
+		`{"account_id":1}`:                                         "",
+		`{"actor":"email-worker","user_agent":"\"actor\":\"no\""}`: "email-worker",
+	} {
+		if got := projections.ActorOf([]byte(meta)); got != want {
+			t.Errorf("actorOf(%s) = %q, want %q", meta, got, want)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package projections
+
+// ActorOf is actorOf, for its test.
+var ActorOf = actorOf
