@@ -173,17 +173,7 @@ func TestEmailWorkerSendsOnce(t *testing.T) {
 	}
 
 	// Redelivery and replay: nothing new.
-	for attempt := 1; attempt <= 2; attempt++ {
-		if err := env.handle(t, rec, attempt); err != nil {
-			t.Fatalf("Handle again: %v", err)
-		}
-	}
-	if n := len(env.smtp.Messages()); n != 1 {
-		t.Errorf("after redelivery %d messages, want 1", n)
-	}
-	if _, again := env.planRecords(t, rec); len(again) != len(recs) {
-		t.Errorf("redelivery appended events: %d, was %d", len(again), len(recs))
-	}
+	env.redeliverSendsNothing(t, rec, len(recs))
 
 	if strings.Contains(env.logs.String(), plan.PortalToken()) {
 		t.Errorf("logs reveal the portal token:\n%s", env.logs.String())
@@ -568,17 +558,7 @@ func TestEmailWorkerSendsNotice(t *testing.T) {
 	}
 
 	// Redelivery: nothing new.
-	for attempt := 1; attempt <= 2; attempt++ {
-		if err := env.handle(t, rec, attempt); err != nil {
-			t.Fatalf("Handle again: %v", err)
-		}
-	}
-	if n := len(env.smtp.Messages()); n != 1 {
-		t.Errorf("after redelivery %d messages, want 1", n)
-	}
-	if _, again := env.planRecords(t, rec); len(again) != len(recs) {
-		t.Errorf("redelivery appended events: %d, was %d", len(again), len(recs))
-	}
+	env.redeliverSendsNothing(t, rec, len(recs))
 
 	// The check-in on the due date is another email with its own id, for
 	// what is left after a partial payment the merchant recorded.
@@ -721,5 +701,22 @@ func TestNoticeMessageID(t *testing.T) {
 		if got := NoticeMessageID(7, k, url); got != want {
 			t.Errorf("NoticeMessageID(7, %+v, %q) = %q, want %q", k, url, got, want)
 		}
+	}
+}
+
+// redeliverSendsNothing handles rec twice more, as JetStream redelivers:
+// still one email, and no event appended to the plan's events.
+func (env *emailEnv) redeliverSendsNothing(t *testing.T, rec eventstore.Record, events int) {
+	t.Helper()
+	for attempt := 1; attempt <= 2; attempt++ {
+		if err := env.handle(t, rec, attempt); err != nil {
+			t.Fatalf("Handle again: %v", err)
+		}
+	}
+	if n := len(env.smtp.Messages()); n != 1 {
+		t.Errorf("after redelivery %d messages, want 1", n)
+	}
+	if _, again := env.planRecords(t, rec); len(again) != events {
+		t.Errorf("redelivery appended events: %d, was %d", len(again), events)
 	}
 }
