@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -50,4 +51,23 @@ func TestActorOf(t *testing.T) {
 			t.Errorf("actorOf(%s) = %q, want %q", meta, got, want)
 		}
 	}
+}
+
+// wantFolded fails unless the read model's plan id (of account 1) is what
+// folding its events gives, and returns it.
+func wantFolded(t *testing.T, plans *projections.Plans, id int64) projections.Detail {
+	t.Helper()
+	ctx := context.Background()
+	got, err := plans.Get(ctx, 1, id, publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, recs, _, err := plans.Store.LoadPlan(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := projections.DetailOf(p, recs, publicURL); mustJSON(t, got) != mustJSON(t, want) {
+		t.Fatalf("plan %d read model\n%s\nfold\n%s", id, mustJSON(t, got), mustJSON(t, want))
+	}
+	return got
 }

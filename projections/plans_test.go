@@ -250,17 +250,6 @@ func TestApplyBatchMatchesApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, recs := range [][]eventstore.Record{a, b} {
-		id := mustPlanID(t, recs[0].StreamID)
-		got, err := plans.Get(ctx, 1, id, publicURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, recs, _, err := store.LoadPlan(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := projections.DetailOf(p, recs, publicURL); mustJSON(t, got) != mustJSON(t, want) {
-			t.Fatalf("plan %d after the batch:\n%s\nwant\n%s", id, mustJSON(t, got), mustJSON(t, want))
-		}
+		wantFolded(t, plans, mustPlanID(t, recs[0].StreamID))
 	}
 }
