@@ -23,6 +23,7 @@ import (
 func (s *Server) lifecycleRoutes(r chi.Router) {
 	r.Post("/plans/{id}/payments", s.recordPayment)
 	r.Post("/plans/{id}/payments/{payment_id}/confirm", s.confirmPayment)
+	r.Post("/plans/{id}/payments/{payment_id}/reject", s.rejectPayment)
 	r.Post("/plans/{id}/installments/{number}/extend", s.extendInstallment)
 	r.Post("/plans/{id}/installments/{number}/defer", s.deferInstallment)
 	r.Post("/plans/{id}/proposals/{proposal_id}/approve", s.approveProposal)
@@ -218,6 +219,15 @@ func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "payment_id", "Payment", http.StatusOK, func(id int64, f *fieldReader, obj jsonObject) decision {
 		amount := f.amount(obj, "amount", "amount")
 		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ConfirmPayment(id, amount, now) }
+	})
+}
+
+// rejectPayment is POST /plans/{id}/payments/{payment_id}/reject with an
+// optional reason: a reported payment that never arrived.
+func (s *Server) rejectPayment(w http.ResponseWriter, r *http.Request) {
+	s.withRouteInt(w, r, "payment_id", "Payment", http.StatusOK, func(id int64, f *fieldReader, obj jsonObject) decision {
+		reason := f.str(obj, "reason", "reason")
+		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.RejectPayment(id, reason, now) }
 	})
 }
 

@@ -192,6 +192,12 @@ func TestLedgerThroughTheAPI(t *testing.T) {
 	if d.Ledger.Paid != "400.00" || d.Ledger.Outstanding != "800.00" || d.Ledger.Reported != "0.00" || d.Schedule[0].Status != "confirmed" {
 		t.Fatalf("after confirm: %+v %s", d.Ledger, statuses(d))
 	}
+	// A report the merchant never received is rejected: it stops counting.
+	bogus := env.report(t, id, "800.00")
+	d = env.postPlan(t, id, fmt.Sprintf("/payments/%d/reject", bogus), `{"reason":"Not in our account."}`, http.StatusOK)
+	if d.Ledger.Reported != "0.00" || d.Payments[1].Status != "rejected" || d.Schedule[1].Status != "pending" {
+		t.Fatalf("after the rejection: %+v %+v %s", d.Ledger, d.Payments, statuses(d))
+	}
 	// Confirming twice is a conflict and appends nothing.
 	v := d.Version
 	res := env.do(t, "POST", fmt.Sprintf("/api/v1/plans/%d/payments/%d/confirm", id, pay), env.key, nil)
@@ -227,6 +233,7 @@ func TestLedgerThroughTheAPI(t *testing.T) {
 		t.Fatalf("after the last payment: v%d %s %+v", d.Version, d.Status, d.Ledger)
 	}
 	want := []string{"plan.created", "plan.activated", "installment.paid", "installment.confirmed",
+		"installment.paid", "payment.rejected",
 		"installment.paid", "installment.confirmed", "installment.paid", "installment.confirmed",
 		"installment.paid", "installment.confirmed", "plan.completed"}
 	if got := env.eventTypes(t, id); !slices.Equal(got, want) {
@@ -235,7 +242,7 @@ func TestLedgerThroughTheAPI(t *testing.T) {
 	// Every merchant action is recorded as the merchant, the others as the customer.
 	for i, h := range d.History {
 		wantActor := "merchant"
-		if i == 1 || i == 2 {
+		if i == 1 || i == 2 || i == 4 { // the choice and the two reports
 			wantActor = "customer"
 		}
 		if h.Actor != wantActor {
@@ -427,6 +434,7 @@ func TestTransitionsByStatus(t *testing.T) {
 		// Where the status allows the command, the unknown payment or
 		// proposal is a 404; elsewhere the status is named first.
 		{"confirm", "/payments/424242/confirm", ``, map[string]int{"active": 404}},
+		{"reject", "/payments/424242/reject", ``, map[string]int{"active": 404}},
 		{"approve", "/proposals/424242/approve", ``, map[string]int{"pending": 404, "active": 404}},
 		{"decline", "/proposals/424242/decline", ``, map[string]int{"pending": 404, "active": 404}},
 		{"counter", "/proposals/424242/counter", `{"installments":2,"interval":"weekly","first_payment_date":"2025-12-01"}`,

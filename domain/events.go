@@ -58,6 +58,7 @@ var decoders = map[string]func([]byte) (Event, error){
 	EventInstallmentConfirmed:        decode[InstallmentConfirmed],
 	EventInstallmentExtensionGranted: decode[InstallmentExtensionGranted],
 	EventInstallmentDeferred:         decode[InstallmentDeferred],
+	EventPaymentRejected:             decode[PaymentRejected],
 
 	EventProposalCreated:         decode[ProposalCreated],
 	EventProposalApproved:        decode[ProposalApproved],

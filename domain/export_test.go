@@ -16,7 +16,7 @@ const planFields = 24
 // under -race.
 func SameState(p, o *Plan) bool {
 	if reflect.TypeFor[Plan]().NumField() != planFields ||
-		reflect.TypeFor[Option]().NumField() != 7 || reflect.TypeFor[Payment]().NumField() != 11 ||
+		reflect.TypeFor[Option]().NumField() != 7 || reflect.TypeFor[Payment]().NumField() != 13 ||
 		reflect.TypeFor[Proposal]().NumField() != 12 {
 		panic("SameState: Plan has fields it does not compare")
 	}
@@ -47,7 +47,7 @@ func samePayment(a, b Payment) bool {
 	return a.ID == b.ID && a.Status == b.Status && a.Amount == b.Amount && a.PaidOn == b.PaidOn && a.Method == b.Method &&
 		a.Reference == b.Reference && a.Source == b.Source && a.ReportedAt == b.ReportedAt &&
 		samePtr(a.ConfirmedAmount, b.ConfirmedAmount) && sameTime(a.ConfirmedAt, b.ConfirmedAt) &&
-		slices.Equal(a.Allocations, b.Allocations)
+		slices.Equal(a.Allocations, b.Allocations) && sameTime(a.RejectedAt, b.RejectedAt) && a.RejectReason == b.RejectReason
 }
 
 func sameProposal(a, b Proposal) bool {

@@ -19,6 +19,9 @@ const (
 	EventInstallmentConfirmed        = "installment.confirmed"
 	EventInstallmentExtensionGranted = "installment.extension_granted"
 	EventInstallmentDeferred         = "installment.deferred"
+	// EventPaymentRejected: the merchant says a reported payment never
+	// arrived (goodplan's own event, not a webhook type).
+	EventPaymentRejected = "payment.rejected"
 )
 
 // PaymentMethod is how a payment was made.
@@ -52,11 +55,13 @@ const (
 // PaymentStatus is where one payment stands.
 type PaymentStatus string
 
-// Payment statuses: reported by the customer and awaiting the merchant, or
-// confirmed (applied to the ledger).
+// Payment statuses: reported by the customer and awaiting the merchant,
+// confirmed (applied to the ledger), or rejected (the merchant never got
+// it; it counts nowhere).
 const (
-	PaymentReported  PaymentStatus = "reported"
-	PaymentConfirmed PaymentStatus = "confirmed"
+	PaymentReported   PaymentStatus = "reported"
+	PaymentConfirmed  PaymentStatus = "confirmed"
+	PaymentIsRejected PaymentStatus = "rejected"
 )
 
 // Who reported or recorded a payment.
@@ -127,6 +132,17 @@ type InstallmentDeferred struct {
 	DeferredAt  time.Time `json:"deferred_at"`
 }
 
+// PaymentRejected records that the merchant did not receive a payment the
+// customer reported.
+type PaymentRejected struct {
+	PaymentID  int64     `json:"payment_id"`
+	Reason     string    `json:"reason,omitempty"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+// EventType returns EventPaymentRejected.
+func (PaymentRejected) EventType() string { return EventPaymentRejected }
+
 // EventType returns EventInstallmentPaid.
 func (InstallmentPaid) EventType() string { return EventInstallmentPaid }
 
@@ -173,6 +189,8 @@ type Payment struct {
 	ConfirmedAmount *Money        `json:"confirmed_amount,omitempty"`
 	ConfirmedAt     *time.Time    `json:"confirmed_at,omitempty"`
 	Allocations     []Allocation  `json:"allocations,omitempty"`
+	RejectedAt      *time.Time    `json:"rejected_at,omitempty"`
+	RejectReason    string        `json:"reject_reason,omitempty"`
 }
 
 // Ledger is the plan's money at a glance. Paid counts confirmed payments
@@ -237,6 +255,7 @@ func (p *Plan) Payments() []Payment {
 	for i, pay := range p.payments {
 		pay.Allocations = slices.Clone(pay.Allocations)
 		pay.ConfirmedAmount, pay.ConfirmedAt = clonePtr(pay.ConfirmedAmount), clonePtr(pay.ConfirmedAt)
+		pay.RejectedAt = clonePtr(pay.RejectedAt)
 		out[i] = pay
 	}
 	return out
@@ -395,13 +414,9 @@ func (p *Plan) ConfirmPayment(paymentID int64, amount string, now time.Time) ([]
 	if err := p.require("confirm a payment", StatusActive); err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == paymentID })
-	if i < 0 {
-		return nil, &NotFoundError{Msg: "Payment " + strconv.FormatInt(paymentID, 10) + " was not found on this plan."}
-	}
-	pay := p.payments[i]
-	if pay.Status != PaymentReported {
-		return nil, &ConflictError{Msg: "Payment " + strconv.FormatInt(paymentID, 10) + " is already confirmed."}
+	pay, err := p.reportedPayment(paymentID)
+	if err != nil {
+		return nil, err
 	}
 	outstanding := p.Ledger().Outstanding
 	m := pay.Amount
@@ -415,6 +430,35 @@ func (p *Plan) ConfirmPayment(paymentID int64, amount string, now time.Time) ([]
 			" is more than the outstanding balance of " + outstanding.String() + "; confirm it with the amount to apply."}
 	}
 	return p.confirm(paymentID, m, now), nil
+}
+
+// RejectPayment decides that a payment the customer reported never arrived:
+// it stops counting as reported, and the installments it covered are open
+// again (check-ins and reminders resume).
+func (p *Plan) RejectPayment(paymentID int64, reason string, now time.Time) ([]Event, error) {
+	if err := p.require("reject a payment", StatusActive); err != nil {
+		return nil, err
+	}
+	if _, err := p.reportedPayment(paymentID); err != nil {
+		return nil, err
+	}
+	reason, err := cleanReason("reason", reason)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{PaymentRejected{PaymentID: paymentID, Reason: reason, RejectedAt: now.UTC()}}, nil
+}
+
+// reportedPayment returns payment id if it awaits the merchant's answer.
+func (p *Plan) reportedPayment(id int64) (Payment, error) {
+	i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == id })
+	if i < 0 {
+		return Payment{}, &NotFoundError{Msg: "Payment " + strconv.FormatInt(id, 10) + " was not found on this plan."}
+	}
+	if pay := p.payments[i]; pay.Status != PaymentReported {
+		return Payment{}, &ConflictError{Msg: "Payment " + strconv.FormatInt(id, 10) + " is already " + string(pay.Status) + "."}
+	}
+	return p.payments[i], nil
 }
 
 // confirm applies amount (at most the outstanding balance) to the open
@@ -535,6 +579,13 @@ func (p *Plan) applyConfirmed(e InstallmentConfirmed) {
 		amount, at := e.Amount, e.ConfirmedAt
 		pay.Status, pay.ConfirmedAmount, pay.ConfirmedAt = PaymentConfirmed, &amount, &at
 		pay.Allocations = slices.Clone(e.Allocations)
+	}
+}
+
+func (p *Plan) applyRejected(e PaymentRejected) {
+	if i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == e.PaymentID }); i >= 0 {
+		at := e.RejectedAt
+		p.payments[i].Status, p.payments[i].RejectedAt, p.payments[i].RejectReason = PaymentIsRejected, &at, e.Reason
 	}
 }
 

@@ -691,3 +691,57 @@ func TestDeferInstallment(t *testing.T) {
 		},
 	})
 }
+
+func reject(id int64, reason string) decision {
+	return func(p *domain.Plan) ([]domain.Event, error) { return p.RejectPayment(id, reason, on("2025-12-06")) }
+}
+
+func TestRejectPayment(t *testing.T) {
+	t.Parallel()
+	now := on("2025-12-06")
+	withReport := seq(activePlan(), reported(7, 1, "400.00", on("2025-12-04")))
+	runPlanTests(t, []planTest{
+		{
+			name:  "a reported payment that never arrived: the installment is open again",
+			given: withReport,
+			when:  reject(7, " Not in our account. "),
+			want:  []domain.Event{domain.PaymentRejected{PaymentID: 7, Reason: "Not in our account.", RejectedAt: now}},
+			check: func(t *testing.T, p *domain.Plan) {
+				wantLedger(t, p, "0.00", "0.00", "1200.00")
+				wantSchedule(t, p, "1 2025-12-04 400.00 0.00 pending", "2 2026-01-04 400.00 0.00 pending",
+					"3 2026-02-04 400.00 0.00 pending")
+				if pay := p.Payments()[0]; pay.Status != domain.PaymentIsRejected || !pay.RejectedAt.Equal(now) || pay.RejectReason != "Not in our account." {
+					t.Errorf("payment = %+v", pay)
+				}
+				// The customer may report the full balance again.
+				if _, err := p.ReportPayment(payment(8, "1200.00")); err != nil {
+					t.Errorf("report after the rejection: %v", err)
+				}
+			},
+		},
+		{
+			name:    "rejected twice",
+			given:   then(t, withReport, reject(7, "")),
+			when:    reject(7, ""),
+			wantErr: conflict("Payment 7 is already rejected."),
+		},
+		{
+			name:    "a confirmed payment cannot be rejected",
+			given:   then(t, withReport, confirm(7, "")),
+			when:    reject(7, ""),
+			wantErr: conflict("Payment 7 is already confirmed."),
+		},
+		{
+			name:    "an unknown payment",
+			given:   withReport,
+			when:    reject(9, ""),
+			wantErr: notFound("Payment 9 was not found on this plan."),
+		},
+		{
+			name:    "a cancelled plan",
+			given:   then(t, withReport, func(p *domain.Plan) ([]domain.Event, error) { return p.Cancel("", now) }),
+			when:    reject(7, ""),
+			wantErr: stateErr("reject a payment", domain.StatusCancelled),
+		},
+	})
+}

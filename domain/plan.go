@@ -226,6 +226,8 @@ func (p *Plan) applyLifecycle(e Event) {
 		p.applyPaid(e)
 	case InstallmentConfirmed:
 		p.applyConfirmed(e)
+	case PaymentRejected:
+		p.applyRejected(e)
 	case InstallmentExtensionGranted:
 		p.applyDueDateChanges(e.Changes)
 	case InstallmentDeferred:
