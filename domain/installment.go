@@ -449,9 +449,14 @@ func (p *Plan) RejectPayment(paymentID int64, reason string, now time.Time) ([]E
 	return []Event{PaymentRejected{PaymentID: paymentID, Reason: reason, RejectedAt: now.UTC()}}, nil
 }
 
+// paymentIndex is the index of payment id in p.payments, or -1.
+func (p *Plan) paymentIndex(id int64) int {
+	return slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == id })
+}
+
 // reportedPayment returns payment id if it awaits the merchant's answer.
 func (p *Plan) reportedPayment(id int64) (Payment, error) {
-	i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == id })
+	i := p.paymentIndex(id)
 	if i < 0 {
 		return Payment{}, &NotFoundError{Msg: "Payment " + strconv.FormatInt(id, 10) + " was not found on this plan."}
 	}
@@ -574,7 +579,7 @@ func (p *Plan) applyConfirmed(e InstallmentConfirmed) {
 			p.installments[i].paid = p.installments[i].paid.Add(a.Amount)
 		}
 	}
-	if i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == e.PaymentID }); i >= 0 {
+	if i := p.paymentIndex(e.PaymentID); i >= 0 {
 		pay := &p.payments[i]
 		amount, at := e.Amount, e.ConfirmedAt
 		pay.Status, pay.ConfirmedAmount, pay.ConfirmedAt = PaymentConfirmed, &amount, &at
@@ -583,7 +588,7 @@ func (p *Plan) applyConfirmed(e InstallmentConfirmed) {
 }
 
 func (p *Plan) applyRejected(e PaymentRejected) {
-	if i := slices.IndexFunc(p.payments, func(pay Payment) bool { return pay.ID == e.PaymentID }); i >= 0 {
+	if i := p.paymentIndex(e.PaymentID); i >= 0 {
 		at := e.RejectedAt
 		p.payments[i].Status, p.payments[i].RejectedAt, p.payments[i].RejectReason = PaymentIsRejected, &at, e.Reason
 	}
