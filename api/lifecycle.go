@@ -310,8 +310,10 @@ func (s *Server) reactivatePlan(w http.ResponseWriter, r *http.Request) {
 // the new link.
 func (s *Server) regeneratePortalLink(w http.ResponseWriter, r *http.Request) {
 	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision {
-		token := newPortalToken()
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.RegeneratePortalLink(token, now) }
+		secret := newPortalSecret() // one secret for every retry of the decision
+		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+			return p.RegeneratePortalLink(portalToken(p.ID(), secret), now)
+		}
 	})
 }
 

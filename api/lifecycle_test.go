@@ -489,7 +489,7 @@ func TestRegeneratePortalLink(t *testing.T) {
 		t.Fatalf("regenerate: %d %s", res.status, res.body)
 	}
 	now := decodePlan(t, res).PortalURL
-	if now == old || !strings.HasPrefix(now, "https://goodplan.test/plan/") || len(strings.TrimPrefix(now, "https://goodplan.test/plan/")) != 43 {
+	if now == old || !strings.HasPrefix(now, "https://goodplan.test/plan/") || strings.TrimPrefix(now, "https://goodplan.test/plan/") != portalToken(d.PlanID, now[len(now)-43:]) {
 		t.Fatalf("portal url %q -> %q", old, now)
 	}
 	p, _, _, err := env.store.LoadPlan(context.Background(), d.PlanID)

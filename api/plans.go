@@ -70,7 +70,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 	cmd.AccountID = acct.ID
 	cmd.NextID = nextID
 	cmd.Now = s.now()
-	cmd.PortalToken = newPortalToken()
+	cmd.PortalToken = portalToken(cmd.PlanID, newPortalSecret())
 
 	var plan domain.Plan
 	events, err := plan.CreatePlan(cmd)
@@ -222,11 +222,37 @@ func canonicalNumbers(v any) any {
 	return v
 }
 
-// newPortalToken returns 256 random bits, URL-safe.
-func newPortalToken() string {
+// newPortalSecret returns 256 random bits, URL-safe (43 characters).
+func newPortalSecret() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// portalToken is the portal token of plan planID with secret: the plan id,
+// a dot and the secret ("42.Z3wh7c..."). The id in front lets the portal
+// fold the plan from the event store the moment its event is committed, on
+// any replica, without waiting for the read model; the secret is checked
+// against the plan's current token.
+func portalToken(planID int64, secret string) string {
+	return strconv.FormatInt(planID, 10) + "." + secret
+}
+
+// planIDOfToken returns the plan id a token made by portalToken names,
+// and false for a token of another shape (links sent before ids were put in
+// tokens: 43 characters, found through the read model).
+func planIDOfToken(token string) (int64, bool) {
+	head, secret, ok := strings.Cut(token, ".")
+	if !ok || len(secret) != 43 || head == "" || len(head) > 19 || head[0] == '0' {
+		return 0, false
+	}
+	for _, c := range []byte(head) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(head, 10, 64)
+	return id, err == nil
 }
 
 // metadata records who acted on the plan and from where.

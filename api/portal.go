@@ -140,19 +140,25 @@ func (s *Server) portalBackToPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.portalPath(chi.URLParam(r, "token")), http.StatusSeeOther)
 }
 
-// portalPlan returns the plan token opens now: the read model finds the
-// plan, and the plan's own events decide whether the token still works (the
-// read model may lag a regeneration). errPortalLinkGone otherwise.
+// portalPlan returns the plan token opens now: the plan id in the token
+// (or, for a link made before ids were put in tokens, the read model) finds
+// the plan, and the plan's own events decide whether the token still works,
+// so a link opens the moment its event is committed and a replaced one stops
+// at once. errPortalLinkGone otherwise.
 func (s *Server) portalPlan(ctx context.Context, token string) (*domain.Plan, error) {
 	if token == "" || len(token) > maxPortalToken {
 		return nil, errPortalLinkGone
 	}
-	id, err := s.plans.PlanIDByToken(ctx, token)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return nil, errPortalLinkGone
-	}
-	if err != nil {
-		return nil, err
+	id, ok := planIDOfToken(token)
+	if !ok {
+		var err error
+		id, err = s.plans.PlanIDByToken(ctx, token)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return nil, errPortalLinkGone
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	p, _, _, err := s.store.LoadPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {

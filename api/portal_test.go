@@ -423,7 +423,7 @@ func TestPortalRegeneratedTokenStopsAtOnce(t *testing.T) {
 	env := newEnv(t)
 	f := env.newPortalPlan(t, seedFull)
 	form := env.pageForm(t, f.path, "option_id", strconv.FormatInt(f.options[0].ID, 10))
-	fresh := newPortalToken()
+	fresh := portalToken(f.id, newPortalSecret())
 	env.asMerchant(t, f.id, func(p *domain.Plan) ([]domain.Event, error) {
 		return p.RegeneratePortalLink(fresh, env.clock.now())
 	})
@@ -753,4 +753,54 @@ func TestPortalDoubleSubmitAtOnce(t *testing.T) {
 			t.Fatalf("round %d: %d proposals", round, n)
 		}
 	}
+}
+
+// TestPortalLinkOpensBeforeTheReadModel: the customer_portal_url of the 201
+// opens at once, with nothing projected, and so does a regenerated link;
+// the link it replaced stops at once; a link of the old shape (no plan id in
+// front) still opens through the read model.
+func TestPortalLinkOpensBeforeTheReadModel(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	res := env.do(t, "POST", "/api/v1/plans", env.key, []byte(seedFull))
+	if res.status != http.StatusCreated {
+		t.Fatalf("create plan: %d %s", res.status, res.body)
+	}
+	var s projections.Summary
+	if err := json.Unmarshal(res.body, &s); err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(s.CustomerPortalURL, "https://goodplan.test")
+	if !strings.HasPrefix(path, "/plan/"+strconv.FormatInt(s.PlanID, 10)+".") {
+		t.Fatalf("portal url %q does not start with the plan id", s.CustomerPortalURL)
+	}
+	requireHTML(t, "fresh link, nothing projected", env.portalGet(t, path), http.StatusOK, "data-option-id")
+
+	res = env.do(t, "POST", fmt.Sprintf("/api/v1/plans/%d/portal-link", s.PlanID), env.key, nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("regenerate: %d %s", res.status, res.body)
+	}
+	fresh := strings.TrimPrefix(decodePlan(t, res).PortalURL, "https://goodplan.test")
+	requireHTML(t, "regenerated link, nothing projected", env.portalGet(t, fresh), http.StatusOK, "data-option-id")
+	requireHTML(t, "replaced link", env.portalGet(t, path), http.StatusNotFound, `data-page="not_found"`)
+
+	// Tampering with either half opens nothing.
+	_, secret, _ := strings.Cut(strings.TrimPrefix(fresh, "/plan/"), ".")
+	for _, bad := range []string{
+		"/plan/" + strconv.FormatInt(s.PlanID+1, 10) + "." + secret,
+		"/plan/" + strconv.FormatInt(s.PlanID, 10) + "." + newPortalSecret(),
+		"/plan/0" + strconv.FormatInt(s.PlanID, 10) + "." + secret,
+		"/plan/" + secret,
+	} {
+		requireHTML(t, "tampered link "+bad, env.portalGet(t, bad), http.StatusNotFound, `data-page="not_found"`)
+	}
+
+	// A link of the old shape, 43 characters without an id.
+	legacy := newPortalSecret()
+	env.asMerchant(t, s.PlanID, func(p *domain.Plan) ([]domain.Event, error) {
+		return p.RegeneratePortalLink(legacy, env.clock.now())
+	})
+	requireHTML(t, "old-shape link before the read model has it", env.portalGet(t, "/plan/"+legacy), http.StatusNotFound, `data-page="not_found"`)
+	env.project(t, s.PlanID)
+	requireHTML(t, "old-shape link through the read model", env.portalGet(t, "/plan/"+legacy), http.StatusOK, "data-option-id")
 }

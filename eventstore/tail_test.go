@@ -53,13 +53,18 @@ func TestReadAllWaitsForEarlierTransactions(t *testing.T) {
 	if err := slow.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The horizon is cluster-wide: transactions of other tests (other
-	// databases) can hold it back for a moment, so poll.
+	// The horizon is cluster-wide: a transaction of another test (another
+	// database) that began between the two appends can hold it between them
+	// for a while, so the slow event may show up alone first. Poll until
+	// both are there; the fast one must never come first.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if got, err = s.ReadAll(ctx, eventstore.Cursor{}, 10); err != nil {
 			t.Fatal(err)
 		}
-		if len(got) > 0 || time.Now().After(deadline) {
+		if len(got) > 0 && got[0].EventID != slowRecs[0].EventID {
+			t.Fatalf("after commit: the fast event came before the slow one")
+		}
+		if len(got) >= 2 || time.Now().After(deadline) {
 			break
 		}
 	}
