@@ -62,7 +62,11 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer bus.Close()
-	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream)
+	if err := bus.CheckMaxPayload(); err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream, "max_payload", bus.NC.MaxPayload())
 
 	sender, err := workers.NewSender(cfg.SMTPURL, cfg.DataDir, log)
 	if err != nil {
