@@ -86,3 +86,27 @@ func textProblem(field, value string, kind TextKind, maxLen int) string {
 	}
 	return ""
 }
+
+// scrubText is CheckText for text a worker reports rather than a person
+// types (a mail server's error reply): instead of refusing it, which would
+// leave the outcome unrecorded, it drops invalid UTF-8 and the characters
+// kind does not allow and cuts the rest to maxLen characters.
+func scrubText(value string, kind TextKind, maxLen int) string {
+	if kind == MultiLine {
+		value = strings.ReplaceAll(value, "\r\n", "\n")
+	}
+	value = strings.ToValidUTF8(value, "")
+	var b strings.Builder
+	n := 0
+	for _, r := range value {
+		if textProblem("", string(r), kind, 1) != "" {
+			continue
+		}
+		if n == maxLen {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -143,3 +143,27 @@ func TestCommandsCheckText(t *testing.T) {
 	)
 	runPlanTests(t, tests)
 }
+
+// TestWorkerReasonsAreScrubbed: a mail server's reply is recorded without
+// the characters the read model cannot store, and bounded, rather than
+// refused (which would leave the outcome unrecorded).
+func TestWorkerReasonsAreScrubbed(t *testing.T) {
+	t.Parallel()
+	at := on("2025-11-28")
+	runPlanTests(t, []planTest{
+		{
+			name: "introduction email failed with NUL, escapes and invalid UTF-8 in the reply", given: pendingPlan(),
+			when: func(p *domain.Plan) ([]domain.Event, error) {
+				return p.RecordIntroductionEmailFailed("550 bad\x00 \x1b[1mreply\xff\r\nline two\u0085", 10, at)
+			},
+			want: []domain.Event{domain.IntroductionEmailFailed{Reason: "550 bad [1mreply\nline two", Attempts: 10, FailedAt: at}},
+		},
+		{
+			name: "a reply of 3000 characters is cut to 1000", given: pendingPlan(),
+			when: func(p *domain.Plan) ([]domain.Event, error) {
+				return p.RecordIntroductionEmailFailed(strings.Repeat("é", 3000), 10, at)
+			},
+			want: []domain.Event{domain.IntroductionEmailFailed{Reason: strings.Repeat("é", 1000), Attempts: 10, FailedAt: at}},
+		},
+	})
+}
