@@ -341,3 +341,39 @@ func TestIdempotencyKeyIsPrintableASCII(t *testing.T) {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 }
+
+func TestDuplicateKey(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]string{
+		`{}`: "",
+		`{"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}]}`: "",
+		`{"a":[[{"x":1}],[{"x":1,"y":{}}]],"b":{}}`: "",
+		`{"a":1,"a":1}`:                 "a",
+		`{"a":{"b":{"c":1,"c":2}}}`:     "a.b.c",
+		`{"a":[1,[2,{"k":1,"k":1}]]}`:   "a[1][1].k",
+		`{"a":{},"b":[],"a":null}`:      "a",
+		`{"\u0062":1,"b":2}`:            "b",
+		`[{"a":1},{"a":1,"b":2,"b":3}]`: "[1].b",
+		`{"s":"{\"a\":1,\"a\":1}"}`:     "",
+		`{"a":1,"A":1}`:                 "",
+	} {
+		if got := duplicateKey([]byte(body)); got != want {
+			t.Errorf("duplicateKey(%s) = %q, want %q", body, got, want)
+		}
+	}
+	for raw, bad := range map[string]bool{
+		`"plain"`:                 false,
+		`"é 🌷"`:                   false,
+		`"\ud83c\udf37 pair"`:     false,
+		`"\\ud800 not an escape"`: false,
+		`"\ud800"`:                true,
+		`"\udc00 low alone"`:      true,
+		`"\ud800\u0041"`:          true,
+		"\"\xff\"":                true,
+		`["ok","\uDFFF"]`:         true,
+	} {
+		if got := invalidUTF8([]byte(raw)); got != bad {
+			t.Errorf("invalidUTF8(%s) = %v, want %v", raw, got, bad)
+		}
+	}
+}
