@@ -31,11 +31,16 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // value of the wrong type becomes a field error rather than a 400.
 type jsonObject map[string]json.RawMessage
 
-// parseObject parses body as a JSON object: invalid JSON or another JSON
-// type is a 400.
+// parseObject parses body as a JSON object: invalid JSON, a key twice in
+// one object (at any depth) or another JSON type is a 400. Every JSON
+// request body goes through it.
 func parseObject(body []byte) (jsonObject, error) {
 	if !json.Valid(body) {
 		return nil, badRequest("Malformed JSON", "The request body is not valid JSON.")
+	}
+	if key := duplicateKey(body); key != "" {
+		return nil, badRequest("Malformed JSON", "The request body has the key "+strconv.Quote(key)+
+			" more than once; each key may appear only once in an object.")
 	}
 	var obj jsonObject
 	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
@@ -75,6 +80,8 @@ func (f *fieldReader) str(obj jsonObject, key, path string) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		f.errs.Add(path, "The "+path+" must be a string.")
+	} else if invalidUTF8(raw) {
+		f.errs.Add(path, "The "+path+" must be valid UTF-8 text.")
 	}
 	return s
 }
@@ -124,6 +131,10 @@ func (f *fieldReader) strings(obj jsonObject, key, path string) []string {
 	out := []string{}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		f.errs.Add(path, "The "+path+" must be an array of strings.")
+		return nil
+	}
+	if invalidUTF8(raw) {
+		f.errs.Add(path, "The "+path+" must be valid UTF-8 text.")
 		return nil
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -47,6 +48,9 @@ var codes = []struct {
 	{eventstore.ErrVersionConflict, &apiError{Status: http.StatusConflict, Title: "Conflict",
 		Message: "The plan was changed by another request; retry with its current state."}},
 	{domain.ErrPlanExists, &apiError{Status: http.StatusConflict, Title: "Conflict", Message: "The plan already exists."}},
+	{eventstore.ErrEventTooLarge, &apiError{Status: http.StatusRequestEntityTooLarge, Title: "Event too large",
+		Message: "This request would record an event larger than " + strconv.Itoa(eventstore.MaxEventBytes>>10) +
+			" KiB (its data and metadata); nothing was recorded. Send shorter values."}},
 }
 
 // writeError sends err as the JSON error body. Validation errors become the
@@ -84,7 +88,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, ae.Status, ae)
 }
 
-// writeJSON writes v as compact JSON with status.
+// writeJSON writes v as compact JSON with status. API responses carry
+// private data, so no cache may keep them, and they are never to be
+// sniffed as another content type.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -92,7 +98,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":"Internal server error","message":"The response could not be encoded."}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +34,13 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A malformed body is refused before anything else, a replay included:
+	// its canonical hash could match another body's.
+	cmd, typeErrs, err := decodeCreatePlan(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	meta := s.metadata(r, acct)
 	var opts []eventstore.AppendOption
 	var reqHash []byte
@@ -53,11 +59,6 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, eventstore.WithPlanQuota(acct.ID))
 	}
 
-	cmd, typeErrs, err := decodeCreatePlan(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var allocErr error
 	nextID := func() int64 {
 		id, err := s.store.NextID(ctx)
@@ -101,8 +102,8 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 }
 
 // idempotencyCommandID is the command id of the request's Idempotency-Key
-// ("" without one): keys are per account. A key over maxIdempotencyKey is a
-// 400.
+// ("" without one): keys are per account. A key over maxIdempotencyKey
+// bytes or with a character outside printable ASCII is a 400.
 func idempotencyCommandID(r *http.Request, acct eventstore.Account) (string, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
@@ -111,6 +112,10 @@ func idempotencyCommandID(r *http.Request, acct eventstore.Account) (string, err
 	if len(key) > maxIdempotencyKey {
 		return "", badRequest("Invalid Idempotency-Key",
 			"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters.")
+	}
+	if strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
+		return "", badRequest("Invalid Idempotency-Key",
+			"The Idempotency-Key header may contain only printable ASCII characters.")
 	}
 	return "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key, nil
 }
@@ -255,19 +260,10 @@ func planIDOfToken(token string) (int64, bool) {
 	return id, err == nil
 }
 
-// metadata records who acted on the plan and from where.
+// metadata records that the merchant acted, and from where (see
+// requestOrigin).
 func (s *Server) metadata(r *http.Request, acct eventstore.Account) eventstore.Metadata {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	return eventstore.Metadata{
-		AccountID:     acct.ID,
-		Actor:         "merchant",
-		CorrelationID: r.Header.Get("X-Request-Id"),
-		IP:            ip,
-		UserAgent:     r.UserAgent(),
-	}
+	return metadataFor(r, acct.ID, "merchant")
 }
 
 // planID parses the {id} route parameter.

@@ -38,8 +38,6 @@ const (
 	// maxPortalToken bounds a token worth looking up (real ones are 43
 	// characters).
 	maxPortalToken = 128
-	// maxConsentUserAgent bounds the user agent recorded with a consent.
-	maxConsentUserAgent = 512
 	// portalCSRFSecret names the installation-wide CSRF key.
 	portalCSRFSecret = "portal-csrf"
 	// formIDLen is the length of a form_id: 16 random bytes, base64url.

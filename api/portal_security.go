@@ -7,9 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
 	"net/http"
-	"unicode/utf8"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -19,33 +17,12 @@ import (
 // request carrying a well-formed form_id gets a command id derived from
 // the whole form, so the same form posted twice is applied once.
 func (s *Server) portalMetadata(r *http.Request, accountID int64) eventstore.Metadata {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	meta := eventstore.Metadata{
-		AccountID:     accountID,
-		Actor:         domain.SourceCustomer,
-		CorrelationID: r.Header.Get("X-Request-Id"),
-		IP:            ip,
-		UserAgent:     truncateUTF8(r.UserAgent(), maxConsentUserAgent),
-	}
+	meta := metadataFor(r, accountID, domain.SourceCustomer)
 	if validFormID(r.PostForm.Get("form_id")) {
 		sum := sha256.Sum256([]byte(r.URL.Path + "\n" + r.PostForm.Encode()))
 		meta.CommandID = "portal:" + hex.EncodeToString(sum[:16])
 	}
 	return meta
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // newFormID returns a fresh form_id: 128 random bits, base64url.

@@ -519,6 +519,10 @@ func TestPortalReportPayment(t *testing.T) {
 		{"no method", "method", "", "Choose how you paid."},
 		{"unknown method", "method", "bitcoin", "Choose one of the listed payment methods."},
 		{"long reference", "reference", strings.Repeat("r", 300), "255 characters"},
+		{"NUL in the reference", "reference", "a\x00b", "The reference may not contain control characters or line breaks."},
+		{"right-to-left override in the reference", "reference", "REF\u202e1", "may not contain invisible formatting characters"},
+		{"invalid UTF-8 in the reference", "reference", "a\xffb", "The reference must be valid UTF-8 text."},
+		{"paid before 1970", "paid_on", "1969-12-31", "The payment date may not be before 1970-01-01."},
 	}
 	ids := map[string]string{"amount": "pay-amount", "paid_on": "pay-paid-on", "method": "pay-method", "reference": "pay-reference"}
 	before := len(env.records(t, f.id))

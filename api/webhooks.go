@@ -155,7 +155,8 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // validateEndpointURL accepts an absolute http or https URL with a host, no
-// user name or password, of at most 2048 characters.
+// user name or password, of at most 2048 characters, and no character
+// domain.CheckText refuses in a single line.
 func validateEndpointURL(ve *domain.ValidationError, raw string) {
 	const field = "url"
 	if raw == "" {
@@ -164,6 +165,11 @@ func validateEndpointURL(ve *domain.ValidationError, raw string) {
 	}
 	if utf8.RuneCountInString(raw) > maxEndpointURL {
 		ve.Add(field, "The url may not be greater than "+strconv.Itoa(maxEndpointURL)+" characters.")
+		return
+	}
+	var text domain.ValidationError
+	if domain.CheckText(&text, field, raw, domain.SingleLine, maxEndpointURL); text.Fields[field] != nil {
+		ve.Add(field, text.Fields[field][0])
 		return
 	}
 	u, err := url.Parse(raw)

@@ -16,6 +16,19 @@ type Date struct {
 	day   uint8 // 1..31
 }
 
+// MinDate and MaxDate bound every date a command may record: dates it
+// takes in (a payment date, a new due date, a first payment date) and
+// dates it computes (a schedule, an extension that shifts the following
+// installments, a deferral one interval after the last due date). A command
+// that would leave the range is refused with a *ValidationError.
+var (
+	MinDate = Date{year: 1970, month: 1, day: 1}
+	MaxDate = Date{year: 9999, month: 12, day: 31}
+)
+
+// InRange reports whether d is within MinDate..MaxDate.
+func (d Date) InRange() bool { return !d.Before(MinDate) && !d.After(MaxDate) }
+
 // NewDate returns the date y-m-d, normalising out-of-range months and days
 // the way time.Date does (e.g. January 32 is February 1).
 func NewDate(y int, m time.Month, d int) Date {
@@ -69,7 +82,8 @@ func (d Date) String() string {
 	return string(d.appendTo(make([]byte, 0, 10)))
 }
 
-// appendTo appends YYYY-MM-DD (years 0-9999; others as strconv prints them).
+// appendTo appends YYYY-MM-DD (years 0-9999; others as strconv prints them,
+// which only String does: MarshalJSON refuses them).
 func (d Date) appendTo(b []byte) []byte {
 	if d.year >= 0 && d.year <= 9999 {
 		y := int(d.year)
@@ -125,10 +139,15 @@ func (d Date) compare(o Date) int {
 }
 
 // MarshalJSON encodes d as a JSON string "YYYY-MM-DD"; the zero Date is
-// encoded as null.
+// encoded as null. A date ParseDate could not read back (a year outside
+// 0000..9999) is an error wrapping ErrDateOutOfRange, so it is never
+// written.
 func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
+	}
+	if d.year < 0 || d.year > 9999 {
+		return nil, fmt.Errorf("date %s: %w", d, ErrDateOutOfRange)
 	}
 	b := append(make([]byte, 0, 12), '"')
 	return append(d.appendTo(b), '"'), nil

@@ -76,12 +76,15 @@ func (p *Plan) RecordIntroductionEmailSent(messageID, to string, at time.Time) (
 }
 
 // RecordIntroductionEmailFailed decides that the introduction email failed
-// for good. It returns no events if the outcome is already recorded.
+// for good. It returns no events if the outcome is already recorded. The
+// reason (a mail server's words) is recorded without control characters or
+// invalid UTF-8 and cut to MaxReasonLen characters.
 func (p *Plan) RecordIntroductionEmailFailed(reason string, attempts int, at time.Time) ([]Event, error) {
 	if err := p.canRecordEmail(); err != nil || p.introEmail.Status != EmailPending {
 		return nil, err
 	}
-	return []Event{IntroductionEmailFailed{Reason: reason, Attempts: attempts, FailedAt: at.UTC()}}, nil
+	return []Event{IntroductionEmailFailed{Reason: scrubText(reason, MultiLine, MaxReasonLen), Attempts: attempts,
+		FailedAt: at.UTC()}}, nil
 }
 
 func (p *Plan) canRecordEmail() error {

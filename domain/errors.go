@@ -30,6 +30,11 @@ var (
 	// calendar date in strict YYYY-MM-DD form.
 	ErrInvalidDate = errors.New("invalid date")
 
+	// ErrDateOutOfRange is returned by Date.MarshalJSON for a year that
+	// YYYY-MM-DD cannot hold; commands keep their dates within
+	// MinDate..MaxDate.
+	ErrDateOutOfRange = errors.New("date out of range")
+
 	// ErrUnknownEventType is returned (wrapped with the type name) by
 	// UnmarshalEvent for an event type this version does not know.
 	ErrUnknownEventType = errors.New("unknown event type")

@@ -70,9 +70,6 @@ const (
 	SourceMerchant = "merchant"
 )
 
-// maxReferenceLen bounds a payment's reference, in characters.
-const maxReferenceLen = 255
-
 // maxExtension is how far past its current due date an installment may be
 // extended.
 const maxExtensionDays = 366
@@ -347,6 +344,8 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 			ve.Add("paid_on", "The paid_on must be a date in YYYY-MM-DD format.")
 		case d.After(today.AddDays(1)): // a day of grace for time zones ahead of UTC
 			ve.Add("paid_on", "The paid_on may not be in the future.")
+		case d.Before(MinDate):
+			ve.Add("paid_on", "The paid_on may not be before "+MinDate.String()+".")
 		}
 		paidOn = d
 	}
@@ -356,12 +355,7 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 	} else if !slices.Contains(PaymentMethods, method) {
 		ve.Add("method", "The method must be one of e_transfer, check, cash, bank_transfer, other.")
 	}
-	ref := strings.TrimSpace(in.Reference)
-	if len([]rune(ref)) > maxReferenceLen {
-		ve.Add("reference", "The reference may not be greater than 255 characters.")
-	} else if hasControl(ref) {
-		ve.Add("reference", "The reference may not contain control characters.")
-	}
+	ref := CheckText(&ve, "reference", in.Reference, SingleLine, MaxReferenceLen)
 	if err := ve.OrNil(); err != nil {
 		return InstallmentPaid{}, err
 	}
@@ -512,6 +506,8 @@ func (p *Plan) ExtendInstallment(number int, dueDate string, shiftFollowing bool
 		ve.Add("due_date", "The due_date must be after the current due date "+in.due.String()+".")
 	case to.After(in.due.AddDays(maxExtensionDays)):
 		ve.Add("due_date", "The due_date may not be more than 366 days after the current due date.")
+	case !to.InRange():
+		ve.Add("due_date", "The due_date must be between "+MinDate.String()+" and "+MaxDate.String()+".")
 	}
 	if err := ve.OrNil(); err != nil {
 		return nil, err
@@ -522,7 +518,12 @@ func (p *Plan) ExtendInstallment(number int, dueDate string, shiftFollowing bool
 		for _, o := range p.ordered() {
 			later := o.due.After(in.due) || o.due == in.due && o.number > number
 			if later && !o.remaining().IsZero() {
-				changes = append(changes, DueDateChange{Installment: o.number, From: o.due, To: o.due.AddDays(days)})
+				c := DueDateChange{Installment: o.number, From: o.due, To: o.due.AddDays(days)}
+				if !c.To.InRange() {
+					ve.Add("due_date", "The due_date would move installment "+strconv.Itoa(o.number)+" past "+MaxDate.String()+".")
+					return nil, &ve
+				}
+				changes = append(changes, c)
 			}
 		}
 	}
@@ -543,8 +544,14 @@ func (p *Plan) DeferInstallment(number int, now time.Time) ([]Event, error) {
 			last = o.due
 		}
 	}
-	return []Event{InstallmentDeferred{Installment: number, From: in.due, To: p.interval.DueDate(last, 1),
-		DeferredAt: now.UTC()}}, nil
+	to := p.interval.DueDate(last, 1)
+	if !to.InRange() {
+		var ve ValidationError
+		ve.Add("installment", "Installment "+strconv.Itoa(number)+" cannot be deferred: one interval after the last due date is past "+
+			MaxDate.String()+".")
+		return nil, &ve
+	}
+	return []Event{InstallmentDeferred{Installment: number, From: in.due, To: to, DeferredAt: now.UTC()}}, nil
 }
 
 // openInstallment returns installment number of an active plan if it is

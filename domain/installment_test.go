@@ -168,7 +168,7 @@ func TestPaymentValidation(t *testing.T) {
 		{"reference too long", usdPlan, paymentWith(func(in *domain.PaymentInput) { in.Reference = strings.Repeat("ü", 256) }),
 			invalid("reference", "The reference may not be greater than 255 characters.")},
 		{"reference with a line break", usdPlan, paymentWith(func(in *domain.PaymentInput) { in.Reference = "chk\n1042" }),
-			invalid("reference", "The reference may not contain control characters.")},
+			invalid("reference", "The reference may not contain control characters or line breaks.")},
 		{"reference with NUL", usdPlan, paymentWith(func(in *domain.PaymentInput) { in.Reference = "a\x00b" }),
 			invalid("reference", "control characters")},
 		{"every field at once", usdPlan, domain.PaymentInput{PaymentID: 8, Amount: "x", PaidOn: "tomorrow", Method: "iou",

@@ -3,7 +3,6 @@ package domain
 import (
 	"crypto/subtle"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -26,10 +25,6 @@ const AbandonAfter = 30 * 24 * time.Hour
 // PortalLinkLifetime is how long a portal link keeps working after the plan
 // completed.
 const PortalLinkLifetime = 90 * 24 * time.Hour
-
-// maxReasonLen bounds the free-text reason of a cancellation, write-off or
-// declined proposal, in characters.
-const maxReasonLen = 1000
 
 // Consent is the customer's agreement to a schedule: when, and from where.
 type Consent struct {
@@ -215,19 +210,12 @@ func (p *Plan) require(action string, allowed ...Status) error {
 	return &StateError{Action: action, Status: p.status}
 }
 
-// cleanReason trims a free-text reason (or other note, given as field)
-// and checks its length and that it has no control characters other than
-// line breaks and tabs. A CRLF line break (what browsers and Windows
-// clients send) becomes LF.
+// cleanReason checks a free-text reason (or a counter's message, given as
+// field) with CheckText as MultiLine text of at most MaxReasonLen
+// characters, and returns it cleaned.
 func cleanReason(field, s string) (string, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	var ve ValidationError
-	if len([]rune(s)) > maxReasonLen {
-		ve.Add(field, "The "+field+" may not be greater than 1000 characters.")
-	}
-	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }) {
-		ve.Add(field, "The "+field+" may not contain control characters.")
-	}
+	s = CheckText(&ve, field, s, MultiLine, MaxReasonLen)
 	return s, ve.OrNil()
 }
 

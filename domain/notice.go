@@ -229,12 +229,14 @@ func (p *Plan) RecordNotificationSent(k NoticeKey, messageID, to string, at time
 }
 
 // RecordNotificationFailed decides that notice k's email failed for good. It
-// returns no events if its outcome is already recorded.
+// returns no events if its outcome is already recorded. The reason is
+// scrubbed as RecordIntroductionEmailFailed's.
 func (p *Plan) RecordNotificationFailed(k NoticeKey, reason string, attempts int, at time.Time) ([]Event, error) {
 	if pending, err := p.noticePending(k); !pending || err != nil {
 		return nil, err
 	}
-	return []Event{NotificationFailed{NoticeKey: k, Reason: reason, Attempts: attempts, FailedAt: at.UTC()}}, nil
+	return []Event{NotificationFailed{NoticeKey: k, Reason: scrubText(reason, MultiLine, MaxReasonLen), Attempts: attempts,
+		FailedAt: at.UTC()}}, nil
 }
 
 func (p *Plan) noticePending(k NoticeKey) (bool, error) {

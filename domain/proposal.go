@@ -362,6 +362,10 @@ func (p *Plan) decideTerms(in TermsInput, now time.Time) (Terms, []Installment, 
 	if err := ve.OrNil(); err != nil {
 		return Terms{}, nil, err
 	}
+	if !first.InRange() || !iv.DueDate(first, n-1).InRange() {
+		ve.Add("first_payment_date", "The first_payment_date is too late: the schedule would end after "+MaxDate.String()+".")
+		return Terms{}, nil, &ve
+	}
 	t = Terms{Installments: n, Interval: iv, FirstPaymentDate: first}
 	return t, BuildSchedule(outstanding, n, iv, first), nil
 }

@@ -3,10 +3,10 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
@@ -27,15 +27,10 @@ const (
 	fieldFirstDate     = "options.first_payment_date"
 )
 
-// Limits of CreatePlan fields, in characters (runes) after trimming.
+// Limits of CreatePlan fields besides the text limits in text.go.
 const (
-	maxNameLen          = 255
-	maxEmailLen         = 254
-	maxPhoneLen         = 50
-	maxInvoiceNumberLen = 255
-	maxDescriptionLen   = 2000
-	maxDurations        = 12
-	maxFirstDateDays    = 365
+	maxDurations     = 12
+	maxFirstDateDays = 365
 )
 
 // one is the smallest invoice amount, one major unit.
@@ -57,28 +52,25 @@ type createInput struct {
 func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 	var ve ValidationError
 	in := createInput{
-		name:          strings.TrimSpace(cmd.CustomerName),
-		email:         strings.TrimSpace(cmd.CustomerEmail),
-		phone:         strings.TrimSpace(cmd.CustomerPhone),
-		invoiceNumber: strings.TrimSpace(cmd.InvoiceNumber),
-		description:   strings.TrimSpace(cmd.Description),
+		name: CheckText(&ve, fieldName, cmd.CustomerName, SingleLine, MaxNameLen),
+		// validEmail and validPhone bound these two with their own message.
+		email:         CheckText(&ve, fieldEmail, cmd.CustomerEmail, SingleLine, math.MaxInt),
+		phone:         CheckText(&ve, fieldPhone, cmd.CustomerPhone, SingleLine, math.MaxInt),
+		invoiceNumber: CheckText(&ve, fieldInvoiceNumber, cmd.InvoiceNumber, SingleLine, MaxInvoiceNumberLen),
+		description:   CheckText(&ve, fieldDescription, cmd.Description, MultiLine, MaxDescriptionLen),
 	}
 
-	switch {
-	case in.name == "":
+	if in.name == "" && ve.Fields[fieldName] == nil {
 		ve.Add(fieldName, "The customer.name field is required.")
-	case utf8.RuneCountInString(in.name) > maxNameLen:
-		ve.Add(fieldName, "The customer.name may not be greater than 255 characters.")
-	case hasControl(in.name):
-		ve.Add(fieldName, "The customer.name may not contain control characters or line breaks.")
 	}
 	switch {
+	case ve.Fields[fieldEmail] != nil:
 	case in.email == "":
 		ve.Add(fieldEmail, "The customer.email field is required.")
 	case !validEmail(in.email):
 		ve.Add(fieldEmail, "The customer.email must be a valid email address.")
 	}
-	if in.phone != "" && !validPhone(in.phone) {
+	if in.phone != "" && ve.Fields[fieldPhone] == nil && !validPhone(in.phone) {
 		ve.Add(fieldPhone, "The customer.phone must be a valid phone number.")
 	}
 
@@ -86,16 +78,6 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 	in.currency = currency
 	amount, amountOK := validateAmount(&ve, cmd.Amount, currency, currencyOK)
 	in.amount = amount
-	switch {
-	case utf8.RuneCountInString(in.invoiceNumber) > maxInvoiceNumberLen:
-		ve.Add(fieldInvoiceNumber, "The invoice.invoice_number may not be greater than 255 characters.")
-	case hasControl(in.invoiceNumber):
-		ve.Add(fieldInvoiceNumber, "The invoice.invoice_number may not contain control characters or line breaks.")
-	}
-	if utf8.RuneCountInString(in.description) > maxDescriptionLen {
-		ve.Add(fieldDescription, "The invoice.description may not be greater than 2000 characters.")
-	}
-
 	in.intervals = validateIntervals(&ve, cmd.Intervals)
 	in.durations = validateDurations(&ve, cmd.Durations)
 	if amountOK {
@@ -111,6 +93,15 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 		}
 	}
 	in.first = validateFirstDate(&ve, cmd.FirstPaymentDate, DateOf(cmd.Now))
+	if ve.Fields[fieldFirstDate] == nil && len(in.durations) > 0 {
+		last := slices.Max(in.durations)
+		for _, iv := range in.intervals {
+			if !iv.DueDate(in.first, last-1).InRange() {
+				ve.Add(fieldFirstDate, "The options.first_payment_date is too late: a schedule would end after "+MaxDate.String()+".")
+				break
+			}
+		}
+	}
 	return in, ve.OrNil()
 }
 
@@ -118,7 +109,7 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 // exactly one @, a non-empty local part and a dotted domain without empty
 // labels.
 func validEmail(s string) bool {
-	if utf8.RuneCountInString(s) > maxEmailLen || strings.Count(s, "@") != 1 {
+	if utf8.RuneCountInString(s) > MaxEmailLen || strings.Count(s, "@") != 1 {
 		return false
 	}
 	addr, err := mail.ParseAddress(s)
@@ -140,7 +131,7 @@ func validEmail(s string) bool {
 // validPhone accepts up to 50 characters of digits, spaces and + - ( ) .,
 // with at least one digit.
 func validPhone(s string) bool {
-	if utf8.RuneCountInString(s) > maxPhoneLen {
+	if utf8.RuneCountInString(s) > MaxPhoneLen {
 		return false
 	}
 	digits := 0
@@ -276,14 +267,10 @@ func validateFirstDate(ve *ValidationError, s string, today Date) Date {
 		ve.Add(fieldFirstDate, "The options.first_payment_date must be a date in YYYY-MM-DD format.")
 	case d.Before(today):
 		ve.Add(fieldFirstDate, "The options.first_payment_date must be today or later.")
+	case !d.InRange():
+		ve.Add(fieldFirstDate, "The options.first_payment_date must be between "+MinDate.String()+" and "+MaxDate.String()+".")
 	case d.After(today.AddDays(maxFirstDateDays)):
 		ve.Add(fieldFirstDate, "The options.first_payment_date must be within 365 days.")
 	}
 	return d
-}
-
-// hasControl reports whether s has a control character (line breaks
-// included): single-line fields end up in email headers and subjects.
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

@@ -44,6 +44,13 @@ const appendExistingStream = `WITH st AS (
 	WHERE stream_id = $1 AND version = $2 AND last_hash = $5
 	RETURNING 1` + appendTail
 
+// MaxEventBytes caps one event's encoded size: its data plus its metadata,
+// as stored. The relay publishes every event as one NATS message (the event
+// inside an envelope, see workers.MaxMessageBytes), so an event over the
+// cap could be stored but never published, and would stop the relay for
+// every account; Append refuses it instead.
+const MaxEventBytes = 256 << 10
+
 // AppendOption changes how one Append behaves.
 type AppendOption func(*appendOptions)
 
@@ -71,8 +78,9 @@ func WithPlanQuota(accountID int64) AppendOption {
 // for a new stream) and returns the stored records. It returns
 // ErrVersionConflict if another writer got there first, ErrDuplicateCommand if
 // meta.CommandID was already appended (an empty CommandID gets a generated
-// one, recorded in the metadata only), and ErrPlanLimitReached (see
-// WithPlanQuota); in each of those cases nothing was written.
+// one, recorded in the metadata only), ErrPlanLimitReached (see
+// WithPlanQuota) and ErrEventTooLarge (an event over MaxEventBytes); in each
+// of those cases nothing was written.
 func (s *Store) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
 	if err == nil {
@@ -104,6 +112,12 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
+	}
+	for _, e := range events {
+		if n := len(e.Data) + len(metaJSON); n > MaxEventBytes {
+			return nil, fmt.Errorf("append %s: %s event of %d bytes (data and metadata), over %d: %w",
+				stream, e.Type, n, MaxEventBytes, ErrEventTooLarge)
+		}
 	}
 	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
 

@@ -19,6 +19,9 @@ var (
 	ErrDuplicateCommand = errors.New("command already applied")
 	// ErrPlanLimitReached: the account's plan limit is used up; nothing was written.
 	ErrPlanLimitReached = errors.New("plan limit reached")
+	// ErrEventTooLarge: one event's data and metadata together are over
+	// MaxEventBytes; nothing was written.
+	ErrEventTooLarge = errors.New("event too large")
 	// ErrNoEvents: Append was called with no events.
 	ErrNoEvents = errors.New("no events to append")
 )

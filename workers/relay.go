@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"goodplan/eventstore"
@@ -153,17 +152,10 @@ func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
 		if err != nil {
 			return err
 		}
-		body, err := EncodeRecord(rec)
+		msg, err := EventMsg(r.Bus.Subject(account, rec.Type), rec)
 		if err != nil {
 			return err
 		}
-		msg := &nats.Msg{Subject: r.Bus.Subject(account, rec.Type), Data: body, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, rec.EventID.String())
-		msg.Header.Set(HeaderStreamID, rec.StreamID)
-		msg.Header.Set(HeaderVersion, strconv.FormatInt(rec.Version, 10))
-		msg.Header.Set(HeaderPosition, strconv.FormatInt(rec.Position, 10))
-		msg.Header.Set(HeaderTxID, strconv.FormatUint(rec.TxID, 10))
-		msg.Header.Set(HeaderType, rec.Type)
 		f, err := r.Bus.JS.PublishMsgAsync(msg)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", rec.EventID, err)

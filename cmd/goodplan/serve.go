@@ -53,23 +53,20 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		}
 	}
 
-	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := api.NewHTTPServer(api.New(api.Config{
+		Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
+	}), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer bus.Close()
-	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream)
+	if err := bus.CheckMaxPayload(); err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream, "max_payload", bus.NC.MaxPayload())
 
 	sender, err := workers.NewSender(cfg.SMTPURL, cfg.DataDir, log)
 	if err != nil {
