@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // fuzzForms are the portal's forms: the route after /plan/{token} ("%s" is
@@ -21,6 +23,31 @@ var fuzzForms = []struct {
 	{"/payments", fuzzActive},
 	{"/proposals", fuzzPending},
 	{"/proposals/%s/accept", fuzzCountered},
+}
+
+// TestFuzzFormsCoverEveryPortalForm keeps FuzzPortalForms complete: every
+// POST route of the portal is one of fuzzForms.
+func TestFuzzFormsCoverEveryPortalForm(t *testing.T) {
+	r := chi.NewRouter()
+	(&Server{}).portalRoutes(r)
+	var routes, fuzzed []string
+	err := chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if method == http.MethodPost {
+			routes = append(routes, strings.Replace(strings.TrimPrefix(route, "/plan/{token}"), "{id}", "%s", 1))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range fuzzForms {
+		fuzzed = append(fuzzed, c.path)
+	}
+	slices.Sort(routes)
+	slices.Sort(fuzzed)
+	if !slices.Equal(routes, fuzzed) {
+		t.Fatalf("portal forms %q\nfuzzed forms %q", routes, fuzzed)
+	}
 }
 
 // optionPlaceholder in a fuzzed portal form stands for the id of the
