@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/goodplan
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench gobench vet
+.PHONY: build run test bench gobench vet fuzz
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/goodplan
@@ -32,3 +32,26 @@ bench:
 gobench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./eventstore/ ./api/
 	$(GO) test -run '^$$' -bench 'PipelineLatency|SMTPSend' -benchtime 3000x -count 1 ./workers/
+
+# Every Go fuzz target (each func FuzzXxx found by go test -list in the
+# packages whose tests declare one), one after another, for FUZZTIME each.
+# A new input that widens coverage is minimised for at most
+# FUZZMINIMIZETIME (the targets that use PostgreSQL are slow to minimise).
+# FUZZFLAGS adds go test flags, e.g. FUZZFLAGS=-parallel=1. Every target
+# runs even when one fails; the failing ones are listed at the end, and
+# each failing input is in <package>/testdata/fuzz/<FuzzXxx>/ (README,
+# Fuzzing).
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 100x
+FUZZFLAGS ?=
+fuzz:
+	@failed=""; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+			echo "== $$dir $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) \
+				$(FUZZFLAGS) $$dir || failed="$$failed $$dir:$$target"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failing targets:$$failed"; exit 1; fi; \
+	echo "fuzz: every target passed"
