@@ -194,7 +194,9 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		case <-ctx.Done():
 			return false
 		}
-	}, func(stream, typ string, data, meta []byte, at time.Time) event { return event{stream, typ, data, meta, at} })
+	}, func(stream, typ string, data, meta []byte, at time.Time) event {
+		return event{stream, typ, data, meta, at}
+	})
 	close(streams)
 	workers.Wait()
 	close(rows)
