@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,12 +53,18 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d NewDeadLetter) (int64, e
 			attempts = greatest(dead_letters.attempts, EXCLUDED.attempts), last_error = EXCLUDED.last_error,
 			last_failed_at = now(), resolved_at = NULL
 		RETURNING id`,
-		d.EventID, cleanText(d.StreamID, 1000), cleanText(d.EventType, 200), d.Consumer, max(d.Attempts, 1),
-		cleanText(d.Err, maxDeadLetterError)).Scan(&id)
+		d.EventID, deadLetterText(d.StreamID, 1000), deadLetterText(d.EventType, 200), deadLetterText(d.Consumer, 200),
+		max(d.Attempts, 1), deadLetterText(d.Err, maxDeadLetterError)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record dead letter %s for %s: %w", d.EventID, d.Consumer, err)
 	}
 	return id, nil
+}
+
+// deadLetterText is s storable as PostgreSQL text and at most n bytes: an
+// error about bad text often quotes it. NUL and invalid UTF-8 become U+FFFD.
+func deadLetterText(s string, n int) string {
+	return cleanText(strings.ReplaceAll(s, "\x00", "\uFFFD"), n)
 }
 
 const deadLetterColumns = `id, event_id, stream_id, event_type, consumer, attempts, last_error, first_failed_at, last_failed_at, resolved_at`
@@ -113,7 +120,7 @@ func (s *Store) ResolveDeadLetter(ctx context.Context, id int64) error {
 // errText: one more attempt, a new last error and last failure time.
 func (s *Store) FailDeadLetterRetry(ctx context.Context, id int64, errText string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE dead_letters SET attempts = attempts + 1, last_error = $2, last_failed_at = now()
-		WHERE id = $1`, id, cleanText(errText, maxDeadLetterError))
+		WHERE id = $1`, id, deadLetterText(errText, maxDeadLetterError))
 	if err != nil {
 		return fmt.Errorf("dead letter %d: %w", id, err)
 	}

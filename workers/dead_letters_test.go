@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"goodplan/eventstore"
@@ -264,4 +265,77 @@ func TestRelayStandInForARefusedEvent(t *testing.T) {
 	if got[big.EventID] != len(big.Data) {
 		t.Fatalf("the consumer got %d bytes of the big event, want the %d stored", got[big.EventID], len(big.Data))
 	}
+}
+
+// TestRelayStandInForAStreamLimit: an event the stream refuses in its
+// PubAck (larger than the stream's max message size, not the connection's
+// max_payload) is also replaced by a stand-in, and a body no consumer can
+// decode is set aside at once, under the event id its headers name.
+func TestRelayStandInForAStreamLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := eventstore.New(pgtest.NewPool(t))
+	bus := relayBus(t, false)
+	stream, err := bus.JS.Stream(ctx, bus.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := stream.CachedInfo().Config
+	cfg.MaxMsgSize = 2048
+	if _, err := bus.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var recs []eventstore.Record
+	for i, data := range []string{`{"n":1}`, `{"blob":"` + strings.Repeat("y", 4096) + `"}`, `{"n":3}`} {
+		r, err := store.Append(ctx, "test-"+uuid.NewString(), eventstore.Head{},
+			[]eventstore.NewEvent{{ID: uuid.New(), Type: "plan.created", Data: []byte(data)}}, eventstore.Metadata{AccountID: int64(i + 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r[0])
+	}
+	runRelay(t, &workers.Relay{Store: store, Bus: bus, Poll: 20 * time.Millisecond})
+	msgs := streamMessages(t, bus, 3)
+	ids := map[string]jetstream.Msg{}
+	for _, m := range msgs {
+		ids[m.Headers().Get(jetstream.MsgIDHeader)] = m
+	}
+	for i, r := range recs {
+		m, ok := ids[r.EventID.String()]
+		if !ok {
+			t.Fatalf("event %d (%s) not published", i, r.EventID)
+		}
+		if workers.IsStandIn(m.Headers()) != (i == 1) {
+			t.Fatalf("event %d: stand-in %v, headers %v", i, workers.IsStandIn(m.Headers()), m.Headers())
+		}
+	}
+	dls, err := store.DeadLetters(ctx, false)
+	if err != nil || len(dls) != 1 || dls[0].EventID != recs[1].EventID || !strings.Contains(dls[0].LastError, "maximum") {
+		t.Fatalf("dead letters %+v, %v", dls, err)
+	}
+
+	// A message whose body is not an event: set aside at once.
+	garbled := uuid.New()
+	msg := &nats.Msg{Subject: bus.Subject(1, "plan.created"), Data: []byte(`{"event_id":`), Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, garbled.String())
+	msg.Header.Set(workers.HeaderStreamID, "test-garbled")
+	msg.Header.Set(workers.HeaderType, "plan.created")
+	if _, err := bus.JS.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	h := newCountingHandler()
+	runConsumer(t, &workers.Consumer{Bus: bus, Durable: "test-garbled", Store: store, Handle: h.Handle})
+	waitFor(t, 30*time.Second, func() string { return "no dead letter for the garbled message" }, func() bool {
+		dls, err = store.DeadLetters(ctx, false)
+		return err == nil && len(dls) == 2
+	})
+	d := dls[1]
+	if d.EventID != garbled || d.StreamID != "test-garbled" || d.Consumer != "test-garbled" || d.Attempts != 1 ||
+		!strings.Contains(d.LastError, "decode event message") {
+		t.Fatalf("dead letter of the garbled message: %+v", d)
+	}
+	waitFor(t, 30*time.Second, func() string { return "the other events were not handled" }, func() bool {
+		_, all := h.handledAll(recs)
+		return all
+	})
 }
