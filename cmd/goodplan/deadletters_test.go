@@ -214,3 +214,28 @@ func TestDeadLettersEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestDeadLetterAfterConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value   string
+		want    int
+		wantErr bool
+	}{
+		{"", 5, false},
+		{"1", 1, false},
+		{"20", 20, false},
+		{"0", 0, true},
+		{"-3", 0, true},
+		{"1001", 0, true},
+		{"five", 0, true},
+	} {
+		cfg, err := loadConfig(envOf(map[string]string{"DEAD_LETTER_AFTER": tc.value}))
+		switch {
+		case tc.wantErr && (err == nil || !strings.Contains(err.Error(), "DEAD_LETTER_AFTER")):
+			t.Errorf("DEAD_LETTER_AFTER=%q: error %v, want one naming the variable", tc.value, err)
+		case !tc.wantErr && (err != nil || cfg.DeadLetterAfter != tc.want):
+			t.Errorf("DEAD_LETTER_AFTER=%q: %d, %v; want %d", tc.value, cfg.DeadLetterAfter, err, tc.want)
+		}
+	}
+}
