@@ -269,8 +269,9 @@ func TestRelayStandInForARefusedEvent(t *testing.T) {
 
 // TestRelayStandInForAStreamLimit: an event the stream refuses in its
 // PubAck (larger than the stream's max message size, not the connection's
-// max_payload) is also replaced by a stand-in, and a body no consumer can
-// decode is set aside at once, under the event id its headers name.
+// max_payload) is also replaced by a stand-in, as is one whose metadata
+// names no account (on account 0's subject); a body no consumer can decode
+// is set aside at once, under the event id its headers name.
 func TestRelayStandInForAStreamLimit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -294,8 +295,16 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 		}
 		recs = append(recs, r[0])
 	}
+	// Below the store's API: metadata whose account id is not a number.
+	noAccount := eventstore.Record{EventID: uuid.New(), StreamID: "test-" + uuid.NewString(), Version: 1, Type: "plan.created"}
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO events (stream_id, version, event_id, type, data, metadata, recorded_at, hash)
+		VALUES ($1, 1, $2, 'plan.created', '{}'::bytea, '{"account_id":"x"}'::bytea, now(), '\x00'::bytea)`,
+		noAccount.StreamID, noAccount.EventID); err != nil {
+		t.Fatal(err)
+	}
+	recs = append(recs, noAccount)
 	runRelay(t, &workers.Relay{Store: store, Bus: bus, Poll: 20 * time.Millisecond})
-	msgs := streamMessages(t, bus, 3)
+	msgs := streamMessages(t, bus, 4)
 	ids := map[string]jetstream.Msg{}
 	for _, m := range msgs {
 		ids[m.Headers().Get(jetstream.MsgIDHeader)] = m
@@ -305,13 +314,23 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 		if !ok {
 			t.Fatalf("event %d (%s) not published", i, r.EventID)
 		}
-		if workers.IsStandIn(m.Headers()) != (i == 1) {
+		if workers.IsStandIn(m.Headers()) != (i == 1 || i == 3) {
 			t.Fatalf("event %d: stand-in %v, headers %v", i, workers.IsStandIn(m.Headers()), m.Headers())
 		}
 	}
+	if m := ids[noAccount.EventID.String()]; m.Subject() != bus.Subject(0, "plan.created") {
+		t.Fatalf("stand-in for an event without an account on %s", m.Subject())
+	}
 	dls, err := store.DeadLetters(ctx, false)
-	if err != nil || len(dls) != 1 || dls[0].EventID != recs[1].EventID || !strings.Contains(dls[0].LastError, "maximum") {
+	if err != nil || len(dls) != 2 {
 		t.Fatalf("dead letters %+v, %v", dls, err)
+	}
+	for _, d := range dls {
+		if d.Consumer != workers.RelayConsumer || (d.EventID != recs[1].EventID && d.EventID != noAccount.EventID) ||
+			(d.EventID == recs[1].EventID && !strings.Contains(d.LastError, "maximum")) ||
+			(d.EventID == noAccount.EventID && !strings.Contains(d.LastError, "metadata")) {
+			t.Fatalf("relay dead letter %+v", d)
+		}
 	}
 
 	// A message whose body is not an event: set aside at once.
@@ -327,9 +346,9 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 	runConsumer(t, &workers.Consumer{Bus: bus, Durable: "test-garbled", Store: store, Handle: h.Handle})
 	waitFor(t, 30*time.Second, func() string { return "no dead letter for the garbled message" }, func() bool {
 		dls, err = store.DeadLetters(ctx, false)
-		return err == nil && len(dls) == 2
+		return err == nil && len(dls) == 3
 	})
-	d := dls[1]
+	d := dls[2]
 	if d.EventID != garbled || d.StreamID != "test-garbled" || d.Consumer != "test-garbled" || d.Attempts != 1 ||
 		!strings.Contains(d.LastError, "decode event message") {
 		t.Fatalf("dead letter of the garbled message: %+v", d)
