@@ -136,21 +136,6 @@ func (s *Store) UnresolvedDeadLetters(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// DeadLetteredStreams returns up to limit streams whose id starts with
-// prefix and that have an unresolved dead letter, in stream order.
-func (s *Store) DeadLetteredStreams(ctx context.Context, prefix string, limit int) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT stream_id FROM dead_letters
-		WHERE resolved_at IS NULL AND starts_with(stream_id, $1) ORDER BY stream_id LIMIT $2`, prefix, limit)
-	if err != nil {
-		return nil, fmt.Errorf("dead-lettered streams: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("dead-lettered streams: %w", err)
-	}
-	return out, nil
-}
-
 // LoadEvent returns the stored event with id, or ErrNotFound.
 func (s *Store) LoadEvent(ctx context.Context, id uuid.UUID) (Record, error) {
 	var r Record

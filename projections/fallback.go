@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"goodplan/eventstore"
 )
 
@@ -21,7 +23,7 @@ const deadLetteredColumn = `EXISTS (SELECT 1 FROM dead_letters d WHERE d.stream_
 
 // maxDeadLetteredStreams bounds how many dead-lettered plans a portal token
 // lookup that the read model cannot answer folds.
-const maxDeadLetteredStreams = 200
+const maxDeadLetteredStreams = 50
 
 // folded is plan id of account folded from the store, or
 // eventstore.ErrNotFound.
@@ -37,10 +39,20 @@ func (p *Plans) folded(ctx context.Context, accountID, id int64, publicURL strin
 }
 
 // deadLetteredPlanByToken looks for the plan with portal token among the
-// plans with an unresolved dead letter (their row may be missing or carry
-// an older token), or returns eventstore.ErrNotFound.
+// plans with an unresolved dead letter whose row is missing or behind their
+// stream (it may carry an older token), or returns eventstore.ErrNotFound.
+// Those are few (a projection failure each), and at most
+// maxDeadLetteredStreams are folded, so an unknown token costs little.
 func (p *Plans) deadLetteredPlanByToken(ctx context.Context, token string) (int64, error) {
-	streams, err := p.Store.DeadLetteredStreams(ctx, "plan-", maxDeadLetteredStreams)
+	rows, err := p.Store.Pool().Query(ctx, `SELECT DISTINCT s.stream_id FROM dead_letters d
+		JOIN streams s ON s.stream_id = d.stream_id
+		LEFT JOIN `+p.table+` v ON d.stream_id = 'plan-' || v.plan_id
+		WHERE d.resolved_at IS NULL AND starts_with(d.stream_id, 'plan-') AND (v.plan_id IS NULL OR v.version < s.version)
+		ORDER BY s.stream_id LIMIT $1`, maxDeadLetteredStreams)
+	if err != nil {
+		return 0, fmt.Errorf("portal token: %w", err)
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return 0, fmt.Errorf("portal token: %w", err)
 	}
