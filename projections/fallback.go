@@ -13,13 +13,15 @@ import (
 // of its events aside: see workers.Consumer) may have a read-model row that
 // is behind, or none. Reads of such a plan fold it from the store, the
 // source of truth, so the plan still answers; the row is used again once
-// every dead letter of the stream is resolved. The dead letters table has
-// an index on the unresolved ones by stream, so the check costs one index
-// probe per row read.
+// it has caught up or every dead letter of the stream is resolved. The
+// dead letters table has an index on the unresolved ones by stream, so the
+// check costs one index probe per row read.
 
 // deadLetteredColumn is true for a plan_views row (alias v) whose stream
-// has an unresolved dead letter.
-const deadLetteredColumn = `EXISTS (SELECT 1 FROM dead_letters d WHERE d.stream_id = 'plan-' || v.plan_id AND d.resolved_at IS NULL)`
+// has an unresolved dead letter and more events than the row has folded (a
+// row that has them all is the fold).
+const deadLetteredColumn = `(EXISTS (SELECT 1 FROM dead_letters d WHERE d.stream_id = 'plan-' || v.plan_id AND d.resolved_at IS NULL)
+	AND v.version < (SELECT s.version FROM streams s WHERE s.stream_id = 'plan-' || v.plan_id))`
 
 // maxDeadLetteredStreams bounds how many dead-lettered plans a portal token
 // lookup that the read model cannot answer folds.
