@@ -67,6 +67,7 @@ type StreamFailure struct {
 	Reason   string
 }
 
+// String is "stream: reason".
 func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
 // Replay rebuilds the plan read model from the event store into a fresh
