@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 	"goodplan/projections"
@@ -438,8 +440,26 @@ func TestHealth(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	res := env.do(t, "GET", "/api/health", "", nil)
-	if res.status != 200 || string(res.body) != `{"status":"ok","version":"test","timestamp":"2025-11-27T01:15:30Z"}` {
+	if res.status != 200 || string(res.body) != `{"status":"ok","version":"test","timestamp":"2025-11-27T01:15:30Z","dead_letters":0}` {
 		t.Fatalf("health: %d %s", res.status, res.body)
+	}
+	// Unresolved dead letters are counted; the status stays ok.
+	ctx := context.Background()
+	var ids []int64
+	for _, consumer := range []string{"projection-plans", "webhook-fanout", "relay"} {
+		id, err := env.store.RecordDeadLetter(ctx, eventstore.NewDeadLetter{EventID: uuid.New(), StreamID: "plan-1",
+			EventType: "plan.created", Consumer: consumer, Attempts: 5, Err: "boom"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := env.store.ResolveDeadLetter(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	res = env.do(t, "GET", "/api/health", "", nil)
+	if res.status != 200 || string(res.body) != `{"status":"ok","version":"test","timestamp":"2025-11-27T01:15:30Z","dead_letters":2}` {
+		t.Fatalf("health with dead letters: %d %s", res.status, res.body)
 	}
 	env.store.Pool().Close()
 	res = env.do(t, "GET", "/api/health", "", nil)

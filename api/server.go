@@ -117,14 +117,18 @@ type healthBody struct {
 	Status    string `json:"status"`
 	Version   string `json:"version"`
 	Timestamp string `json:"timestamp"`
+	// DeadLetters counts the unresolved dead letters (events a consumer
+	// set aside); it does not change the status.
+	DeadLetters *int64 `json:"dead_letters,omitempty"`
 	// Error and Message are set on the 503 only, like every error body.
 	Error   string `json:"error,omitempty"`
 	Message string `json:"message,omitempty"`
 }
 
 // health reports availability: 200 {"status":"ok"} when the database
-// answers, 503 {"status":"unavailable"} with the usual "error" and
-// "message" when it does not.
+// answers, with "dead_letters", the count of unresolved dead letters;
+// 503 {"status":"unavailable"} with the usual "error" and "message" when
+// it does not.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	body := healthBody{Status: "ok", Version: s.version, Timestamp: s.now().UTC().Format(time.RFC3339)}
 	status := http.StatusOK
@@ -132,6 +136,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(r.Context(), "health: database not answering", "err", err)
 		body.Status, status = "unavailable", http.StatusServiceUnavailable
 		body.Error, body.Message = "Service unavailable", "The database is not answering."
+	} else if n, err := s.store.UnresolvedDeadLetters(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "health: count dead letters", "err", err)
+	} else {
+		body.DeadLetters = &n
 	}
 	writeJSON(w, status, body)
 }

@@ -212,9 +212,18 @@ func (r *planRow) args() []any {
 }
 
 func (r *planRow) scan(row pgx.Row) error {
-	return row.Scan(&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
+	return row.Scan(r.dest()...)
+}
+
+// scanFlagged scans a row and the deadLetteredColumn after it.
+func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
+	return row.Scan(append(r.dest(), deadLettered)...)
+}
+
+func (r *planRow) dest() []any {
+	return []any{&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
 		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt}
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
@@ -246,7 +255,17 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 	}
 	r.IntroEmail = marshal(p.IntroductionEmail())
 	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
+	r.storable()
 	return r, err
+}
+
+// storable makes the row's text storable in PostgreSQL (see storableJSON):
+// an event stored before the input boundary cleaned it may hold a NUL.
+func (r *planRow) storable() {
+	r.Status, r.PortalToken = storableText(r.Status), storableText(r.PortalToken)
+	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle, &r.History} {
+		*b = storableJSON(*b)
+	}
 }
 
 // detail renders a row as the API's plan.
@@ -267,15 +286,22 @@ func (r *planRow) detail(publicURL string) (Detail, error) {
 }
 
 // Get returns plan id of account as the read model has it, or
-// eventstore.ErrNotFound (also for another account's plan).
+// eventstore.ErrNotFound (also for another account's plan). A plan whose
+// stream has an unresolved dead letter is folded from the store instead
+// (see folded).
 func (p *Plans) Get(ctx context.Context, accountID, id int64, publicURL string) (Detail, error) {
 	var r planRow
-	err := r.scan(p.Store.Pool().QueryRow(ctx, `SELECT `+planColumns+` FROM `+p.table+` WHERE plan_id = $1 AND account_id = $2`, id, accountID))
+	var deadLettered bool
+	err := r.scanFlagged(p.Store.Pool().QueryRow(ctx, `SELECT `+planColumns+`, `+deadLetteredColumn+` FROM `+p.table+` v
+		WHERE plan_id = $1 AND account_id = $2`, id, accountID), &deadLettered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Detail{}, fmt.Errorf("plan %d: %w", id, eventstore.ErrNotFound)
 	}
 	if err != nil {
 		return Detail{}, fmt.Errorf("plan %d: %w", id, err)
+	}
+	if deadLettered {
+		return p.folded(ctx, accountID, id, publicURL)
 	}
 	return r.detail(publicURL)
 }
@@ -316,26 +342,40 @@ func (p *Plans) List(ctx context.Context, q ListQuery, publicURL string) ([]Deta
 		return items, total, nil
 	}
 	n := len(args)
-	rows, err := p.Store.Pool().Query(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE plan_id IN (
+	rows, err := p.Store.Pool().Query(ctx, fmt.Sprintf(`SELECT %s, %s FROM %s v WHERE plan_id IN (
 			SELECT plan_id FROM %s WHERE %s ORDER BY created_at DESC, plan_id DESC LIMIT $%d OFFSET $%d)
-		ORDER BY created_at DESC, plan_id DESC`, planColumns, p.table, p.table, where, n+1, n+2),
+		ORDER BY created_at DESC, plan_id DESC`, planColumns, deadLetteredColumn, p.table, p.table, where, n+1, n+2),
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list plans: %w", err)
 	}
 	defer rows.Close()
+	var deadLettered []int // indexes in items
 	for rows.Next() {
 		var r planRow
-		if err := r.scan(rows); err != nil {
+		var flagged bool
+		if err := r.scanFlagged(rows, &flagged); err != nil {
 			return nil, 0, fmt.Errorf("list plans: %w", err)
 		}
 		d, err := r.detail(publicURL)
 		if err != nil {
 			return nil, 0, err
 		}
+		if flagged {
+			deadLettered = append(deadLettered, len(items))
+		}
 		items = append(items, d)
 	}
-	return items, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list plans: %w", err)
+	}
+	rows.Close()
+	for _, i := range deadLettered {
+		if d, err := p.folded(ctx, q.AccountID, items[i].PlanID, publicURL); err == nil {
+			items[i] = d // else the row as it is: the list still answers
+		}
+	}
+	return items, total, nil
 }
 
 // PlanIDByToken returns the id of the plan whose portal token the read
@@ -345,7 +385,7 @@ func (p *Plans) PlanIDByToken(ctx context.Context, token string) (int64, error) 
 	var id int64
 	err := p.Store.Pool().QueryRow(ctx, `SELECT plan_id FROM `+p.table+` WHERE portal_token = $1`, token).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("portal token: %w", eventstore.ErrNotFound)
+		return p.deadLetteredPlanByToken(ctx, token)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("portal token: %w", err)

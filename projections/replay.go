@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -54,13 +55,27 @@ type ReplayResult struct {
 	Events  int64
 	Plans   int64
 	Diffs   []Diff
+	Failed  []StreamFailure // streams that could not be folded or written
 	Swapped bool
 }
+
+// StreamFailure is a plan stream Replay could not rebuild, and why. The
+// other streams are rebuilt all the same; a swap keeps the live row of a
+// failed one.
+type StreamFailure struct {
+	StreamID string
+	Reason   string
+}
+
+// String is "stream: reason".
+func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
 // Replay rebuilds the plan read model from the event store into a fresh
 // table, compares it row by row with the live one and, with opts.Swap, makes
 // the rebuilt table live. It only reads events and writes read-model tables:
-// it never sends an email or a webhook.
+// it never sends an email or a webhook. A stream that cannot be folded or
+// written is listed in the result's Failed and left out; it does not stop
+// the others.
 func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (ReplayResult, error) {
 	if opts.CatchUpWait == 0 {
 		opts.CatchUpWait = 10 * time.Second
@@ -78,13 +93,19 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
 	}
 	rebuilt := &Plans{Store: store, table: rebuildTable}
-	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait)
+	failed := map[int64]bool{}
+	for _, f := range res.Failed {
+		if id, ok := eventstore.PlanIDOf(f.StreamID); ok {
+			failed[id] = true
+		}
+	}
+	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait, failed)
 	if err != nil {
 		return res, err
 	}
 	res.Diffs = diffs
 	if opts.Swap {
-		if err := swap(ctx, store, rebuilt); err != nil {
+		if err := swap(ctx, store, rebuilt, failed); err != nil {
 			return res, err
 		}
 		res.Swapped = true
@@ -101,42 +122,37 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type event struct {
+		stream     string
 		typ        string
 		data, meta []byte
 		at         time.Time
 	}
 	streams := make(chan []event, 256)
-	rows := make(chan []any, 1024)
-	var readErr, foldErr, writeErr error
+	rows := make(chan rebuiltRow, 1024)
+	var readErr, writeErr error
 	var events, plans int64
+	var failMu sync.Mutex
+	fail := func(stream string, err error) {
+		failMu.Lock()
+		defer failMu.Unlock()
+		res.Failed = append(res.Failed, StreamFailure{StreamID: stream, Reason: err.Error()})
+	}
 
 	var workers sync.WaitGroup
-	var errOnce sync.Once
-	fail := func(err error) { errOnce.Do(func() { foldErr = err; cancel() }) }
 	for range runtime.GOMAXPROCS(0) {
 		workers.Go(func() {
 			for evs := range streams {
-				plan := &domain.Plan{}
-				var options json.RawMessage
-				history := make([]HistoryEntry, len(evs))
-				for i, e := range evs {
-					opts, err := foldEvent(plan, e.typ, e.data, e.at)
-					if err != nil {
-						fail(err)
-						return
-					}
-					if opts != nil {
-						options = opts
-					}
-					history[i] = HistoryEntry{Version: int64(i + 1), Type: e.typ, Actor: actorOf(e.meta), RecordedAt: e.at.UTC()}
-				}
-				r, err := rowOf(plan, history, options)
+				stream := evs[0].stream
+				args, err := foldStream(len(evs), func(i int) (string, []byte, []byte, time.Time) {
+					e := evs[i]
+					return e.typ, e.data, e.meta, e.at
+				})
 				if err != nil {
-					fail(err)
-					return
+					fail(stream, err)
+					continue
 				}
 				select {
-				case rows <- r.args():
+				case rows <- rebuiltRow{stream, args}:
 				case <-ctx.Done():
 					return
 				}
@@ -146,17 +162,18 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		batch := make([][]any, 0, 1000)
+		batch := make([]rebuiltRow, 0, 1000)
 		flush := func() bool {
 			if len(batch) == 0 {
 				return true
 			}
-			if _, err := store.Pool().CopyFrom(ctx, pgx.Identifier{rebuildTable}, columnList, pgx.CopyFromRows(batch)); err != nil {
+			n, err := writeRows(ctx, store, batch, fail)
+			if err != nil {
 				writeErr = err
 				cancel()
 				return false
 			}
-			plans += int64(len(batch))
+			plans += n
 			batch = batch[:0]
 			return true
 		}
@@ -178,21 +195,87 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		case <-ctx.Done():
 			return false
 		}
-	}, func(stream, typ string, data, meta []byte, at time.Time) event { return event{typ, data, meta, at} })
+	}, func(stream, typ string, data, meta []byte, at time.Time) event {
+		return event{stream, typ, data, meta, at}
+	})
 	close(streams)
 	workers.Wait()
 	close(rows)
 	<-written
 	res.Events, res.Plans = events, plans
+	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].StreamID < res.Failed[j].StreamID })
 	switch {
-	case foldErr != nil:
-		return fmt.Errorf("replay: %w", foldErr)
 	case writeErr != nil:
 		return fmt.Errorf("replay write: %w", writeErr)
 	case readErr != nil:
 		return fmt.Errorf("replay read: %w", readErr)
 	}
 	return nil
+}
+
+// rebuiltRow is the row of one stream, as COPY arguments.
+type rebuiltRow struct {
+	stream string
+	args   []any
+}
+
+// foldStream folds the n events of one stream (event i given by ev) into
+// its row's COPY arguments.
+func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Time)) ([]any, error) {
+	plan := &domain.Plan{}
+	var options json.RawMessage
+	history := make([]HistoryEntry, n)
+	for i := range n {
+		typ, data, meta, at := ev(i)
+		opts, err := foldEvent(plan, typ, data, at)
+		if err != nil {
+			return nil, fmt.Errorf("version %d: %w", i+1, err)
+		}
+		if opts != nil {
+			options = opts
+		}
+		history[i] = HistoryEntry{Version: int64(i + 1), Type: typ, Actor: actorOf(meta), RecordedAt: at.UTC()}
+	}
+	if !plan.Exists() {
+		return nil, errors.New("no plan.created: the stream folds to no plan")
+	}
+	r, err := rowOf(plan, history, options)
+	if err != nil {
+		return nil, err
+	}
+	return r.args(), nil
+}
+
+// writeRows COPYs rows into the rebuild table and returns how many it
+// wrote. When PostgreSQL refuses the COPY (one row it cannot store must not
+// cost all the others), each row is written alone and those it still
+// refuses are reported to fail. An error is a failure of the database.
+func writeRows(ctx context.Context, store *eventstore.Store, rows []rebuiltRow, fail func(string, error)) (int64, error) {
+	args := make([][]any, len(rows))
+	for i, r := range rows {
+		args[i] = r.args
+	}
+	_, err := store.Pool().CopyFrom(ctx, pgx.Identifier{rebuildTable}, columnList, pgx.CopyFromRows(args))
+	if err == nil {
+		return int64(len(rows)), nil
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return 0, err
+	}
+	var n int64
+	for _, r := range rows {
+		_, err := store.Pool().Exec(ctx, `INSERT INTO `+rebuildTable+` (`+planColumns+`) VALUES (`+placeholders+`)`, r.args...)
+		switch {
+		case err == nil:
+			n++
+		case errors.As(err, &pgErr):
+			fail(r.stream, fmt.Errorf("write: %w", err))
+		default:
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readStreams reads every plan event of one REPEATABLE READ snapshot in
@@ -240,10 +323,10 @@ func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func(
 // difference is first re-checked against the store's current state: plans
 // that changed after the replay's snapshot are refolded into the rebuild
 // table, and live rows still behind the store get up to wait to catch up.
-func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration) ([]Diff, error) {
+func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		diffs, lagging, err := diffOnce(ctx, store, rebuilt)
+		diffs, lagging, err := diffOnce(ctx, store, rebuilt, failed)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +337,9 @@ func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait 
 	}
 }
 
-func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]Diff, bool, error) {
+// diffOnce compares once; the plans in failed (already reported) are left
+// out.
+func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) ([]Diff, bool, error) {
 	rows, err := store.Pool().Query(ctx, `SELECT coalesce(r.plan_id, l.plan_id), r.version, l.version, to_jsonb(r), to_jsonb(l)
 		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
 		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
@@ -283,6 +368,9 @@ func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans) ([]D
 	var diffs []Diff
 	lagging := false
 	for _, c := range cands {
+		if failed[c.id] {
+			continue
+		}
 		// Refold from the store as it is now: the events may have moved on
 		// since the snapshot.
 		plan, recs, _, err := store.LoadPlan(ctx, c.id)
@@ -334,7 +422,8 @@ func fieldDiffs(rebuilt, live map[string]any) []FieldDiff {
 // nothing the live table had. It needs pool connections of its own while
 // projection writers wait on the lock: run it from its own process (as
 // `goodplan replay` does), not on a small pool shared with the projection.
-func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
+// A plan in failed (it could not be rebuilt) keeps its live row.
+func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) error {
 	tx, err := store.Pool().Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("swap: %w", err)
@@ -362,6 +451,12 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans) error {
 	}
 	rows.Close()
 	for _, id := range behind {
+		if failed[id] {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` SELECT * FROM plan_views WHERE plan_id = $1`, id); err != nil {
+				return fmt.Errorf("swap keep plan %d: %w", id, err)
+			}
+			continue
+		}
 		plan, recs, _, err := store.LoadPlan(ctx, id)
 		if err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)

@@ -18,9 +18,11 @@ import (
 
 // Handler acts on one event. It must be idempotent by event id and correct
 // when events of a stream arrive twice or out of order. Its error decides
-// the message's fate: nil acks it; Permanent(err) terminates it (never
-// redelivered); RetryAfter(err, d) redelivers it after d; any other error
-// redelivers it with exponential backoff.
+// the message's fate: nil acks it; Permanent(err) sets it aside at once (a
+// dead letter, see Consumer); RetryAfter(err, d) redelivers it after d (the
+// handler runs its own retry policy and must give up itself); any other
+// error redelivers it with backoff, and after Consumer.DeadLetterAfter
+// deliveries sets it aside.
 type Handler func(ctx context.Context, rec eventstore.Record) error
 
 type permanentError struct{ err error }
@@ -84,6 +86,17 @@ type Consumer struct {
 	// with InProgress heartbeats, so AckWait only bounds how soon messages
 	// held by a crashed process are delivered again.
 	AckWait time.Duration
+
+	// Store, if set, keeps the dead letters (table dead_letters, consumer
+	// name Durable) and serves the real event of a relay stand-in. Without
+	// it a message that cannot be handled is terminated and only logged.
+	Store *eventstore.Store
+	// DeadLetterAfter is how many deliveries an event that keeps failing
+	// gets before it is set aside; default DefaultDeadLetterAfter.
+	DeadLetterAfter int
+	// RetryDelay is the delay before delivery attempt n+1 after a plain
+	// failure of attempt n; default Backoff.
+	RetryDelay func(n int) time.Duration
 
 	cfg jetstream.ConsumerConfig
 	Log *slog.Logger
@@ -224,6 +237,9 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg, log *s
 	}
 	recs := make([]eventstore.Record, len(msgs))
 	for i, m := range msgs {
+		if IsStandIn(m.Headers()) {
+			return false // its event is loaded from the store, one by one
+		}
 		rec, err := DecodeRecord(m.Data())
 		if err != nil {
 			return false
@@ -246,30 +262,27 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 		_ = msg.Nak() // shutting down: let another replica (or the next start) have it
 		return
 	}
-	rec, err := DecodeRecord(msg.Data())
 	attempt := 1
 	if md, mdErr := msg.Metadata(); mdErr == nil {
 		attempt = int(md.NumDelivered)
 	}
+	rec, err := c.record(ctx, msg)
 	if err == nil {
 		err = c.Handle(WithDeliveryAttempt(ctx, attempt), rec)
-	} else {
-		err = Permanent(err)
 	}
 	var re retryError
 	switch {
 	case err == nil:
 		_ = msg.Ack()
-	case IsPermanent(err):
-		log.Error("event failed permanently", "event_id", rec.EventID, "type", rec.Type, "err", err)
-		_ = msg.TermWithReason(truncate(err.Error(), 200))
+	case IsPermanent(err) || (attempt >= c.deadLetterAfter() && !errors.As(err, &re) && ctx.Err() == nil):
+		c.setAside(ctx, msg, rec, attempt, err, log)
 	case errors.As(err, &re):
 		log.Warn("event will be retried", "event_id", rec.EventID, "type", rec.Type, "delay", re.delay, "err", err)
 		_ = msg.NakWithDelay(re.delay)
 	default:
-		delay := Backoff(attempt)
+		delay := c.retryDelay(attempt)
 		if ctx.Err() == nil {
-			log.Warn("event failed; will be retried", "event_id", rec.EventID, "type", rec.Type, "delay", delay, "err", err)
+			log.Warn("event failed; will be retried", "event_id", rec.EventID, "type", rec.Type, "attempt", attempt, "delay", delay, "err", err)
 		}
 		_ = msg.NakWithDelay(delay)
 	}

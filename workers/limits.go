@@ -2,10 +2,8 @@ package workers
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"goodplan/eventstore"
 )
@@ -30,14 +28,7 @@ func EventMsg(subject string, rec eventstore.Record) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, rec.EventID.String())
-	msg.Header.Set(HeaderStreamID, rec.StreamID)
-	msg.Header.Set(HeaderVersion, strconv.FormatInt(rec.Version, 10))
-	msg.Header.Set(HeaderPosition, strconv.FormatInt(rec.Position, 10))
-	msg.Header.Set(HeaderTxID, strconv.FormatUint(rec.TxID, 10))
-	msg.Header.Set(HeaderType, rec.Type)
-	return msg, nil
+	return eventMsg(subject, rec, body), nil
 }
 
 // CheckMaxPayload returns an error naming both numbers when the NATS server

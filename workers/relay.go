@@ -144,31 +144,55 @@ func pgconnTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// publish sends recs asynchronously and waits for every PubAck.
+// publish sends recs asynchronously and waits for every PubAck. An event
+// NATS refuses by itself (larger than max_payload, say: see refused) or
+// whose metadata names no account is set aside: a dead letter of the relay
+// and a small stand-in in its place (see StandIn), so the events after it
+// still flow. Any other failure stops the batch, to be retried from the
+// checkpoint.
 func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(recs))
-	for _, rec := range recs {
+	futures := make([]jetstream.PubAckFuture, len(recs))
+	subjects := make([]string, len(recs))
+	for i, rec := range recs {
 		account, err := AccountOf(rec)
 		if err != nil {
-			return err
+			if err := r.publishStandIn(ctx, r.Bus.Subject(0, rec.Type), rec, err.Error()); err != nil {
+				return err
+			}
+			continue
 		}
-		msg, err := EventMsg(r.Bus.Subject(account, rec.Type), rec)
+		subjects[i] = r.Bus.Subject(account, rec.Type)
+		body, err := EncodeRecord(rec)
 		if err != nil {
 			return err
 		}
-		f, err := r.Bus.JS.PublishMsgAsync(msg)
+		f, err := r.Bus.JS.PublishMsgAsync(eventMsg(subjects[i], rec, body))
+		if refused(err) {
+			if err := r.publishStandIn(ctx, subjects[i], rec, fmt.Sprintf("%v (%d bytes)", err, len(body))); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", rec.EventID, err)
 		}
-		futures = append(futures, f)
+		futures[i] = f
 	}
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
 	for i, f := range futures {
+		if f == nil {
+			continue
+		}
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("publish %s: %w", recs[i].EventID, err)
+			if !refused(err) {
+				return fmt.Errorf("publish %s: %w", recs[i].EventID, err)
+			}
+			if err := r.publishStandIn(ctx, subjects[i], recs[i], err.Error()); err != nil {
+				return err
+			}
 		case <-timeout.C:
 			return fmt.Errorf("publish: no PubAck for %s in 30s", recs[i].EventID)
 		case <-ctx.Done():

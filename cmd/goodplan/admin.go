@@ -131,16 +131,23 @@ func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	for _, f := range res.Failed {
+		fmt.Fprintf(stdout, "cannot rebuild %s\n", f)
+	}
 	for _, d := range res.Diffs {
 		fmt.Fprintln(stdout, d)
 	}
-	fmt.Fprintf(stdout, "replayed %d events into %d plans in %s: %d differences\n",
-		res.Events, res.Plans, time.Since(start).Round(time.Millisecond), len(res.Diffs))
+	fmt.Fprintf(stdout, "replayed %d events into %d plans in %s: %d differences, %d streams not rebuilt\n",
+		res.Events, res.Plans, time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
 	if res.Swapped {
 		fmt.Fprintln(stdout, "swapped: the rebuilt read model is now live")
 	}
-	if len(res.Diffs) > 0 {
-		return fmt.Errorf("replay: the live read model differs from the events in %d plans", len(res.Diffs))
+	var errs []error
+	if len(res.Failed) > 0 {
+		errs = append(errs, fmt.Errorf("replay: %d plan streams could not be rebuilt (the others were)", len(res.Failed)))
 	}
-	return nil
+	if len(res.Diffs) > 0 {
+		errs = append(errs, fmt.Errorf("replay: the live read model differs from the events in %d plans", len(res.Diffs)))
+	}
+	return errors.Join(errs...)
 }

@@ -24,6 +24,9 @@ type config struct {
 	EmailFrom                   string
 	WebhookAllowPrivateNetworks bool
 	SchedulerInterval           time.Duration
+	// DeadLetterAfter is how many deliveries a failing event gets before a
+	// consumer sets it aside as a dead letter.
+	DeadLetterAfter int
 
 	// now is the clock of the API, the email worker and the scheduler; nil
 	// is time.Now. Only in-process tests set it (never the environment), to
@@ -71,6 +74,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.SchedulerInterval = d
 	}
+	c.DeadLetterAfter = workers.DefaultDeadLetterAfter
+	if v := getenv("DEAD_LETTER_AFTER"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return c, fmt.Errorf("DEAD_LETTER_AFTER=%q: want a whole number of deliveries from 1 to 1000", v)
+		}
+		c.DeadLetterAfter = n
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("PUBLIC_URL=%q: want an absolute http or https URL", c.PublicURL)
 	}
@@ -90,6 +101,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("EMAIL_FROM", c.EmailFrom),
 		slog.Bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", c.WebhookAllowPrivateNetworks),
 		slog.Duration("SCHEDULER_INTERVAL", c.SchedulerInterval),
+		slog.Int("DEAD_LETTER_AFTER", c.DeadLetterAfter),
 	)
 }
 

@@ -24,6 +24,8 @@ Usage:
   goodplan migrate                              create the database if missing and apply migrations
   goodplan verify                               check every event's hash chain
   goodplan replay [--swap]                      rebuild the read models from the events and compare
+  goodplan deadletters list [--all]             list the events consumers set aside
+  goodplan deadletters retry --id ID | --all    process them again, resolving those that succeed
   goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]
   goodplan apikeys create --account ID          print a new API key (shown once)
 
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verifyCmd(ctx, cfg, rest, stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, cfg, rest, stdout, stderr)
+	case "deadletters":
+		return deadLettersCmd(ctx, cfg, rest, stdout, stderr)
 	case "accounts", "apikeys":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, usage)

@@ -59,6 +59,7 @@ func TestMain(m *testing.M) {
 var configVars = []string{
 	"DATABASE_URL", "HTTP_ADDR", "PUBLIC_URL", "NATS_URL", "DATA_DIR",
 	"SMTP_URL", "EMAIL_FROM", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "NATS_SUBJECT_PREFIX",
+	"SCHEDULER_INTERVAL", "DEAD_LETTER_AFTER",
 }
 
 // cliEnv is the process environment without goodplan's settings, plus vars

@@ -99,6 +99,29 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 // the relay, the relay, the durable consumers (read model, customer emails,
 // webhook fan-out), the webhook deliverer and the scheduler.
 func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger) []func(context.Context) error {
+	svc := newServices(store, bus.Prefix, sender, cfg, log)
+	run := []func(context.Context) error{
+		store.RunNotifier,
+		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
+	}
+	for _, c := range svc.consumers {
+		c.Bus = bus
+		run = append(run, c.Run)
+	}
+	return append(run, svc.deliverer.Run, svc.scheduler.Run)
+}
+
+// services are the workers of serve, built in one place so that
+// `goodplan deadletters retry` runs the very handlers serve runs.
+type services struct {
+	deliverer *workers.WebhookDeliverer
+	scheduler *workers.Scheduler
+	consumers []*workers.Consumer // without their Bus
+}
+
+// newServices builds the workers; prefix is the NATS subject prefix of the
+// consumers' filters.
+func newServices(store *eventstore.Store, prefix string, sender workers.Sender, cfg config, log *slog.Logger) *services {
 	plans := projections.NewPlans(store)
 	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
@@ -106,23 +129,32 @@ func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, 
 	// The email worker sends the introduction email of each new plan and the
 	// notices the scheduler requests, fed by one durable per event type: a
 	// consumer with several filter subjects needs nats-server 2.10.
-	created := []string{bus.Prefix + ".events.*." + domain.EventPlanCreated}
-	notices := []string{bus.Prefix + ".events.*." + domain.EventNotificationRequested}
+	created := []string{prefix + ".events.*." + domain.EventPlanCreated}
+	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
 	// Every replica runs a scheduler, and that is safe: each plan's tick is
 	// a version-checked append and a notice is requested once per
 	// installment and due date, so racing schedulers decide every event
 	// exactly once (see workers.Scheduler).
 	scheduler := &workers.Scheduler{Store: store, Plans: plans, Now: cfg.clock(), Interval: cfg.SchedulerInterval, Log: log}
-	return []func(context.Context) error{
-		store.RunNotifier,
-		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2, Log: log}).Run,
-		(&workers.Consumer{Bus: bus, Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16, Log: log}).Run,
-		deliverer.Run,
-		scheduler.Run,
+	consumers := []*workers.Consumer{
+		{Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64},
+		{Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2},
+		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
+		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 	}
+	for _, c := range consumers {
+		c.Store, c.DeadLetterAfter, c.Log = store, cfg.DeadLetterAfter, log
+	}
+	return &services{deliverer: deliverer, scheduler: scheduler, consumers: consumers}
+}
+
+// handlers maps each durable consumer's name to its handler.
+func (s *services) handlers() map[string]workers.Handler {
+	m := make(map[string]workers.Handler, len(s.consumers))
+	for _, c := range s.consumers {
+		m[c.Durable] = c.Handle
+	}
+	return m
 }
 
 // openStore creates the database if missing, migrates it and opens a pool.
