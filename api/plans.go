@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -231,10 +230,7 @@ func newPortalToken() string {
 
 // metadata records who acted on the plan and from where.
 func (s *Server) metadata(r *http.Request, acct eventstore.Account) eventstore.Metadata {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := s.clientIP(r)
 	return eventstore.Metadata{
 		AccountID:     acct.ID,
 		Actor:         "merchant",

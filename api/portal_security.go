@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"unicode/utf8"
 
@@ -19,10 +18,7 @@ import (
 // request carrying a well-formed form_id gets a command id derived from
 // the whole form, so the same form posted twice is applied once.
 func (s *Server) portalMetadata(r *http.Request, accountID int64) eventstore.Metadata {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := s.clientIP(r)
 	meta := eventstore.Metadata{
 		AccountID:     accountID,
 		Actor:         domain.SourceCustomer,
