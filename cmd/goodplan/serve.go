@@ -53,10 +53,13 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		}
 	}
 
+	handler := api.New(api.Config{
+		Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
+		IPRateLimit: cfg.IPRateLimit, IPBurst: cfg.IPBurst, AuthFailureLimit: cfg.AuthFailureLimit,
+		TrustedProxies: cfg.TrustedProxies, HTTPWebhooks: cfg.WebhookAllowPrivateNetworks,
+	})
 	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -79,6 +82,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	defer sender.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return handler.RunKeyRevocationListener(gctx) })
 	for _, w := range pipeline(store, bus, sender, cfg, log) {
 		g.Go(func() error { return w(gctx) })
 	}
