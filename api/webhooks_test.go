@@ -67,7 +67,7 @@ func TestWebhookEndpointsCreateListGetDelete(t *testing.T) {
 	}
 
 	// Omitted events: every type, shown as [].
-	all := whCreate(t, env, env.key, `{"url":"http://hooks.example.com/all"}`)
+	all := whCreate(t, env, env.key, `{"url":"https://hooks.example.com/all"}`)
 	if ev, ok := all["events"].([]any); !ok || len(ev) != 0 {
 		t.Fatalf("events of an all-types endpoint: %v", all["events"])
 	}
