@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ const (
 // costs no database round trip.
 type keyCache struct {
 	now     func() time.Time
+	log     *slog.Logger
 	mu      sync.Mutex
 	known   map[[32]byte]cachedAccount
 	unknown map[[32]byte]time.Time // when the entry expires
@@ -54,8 +56,8 @@ type cachedAccount struct {
 	touched time.Time // when last_used_at was last written from here
 }
 
-func newKeyCache(now func() time.Time) *keyCache {
-	return &keyCache{now: now, known: make(map[[32]byte]cachedAccount), unknown: make(map[[32]byte]time.Time)}
+func newKeyCache(now func() time.Time, log *slog.Logger) *keyCache {
+	return &keyCache{now: now, log: log, known: make(map[[32]byte]cachedAccount), unknown: make(map[[32]byte]time.Time)}
 }
 
 // listenerHealthy reports whether revocations reach this process now.
@@ -125,7 +127,9 @@ func (c *keyCache) lookup(ctx context.Context, store *eventstore.Store, sum [32]
 	if touch {
 		// At most once a minute per key: cheap enough to do inline, and
 		// a failure only leaves last_used_at a little behind.
-		_ = store.TouchAPIKey(ctx, sum, now)
+		if err := store.TouchAPIKey(ctx, sum, now); err != nil {
+			c.log.WarnContext(ctx, "record api key use", "err", err)
+		}
 	}
 	return acct, nil
 }

@@ -92,7 +92,7 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.limiter = newRateLimiter(s.now)
-	s.keys = newKeyCache(s.now)
+	s.keys = newKeyCache(s.now, s.log)
 	s.ipLimiter = newRateLimiter(s.now)
 	s.ipLimiter.maxKeys = maxTrackedClients
 	s.authFailures = newRateLimiter(s.now)

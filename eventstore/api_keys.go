@@ -145,7 +145,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, accountID int64, keyOrID strin
 // call it freely, the row is written at most once a minute.
 func (s *Store) TouchAPIKey(ctx context.Context, sum [sha256.Size]byte, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $2
-		WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - interval '1 minute')`, sum[:], at)
+		WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '1 minute')`, sum[:], at)
 	if err != nil {
 		return fmt.Errorf("touch api key: %w", err)
 	}
