@@ -145,6 +145,7 @@ func TestWebhookEndpointValidation(t *testing.T) {
 		{"no host", `{"url":"https://"}`, 422, "url", "absolute"},
 		{"ftp", `{"url":"ftp://example.com/x"}`, 422, "url", "https://"},
 		{"javascript", `{"url":"javascript:alert(1)"}`, 422, "url", "https://"},
+		{"plain http", `{"url":"http://hooks.example.com/x"}`, 422, "url", "https://"},
 		{"userinfo", `{"url":"https://user:pass@example.com/hook"}`, 422, "url", "user name or password"},
 		{"too long", long, 422, "url", "2048"},
 		{"events not an array", `{"url":"https://example.com","events":"plan.created"}`, 422, "events", "array"},
