@@ -186,3 +186,44 @@ func TestKeyLastUsedAtMostOnceAMinute(t *testing.T) {
 		t.Fatalf("last used %v after 61 s, want %v", got, r.clock.now())
 	}
 }
+
+// TestRevocationListenerReconnects: when the listener's connection is
+// killed, a revocation made meanwhile still takes effect (the listener
+// reconnects and forgets what it cached), and later ones reach it again.
+func TestRevocationListenerReconnects(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	r := newReplica(t, dbURL, true)
+	ctx := context.Background()
+	acct, err := r.store.CreateAccount(ctx, eventstore.NewAccount{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, _ := r.store.CreateAPIKey(ctx, acct.ID)
+	k2, err := r.store.CreateAPIKey(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{k1, k2} {
+		if s := r.status(t, k); s != http.StatusOK {
+			t.Fatalf("before: %d", s)
+		}
+	}
+	var killed int
+	if err := r.store.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, eventstore.APIKeyListenerName).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d listener connections: %v", killed, err)
+	}
+	if _, err := r.store.RevokeAPIKey(ctx, acct.ID, k1); err != nil {
+		t.Fatal(err)
+	}
+	// The clock stands still, so only the reconnect can evict the key.
+	waitFor(t, 5*time.Second, "the key revoked while the listener was down is refused",
+		func() bool { return r.status(t, k1) == http.StatusUnauthorized })
+	waitFor(t, 5*time.Second, "the listener back", r.srv.keys.listenerHealthy)
+	r.status(t, k2) // cached again
+	if _, err := r.store.RevokeAPIKey(ctx, acct.ID, k2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "a later revocation refused", func() bool { return r.status(t, k2) == http.StatusUnauthorized })
+}

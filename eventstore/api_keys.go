@@ -22,6 +22,10 @@ const APIKeyPrefix = "gp_"
 // replica drops the key from its cache at once.
 const APIKeyChannel = "goodplan_api_keys"
 
+// APIKeyListenerName is the application_name of the connections that
+// ListenAPIKeyRevocations holds (seen in pg_stat_activity).
+const APIKeyListenerName = "goodplan api key listener"
+
 // APIKeyDisplayLen is how many characters after "gp_" are kept to tell keys
 // apart in listings.
 const APIKeyDisplayLen = 8
@@ -159,7 +163,9 @@ func (s *Store) TouchAPIKey(ctx context.Context, sum [sha256.Size]byte, at time.
 // connection is lost (the error). Callers reconnect by calling it again;
 // revocations committed while no listener was in place are not replayed.
 func (s *Store) ListenAPIKeyRevocations(ctx context.Context, ping time.Duration, alive func(), revoked func([sha256.Size]byte)) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = APIKeyListenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("api key listener connect: %w", err)
 	}
