@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"goodplan/eventstore"
 )
@@ -26,23 +24,38 @@ func accountFrom(ctx context.Context) eventstore.Account {
 
 // authenticate checks the Bearer API key, applies the key's rate limit and
 // sets the X-RateLimit-* headers on every authenticated response. A missing,
-// malformed, unknown or revoked key gets the seed's 401 body.
+// malformed, unknown or revoked key gets the seed's 401 body and counts as a
+// failed authentication of the client's address; past AuthFailureLimit of
+// those a minute, the address gets 429 for any key not already cached.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := bearerKey(r.Header.Get("Authorization"))
 		if !ok {
-			writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+			if !s.authBlocked(w, r) {
+				s.authFailed(r)
+				writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+			}
 			return
 		}
 		sum := sha256.Sum256([]byte(key))
-		acct, err := s.keys.lookup(r.Context(), s.store, sum)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
-			return
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+		acct, known := s.keys.cached(sum)
+		if !known {
+			// A client that failed too often gets no lookup for a key
+			// not already known: guessing costs it, not the database.
+			if s.authBlocked(w, r) {
+				return
+			}
+			var err error
+			acct, err = s.keys.lookup(r.Context(), s.store, sum)
+			if errors.Is(err, eventstore.ErrNotFound) {
+				s.authFailed(r)
+				writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+				return
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		if acct.RateLimitPerMinute > 0 {
 			d := s.limiter.allow(sum, acct.RateLimitPerMinute, acct.RateLimitBurst)
@@ -79,47 +92,4 @@ func bearerKey(h string) (string, bool) {
 		return "", false
 	}
 	return key, true
-}
-
-// keyCache keeps recently used keys' accounts for a short time so that an
-// authenticated request costs no database round trip. Unknown keys are not
-// cached (a flood of guesses must not fill memory).
-type keyCache struct {
-	now func() time.Time
-	mu  sync.RWMutex
-	m   map[[32]byte]cachedAccount
-}
-
-type cachedAccount struct {
-	acct    eventstore.Account
-	expires time.Time
-}
-
-// keyCacheTTL bounds how long a revoked key or a changed account limit can
-// still be served from memory.
-const keyCacheTTL = 30 * time.Second
-
-func newKeyCache(now func() time.Time) *keyCache {
-	return &keyCache{now: now, m: make(map[[32]byte]cachedAccount)}
-}
-
-func (c *keyCache) lookup(ctx context.Context, store *eventstore.Store, sum [32]byte) (eventstore.Account, error) {
-	now := c.now()
-	c.mu.RLock()
-	e, ok := c.m[sum]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		return e.acct, nil
-	}
-	acct, err := store.AccountByKeyHash(ctx, sum)
-	if err != nil {
-		return eventstore.Account{}, err
-	}
-	c.mu.Lock()
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[sum] = cachedAccount{acct: acct, expires: now.Add(keyCacheTTL)}
-	c.mu.Unlock()
-	return acct, nil
 }

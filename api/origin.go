@@ -41,17 +41,17 @@ type origin struct {
 //   - User-Agent: control and invisible format characters and invalid
 //     UTF-8 removed, then cut to at most 512 bytes on a character boundary;
 //   - IP: the peer address if net/netip parses it (zone dropped), else "".
-func requestOrigin(r *http.Request) origin {
+func (s *Server) requestOrigin(r *http.Request) origin {
 	return origin{
 		RequestID: cleanRequestID(r.Header.Get(headerRequestID)),
-		IP:        peerIP(r.RemoteAddr),
+		IP:        s.clientIP(r),
 		UserAgent: cleanUserAgent(r.UserAgent()),
 	}
 }
 
 // metadataFor is the event metadata of a request by actor on account.
-func metadataFor(r *http.Request, accountID int64, actor string) eventstore.Metadata {
-	o := requestOrigin(r)
+func (s *Server) metadataFor(r *http.Request, accountID int64, actor string) eventstore.Metadata {
+	o := s.requestOrigin(r)
 	return eventstore.Metadata{AccountID: accountID, Actor: actor, CorrelationID: o.RequestID, IP: o.IP, UserAgent: o.UserAgent}
 }
 

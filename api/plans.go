@@ -263,7 +263,7 @@ func planIDOfToken(token string) (int64, bool) {
 // metadata records that the merchant acted, and from where (see
 // requestOrigin).
 func (s *Server) metadata(r *http.Request, acct eventstore.Account) eventstore.Metadata {
-	return metadataFor(r, acct.ID, "merchant")
+	return s.metadataFor(r, acct.ID, "merchant")
 }
 
 // planID parses the {id} route parameter.

@@ -17,7 +17,7 @@ import (
 // request carrying a well-formed form_id gets a command id derived from
 // the whole form, so the same form posted twice is applied once.
 func (s *Server) portalMetadata(r *http.Request, accountID int64) eventstore.Metadata {
-	meta := metadataFor(r, accountID, domain.SourceCustomer)
+	meta := s.metadataFor(r, accountID, domain.SourceCustomer)
 	if validFormID(r.PostForm.Get("form_id")) {
 		sum := sha256.Sum256([]byte(r.URL.Path + "\n" + r.PostForm.Encode()))
 		meta.CommandID = "portal:" + hex.EncodeToString(sum[:16])

@@ -25,6 +25,10 @@ type rateLimiter struct {
 	mu        sync.Mutex
 	keys      map[[32]byte]*window
 	lastSweep time.Duration
+	// maxKeys bounds the keys remembered (0: no bound): past it, idle keys
+	// are swept at once and, if that is not enough, an arbitrary key is
+	// forgotten, so a flood of distinct clients cannot grow memory.
+	maxKeys int
 }
 
 // window is the ring of one key's allowed-request times, oldest first.
@@ -58,6 +62,15 @@ func newRateLimiter(now func() time.Time) *rateLimiter {
 // allowed, counts it. perMinute <= 0 means no limit; burst <= 0 means no
 // per-second cap.
 func (l *rateLimiter) allow(key [32]byte, perMinute, burst int) rateDecision {
+	return l.decide(key, perMinute, burst, true)
+}
+
+// peek is allow without counting: whether a request would be allowed now.
+func (l *rateLimiter) peek(key [32]byte, perMinute, burst int) rateDecision {
+	return l.decide(key, perMinute, burst, false)
+}
+
+func (l *rateLimiter) decide(key [32]byte, perMinute, burst int, count bool) rateDecision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// The clock is read under the lock so that timestamps enter each ring
@@ -72,7 +85,10 @@ func (l *rateLimiter) allow(key [32]byte, perMinute, burst int) rateDecision {
 	w := l.keys[key]
 	if w == nil {
 		w = &window{}
-		l.keys[key] = w
+		if count {
+			l.makeRoom(now)
+			l.keys[key] = w
+		}
 	}
 	w.expire(now, perMinute)
 
@@ -80,7 +96,9 @@ func (l *rateLimiter) allow(key [32]byte, perMinute, burst int) rateDecision {
 	secondFull := burst > 0 && w.n >= burst && now-w.newest(burst) < secondWindow
 	d := rateDecision{limit: perMinute}
 	if w.n < perMinute && !secondFull {
-		w.push(now, perMinute)
+		if count {
+			w.push(now, perMinute)
+		}
 		d.allowed = true
 	} else {
 		// Both counts only fall as time passes, so the request becomes
@@ -143,6 +161,27 @@ func (l *rateLimiter) sweep(now time.Duration) {
 		if w.n == 0 || now-w.newest(1) > idleAfter {
 			delete(l.keys, k)
 		}
+	}
+}
+
+// makeRoom keeps the map under maxKeys before a key is added: first the
+// idle keys go (a sweep), then, if every key is active, an eighth of them
+// chosen arbitrarily (Go's map order), whose clients merely get fresh
+// windows. Either costs O(maxKeys) once per maxKeys/8 new keys at most, so
+// a flood of new clients costs O(1) per request on average.
+func (l *rateLimiter) makeRoom(now time.Duration) {
+	if l.maxKeys <= 0 || len(l.keys) < l.maxKeys {
+		return
+	}
+	l.lastSweep = now - time.Minute
+	l.sweep(now)
+	drop := len(l.keys) - l.maxKeys + max(l.maxKeys/8, 1)
+	for k := range l.keys {
+		if len(l.keys) < l.maxKeys && drop <= 0 {
+			break
+		}
+		delete(l.keys, k)
+		drop--
 	}
 }
 

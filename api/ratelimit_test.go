@@ -277,3 +277,38 @@ func BenchmarkRateLimiter(b *testing.B) {
 		l.allow(keys[i%len(keys)], 6000, 100)
 	}
 }
+
+func TestRateLimiterPeekDoesNotCount(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLimiter()
+	key := [32]byte{7}
+	for range 5 {
+		if !l.peek(key, 1, 0).allowed {
+			t.Fatal("peek refused an unused key")
+		}
+	}
+	if len(l.keys) != 0 {
+		t.Fatalf("peek remembered %d keys", len(l.keys))
+	}
+	l.allow(key, 1, 0)
+	if d := l.peek(key, 1, 0); d.allowed || d.retryAfter != time.Minute {
+		t.Fatalf("peek after the one allowed request: %+v", d)
+	}
+}
+
+func TestRateLimiterKeysBounded(t *testing.T) {
+	t.Parallel()
+	l, clock := newTestLimiter()
+	l.maxKeys = 100
+	for i := range 1000 {
+		var k [32]byte
+		k[0], k[1] = byte(i), byte(i>>8)
+		if !l.allow(k, 60, 10).allowed {
+			t.Fatalf("new key %d refused", i)
+		}
+		clock.advance(time.Millisecond)
+		if len(l.keys) > l.maxKeys {
+			t.Fatalf("%d keys remembered, bound %d", len(l.keys), l.maxKeys)
+		}
+	}
+}

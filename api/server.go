@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -25,6 +26,25 @@ type Config struct {
 	Version   string // reported by GET /api/health
 	Logger    *slog.Logger
 	Now       func() time.Time // nil: time.Now
+
+	// IPRateLimit and IPBurst limit the requests per client IP (IPv6: per
+	// /64) per minute and per second on the routes without an API key
+	// (the portal's /plan/... and /api/health together); 0: no limit.
+	// goodplan serve sets 60 and 10 (IP_RATE_LIMIT, IP_BURST).
+	IPRateLimit int
+	IPBurst     int
+	// AuthFailureLimit is how many failed API authentications a client IP
+	// may make per minute; past it, its requests with a key not already
+	// known get 429 before any lookup. 0: no limit. goodplan serve sets 20
+	// (AUTH_FAILURE_LIMIT).
+	AuthFailureLimit int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (see
+	// clientAddr); none by default.
+	TrustedProxies []netip.Prefix
+	// HTTPWebhooks allows webhook endpoints with http:// URLs; otherwise
+	// they must be https. goodplan serve sets it from
+	// WEBHOOK_ALLOW_PRIVATE_NETWORKS.
+	HTTPWebhooks bool
 }
 
 // Server serves the API. Create it with New.
@@ -36,10 +56,18 @@ type Server struct {
 	now       func() time.Time
 	limiter   *rateLimiter
 	keys      *keyCache
-	plans     *projections.Plans
-	router    chi.Router
-	csrfMu    sync.Mutex // guards csrfKey
-	csrfKey   []byte     // the portal's CSRF key, loaded on first use (portal.go)
+	// ipLimiter and authFailures are keyed by limitKey(client address).
+	ipLimiter        *rateLimiter
+	authFailures     *rateLimiter
+	ipRateLimit      int
+	ipBurst          int
+	authFailureLimit int
+	trustedProxies   []netip.Prefix
+	httpWebhooks     bool
+	plans            *projections.Plans
+	router           chi.Router
+	csrfMu           sync.Mutex // guards csrfKey
+	csrfKey          []byte     // the portal's CSRF key, loaded on first use (portal.go)
 }
 
 // New returns a Server for cfg.
@@ -50,6 +78,12 @@ func New(cfg Config) *Server {
 		version:   cfg.Version,
 		log:       cfg.Logger,
 		now:       cfg.Now,
+
+		ipRateLimit:      cfg.IPRateLimit,
+		ipBurst:          cfg.IPBurst,
+		authFailureLimit: cfg.AuthFailureLimit,
+		trustedProxies:   cfg.TrustedProxies,
+		httpWebhooks:     cfg.HTTPWebhooks,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -58,7 +92,11 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.limiter = newRateLimiter(s.now)
-	s.keys = newKeyCache(s.now)
+	s.keys = newKeyCache(s.now, s.log)
+	s.ipLimiter = newRateLimiter(s.now)
+	s.ipLimiter.maxKeys = maxTrackedClients
+	s.authFailures = newRateLimiter(s.now)
+	s.authFailures.maxKeys = maxTrackedClients
 	s.plans = projections.NewPlans(s.store)
 	s.router = s.routes()
 	return s
@@ -77,8 +115,11 @@ func (s *Server) routes() chi.Router {
 		writeJSON(w, http.StatusMethodNotAllowed, &apiError{Title: "Method not allowed",
 			Message: r.Method + " is not allowed on " + r.URL.Path + "."})
 	})
-	r.Get("/api/health", s.health)
-	s.portalRoutes(r)
+	r.With(s.limitByIP).Get("/api/health", s.health)
+	r.Group(func(r chi.Router) {
+		r.Use(s.limitByIP)
+		s.portalRoutes(r)
+	})
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
@@ -90,6 +131,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/webhook-endpoints", s.listWebhookEndpoints)
 		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)
 		r.Delete("/webhook-endpoints/{id}", s.deleteWebhookEndpoint)
+		r.Post("/webhook-endpoints/{id}/rotate-secret", s.rotateWebhookSecret)
 		r.Get("/webhook-endpoints/{id}/deliveries", s.listWebhookDeliveries)
 		r.Post("/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", s.resendWebhookDelivery)
 	})

@@ -130,7 +130,7 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 	rawURL := strings.TrimSpace(f.str(root, "url", "url"))
 	events := f.strings(root, "events", "events")
 	if _, bad := f.errs.Fields["url"]; !bad {
-		validateEndpointURL(&f.errs, rawURL)
+		validateEndpointURL(&f.errs, rawURL, s.httpWebhooks)
 	}
 	events = validateEventTypes(&f.errs, events)
 	if err := f.errs.OrNil(); err != nil {
@@ -154,10 +154,11 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 		Secret: ep.Secret, CreatedAt: ep.CreatedAt.UTC()})
 }
 
-// validateEndpointURL accepts an absolute http or https URL with a host, no
-// user name or password, of at most 2048 characters, and no character
+// validateEndpointURL accepts an absolute https URL (or http when
+// allowHTTP: WEBHOOK_ALLOW_PRIVATE_NETWORKS, for development) with a host,
+// no user name or password, of at most 2048 characters, and no character
 // domain.CheckText refuses in a single line.
-func validateEndpointURL(ve *domain.ValidationError, raw string) {
+func validateEndpointURL(ve *domain.ValidationError, raw string, allowHTTP bool) {
 	const field = "url"
 	if raw == "" {
 		ve.Add(field, "The url field is required.")
@@ -175,6 +176,10 @@ func validateEndpointURL(ve *domain.ValidationError, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" || u.Hostname() == "" {
 		ve.Add(field, "The url must be an absolute URL starting with https:// or http://.")
+		return
+	}
+	if u.Scheme != "https" && !allowHTTP {
+		ve.Add(field, "The url must start with https://: deliveries carry customer data and are signed, and plain http would expose both.")
 		return
 	}
 	if u.User != nil {
@@ -254,6 +259,35 @@ func (s *Server) getWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, viewEndpoint(ep))
+}
+
+// secretRotated is the 200 body of POST
+// /api/v1/webhook-endpoints/{id}/rotate-secret: the endpoint and its new
+// secret, shown this once.
+type secretRotated struct {
+	endpointView
+	Secret                  string    `json:"secret"`
+	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at"`
+}
+
+// rotateWebhookSecret is POST /api/v1/webhook-endpoints/{id}/rotate-secret:
+// a new secret, returned once. For 24 hours deliveries carry signatures
+// with both the new and the previous secret, so the receiver can switch
+// without losing any.
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	id, ok := endpointID(r)
+	if !ok {
+		s.writeError(w, r, endpointNotFound(r))
+		return
+	}
+	now := s.now()
+	ep, err := s.store.RotateEndpointSecret(r.Context(), accountFrom(r.Context()).ID, id, now)
+	if err != nil {
+		s.webhookError(w, r, err, endpointNotFound(r))
+		return
+	}
+	writeJSON(w, http.StatusOK, secretRotated{endpointView: viewEndpoint(ep), Secret: ep.Secret,
+		PreviousSecretExpiresAt: now.Add(eventstore.WebhookSecretOverlap).UTC().Truncate(time.Microsecond)})
 }
 
 // deleteWebhookEndpoint is DELETE /api/v1/webhook-endpoints/{id}: a soft

@@ -67,7 +67,7 @@ func TestWebhookEndpointsCreateListGetDelete(t *testing.T) {
 	}
 
 	// Omitted events: every type, shown as [].
-	all := whCreate(t, env, env.key, `{"url":"http://hooks.example.com/all"}`)
+	all := whCreate(t, env, env.key, `{"url":"https://hooks.example.com/all"}`)
 	if ev, ok := all["events"].([]any); !ok || len(ev) != 0 {
 		t.Fatalf("events of an all-types endpoint: %v", all["events"])
 	}
@@ -145,6 +145,7 @@ func TestWebhookEndpointValidation(t *testing.T) {
 		{"no host", `{"url":"https://"}`, 422, "url", "absolute"},
 		{"ftp", `{"url":"ftp://example.com/x"}`, 422, "url", "https://"},
 		{"javascript", `{"url":"javascript:alert(1)"}`, 422, "url", "https://"},
+		{"plain http", `{"url":"http://hooks.example.com/x"}`, 422, "url", "https://"},
 		{"userinfo", `{"url":"https://user:pass@example.com/hook"}`, 422, "url", "user name or password"},
 		{"too long", long, 422, "url", "2048"},
 		{"NUL in the url", `{"url":"https://example.com/a\u0000"}`, 422, "url", "control characters"},

@@ -2,9 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -35,9 +32,6 @@ type NewAccount struct {
 	// (0..30); nil means domain.DefaultReminderDays.
 	ReminderDays *int
 }
-
-// APIKeyPrefix starts every API key.
-const APIKeyPrefix = "gp_"
 
 const accountColumns = `id, name, plan_limit, rate_limit_per_minute, rate_limit_burst, reminder_days, created_at`
 
@@ -79,36 +73,6 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// CreateAPIKey makes a new key for account: "gp_" and 64 lowercase hex
-// characters from crypto/rand. Only its SHA-256 is stored, so the key is
-// returned here once and never again. ErrNotFound if the account is missing.
-func (s *Store) CreateAPIKey(ctx context.Context, accountID int64) (string, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("generate api key: %w", err)
-	}
-	key := APIKeyPrefix + hex.EncodeToString(raw[:])
-	sum := sha256.Sum256([]byte(key))
-	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (account_id, key_hash) VALUES ($1, $2)`, accountID, sum[:]); err != nil {
-		return "", fmt.Errorf("create api key for account %d: %w", accountID, interpretError(err))
-	}
-	return key, nil
-}
-
-// AccountByKeyHash returns the account owning the unrevoked key whose
-// SHA-256 is sum, or ErrNotFound. Looking up by hash means the lookup's timing
-// depends only on a hash the caller cannot steer, never on the key's bytes.
-func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT a.id, a.name, a.plan_limit, a.rate_limit_per_minute, a.rate_limit_burst,
-			a.reminder_days, a.created_at
-		FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, sum[:]))
-	if err != nil {
-		return Account{}, fmt.Errorf("account by key: %w", interpretError(err))
-	}
-	return a, nil
 }
 
 // AccountByID returns account id, or ErrNotFound.

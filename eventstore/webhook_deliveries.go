@@ -56,6 +56,11 @@ type DueDelivery struct {
 	Attempts   int // attempts made before this claim
 	URL        string
 	Secret     string
+	// PreviousSecret is the secret before the last rotation, and
+	// PreviousSecretUntil until when deliveries are signed with it too
+	// ("" and zero: no rotation pending).
+	PreviousSecret      string
+	PreviousSecretUntil time.Time
 	// LeaseUntil is the delivery's next_attempt_at as this claim set it:
 	// the claim's fencing token. Outcomes (AttemptOutcome.LeaseUntil) and
 	// releases carry it, and apply only while the delivery still has it,
@@ -142,7 +147,8 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 	    updated_at = now()
 	FROM picked p, webhook_endpoints e, async_commit
 	WHERE d.id = p.id AND e.id = d.endpoint_id
-	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret, d.next_attempt_at`,
+	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret,
+		COALESCE(e.previous_secret, ''), e.previous_secret_expires_at, d.next_attempt_at`,
 		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
@@ -152,8 +158,14 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 	for rows.Next() {
 		var d DueDelivery
 		var lease *time.Time // nil: failed (dead endpoint)
-		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &lease); err != nil {
+		var prevUntil *time.Time
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &d.PreviousSecret, &prevUntil, &lease); err != nil {
 			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		if prevUntil != nil {
+			d.PreviousSecretUntil = *prevUntil
+		} else {
+			d.PreviousSecret = ""
 		}
 		if lease != nil {
 			// As stored (microseconds), so the fence compares equal.

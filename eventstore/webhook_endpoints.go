@@ -193,6 +193,28 @@ func (s *Store) EndpointsFor(ctx context.Context, accountID int64, eventType str
 	return out, nil
 }
 
+// WebhookSecretOverlap is how long after a rotation deliveries are still
+// signed with the previous secret too.
+const WebhookSecretOverlap = 24 * time.Hour
+
+// RotateEndpointSecret gives endpoint id of account a new secret and
+// returns the endpoint with it (the only time the caller should show it).
+// Until now+WebhookSecretOverlap deliveries are signed with the new and the
+// previous secret; a second rotation within that window drops the oldest
+// secret at once (only the newest two are ever kept). ErrNotFound when the
+// endpoint does not exist, was deleted, or belongs to another account.
+func (s *Store) RotateEndpointSecret(ctx context.Context, accountID, id int64, now time.Time) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := scanEndpoint(s.pool.QueryRow(ctx, `UPDATE webhook_endpoints
+		SET previous_secret = secret, previous_secret_expires_at = $3, secret = $4
+		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL
+		RETURNING `+endpointColumns, id, accountID, now.Add(WebhookSecretOverlap), NewWebhookSecret()), &e)
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("rotate webhook endpoint %d secret: %w", id, interpretError(err))
+	}
+	return e, nil
+}
+
 // DeleteEndpoint soft-deletes endpoint id of account and fails its pending
 // deliveries, so nothing more is sent to it. ErrNotFound when it does not
 // exist, is already deleted, or belongs to another account.

@@ -151,7 +151,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 	}
 	email, err := job.build(plan, acct)
 	if err != nil {
-		return w.giveUp(ctx, plan, job, "cannot build the email: "+err.Error(), DeliveryAttempt(ctx))
+		return w.giveUp(ctx, plan, job, "cannot build the email: "+redactAddresses(err).Error(), DeliveryAttempt(ctx))
 	}
 	log := w.logger().With("plan_id", id, "message_id", email.MessageID).With(job.attrs...)
 
@@ -160,7 +160,10 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 	// again after the restart. Both get their own bounded time instead.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendAndRecordTimeout)
 	defer cancel()
-	err = w.Sender.Send(sctx, email)
+	// The SMTP server's reply may quote the recipient: every use of err
+	// below (logs, the consumer's logs, the recorded reason) sees it
+	// without addresses.
+	err = redactAddresses(w.Sender.Send(sctx, email))
 	if err == nil {
 		if err := w.record(sctx, plan, job.id(job.name+"-sent", id), func(p *domain.Plan) ([]domain.Event, error) {
 			return job.sent(p, email, w.now())
@@ -169,7 +172,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 			// the record soon keeps that window short.
 			return fmt.Errorf("record %s sent for plan %d: %w", job.what, id, err)
 		}
-		log.Info(job.what+" sent", "to", email.ToAddress)
+		log.Info(job.what + " sent") // plan_id names it; the address is not logged
 		return nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {

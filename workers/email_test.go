@@ -181,6 +181,9 @@ func TestEmailWorkerSendsOnce(t *testing.T) {
 	if !strings.Contains(env.logs.String(), "introduction email sent") {
 		t.Errorf("no log line for the sent email:\n%s", env.logs.String())
 	}
+	if strings.Contains(env.logs.String(), "john@example.com") {
+		t.Errorf("logs reveal the customer's address:\n%s", env.logs.String())
+	}
 }
 
 func TestEmailWorkerIgnoresOtherEvents(t *testing.T) {
@@ -302,6 +305,10 @@ func TestEmailWorkerPermanentFailure(t *testing.T) {
 	}
 	if !strings.Contains(env.logs.String(), "introduction email failed") {
 		t.Errorf("no log line for the failure:\n%s", env.logs.String())
+	}
+	// The server's refusal quoted the address; logs name the plan instead.
+	if strings.Contains(env.logs.String(), "nobody@example.com") || !strings.Contains(env.logs.String(), "[address]") {
+		t.Errorf("logs reveal the customer's address or lost the refusal:\n%s", env.logs.String())
 	}
 }
 

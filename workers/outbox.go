@@ -72,7 +72,7 @@ func (o *outboxSender) Send(ctx context.Context, e Email) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	o.log.Info("email written to outbox", "path", path, "to", e.ToAddress)
+	o.log.Info("email written to outbox", "path", path) // not the address: logs name no customer
 	return nil
 }
 

@@ -60,6 +60,26 @@ func SignWebhook(secret, msgID string, timestamp int64, body []byte) (string, er
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
+// webhookSignatures is the webhook-signature header value of one attempt
+// at time at: the signature with the endpoint's secret and, while a
+// rotation's overlap lasts, a second one with the previous secret, newest
+// first and space-separated (Standard Webhooks lets a receiver accept any
+// of several).
+func webhookSignatures(c eventstore.DueDelivery, msgID string, ts int64, at time.Time) (string, error) {
+	sig, err := SignWebhook(c.Secret, msgID, ts, c.Payload)
+	if err != nil {
+		return "", err
+	}
+	if c.PreviousSecret != "" && at.Before(c.PreviousSecretUntil) {
+		prev, err := SignWebhook(c.PreviousSecret, msgID, ts, c.Payload)
+		if err != nil {
+			return "", err
+		}
+		sig += " " + prev
+	}
+	return sig, nil
+}
+
 // NewWebhookClient returns the HTTP client deliveries use: 15 s in total per
 // attempt, no redirects followed (a 3xx is the answer, and a failure), no
 // proxy, and, unless allowPrivate, connections to loopback, private,
@@ -455,7 +475,8 @@ func (r *deliveryRun) logStale(stale []eventstore.AttemptOutcome) {
 type attemptResult struct {
 	status    int
 	excerpt   string
-	err       string
+	err       string // a category (webhookErrorCategory): shown to merchants
+	raw       error  // the error itself: logged only
 	latency   time.Duration
 	cancelled bool // the deliverer is stopping: nothing to record
 }
@@ -509,11 +530,11 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 		out.State = eventstore.DeliveryPending
 		out.NextAttemptAt = r.now().Add(r.spread(r.schedule[number]))
 		r.log.Debug("webhook attempt failed; will retry", "delivery_id", c.ID, "attempt", number,
-			"status", res.status, "err", res.err, "next_attempt_at", out.NextAttemptAt)
+			"status", res.status, "err", res.raw, "next_attempt_at", out.NextAttemptAt)
 	default:
 		out.State = eventstore.DeliveryFailed
 		r.log.Warn("webhook delivery failed after its last attempt", "delivery_id", c.ID, "endpoint_id", c.EndpointID,
-			"event_id", c.EventID, "attempt", number, "status", res.status, "err", res.err)
+			"event_id", c.EventID, "attempt", number, "status", res.status, "err", res.raw)
 	}
 	return out, true
 }
@@ -531,9 +552,9 @@ func (r *deliveryRun) spread(d time.Duration) time.Duration {
 func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at time.Time) attemptResult {
 	msgID := WebhookMessageID(c.EventID)
 	ts := at.Unix()
-	sig, err := SignWebhook(c.Secret, msgID, ts, c.Payload)
+	sig, err := webhookSignatures(c, msgID, ts, at)
 	if err != nil {
-		return attemptResult{err: err.Error()}
+		return attemptResult{err: WebhookErrOther, raw: err}
 	}
 	ctx := parent
 	if r.reqTimeout > 0 {
@@ -543,7 +564,7 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Payload))
 	if err != nil {
-		return attemptResult{err: "bad endpoint url: " + err.Error()}
+		return attemptResult{err: WebhookErrInvalidURL, raw: err}
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -560,7 +581,7 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 		if parent.Err() != nil {
 			return attemptResult{cancelled: true}
 		}
-		return attemptResult{err: err.Error(), latency: time.Since(start)}
+		return attemptResult{err: webhookErrorCategory(err), raw: err, latency: time.Since(start)}
 	}
 	// Read a bounded amount: enough to reuse the connection for normal
 	// answers, never a whole hostile stream.
@@ -569,7 +590,7 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 	res := attemptResult{status: resp.StatusCode, latency: time.Since(start)}
 	res.excerpt = string(body[:min(len(body), WebhookExcerptBytes)])
 	if readErr != nil {
-		res.err = "reading response: " + readErr.Error()
+		res.err, res.raw = "reading response: "+webhookErrorCategory(readErr), readErr
 	}
 	return res
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"goodplan/api"
 	"goodplan/workers"
 )
 
@@ -27,6 +29,10 @@ type config struct {
 	// DeadLetterAfter is how many deliveries a failing event gets before a
 	// consumer sets it aside as a dead letter.
 	DeadLetterAfter int
+	IPRateLimit                 int            // per client IP per minute on the portal and /api/health
+	IPBurst                     int            // per client IP per second there
+	AuthFailureLimit            int            // failed API authentications per client IP per minute
+	TrustedProxies              []netip.Prefix // peers whose X-Forwarded-For is believed
 
 	// now is the clock of the API, the email worker and the scheduler; nil
 	// is time.Now. Only in-process tests set it (never the environment), to
@@ -82,6 +88,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.DeadLetterAfter = n
 	}
+	for _, l := range []struct {
+		name string
+		dst  *int
+		def  int
+	}{{"IP_RATE_LIMIT", &c.IPRateLimit, 60}, {"IP_BURST", &c.IPBurst, 10}, {"AUTH_FAILURE_LIMIT", &c.AuthFailureLimit, 20}} {
+		*l.dst = l.def
+		if v := getenv(l.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("%s=%q: want a whole number, 0 for no limit", l.name, v)
+			}
+			*l.dst = n
+		}
+	}
+	tp, err := api.ParseTrustedProxies(getenv("TRUSTED_PROXIES"))
+	if err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	c.TrustedProxies = tp
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("PUBLIC_URL=%q: want an absolute http or https URL", c.PublicURL)
 	}
@@ -102,6 +127,10 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", c.WebhookAllowPrivateNetworks),
 		slog.Duration("SCHEDULER_INTERVAL", c.SchedulerInterval),
 		slog.Int("DEAD_LETTER_AFTER", c.DeadLetterAfter),
+		slog.Int("IP_RATE_LIMIT", c.IPRateLimit),
+		slog.Int("IP_BURST", c.IPBurst),
+		slog.Int("AUTH_FAILURE_LIMIT", c.AuthFailureLimit),
+		slog.Any("TRUSTED_PROXIES", c.TrustedProxies),
 	)
 }
 

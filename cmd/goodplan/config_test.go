@@ -110,6 +110,17 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: "PUBLIC_URL"},
 		{name: "unparsable public URL", env: map[string]string{"PUBLIC_URL": "http://[::1"},
 			wantErr: "PUBLIC_URL"},
+		{name: "abuse limit defaults", env: nil, check: func(c config) bool {
+			return c.IPRateLimit == 60 && c.IPBurst == 10 && c.AuthFailureLimit == 20 && len(c.TrustedProxies) == 0
+		}},
+		{name: "abuse limits set", env: map[string]string{"IP_RATE_LIMIT": "120", "IP_BURST": "0", "AUTH_FAILURE_LIMIT": "5",
+			"TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}, check: func(c config) bool {
+			return c.IPRateLimit == 120 && c.IPBurst == 0 && c.AuthFailureLimit == 5 && len(c.TrustedProxies) == 2 &&
+				c.TrustedProxies[1].String() == "127.0.0.1/32"
+		}},
+		{name: "negative IP limit", env: map[string]string{"IP_RATE_LIMIT": "-1"}, wantErr: "IP_RATE_LIMIT"},
+		{name: "bad auth failure limit", env: map[string]string{"AUTH_FAILURE_LIMIT": "many"}, wantErr: "AUTH_FAILURE_LIMIT"},
+		{name: "bad trusted proxy", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: "TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,9 @@ Usage:
   goodplan deadletters retry --id ID | --all    process them again, resolving those that succeed
   goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]
   goodplan apikeys create --account ID          print a new API key (shown once)
+  goodplan apikeys list --account ID            the account's keys: id, first characters, created, last used, revoked
+  goodplan apikeys revoke --account ID --key KEY_OR_ID
+                                                revoke a key (the whole key or its id); refused within 1 s everywhere
 
 Run 'goodplan COMMAND -h' for a command's flags.
 `
@@ -75,15 +78,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return replayCmd(ctx, cfg, rest, stdout, stderr)
 	case "deadletters":
 		return deadLettersCmd(ctx, cfg, rest, stdout, stderr)
-	case "accounts", "apikeys":
+	case "accounts":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, usage)
-			return usageError{fmt.Sprintf("%s: expected 'create'", cmd)}
+			return usageError{"accounts: expected 'create'"}
 		}
-		if cmd == "accounts" {
-			return accountsCreate(ctx, cfg, rest[1:], stdout, stderr)
+		return accountsCreate(ctx, cfg, rest[1:], stdout, stderr)
+	case "apikeys":
+		sub := ""
+		if len(rest) > 0 {
+			sub = rest[0]
 		}
-		return apikeysCreate(ctx, cfg, rest[1:], stdout, stderr)
+		switch sub {
+		case "create":
+			return apikeysCreate(ctx, cfg, rest[1:], stdout, stderr)
+		case "list":
+			return apikeysList(ctx, cfg, rest[1:], stdout, stderr)
+		case "revoke":
+			return apikeysRevoke(ctx, cfg, rest[1:], stdout, stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return usageError{"apikeys: expected 'create', 'list' or 'revoke'"}
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

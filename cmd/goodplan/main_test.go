@@ -60,6 +60,7 @@ var configVars = []string{
 	"DATABASE_URL", "HTTP_ADDR", "PUBLIC_URL", "NATS_URL", "DATA_DIR",
 	"SMTP_URL", "EMAIL_FROM", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "NATS_SUBJECT_PREFIX",
 	"SCHEDULER_INTERVAL", "DEAD_LETTER_AFTER",
+	"IP_RATE_LIMIT", "IP_BURST", "AUTH_FAILURE_LIMIT", "TRUSTED_PROXIES",
 }
 
 // cliEnv is the process environment without goodplan's settings, plus vars
@@ -702,6 +703,9 @@ func TestCLIUsage(t *testing.T) {
 		{"accounts create without name", []string{"accounts", "create"}, 2, "", "--name is required"},
 		{"negative rate limit", []string{"accounts", "create", "--name", "X", "--rate-limit", "-1"}, 2, "", "must not be negative"},
 		{"apikeys create without account", []string{"apikeys", "create"}, 2, "", "--account ID is required"},
+		{"apikeys without a subcommand", []string{"apikeys"}, 2, "", "expected 'create', 'list' or 'revoke'"},
+		{"apikeys list without account", []string{"apikeys", "list"}, 2, "", "--account ID is required"},
+		{"apikeys revoke without key", []string{"apikeys", "revoke", "--account", "1"}, 2, "", "--key KEY_OR_ID are required"},
 		{"unknown flag", []string{"verify", "--bogus"}, 2, "", "flag provided but not defined: -bogus"},
 		{"positional argument", []string{"migrate", "extra"}, 2, "", `unexpected argument "extra"`},
 		{"serve -h", []string{"serve", "-h"}, 0, "", "Usage: goodplan serve"},

@@ -53,9 +53,12 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		}
 	}
 
-	srv := api.NewHTTPServer(api.New(api.Config{
+	handler := api.New(api.Config{
 		Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
-	}), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+		IPRateLimit: cfg.IPRateLimit, IPBurst: cfg.IPBurst, AuthFailureLimit: cfg.AuthFailureLimit,
+		TrustedProxies: cfg.TrustedProxies, HTTPWebhooks: cfg.WebhookAllowPrivateNetworks,
+	})
+	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
 	if err != nil {
 		ln.Close()
@@ -76,6 +79,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	defer sender.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return handler.RunKeyRevocationListener(gctx) })
 	for _, w := range pipeline(store, bus, sender, cfg, log) {
 		g.Go(func() error { return w(gctx) })
 	}

@@ -1,0 +1,71 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxTrackedClients bounds the client addresses each IP limiter remembers
+// (see rateLimiter.maxKeys).
+const maxTrackedClients = 65536
+
+// limitByIP applies the per-client-IP limit (Config.IPRateLimit, IPBurst)
+// to the routes without an API key: 429 with Retry-After and the usual
+// JSON error body past it.
+func (s *Server) limitByIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.ipRateLimit > 0 {
+			if a := s.clientAddr(r); a.IsValid() {
+				d := s.ipLimiter.allow(limitKey(a), s.ipRateLimit, s.ipBurst)
+				if !d.allowed {
+					limits := strconv.Itoa(s.ipRateLimit) + " requests per minute"
+					if s.ipBurst > 0 {
+						limits += ", " + strconv.Itoa(s.ipBurst) + " per second"
+					}
+					tooMany(w, "Rate limit exceeded: "+limits+" per client address.", d.retryAfter)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authBlocked reports whether the client of r has used up its failed
+// authentications (Config.AuthFailureLimit) and, if so, answers 429.
+func (s *Server) authBlocked(w http.ResponseWriter, r *http.Request) bool {
+	if s.authFailureLimit <= 0 {
+		return false
+	}
+	a := s.clientAddr(r)
+	if !a.IsValid() {
+		return false
+	}
+	d := s.authFailures.peek(limitKey(a), s.authFailureLimit, 0)
+	if d.allowed {
+		return false
+	}
+	tooMany(w, "Too many failed authentications from this address: at most "+
+		strconv.Itoa(s.authFailureLimit)+" a minute.", d.retryAfter)
+	return true
+}
+
+// authFailed counts a failed authentication against r's client.
+func (s *Server) authFailed(r *http.Request) {
+	if s.authFailureLimit <= 0 {
+		return
+	}
+	if a := s.clientAddr(r); a.IsValid() {
+		s.authFailures.allow(limitKey(a), s.authFailureLimit, 0)
+	}
+}
+
+// tooMany writes the 429 with Retry-After in whole seconds (at least 1).
+func tooMany(w http.ResponseWriter, msg string, retryAfter time.Duration) {
+	secs := strconv.Itoa(max(int(math.Ceil(retryAfter.Seconds())), 1))
+	w.Header().Set("Retry-After", secs)
+	writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
+		Message: msg + " Retry after " + secs + " s."})
+}
