@@ -54,6 +54,8 @@ func FuzzCreatePlan(f *testing.F) {
 		`{"customer":"x","invoice":[],"options":1,"send_introduction_email":"yes"}`,
 		`{"customer":{"name":1,"email":true},"invoice":{"amount":{},"currency":1}}`,
 		`{"customer":{"name":"A","name":"B","email":"a@b.co"},"invoice":{"amount":10}}`,
+		`{"customer":{"name":"A","email":"a@b.co"},"invoice":{"amount":10,"description":"a\u0000b"}}`,
+		`{"customer":{"name":"E\u202egnp.exe","email":"a@b.co"},"invoice":{"amount":10}}`,
 		`[]`, `null`, `"x"`, `{`, ``, "{\"a\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))

@@ -80,6 +80,7 @@ func FuzzLifecycleCommands(f *testing.F) {
 		body  string
 	}{
 		{0, "", `{"amount":"400.00","paid_on":"2025-11-20","method":"check","reference":"CHK-1001"}`},
+		{0, "", `{"amount":"400.00","method":"cash","paid_on":"0000-01-01"}`},
 		{0, "", `{"amount":1200,"method":"cash"}`},
 		{0, "", `{"amount":"1200.01","method":"wire","paid_on":"2025-11-29","reference":"a\tb"}`},
 		{0, "", `{"amount":"0.001","method":"other","paid_on":"2025-02-29"}`},

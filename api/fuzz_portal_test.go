@@ -70,6 +70,7 @@ func FuzzPortalForms(f *testing.F) {
 		{0, "", "option_id=" + optionPlaceholder},
 		{0, "", "option_id=+" + optionPlaceholder + "+&form_id=AAAAAAAAAAAAAAAAAAAAAA"},
 		{0, "", "option_id=1"},
+		{1, "", "amount=400.00&method=cash&paid_on=0000-01-01"},
 		{0, "", "option_id=-5&option_id=" + optionPlaceholder},
 		{0, "", "option_id=%zz"},
 		{0, "", "option_id=1;2"},

@@ -41,7 +41,7 @@ func FuzzParseSMTPURL(f *testing.F) {
 		"smtp://host:0", "smtp://host:70000", "smtp://host:", "smtp://host:abc", "smtp://host/path", "smtp://host?tls=maybe",
 		"smtp://host?tsl=none", "smtp://host?tls=none&tls=starttls", "smtps://host?tls=none", "smtp://:secret@host",
 		"smtp://user:s3cr%t@host",
-		"smtp://user:S3kr1t@host:abc", "smtps://user:S3kr1t@host?tls=none", "smtp://:S3kr1t@host", "smtp://u:S3kr1t@host/p", "smtp://host#frag", "smtp://host?tls=none;x", "smtp://ho st", "smtp://host\x00:25", ""} {
+		"smtp://user:S3kr1t@host:abc", "smtps://user:S3kr1t@host?tls=none", "smtp://:S3kr1t@host", "smtp://u:S3kr1t@host/p", "smtp://host#frag", "smtp://host?tls=none;x", "smtp://ho st", "smtp://host\x00:25", "", "smtp://::1", "smtp://a:b:1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {

@@ -65,13 +65,13 @@ func TestEnvelopeHeadroom(t *testing.T) {
 	}
 }
 
-// TestCheckMaxPayload: a NATS server whose max_payload is below
-// MaxMessageBytes is refused with both numbers named; the default (1 MiB,
-// embedded and external alike) is accepted.
-func TestCheckMaxPayload(t *testing.T) {
-	t.Parallel()
+// smallNATS is a bus on a NATS server of the test's own whose max_payload
+// is maxPayload bytes (below what serve accepts: a server reconfigured after
+// larger events were stored).
+func smallNATS(t *testing.T, maxPayload int32) *workers.Bus {
+	t.Helper()
 	small, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), MaxPayload: 64 << 10, NoSigs: true, NoLog: true})
+		StoreDir: t.TempDir(), MaxPayload: maxPayload, NoSigs: true, NoLog: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +86,17 @@ func TestCheckMaxPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bus.Close()
-	err = bus.CheckMaxPayload()
+	t.Cleanup(bus.Close)
+	return bus
+}
+
+// TestCheckMaxPayload: a NATS server whose max_payload is below
+// MaxMessageBytes is refused with both numbers named; the default (1 MiB,
+// embedded and external alike) is accepted.
+func TestCheckMaxPayload(t *testing.T) {
+	t.Parallel()
+	bus := smallNATS(t, 64<<10)
+	err := bus.CheckMaxPayload()
 	if err == nil || !strings.Contains(err.Error(), "65536") || !strings.Contains(err.Error(), strconv.Itoa(workers.MaxMessageBytes)) {
 		t.Fatalf("max_payload 64 KiB: err = %v, want one naming 65536 and %d", err, workers.MaxMessageBytes)
 	}

@@ -71,6 +71,10 @@ func parseSMTPURL(raw string) (smtpConfig, error) {
 	if cfg.host = u.Hostname(); cfg.host == "" {
 		return smtpConfig{}, errors.New("SMTP_URL has no host")
 	}
+	if strings.Contains(cfg.host, ":") && !strings.HasPrefix(u.Host, "[") {
+		// smtp://::1 would read as host ":" port 1.
+		return smtpConfig{}, errors.New("SMTP_URL host: write an IPv6 address in brackets, e.g. smtp://[::1]:25")
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {

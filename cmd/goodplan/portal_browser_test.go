@@ -291,7 +291,7 @@ func newBrowser(t *testing.T) context.Context {
 // email in the outbox and returns the portal link in its plain-text body.
 func introductionLink(t *testing.T, outbox string, planID int64, base string, srv *runningServer) string {
 	t.Helper()
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/plan/[A-Za-z0-9_-]+`)
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/plan/[A-Za-z0-9._-]+`)
 	msgID := fmt.Sprintf("<plan-%d.introduction@", planID)
 	deadline := time.Now().Add(time.Minute)
 	for {
