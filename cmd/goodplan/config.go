@@ -28,11 +28,11 @@ type config struct {
 	SchedulerInterval           time.Duration
 	// DeadLetterAfter is how many deliveries a failing event gets before a
 	// consumer sets it aside as a dead letter.
-	DeadLetterAfter int
-	IPRateLimit                 int            // per client IP per minute on the portal and /api/health
-	IPBurst                     int            // per client IP per second there
-	AuthFailureLimit            int            // failed API authentications per client IP per minute
-	TrustedProxies              []netip.Prefix // peers whose X-Forwarded-For is believed
+	DeadLetterAfter  int
+	IPRateLimit      int            // per client IP per minute on the portal and /api/health
+	IPBurst          int            // per client IP per second there
+	AuthFailureLimit int            // failed API authentications per client IP per minute
+	TrustedProxies   []netip.Prefix // peers whose X-Forwarded-For is believed
 
 	// now is the clock of the API, the email worker and the scheduler; nil
 	// is time.Now. Only in-process tests set it (never the environment), to
