@@ -88,7 +88,10 @@ func bearerKey(h string) (string, bool) {
 		return "", false
 	}
 	key = strings.TrimSpace(key)
-	if !strings.HasPrefix(key, eventstore.APIKeyPrefix) || len(key) > 128 {
+	// Only the shape goodplan issues (gp_ and 64 lowercase hex digits): a
+	// flood of random keys of any other shape costs no lookup.
+	secret, ok := strings.CutPrefix(key, eventstore.APIKeyPrefix)
+	if !ok || len(secret) != 64 || strings.ContainsFunc(secret, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) {
 		return "", false
 	}
 	return key, true

@@ -40,7 +40,8 @@ type origin struct {
 //     middleware also returns in the response's X-Request-Id;
 //   - User-Agent: control and invisible format characters and invalid
 //     UTF-8 removed, then cut to at most 512 bytes on a character boundary;
-//   - IP: the peer address if net/netip parses it (zone dropped), else "".
+//   - IP: the client address (clientIP: the peer, or behind TRUSTED_PROXIES
+//     the forwarded client), zone dropped, or "" when none parses.
 func (s *Server) requestOrigin(r *http.Request) origin {
 	return origin{
 		RequestID: cleanRequestID(r.Header.Get(headerRequestID)),

@@ -205,6 +205,9 @@ func requestHash(body []byte) []byte {
 	return sum[:]
 }
 
+// maxCanonicalNumber bounds the numbers canonicalNumbers reduces.
+const maxCanonicalNumber = 64
+
 // canonicalNumbers rewrites every json.Number in v as its reduced decimal.
 func canonicalNumbers(v any) any {
 	switch v := v.(type) {
@@ -217,6 +220,9 @@ func canonicalNumbers(v any) any {
 			v[i] = canonicalNumbers(e)
 		}
 	case json.Number:
+		if len(v) > maxCanonicalNumber {
+			return v // no real amount is this long; reducing it costs quadratic time
+		}
 		d, _, err := apd.NewFromString(string(v))
 		// Bounded: 'f' formatting of 1e999999999 would be a gigabyte.
 		if err == nil && d.Form == apd.Finite && d.Exponent > -64 && d.Exponent < 64 {

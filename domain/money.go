@@ -18,6 +18,9 @@ const MaxAmountMajor = 1_000_000_000_000
 // largest power of ten that fits an int64.
 const maxMoneyScale = 18
 
+// maxAmountText is the longest amount text parsed.
+const maxAmountText = 64
+
 // maxAmount is MaxAmountMajor as a decimal, for exact comparisons.
 var maxAmount = apd.New(MaxAmountMajor, 0)
 
@@ -50,6 +53,12 @@ func ParseMoney(text string, c Currency) (Money, error) {
 func parseAmount(text string) (*apd.Decimal, error) {
 	if text == "" {
 		return nil, fmt.Errorf("amount %q: %w", text, ErrInvalidAmount)
+	}
+	if len(text) > maxAmountText {
+		// No amount within MaxAmountMajor needs this many characters, and
+		// apd's reduction of a long one ("1" and 60,000 zeros "e-60000")
+		// takes seconds.
+		return nil, fmt.Errorf("amount of %d characters: %w", len(text), ErrInvalidAmount)
 	}
 	d, _, err := apd.NewFromString(text)
 	if err != nil || d.Form != apd.Finite {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"goodplan/domain"
@@ -41,6 +42,9 @@ func TestParseMoney(t *testing.T) {
 		{name: "trailing zeros beyond minor units", text: "1200.000", cur: usd, wantMinor: 120000, wantStr: "1200.00"},
 		{name: "many trailing zeros", text: "10.10000000000000000000000000000000000000000", cur: usd, wantMinor: 1010, wantStr: "10.10"},
 		{name: "one cent", text: "0.01", cur: usd, wantMinor: 1, wantStr: "0.01"},
+		{name: "64 characters", text: "1." + strings.Repeat("0", 62), cur: usd, wantMinor: 100, wantStr: "1.00"},
+		{name: "65 characters (apd reduces long text in quadratic time)", text: "1." + strings.Repeat("0", 63), cur: usd, wantErr: domain.ErrInvalidAmount},
+		{name: "60,000 zeros", text: "1" + strings.Repeat("0", 60000) + "e-60000", cur: usd, wantErr: domain.ErrInvalidAmount},
 		{name: "zero", text: "0", cur: usd, wantMinor: 0, wantStr: "0.00"},
 		{name: "negative zero", text: "-0.00", cur: usd, wantMinor: 0, wantStr: "0.00"},
 		{name: "negative", text: "-0.50", cur: usd, wantMinor: -50, wantStr: "-0.50"},

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -111,6 +112,21 @@ type Plan struct {
 // no recorded time: UpdatedAt becomes the event's own time if it carries one
 // (PlanCreated.CreatedAt) and stays as it was otherwise.
 func (p *Plan) Apply(e Event) { p.ApplyAt(e, time.Time{}) }
+
+// ApplyStored is ApplyAt for an event read back from the store: an event
+// that contradicts the plan (stored before a rule that now refuses it, e.g.
+// an amount in another scale than the plan's currency) is an error instead
+// of a panic, so one bad event fails its own stream and never the reader.
+func (p *Plan) ApplyStored(e Event, at time.Time) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%s cannot be applied to plan %d: %v", e.EventType(), p.id, v)
+		}
+	}()
+	p.ApplyAt(e, at)
+	_ = p.Ledger() // what every reader computes next: an amount of the wrong scale panics here
+	return nil
+}
 
 // ApplyAt folds e into the plan, increments its version and, when at is not
 // zero, records at (the event's recorded_at) as UpdatedAt. Event types the

@@ -48,7 +48,9 @@ func Fold(recs []Record) (*domain.Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fold %s version %d: %w", r.StreamID, r.Version, err)
 		}
-		p.ApplyAt(e, r.RecordedAt)
+		if err := p.ApplyStored(e, r.RecordedAt); err != nil {
+			return nil, fmt.Errorf("fold %s version %d: %w", r.StreamID, r.Version, err)
+		}
 	}
 	return p, nil
 }

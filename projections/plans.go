@@ -100,15 +100,13 @@ func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.R
 		if err := json.Unmarshal(data, &head); err != nil {
 			return nil, fmt.Errorf("unmarshal %s: %w", typ, err)
 		}
-		plan.ApplyAt(head.PlanCreated, at)
-		return head.Options, nil
+		return head.Options, plan.ApplyStored(head.PlanCreated, at)
 	}
 	e, err := domain.UnmarshalEvent(typ, data)
 	if err != nil {
 		return nil, err
 	}
-	plan.ApplyAt(e, at)
-	return nil, nil
+	return nil, plan.ApplyStored(e, at)
 }
 
 func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage, recs []eventstore.Record) error {
@@ -301,7 +299,12 @@ func (p *Plans) Get(ctx context.Context, accountID, id int64, publicURL string) 
 		return Detail{}, fmt.Errorf("plan %d: %w", id, err)
 	}
 	if deadLettered {
-		return p.folded(ctx, accountID, id, publicURL)
+		// The events may fold where the projection failed; when they do
+		// not either (the dead letter is the fold's own failure), the row
+		// as it last was is the best answer there is.
+		if d, err := p.folded(ctx, accountID, id, publicURL); err == nil {
+			return d, nil
+		}
 	}
 	return r.detail(publicURL)
 }

@@ -46,6 +46,18 @@ func WithDeliveryAttempt(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, attemptKey{}, n)
 }
 
+// safely runs fn, turning a panic into a Permanent error: a handler that
+// panics on one event sets that event aside instead of taking the process
+// (and every account's pipeline) down with it.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = Permanent(fmt.Errorf("panic: %v", v))
+		}
+	}()
+	return fn()
+}
+
 // Permanent marks err as a failure that no retry can fix.
 func Permanent(err error) error { return permanentError{err} }
 
@@ -246,7 +258,7 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg, log *s
 		}
 		recs[i] = rec
 	}
-	err := c.BatchHandle(ctx, recs)
+	err := safely(func() error { return c.BatchHandle(ctx, recs) })
 	if err != nil {
 		log.Warn("batch failed; handling its events one by one", "events", len(recs), "err", err)
 		return false
@@ -268,7 +280,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 	}
 	rec, err := c.record(ctx, msg)
 	if err == nil {
-		err = c.Handle(WithDeliveryAttempt(ctx, attempt), rec)
+		err = safely(func() error { return c.Handle(WithDeliveryAttempt(ctx, attempt), rec) })
 	}
 	var re retryError
 	switch {

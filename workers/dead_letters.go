@@ -94,7 +94,7 @@ func RetryDeadLetter(ctx context.Context, store *eventstore.Store, d eventstore.
 	}
 	rec, err := store.LoadEvent(ctx, d.EventID)
 	if err == nil {
-		err = handle(WithDeliveryAttempt(ctx, d.Attempts+1), rec)
+		err = safely(func() error { return handle(WithDeliveryAttempt(ctx, d.Attempts+1), rec) })
 	}
 	if err != nil {
 		if ferr := store.FailDeadLetterRetry(ctx, d.ID, err.Error()); ferr != nil {
@@ -118,8 +118,15 @@ func (r *Relay) Republish(ctx context.Context, rec eventstore.Record) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.Bus.JS.PublishMsg(ctx, eventMsg(r.Bus.Subject(account, rec.Type), rec, body)); err != nil {
+	ack, err := r.Bus.JS.PublishMsg(ctx, eventMsg(r.Bus.Subject(account, rec.Type), rec, body))
+	if err != nil {
 		return fmt.Errorf("publish %s: %w", rec.EventID, err)
+	}
+	if ack.Duplicate {
+		// The stand-in holds this Nats-Msg-Id within the stream's duplicate
+		// window: NATS dropped the event as a duplicate.
+		return fmt.Errorf("publish %s: NATS still holds its stand-in under the same id (duplicate window %v); retry after it",
+			rec.EventID, duplicateWindow)
 	}
 	return nil
 }

@@ -361,3 +361,52 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 		return all
 	})
 }
+
+// TestConsumerPanicIsADeadLetter: a handler that panics on one event (a
+// stored event the domain cannot apply) sets that event aside at once, in
+// the batch path and alone, and the process and the other events go on.
+func TestConsumerPanicIsADeadLetter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := eventstore.New(pgtest.NewPool(t))
+	bus := relayBus(t, false)
+	runRelay(t, &workers.Relay{Store: store, Bus: bus, Poll: 20 * time.Millisecond})
+
+	recs := appendPlans(t, store, 2, 4)
+	bad := recs[3]
+	var mu sync.Mutex
+	handled := map[uuid.UUID]int{}
+	handle := func(_ context.Context, r eventstore.Record) error {
+		if r.EventID == bad.EventID {
+			panic("domain: money scale mismatch: 2 vs 0")
+		}
+		mu.Lock()
+		handled[r.EventID]++
+		mu.Unlock()
+		return nil
+	}
+	runConsumer(t, &workers.Consumer{Bus: bus, Durable: "test-panic", Store: store, DeadLetterAfter: 5,
+		RetryDelay: func(int) time.Duration { return 20 * time.Millisecond },
+		Handle:     handle,
+		BatchHandle: func(ctx context.Context, rs []eventstore.Record) error {
+			for _, r := range rs {
+				if err := handle(ctx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, Batch: 4})
+
+	var dls []eventstore.DeadLetter
+	waitFor(t, 30*time.Second, func() string { return fmt.Sprintf("dead letters %+v, handled %d", dls, len(handled)) }, func() bool {
+		var err error
+		dls, err = store.DeadLetters(ctx, false)
+		mu.Lock()
+		n := len(handled)
+		mu.Unlock()
+		return err == nil && len(dls) == 1 && n == len(recs)-1
+	})
+	if d := dls[0]; d.EventID != bad.EventID || d.Attempts != 1 || !strings.Contains(d.LastError, "panic: domain: money scale mismatch") {
+		t.Fatalf("dead letter %+v, want the panicking event after one attempt", d)
+	}
+}

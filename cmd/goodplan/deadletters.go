@@ -15,16 +15,53 @@ import (
 	"goodplan/workers"
 )
 
-// deadLettersCmd is `goodplan deadletters list|retry`.
+// deadLettersCmd is `goodplan deadletters list|retry|resolve`.
 func deadLettersCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "retry") {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return usageError{"deadletters: expected 'list' or 'retry'"}
+		return usageError{"deadletters: expected 'list', 'retry' or 'resolve'"}
 	}
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return deadLettersList(ctx, cfg, args[1:], stdout, stderr)
+	case "retry":
+		return deadLettersRetry(ctx, cfg, args[1:], stdout, stderr)
+	case "resolve":
+		return deadLettersResolve(ctx, cfg, args[1:], stdout, stderr)
 	}
-	return deadLettersRetry(ctx, cfg, args[1:], stdout, stderr)
+	fmt.Fprint(stderr, usage)
+	return usageError{"deadletters: expected 'list', 'retry' or 'resolve'"}
+}
+
+// deadLettersResolve marks one dead letter resolved without processing it
+// again: for one an operator has dealt with otherwise, such as a relay
+// stand-in whose event goodplan's own consumers took from the store while
+// the embedded NATS cannot be republished to from outside serve.
+func deadLettersResolve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("deadletters resolve", flag.ContinueOnError)
+	id := fs.Int64("id", 0, "the dead letter to mark resolved (see deadletters list)")
+	if err := parseFlags(fs, args, stderr, "deadletters resolve --id ID"); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		fs.Usage()
+		return usageError{"deadletters resolve: give --id ID"}
+	}
+	store, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer store.Pool().Close()
+	if _, err := store.DeadLetterByID(ctx, *id); errors.Is(err, eventstore.ErrNotFound) {
+		return fmt.Errorf("deadletters resolve: dead letter %d does not exist", *id)
+	} else if err != nil {
+		return err
+	}
+	if err := store.ResolveDeadLetter(ctx, *id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "dead letter %d resolved without a retry\n", *id)
+	return nil
 }
 
 func deadLettersList(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {

@@ -201,14 +201,29 @@ func TestDeadLettersEndToEnd(t *testing.T) {
 		t.Fatalf("replay with a poisoned stream: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 
+	// The operator gives up on the poison: resolved without a retry, the
+	// health count drops to zero.
+	if res := mustRunCLI(t, dbURL, "deadletters", "resolve", "--id", strconv.FormatInt(poisonDL, 10)); !strings.Contains(res.stdout, "resolved without a retry") {
+		t.Fatalf("resolve: %s", res.stdout)
+	}
+	if d, err := store.DeadLetterByID(ctx, poisonDL); err != nil || d.ResolvedAt == nil || d.Attempts != 4 {
+		t.Fatalf("poison after resolve: %+v, %v", d, err)
+	}
+	if n := healthDeadLetters(t, srv.URL); n != 0 {
+		t.Fatalf("health counts %d dead letters after resolve, want 0", n)
+	}
+	if res := runCLI(t, dbURL, "deadletters", "resolve", "--id", "999999"); res.code != 1 || !strings.Contains(res.stderr, "does not exist") {
+		t.Fatalf("resolve of an unknown id: exit %d %s", res.code, res.stderr)
+	}
+
 	// Usage.
 	for _, args := range [][]string{{"deadletters"}, {"deadletters", "drop"}, {"deadletters", "retry"},
-		{"deadletters", "retry", "--id", "1", "--all"}, {"deadletters", "list", "x"}} {
+		{"deadletters", "retry", "--id", "1", "--all"}, {"deadletters", "list", "x"}, {"deadletters", "resolve"}} {
 		if res := runCLI(t, unreachableDB, args...); res.code != 2 || res.stderr == "" {
 			t.Errorf("goodplan %v: exit %d, stderr %q; want 2 and a message", args, res.code, res.stderr)
 		}
 	}
-	for _, sub := range []string{"list", "retry"} {
+	for _, sub := range []string{"list", "retry", "resolve"} {
 		if res := runCLI(t, unreachableDB, "deadletters", sub, "-h"); res.code != 0 || !strings.Contains(res.stderr, "Usage: goodplan deadletters "+sub) {
 			t.Errorf("deadletters %s -h: exit %d, %q", sub, res.code, res.stderr)
 		}

@@ -26,6 +26,7 @@ Usage:
   goodplan replay [--swap]                      rebuild the read models from the events and compare
   goodplan deadletters list [--all]             list the events consumers set aside
   goodplan deadletters retry --id ID | --all    process them again, resolving those that succeed
+  goodplan deadletters resolve --id ID          mark one resolved without processing it (dealt with otherwise)
   goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]
   goodplan apikeys create --account ID          print a new API key (shown once)
   goodplan apikeys list --account ID            the account's keys: id, first characters, created, last used, revoked
