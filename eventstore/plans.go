@@ -55,7 +55,7 @@ func Fold(recs []Record) (*domain.Plan, error) {
 
 // LoadPlan returns plan id rebuilt from its events, with the records and the
 // stream head. ErrNotFound if the plan does not exist.
-func (s *Store) LoadPlan(ctx context.Context, id int64) (*domain.Plan, []Record, Head, error) {
+func (s *Events) LoadPlan(ctx context.Context, id int64) (*domain.Plan, []Record, Head, error) {
 	recs, head, err := s.Load(ctx, PlanStream(id))
 	if err != nil {
 		return nil, nil, Head{}, err
@@ -77,7 +77,7 @@ const updateAttempts = 4
 // at the version it loaded. On a version conflict it reloads and decides
 // again, a few times, then returns ErrVersionConflict. Errors from decide are
 // returned as they are; no events means nothing to append (nil records).
-func (s *Store) UpdatePlan(ctx context.Context, id int64, meta Metadata, decide func(*domain.Plan) ([]domain.Event, error), opts ...AppendOption) ([]Record, error) {
+func (s *Events) UpdatePlan(ctx context.Context, id int64, meta Metadata, decide func(*domain.Plan) ([]domain.Event, error), opts ...AppendOption) ([]Record, error) {
 	for attempt := 1; ; attempt++ {
 		p, _, head, err := s.LoadPlan(ctx, id)
 		if err != nil {

@@ -190,7 +190,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*eventstore.S
 // ensureDemoAccount creates a demo account and key when there is no account
 // yet, and prints the key with a curl command that works as printed.
 func ensureDemoAccount(ctx context.Context, store *eventstore.Store, base string, stdout io.Writer) error {
-	accts, err := store.Accounts(ctx)
+	accts, err := store.Accounts.List(ctx)
 	if err != nil {
 		return err
 	}
