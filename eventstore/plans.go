@@ -12,13 +12,16 @@ import (
 	"goodplan/domain"
 )
 
+// PlanStreamPrefix starts the id of every plan stream.
+const PlanStreamPrefix = "plan-"
+
 // PlanStream is the stream id of plan id.
-func PlanStream(id int64) string { return "plan-" + strconv.FormatInt(id, 10) }
+func PlanStream(id int64) string { return PlanStreamPrefix + strconv.FormatInt(id, 10) }
 
 // PlanIDOf is the inverse of PlanStream: the plan id of a plan stream
 // ("plan-42" -> 42), ok false for any other stream id.
 func PlanIDOf(stream string) (int64, bool) {
-	s, ok := strings.CutPrefix(stream, "plan-")
+	s, ok := strings.CutPrefix(stream, PlanStreamPrefix)
 	id, err := strconv.ParseInt(s, 10, 64)
 	if !ok || err != nil || id <= 0 || PlanStream(id) != stream {
 		return 0, false

@@ -121,13 +121,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type event struct {
-		stream     string
-		typ        string
-		data, meta []byte
-		at         time.Time
-	}
-	streams := make(chan []event, 256)
+	streams := make(chan []eventstore.StreamEvent, 256)
 	rows := make(chan rebuiltRow, 1024)
 	var readErr, writeErr error
 	var events, plans int64
@@ -142,10 +136,10 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	for range runtime.GOMAXPROCS(0) {
 		workers.Go(func() {
 			for evs := range streams {
-				stream := evs[0].stream
+				stream := evs[0].StreamID
 				args, err := foldStream(len(evs), func(i int) (string, []byte, []byte, time.Time) {
 					e := evs[i]
-					return e.typ, e.data, e.meta, e.at
+					return e.Type, e.Data, e.Metadata, e.RecordedAt
 				})
 				if err != nil {
 					fail(stream, err)
@@ -187,7 +181,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		flush()
 	}()
 
-	readErr = readStreams(ctx, store, func(evs []event) bool {
+	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
 		select {
 		case streams <- evs:
@@ -195,8 +189,6 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		case <-ctx.Done():
 			return false
 		}
-	}, func(stream, typ string, data, meta []byte, at time.Time) event {
-		return event{stream, typ, data, meta, at}
 	})
 	close(streams)
 	workers.Wait()
@@ -276,47 +268,6 @@ func writeRows(ctx context.Context, store *eventstore.Store, rows []rebuiltRow, 
 		}
 	}
 	return n, nil
-}
-
-// readStreams reads every plan event of one REPEATABLE READ snapshot in
-// (stream_id, version) order and calls emit with each stream's events.
-func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func([]E) bool, mk func(stream, typ string, data, meta []byte, at time.Time) E) error {
-	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, metadata, recorded_at FROM events
-		WHERE stream_id LIKE 'plan-%' ORDER BY stream_id, version`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var current string
-	var evs []E
-	var stream, typ string
-	var data, meta []byte
-	var at time.Time
-	for rows.Next() {
-		if err := rows.Scan(&stream, &typ, &data, &meta, &at); err != nil {
-			return err
-		}
-		if stream != current && len(evs) > 0 {
-			if !emit(evs) {
-				return ctx.Err()
-			}
-			evs = nil
-		}
-		current = stream
-		evs = append(evs, mk(stream, typ, data, meta, at))
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(evs) > 0 && !emit(evs) {
-		return ctx.Err()
-	}
-	return nil
 }
 
 // compare lists the plans whose live row differs from the rebuilt one. A
