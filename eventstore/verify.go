@@ -19,6 +19,7 @@ type ChainError struct {
 	Reason   string
 }
 
+// Error names the event (or stream) and what is wrong with it.
 func (e *ChainError) Error() string {
 	if e.Position == 0 {
 		return fmt.Sprintf("stream %s: %s", e.StreamID, e.Reason)
