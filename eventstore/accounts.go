@@ -6,9 +6,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"goodplan/domain"
 )
+
+// Accounts holds the merchant accounts and their API keys.
+type Accounts struct {
+	pool *pgxpool.Pool
+}
 
 // Account is a merchant using the API. Accounts and keys are configuration,
 // not plan history, so they are plain tables rather than event streams.
@@ -43,7 +49,7 @@ func scanAccount(row pgx.Row) (Account, error) {
 }
 
 // CreateAccount stores a new account and returns it.
-func (s *Store) CreateAccount(ctx context.Context, a NewAccount) (Account, error) {
+func (s *Accounts) CreateAccount(ctx context.Context, a NewAccount) (Account, error) {
 	days := domain.DefaultReminderDays
 	if a.ReminderDays != nil {
 		days = *a.ReminderDays
@@ -57,8 +63,8 @@ func (s *Store) CreateAccount(ctx context.Context, a NewAccount) (Account, error
 	return out, nil
 }
 
-// Accounts returns every account, oldest first.
-func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+// List returns every account, oldest first.
+func (s *Accounts) List(ctx context.Context) ([]Account, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
@@ -76,7 +82,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 }
 
 // AccountByID returns account id, or ErrNotFound.
-func (s *Store) AccountByID(ctx context.Context, id int64) (Account, error) {
+func (s *Accounts) AccountByID(ctx context.Context, id int64) (Account, error) {
 	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return Account{}, fmt.Errorf("account %d: %w", id, interpretError(err))

@@ -49,7 +49,7 @@ type APIKey struct {
 // characters from crypto/rand. Only its SHA-256 and its first
 // APIKeyDisplayLen characters are stored, so the key is returned here once
 // and never again. ErrNotFound if the account is missing.
-func (s *Store) CreateAPIKey(ctx context.Context, accountID int64) (string, error) {
+func (s *Accounts) CreateAPIKey(ctx context.Context, accountID int64) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", fmt.Errorf("generate api key: %w", err)
@@ -67,7 +67,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, accountID int64) (string, erro
 // AccountByKeyHash returns the account owning the unrevoked key whose
 // SHA-256 is sum, or ErrNotFound. Looking up by hash means the lookup's timing
 // depends only on a hash the caller cannot steer, never on the key's bytes.
-func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Account, error) {
+func (s *Accounts) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Account, error) {
 	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT a.id, a.name, a.plan_limit, a.rate_limit_per_minute, a.rate_limit_burst,
 			a.reminder_days, a.created_at
 		FROM api_keys k JOIN accounts a ON a.id = k.account_id
@@ -80,7 +80,7 @@ func (s *Store) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Ac
 
 // APIKeys returns the account's keys, revoked ones included, oldest first.
 // ErrNotFound if the account does not exist.
-func (s *Store) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) {
+func (s *Accounts) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) {
 	if _, err := s.AccountByID(ctx, accountID); err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Store) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) 
 // transaction, so every listening replica forgets the key when the
 // revocation commits. ErrNotFound if the account has no such key;
 // ErrKeyRevoked (with the key) if it was revoked before.
-func (s *Store) RevokeAPIKey(ctx context.Context, accountID int64, keyOrID string) (APIKey, error) {
+func (s *Accounts) RevokeAPIKey(ctx context.Context, accountID int64, keyOrID string) (APIKey, error) {
 	where, arg := "id = $2", any(nil)
 	if strings.HasPrefix(keyOrID, APIKeyPrefix) {
 		sum := sha256.Sum256([]byte(keyOrID))
@@ -147,7 +147,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, accountID int64, keyOrID strin
 // TouchAPIKey records that the key whose SHA-256 is sum was used at at,
 // unless a use in the minute before at is recorded already: callers may
 // call it freely, the row is written at most once a minute.
-func (s *Store) TouchAPIKey(ctx context.Context, sum [sha256.Size]byte, at time.Time) error {
+func (s *Accounts) TouchAPIKey(ctx context.Context, sum [sha256.Size]byte, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $2
 		WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '1 minute')`, sum[:], at)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, sum [sha256.Size]byte, at time.
 // revoked with each revoked key's SHA-256, until ctx is done (nil) or the
 // connection is lost (the error). Callers reconnect by calling it again;
 // revocations committed while no listener was in place are not replayed.
-func (s *Store) ListenAPIKeyRevocations(ctx context.Context, ping time.Duration, alive func(), revoked func([sha256.Size]byte)) error {
+func (s *Accounts) ListenAPIKeyRevocations(ctx context.Context, ping time.Duration, alive func(), revoked func([sha256.Size]byte)) error {
 	cfg := s.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = APIKeyListenerName
 	conn, err := pgx.ConnectConfig(ctx, cfg)

@@ -81,7 +81,7 @@ func WithPlanQuota(accountID int64) AppendOption {
 // one, recorded in the metadata only), ErrPlanLimitReached (see
 // WithPlanQuota) and ErrEventTooLarge (an event over MaxEventBytes); in each
 // of those cases nothing was written.
-func (s *Store) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
+func (s *Events) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
 	if err == nil {
 		s.signalAppend()
@@ -188,7 +188,7 @@ type Command struct {
 }
 
 // LookupCommand returns what command id wrote, or ErrNotFound.
-func (s *Store) LookupCommand(ctx context.Context, id string) (Command, error) {
+func (s *Events) LookupCommand(ctx context.Context, id string) (Command, error) {
 	c := Command{ID: id}
 	err := s.pool.QueryRow(ctx,
 		`SELECT stream_id, first_version, last_version, request_hash, recorded_at FROM commands WHERE command_id = $1`, id).

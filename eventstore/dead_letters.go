@@ -8,7 +8,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// DeadLetters holds the events consumers gave up on (table dead_letters).
+type DeadLetters struct {
+	pool *pgxpool.Pool
+}
 
 // maxDeadLetterError bounds the error text kept with a dead letter.
 const maxDeadLetterError = 2000
@@ -45,7 +51,7 @@ type NewDeadLetter struct {
 // one row with the larger attempt count, replaces the last error and the
 // last failure time, and makes a resolved dead letter unresolved again. It
 // returns the dead letter's id.
-func (s *Store) RecordDeadLetter(ctx context.Context, d NewDeadLetter) (int64, error) {
+func (s *DeadLetters) RecordDeadLetter(ctx context.Context, d NewDeadLetter) (int64, error) {
 	var id int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO dead_letters (event_id, stream_id, event_type, consumer, attempts, last_error)
 		VALUES ($1, $2, $3, $4, $5, $6)
@@ -74,9 +80,9 @@ func scanDeadLetter(row pgx.Row, d *DeadLetter) error {
 		&d.FirstFailure, &d.LastFailure, &d.ResolvedAt)
 }
 
-// DeadLetters returns the unresolved dead letters (every one with all),
-// oldest first.
-func (s *Store) DeadLetters(ctx context.Context, all bool) ([]DeadLetter, error) {
+// List returns the unresolved dead letters (every one with all), oldest
+// first.
+func (s *DeadLetters) List(ctx context.Context, all bool) ([]DeadLetter, error) {
 	q := `SELECT ` + deadLetterColumns + ` FROM dead_letters`
 	if !all {
 		q += ` WHERE resolved_at IS NULL`
@@ -97,7 +103,7 @@ func (s *Store) DeadLetters(ctx context.Context, all bool) ([]DeadLetter, error)
 }
 
 // DeadLetterByID returns one dead letter, or ErrNotFound.
-func (s *Store) DeadLetterByID(ctx context.Context, id int64) (DeadLetter, error) {
+func (s *DeadLetters) DeadLetterByID(ctx context.Context, id int64) (DeadLetter, error) {
 	var d DeadLetter
 	err := scanDeadLetter(s.pool.QueryRow(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1`, id), &d)
 	if err != nil {
@@ -108,7 +114,7 @@ func (s *Store) DeadLetterByID(ctx context.Context, id int64) (DeadLetter, error
 
 // ResolveDeadLetter marks a dead letter resolved (its event was processed
 // after all). Resolving one twice changes nothing.
-func (s *Store) ResolveDeadLetter(ctx context.Context, id int64) error {
+func (s *DeadLetters) ResolveDeadLetter(ctx context.Context, id int64) error {
 	_, err := s.pool.Exec(ctx, `UPDATE dead_letters SET resolved_at = now() WHERE id = $1 AND resolved_at IS NULL`, id)
 	if err != nil {
 		return fmt.Errorf("resolve dead letter %d: %w", id, err)
@@ -118,7 +124,7 @@ func (s *Store) ResolveDeadLetter(ctx context.Context, id int64) error {
 
 // FailDeadLetterRetry records that a retry of dead letter id failed with
 // errText: one more attempt, a new last error and last failure time.
-func (s *Store) FailDeadLetterRetry(ctx context.Context, id int64, errText string) error {
+func (s *DeadLetters) FailDeadLetterRetry(ctx context.Context, id int64, errText string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE dead_letters SET attempts = attempts + 1, last_error = $2, last_failed_at = now()
 		WHERE id = $1`, id, deadLetterText(errText, maxDeadLetterError))
 	if err != nil {
@@ -128,20 +134,10 @@ func (s *Store) FailDeadLetterRetry(ctx context.Context, id int64, errText strin
 }
 
 // UnresolvedDeadLetters counts the dead letters not resolved yet.
-func (s *Store) UnresolvedDeadLetters(ctx context.Context) (int64, error) {
+func (s *DeadLetters) UnresolvedDeadLetters(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count dead letters: %w", err)
 	}
 	return n, nil
-}
-
-// LoadEvent returns the stored event with id, or ErrNotFound.
-func (s *Store) LoadEvent(ctx context.Context, id uuid.UUID) (Record, error) {
-	var r Record
-	err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM events WHERE event_id = $1`, id), &r)
-	if err != nil {
-		return r, fmt.Errorf("load event %s: %w", id, interpretError(err))
-	}
-	return r, nil
 }

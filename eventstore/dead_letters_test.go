@@ -42,7 +42,7 @@ func TestDeadLetters(t *testing.T) {
 	if err != nil || other == id {
 		t.Fatalf("another consumer: %d, %v", other, err)
 	}
-	dls, err := store.DeadLetters(ctx, false)
+	dls, err := store.DeadLetters.List(ctx, false)
 	if err != nil || len(dls) != 2 || dls[0].ID != id || dls[0].Attempts != 6 || dls[0].LastError != "second" {
 		t.Fatalf("dead letters %+v, %v", dls, err)
 	}
@@ -59,7 +59,7 @@ func TestDeadLetters(t *testing.T) {
 	if n, err := store.UnresolvedDeadLetters(ctx); err != nil || n != 1 {
 		t.Fatalf("unresolved %d, %v", n, err)
 	}
-	if all, err := store.DeadLetters(ctx, true); err != nil || len(all) != 2 {
+	if all, err := store.DeadLetters.List(ctx, true); err != nil || len(all) != 2 {
 		t.Fatalf("all: %d, %v", len(all), err)
 	}
 	// Failing again makes it unresolved.

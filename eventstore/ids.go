@@ -22,7 +22,7 @@ type idAllocator struct {
 
 // NextID returns a new integer id for a plan, customer, invoice or option,
 // unique across every process using this database.
-func (s *Store) NextID(ctx context.Context) (int64, error) {
+func (s *Events) NextID(ctx context.Context) (int64, error) {
 	a := &s.ids
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -3,14 +3,21 @@ package eventstore
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Locks hands out named session-level advisory locks.
+type Locks struct {
+	pool *pgxpool.Pool
+}
 
 // TryLock takes the session-level advisory lock named name on a connection
 // of its own, without waiting. It returns ok false if another session holds
 // it. release unlocks and returns the connection; it must be called when ok.
 // Workers use it to claim a side effect (an email) across replicas; nothing
 // on the append path takes a lock.
-func (s *Store) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
+func (s *Locks) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", name, err)

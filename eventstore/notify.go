@@ -7,7 +7,7 @@ const NotifyChannel = "goodplan_events"
 
 // signalAppend nudges RunNotifier after a successful append, without ever
 // blocking the append.
-func (s *Store) signalAppend() {
+func (s *Events) signalAppend() {
 	select {
 	case s.appended <- struct{}{}:
 	default: // a notification is already pending; it covers this append too
@@ -23,7 +23,7 @@ func (s *Store) signalAppend() {
 // throughput. Here it is a separate, asynchronously committed statement. A
 // NOTIFY that is lost (crash, no listener) only delays the relay until its
 // poll fallback.
-func (s *Store) RunNotifier(ctx context.Context) error {
+func (s *Events) RunNotifier(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():

@@ -12,13 +12,16 @@ import (
 	"goodplan/domain"
 )
 
+// PlanStreamPrefix starts the id of every plan stream.
+const PlanStreamPrefix = "plan-"
+
 // PlanStream is the stream id of plan id.
-func PlanStream(id int64) string { return "plan-" + strconv.FormatInt(id, 10) }
+func PlanStream(id int64) string { return PlanStreamPrefix + strconv.FormatInt(id, 10) }
 
 // PlanIDOf is the inverse of PlanStream: the plan id of a plan stream
 // ("plan-42" -> 42), ok false for any other stream id.
 func PlanIDOf(stream string) (int64, bool) {
-	s, ok := strings.CutPrefix(stream, "plan-")
+	s, ok := strings.CutPrefix(stream, PlanStreamPrefix)
 	id, err := strconv.ParseInt(s, 10, 64)
 	if !ok || err != nil || id <= 0 || PlanStream(id) != stream {
 		return 0, false
@@ -57,7 +60,7 @@ func Fold(recs []Record) (*domain.Plan, error) {
 
 // LoadPlan returns plan id rebuilt from its events, with the records and the
 // stream head. ErrNotFound if the plan does not exist.
-func (s *Store) LoadPlan(ctx context.Context, id int64) (*domain.Plan, []Record, Head, error) {
+func (s *Events) LoadPlan(ctx context.Context, id int64) (*domain.Plan, []Record, Head, error) {
 	recs, head, err := s.Load(ctx, PlanStream(id))
 	if err != nil {
 		return nil, nil, Head{}, err
@@ -79,7 +82,7 @@ const updateAttempts = 4
 // at the version it loaded. On a version conflict it reloads and decides
 // again, a few times, then returns ErrVersionConflict. Errors from decide are
 // returned as they are; no events means nothing to append (nil records).
-func (s *Store) UpdatePlan(ctx context.Context, id int64, meta Metadata, decide func(*domain.Plan) ([]domain.Event, error), opts ...AppendOption) ([]Record, error) {
+func (s *Events) UpdatePlan(ctx context.Context, id int64, meta Metadata, decide func(*domain.Plan) ([]domain.Event, error), opts ...AppendOption) ([]Record, error) {
 	for attempt := 1; ; attempt++ {
 		p, _, head, err := s.LoadPlan(ctx, id)
 		if err != nil {

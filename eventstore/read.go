@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,13 +29,13 @@ func collectRecords(rows pgx.Rows) ([]Record, error) {
 
 // Load returns every event of stream in version order and the stream's head.
 // A stream that does not exist has no records and the zero Head.
-func (s *Store) Load(ctx context.Context, stream string) ([]Record, Head, error) {
+func (s *Events) Load(ctx context.Context, stream string) ([]Record, Head, error) {
 	return s.LoadAfter(ctx, stream, 0)
 }
 
 // LoadAfter returns the events of stream with a version above after, in
 // version order, and the head after the last one (the zero Head if none).
-func (s *Store) LoadAfter(ctx context.Context, stream string, after int64) ([]Record, Head, error) {
+func (s *Events) LoadAfter(ctx context.Context, stream string, after int64) ([]Record, Head, error) {
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+recordColumns+` FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, stream, after)
 	if err != nil {
@@ -50,6 +51,16 @@ func (s *Store) LoadAfter(ctx context.Context, stream string, after int64) ([]Re
 	return recs, recs[len(recs)-1].Head(), nil
 }
 
+// LoadEvent returns the stored event with id, or ErrNotFound.
+func (s *Events) LoadEvent(ctx context.Context, id uuid.UUID) (Record, error) {
+	var r Record
+	err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM events WHERE event_id = $1`, id), &r)
+	if err != nil {
+		return r, fmt.Errorf("load event %s: %w", id, interpretError(err))
+	}
+	return r, nil
+}
+
 // ReadAll returns up to limit events after cursor in the global order
 // (tx_id, global_position), reading only transactions below the xmin horizon
 // of the current snapshot: every transaction that could still commit an event
@@ -60,7 +71,7 @@ func (s *Store) LoadAfter(ctx context.Context, stream string, after int64) ([]Re
 // holding an xid in any database of the server (not only goodplan's) holds
 // it back; readers then wait, they never skip. Give goodplan a server of its
 // own, or keep other transactions short.
-func (s *Store) ReadAll(ctx context.Context, after Cursor, limit int) ([]Record, error) {
+func (s *Events) ReadAll(ctx context.Context, after Cursor, limit int) ([]Record, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
 		WHERE (tx_id, global_position) > ($1::xid8, $2::bigint)
 		  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())

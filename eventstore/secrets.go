@@ -4,12 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Secrets holds the installation-wide secrets (table instance_secrets).
+type Secrets struct {
+	pool *pgxpool.Pool
+}
 
 // InstanceSecret returns the installation-wide secret called name, creating
 // it with size random bytes on first use. Every replica gets the same bytes:
 // racing first calls insert once and all read the winner.
-func (s *Store) InstanceSecret(ctx context.Context, name string, size int) ([]byte, error) {
+func (s *Secrets) InstanceSecret(ctx context.Context, name string, size int) ([]byte, error) {
 	fresh := make([]byte, size)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("instance secret %s: %w", name, err)

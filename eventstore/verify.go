@@ -19,6 +19,7 @@ type ChainError struct {
 	Reason   string
 }
 
+// Error names the event (or stream) and what is wrong with it.
 func (e *ChainError) Error() string {
 	if e.Position == 0 {
 		return fmt.Sprintf("stream %s: %s", e.StreamID, e.Reason)
@@ -46,7 +47,7 @@ type chainTip struct {
 // One goroutine reads; the hashing is spread over a worker per CPU, each
 // owning the streams that hash to it, so each stream is still checked in
 // order.
-func (s *Store) Verify(ctx context.Context) (VerifyResult, error) {
+func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 	var res VerifyResult
 	// One snapshot for both reads: an append between them would otherwise
 	// look like a stream head ahead of its chain.

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +9,16 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Deliveries is the leased queue of webhook deliveries and their attempt
+// log: enqueued by the fan-out, claimed and recorded by the deliverers,
+// listed and resent through the API.
+type Deliveries struct {
+	pool      *pgxpool.Pool
+	endpoints *WebhookEndpoints // Resend checks the endpoint
+}
 
 // NewDelivery is one event to send to one endpoint; Payload is the exact
 // body every attempt sends.
@@ -25,7 +33,7 @@ type NewDelivery struct {
 // clock). A delivery of an event already enqueued for that endpoint is
 // skipped, so the fan-out is idempotent by event id. It returns how many were
 // new.
-func (s *Store) EnqueueDeliveries(ctx context.Context, ds []NewDelivery) (int, error) {
+func (s *Deliveries) EnqueueDeliveries(ctx context.Context, ds []NewDelivery) (int, error) {
 	if len(ds) == 0 {
 		return 0, nil
 	}
@@ -104,7 +112,7 @@ const claimWindow = 8
 // then fenced out (see DueDelivery.LeaseUntil). Deliveries of endpoints
 // deleted or disabled since they were enqueued are failed instead of
 // returned.
-func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease time.Duration, opts ClaimOptions) ([]DueDelivery, error) {
+func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lease time.Duration, opts ClaimOptions) ([]DueDelivery, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -183,7 +191,7 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, now time.Time, lease ti
 // claimer is shutting down) due again at at, instead of when their lease
 // runs out. Deliveries no longer pending, or claimed again since (their
 // lease ran out first), are left alone.
-func (s *Store) ReleaseClaims(ctx context.Context, claims []DueDelivery, at time.Time) error {
+func (s *Deliveries) ReleaseClaims(ctx context.Context, claims []DueDelivery, at time.Time) error {
 	if len(claims) == 0 {
 		return nil
 	}
@@ -237,7 +245,7 @@ const (
 // an outcome that arrives after another claimer took the delivery over
 // (this one lagged past its lease) is logged but changes nothing; see
 // RecordAttempts.
-func (s *Store) RecordAttempt(ctx context.Context, o AttemptOutcome) error {
+func (s *Deliveries) RecordAttempt(ctx context.Context, o AttemptOutcome) error {
 	_, err := s.RecordAttempts(ctx, []AttemptOutcome{o})
 	return err
 }
@@ -247,7 +255,7 @@ func (s *Store) RecordAttempt(ctx context.Context, o AttemptOutcome) error {
 // still pending under the outcome's lease, and its attempt count never goes
 // down. It returns the outcomes that were fenced out: their delivery had
 // finished or was claimed again, so the other claimer's outcome stands.
-func (s *Store) RecordAttempts(ctx context.Context, os []AttemptOutcome) (stale []AttemptOutcome, err error) {
+func (s *Deliveries) RecordAttempts(ctx context.Context, os []AttemptOutcome) (stale []AttemptOutcome, err error) {
 	if len(os) == 0 {
 		return nil, nil
 	}
@@ -339,122 +347,4 @@ func cleanText(s string, n int) string {
 		cut--
 	}
 	return s[:cut]
-}
-
-// Delivery is one event for one endpoint and its progress.
-type Delivery struct {
-	ID            int64
-	EndpointID    int64
-	EventID       uuid.UUID
-	EventType     string
-	State         string
-	Attempts      int
-	NextAttemptAt *time.Time // nil unless pending
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
-// DeliveryLog is a delivery with its attempts, oldest first.
-type DeliveryLog struct {
-	Delivery
-	Log []Attempt
-}
-
-const deliveryColumns = `id, endpoint_id, event_id, event_type, state, attempts, next_attempt_at, created_at, updated_at`
-
-func scanDelivery(row pgx.Row, d *Delivery) error {
-	return row.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.State, &d.Attempts, &d.NextAttemptAt, &d.CreatedAt, &d.UpdatedAt)
-}
-
-// ListDeliveries returns a page of the endpoint's deliveries, newest first,
-// each with its attempts, and the total count. ErrNotFound when the endpoint
-// does not exist, was deleted, or belongs to another account.
-func (s *Store) ListDeliveries(ctx context.Context, accountID, endpointID int64, limit, offset int) ([]DeliveryLog, int, error) {
-	var out []DeliveryLog
-	var total int
-	// One snapshot: a delivery and its attempts as of one moment, even while
-	// a deliverer records an attempt.
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM webhook_endpoints WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`,
-			endpointID, accountID).Scan(&one); err != nil {
-			return fmt.Errorf("webhook endpoint %d: %w", endpointID, interpretError(err))
-		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1`, endpointID).Scan(&total); err != nil {
-			return fmt.Errorf("count webhook deliveries: %w", err)
-		}
-		rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
-			WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3`, endpointID, limit, offset)
-		if err != nil {
-			return fmt.Errorf("list webhook deliveries: %w", err)
-		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (DeliveryLog, error) {
-			d := DeliveryLog{Log: []Attempt{}}
-			return d, scanDelivery(row, &d.Delivery)
-		})
-		if err != nil || len(out) == 0 {
-			return err
-		}
-		index := make(map[int64]int, len(out))
-		ids := make([]int64, len(out))
-		for i, d := range out {
-			index[d.ID], ids[i] = i, d.ID
-		}
-		rows, err = tx.Query(ctx, `SELECT delivery_id, attempt, COALESCE(status_code, 0), latency_ms,
-				COALESCE(response_excerpt, ''), COALESCE(error, ''), attempted_at
-			FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt, id`, ids)
-		if err != nil {
-			return fmt.Errorf("list webhook attempts: %w", err)
-		}
-		var a Attempt
-		var ms int64
-		_, err = pgx.ForEachRow(rows, []any{&a.DeliveryID, &a.Number, &a.StatusCode, &ms, &a.ResponseExcerpt, &a.Error, &a.AttemptedAt}, func() error {
-			a.Latency = time.Duration(ms) * time.Millisecond
-			i := index[a.DeliveryID]
-			out[i].Log = append(out[i].Log, a)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("list webhook attempts: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	if out == nil {
-		out = []DeliveryLog{}
-	}
-	return out, total, nil
-}
-
-// Resend makes a finished (succeeded or failed) delivery pending and due
-// now; its attempt count continues. ErrNotFound when the endpoint or the
-// delivery is not the account's; ErrEndpointDisabled when the endpoint is
-// disabled; ErrDeliveryPending when the delivery has not finished (it may
-// be in flight, and resending it would race that attempt).
-func (s *Store) Resend(ctx context.Context, accountID, endpointID, deliveryID int64) (Delivery, error) {
-	ep, err := s.Endpoint(ctx, accountID, endpointID)
-	if err != nil {
-		return Delivery{}, err
-	}
-	if ep.DisabledAt != nil {
-		return Delivery{}, fmt.Errorf("resend delivery %d: %w", deliveryID, ErrEndpointDisabled)
-	}
-	var d Delivery
-	err = scanDelivery(s.pool.QueryRow(ctx, `UPDATE webhook_deliveries
-		SET state = 'pending', next_attempt_at = now(), updated_at = now()
-		WHERE id = $1 AND endpoint_id = $2 AND state <> 'pending'
-		RETURNING `+deliveryColumns, deliveryID, endpointID), &d)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var state string
-		err = s.pool.QueryRow(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, deliveryID, endpointID).Scan(&state)
-		if err == nil {
-			err = ErrDeliveryPending
-		}
-	}
-	if err != nil {
-		return Delivery{}, fmt.Errorf("resend delivery %d: %w", deliveryID, interpretError(err))
-	}
-	return d, nil
 }

@@ -10,7 +10,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// WebhookEndpoints holds the merchants' webhook endpoints and their secrets.
+type WebhookEndpoints struct {
+	pool *pgxpool.Pool
+}
 
 // WebhookEventTypes are the event types an endpoint can subscribe to: Good
 // Plan's vocabulary (DESIGN.md section 5). Stored events of other types
@@ -118,7 +124,7 @@ func NewWebhookSecret() string {
 // when the account already has MaxWebhookEndpoints endpoints, ErrNotFound
 // when the account does not exist. The account row is locked for the count,
 // so concurrent creations cannot exceed the limit.
-func (s *Store) CreateEndpoint(ctx context.Context, ne NewWebhookEndpoint) (WebhookEndpoint, error) {
+func (s *WebhookEndpoints) CreateEndpoint(ctx context.Context, ne NewWebhookEndpoint) (WebhookEndpoint, error) {
 	events := ne.Events
 	if events == nil {
 		events = []string{}
@@ -150,7 +156,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, ne NewWebhookEndpoint) (Webh
 
 // Endpoint returns endpoint id of account, or ErrNotFound when it does not
 // exist, was deleted, or belongs to another account.
-func (s *Store) Endpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
+func (s *WebhookEndpoints) Endpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
 		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID), &e)
@@ -162,7 +168,7 @@ func (s *Store) Endpoint(ctx context.Context, accountID, id int64) (WebhookEndpo
 
 // Endpoints returns the account's endpoints that are not deleted, oldest
 // first.
-func (s *Store) Endpoints(ctx context.Context, accountID int64) ([]WebhookEndpoint, error) {
+func (s *WebhookEndpoints) Endpoints(ctx context.Context, accountID int64) ([]WebhookEndpoint, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
 		WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`, accountID)
 	if err != nil {
@@ -178,7 +184,7 @@ func (s *Store) Endpoints(ctx context.Context, accountID int64) ([]WebhookEndpoi
 // EndpointsFor returns the account's endpoints that should receive an event
 // of eventType: not deleted, not disabled, subscribed to every type or to
 // this one.
-func (s *Store) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
+func (s *WebhookEndpoints) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
 		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
 		  AND (cardinality(events) = 0 OR $2 = ANY(events))
@@ -203,7 +209,7 @@ const WebhookSecretOverlap = 24 * time.Hour
 // previous secret; a second rotation within that window drops the oldest
 // secret at once (only the newest two are ever kept). ErrNotFound when the
 // endpoint does not exist, was deleted, or belongs to another account.
-func (s *Store) RotateEndpointSecret(ctx context.Context, accountID, id int64, now time.Time) (WebhookEndpoint, error) {
+func (s *WebhookEndpoints) RotateEndpointSecret(ctx context.Context, accountID, id int64, now time.Time) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	err := scanEndpoint(s.pool.QueryRow(ctx, `UPDATE webhook_endpoints
 		SET previous_secret = secret, previous_secret_expires_at = $3, secret = $4
@@ -218,7 +224,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, accountID, id int64, n
 // DeleteEndpoint soft-deletes endpoint id of account and fails its pending
 // deliveries, so nothing more is sent to it. ErrNotFound when it does not
 // exist, is already deleted, or belongs to another account.
-func (s *Store) DeleteEndpoint(ctx context.Context, accountID, id int64) error {
+func (s *WebhookEndpoints) DeleteEndpoint(ctx context.Context, accountID, id int64) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET deleted_at = now()
 			WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`, id, accountID)
@@ -239,7 +245,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, accountID, id int64) error {
 // DisableEndpoint marks endpoint id disabled with reason (e.g. it answered
 // 410 Gone) and fails its pending deliveries. Disabling twice keeps the first
 // time and reason. ErrNotFound if the endpoint does not exist.
-func (s *Store) DisableEndpoint(ctx context.Context, id int64, reason string) error {
+func (s *WebhookEndpoints) DisableEndpoint(ctx context.Context, id int64, reason string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, `UPDATE webhook_endpoints

@@ -121,13 +121,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type event struct {
-		stream     string
-		typ        string
-		data, meta []byte
-		at         time.Time
-	}
-	streams := make(chan []event, 256)
+	streams := make(chan []eventstore.StreamEvent, 256)
 	rows := make(chan rebuiltRow, 1024)
 	var readErr, writeErr error
 	var events, plans int64
@@ -142,10 +136,10 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	for range runtime.GOMAXPROCS(0) {
 		workers.Go(func() {
 			for evs := range streams {
-				stream := evs[0].stream
+				stream := evs[0].StreamID
 				args, err := foldStream(len(evs), func(i int) (string, []byte, []byte, time.Time) {
 					e := evs[i]
-					return e.typ, e.data, e.meta, e.at
+					return e.Type, e.Data, e.Metadata, e.RecordedAt
 				})
 				if err != nil {
 					fail(stream, err)
@@ -187,7 +181,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		flush()
 	}()
 
-	readErr = readStreams(ctx, store, func(evs []event) bool {
+	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
 		select {
 		case streams <- evs:
@@ -195,8 +189,6 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 		case <-ctx.Done():
 			return false
 		}
-	}, func(stream, typ string, data, meta []byte, at time.Time) event {
-		return event{stream, typ, data, meta, at}
 	})
 	close(streams)
 	workers.Wait()
@@ -276,145 +268,6 @@ func writeRows(ctx context.Context, store *eventstore.Store, rows []rebuiltRow, 
 		}
 	}
 	return n, nil
-}
-
-// readStreams reads every plan event of one REPEATABLE READ snapshot in
-// (stream_id, version) order and calls emit with each stream's events.
-func readStreams[E any](ctx context.Context, store *eventstore.Store, emit func([]E) bool, mk func(stream, typ string, data, meta []byte, at time.Time) E) error {
-	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, metadata, recorded_at FROM events
-		WHERE stream_id LIKE 'plan-%' ORDER BY stream_id, version`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var current string
-	var evs []E
-	var stream, typ string
-	var data, meta []byte
-	var at time.Time
-	for rows.Next() {
-		if err := rows.Scan(&stream, &typ, &data, &meta, &at); err != nil {
-			return err
-		}
-		if stream != current && len(evs) > 0 {
-			if !emit(evs) {
-				return ctx.Err()
-			}
-			evs = nil
-		}
-		current = stream
-		evs = append(evs, mk(stream, typ, data, meta, at))
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(evs) > 0 && !emit(evs) {
-		return ctx.Err()
-	}
-	return nil
-}
-
-// compare lists the plans whose live row differs from the rebuilt one. A
-// difference is first re-checked against the store's current state: plans
-// that changed after the replay's snapshot are refolded into the rebuild
-// table, and live rows still behind the store get up to wait to catch up.
-func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		diffs, lagging, err := diffOnce(ctx, store, rebuilt, failed)
-		if err != nil {
-			return nil, err
-		}
-		if !lagging || time.Now().After(deadline) {
-			return diffs, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// diffOnce compares once; the plans in failed (already reported) are left
-// out.
-func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) ([]Diff, bool, error) {
-	rows, err := store.Pool().Query(ctx, `SELECT coalesce(r.plan_id, l.plan_id), r.version, l.version, to_jsonb(r), to_jsonb(l)
-		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
-		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
-		ORDER BY 1 LIMIT 1000`)
-	if err != nil {
-		return nil, false, fmt.Errorf("compare: %w", err)
-	}
-	type candidate struct {
-		id                    int64
-		rVersion, lVersion    *int64
-		rebuiltJSON, liveJSON map[string]any
-	}
-	var cands []candidate
-	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.id, &c.rVersion, &c.lVersion, &c.rebuiltJSON, &c.liveJSON); err != nil {
-			rows.Close()
-			return nil, false, fmt.Errorf("compare: %w", err)
-		}
-		cands = append(cands, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("compare: %w", err)
-	}
-	var diffs []Diff
-	lagging := false
-	for _, c := range cands {
-		if failed[c.id] {
-			continue
-		}
-		// Refold from the store as it is now: the events may have moved on
-		// since the snapshot.
-		plan, recs, _, err := store.LoadPlan(ctx, c.id)
-		if err != nil && !isNotFound(err) {
-			return nil, false, err
-		}
-		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
-			if err := rebuilt.write(ctx, plan, nil, recs); err != nil {
-				return nil, false, err
-			}
-			lagging = true // compare again with the refolded row
-			continue
-		}
-		switch {
-		case c.liveJSON == nil:
-			lagging = true
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "missing from the live read model"})
-		case c.rebuiltJSON == nil:
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "in the live read model but not in the event store"})
-		default:
-			if c.lVersion != nil && c.rVersion != nil && *c.lVersion < *c.rVersion {
-				lagging = true
-			}
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "live row differs from the rebuilt one", Fields: fieldDiffs(c.rebuiltJSON, c.liveJSON)})
-		}
-	}
-	return diffs, lagging, nil
-}
-
-func isNotFound(err error) bool {
-	return errors.Is(err, eventstore.ErrNotFound)
-}
-
-func fieldDiffs(rebuilt, live map[string]any) []FieldDiff {
-	var out []FieldDiff
-	for k, rv := range rebuilt {
-		rb, _ := json.Marshal(rv)
-		lb, _ := json.Marshal(live[k])
-		if string(rb) != string(lb) {
-			out = append(out, FieldDiff{Column: k, Rebuilt: string(rb), Live: string(lb)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Column < out[j].Column })
-	return out
 }
 
 // swap makes the rebuilt table live. Projection writes wait on the lock;

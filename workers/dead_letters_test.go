@@ -127,7 +127,7 @@ func TestConsumerDeadLetters(t *testing.T) {
 	var dls []eventstore.DeadLetter
 	waitFor(t, 30*time.Second, func() string { return fmt.Sprintf("dead letters %+v", dls) }, func() bool {
 		var err error
-		dls, err = store.DeadLetters(ctx, false)
+		dls, err = store.DeadLetters.List(ctx, false)
 		return err == nil && len(dls) == 2
 	})
 	// Later events, of every account, still flow.
@@ -243,7 +243,7 @@ func TestRelayStandInForARefusedEvent(t *testing.T) {
 		!strings.Contains(body.DeadLetter.Reason, "maximum payload") {
 		t.Fatalf("stand-in body %s", stand.Data())
 	}
-	dls, err := store.DeadLetters(ctx, false)
+	dls, err := store.DeadLetters.List(ctx, false)
 	if err != nil || len(dls) != 1 || dls[0].Consumer != workers.RelayConsumer || dls[0].EventID != big.EventID ||
 		!strings.Contains(dls[0].LastError, "maximum payload") {
 		t.Fatalf("dead letters %+v, %v", dls, err)
@@ -324,7 +324,7 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 	if m := ids[noAccount.EventID.String()]; m.Subject() != bus.Subject(0, "plan.created") {
 		t.Fatalf("stand-in for an event without an account on %s", m.Subject())
 	}
-	dls, err := store.DeadLetters(ctx, false)
+	dls, err := store.DeadLetters.List(ctx, false)
 	if err != nil || len(dls) != 2 {
 		t.Fatalf("dead letters %+v, %v", dls, err)
 	}
@@ -348,7 +348,7 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 	h := newCountingHandler()
 	runConsumer(t, &workers.Consumer{Bus: bus, Durable: "test-garbled", Store: store, Handle: h.Handle})
 	waitFor(t, 30*time.Second, func() string { return "no dead letter for the garbled message" }, func() bool {
-		dls, err = store.DeadLetters(ctx, false)
+		dls, err = store.DeadLetters.List(ctx, false)
 		return err == nil && len(dls) == 3
 	})
 	d := dls[2]

@@ -8,14 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"goodplan/eventstore"
 )
-
-// relayLockKey is the pg_try_advisory_lock key held by the active relay.
-const relayLockKey int64 = 0x676f6f64706c616e // "goodplan"
 
 // Relay publishes every committed event to JetStream, in the store's global
 // order, exactly once per event id (Nats-Msg-Id = event id, deduplicated by
@@ -69,26 +65,26 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // lead becomes the leader if the lock is free and relays until an error.
 func (r *Relay) lead(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, r.Store.Pool().Config().ConnConfig.Copy())
+	session, err := r.Store.OpenRelaySession(ctx, r.Name)
 	if err != nil {
-		return fmt.Errorf("relay connect: %w", err)
+		return err
 	}
-	defer conn.Close(context.Background()) // closing the session releases the lock
-	var leader bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, relayLockKey).Scan(&leader); err != nil {
-		return fmt.Errorf("relay lock: %w", err)
+	defer session.Close() // closing the session releases the lock
+	leader, err := session.TryLead(ctx)
+	if err != nil {
+		return err
 	}
 	if !leader {
 		sleep(ctx, time.Second) // standby
 		return nil
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+eventstore.NotifyChannel); err != nil {
-		return fmt.Errorf("relay listen: %w", err)
+	if err := session.Listen(ctx); err != nil {
+		return err
 	}
 	if err := r.Bus.EnsureStream(ctx); err != nil {
 		return err
 	}
-	cursor, err := r.resumePoint(ctx, conn)
+	cursor, err := r.resumePoint(ctx, session)
 	if err != nil {
 		return err
 	}
@@ -100,14 +96,14 @@ func (r *Relay) lead(ctx context.Context) error {
 			return err
 		}
 		if len(recs) > 0 {
-			if err := r.markPublishing(ctx, conn); err != nil {
+			if err := r.markPublishing(ctx, session); err != nil {
 				return err
 			}
 			if err := r.publish(ctx, recs); err != nil {
 				return err // the mark stays: the next leader resumes from the checkpoint
 			}
 			cursor = recs[len(recs)-1].Cursor()
-			if err := r.saveCheckpoint(ctx, conn, cursor); err != nil {
+			if err := r.saveCheckpoint(ctx, session, cursor); err != nil {
 				return err
 			}
 			idle = 0
@@ -124,7 +120,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, r.Poll)
-		err = conn.PgConn().WaitForNotification(wctx)
+		err = session.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -212,12 +208,13 @@ func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
 // mark): a batch whose earlier message was lost while a later one was stored
 // would otherwise be skipped. Re-publishing is harmless (Nats-Msg-Id
 // deduplication, idempotent consumers); skipping is not.
-func (r *Relay) resumePoint(ctx context.Context, conn *pgx.Conn) (eventstore.Cursor, error) {
-	var c eventstore.Cursor
-	err := conn.QueryRow(ctx, `SELECT tx_id, position, publishing FROM relay_checkpoints WHERE name = $1`, r.Name).
-		Scan(&c.TxID, &c.Position, &r.publishing)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return c, fmt.Errorf("relay checkpoint: %w", err)
+func (r *Relay) resumePoint(ctx context.Context, session *eventstore.RelaySession) (eventstore.Cursor, error) {
+	c, publishing, err := session.Checkpoint(ctx)
+	switch {
+	case err == nil:
+		r.publishing = publishing
+	case !errors.Is(err, eventstore.ErrNotFound):
+		return c, err
 	}
 	if r.publishing {
 		r.Log.Warn("relay stopped with a batch in flight; resuming from the checkpoint")
@@ -239,10 +236,9 @@ func (r *Relay) resumePoint(ctx context.Context, conn *pgx.Conn) (eventstore.Cur
 	if err1 != nil || err2 != nil || (tx < c.TxID || (tx == c.TxID && pos <= c.Position)) {
 		return c, nil
 	}
-	var ours bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE event_id = $1 AND tx_id = $2 AND global_position = $3)`,
-		last.Header.Get(jetstream.MsgIDHeader), tx, pos).Scan(&ours); err != nil {
-		return c, fmt.Errorf("relay last message: %w", err)
+	ours, err := session.IsEventAt(ctx, last.Header.Get(jetstream.MsgIDHeader), eventstore.Cursor{TxID: tx, Position: pos})
+	if err != nil {
+		return c, err
 	}
 	if !ours {
 		r.Log.Warn("the stream's last message is not an event of this database; resuming from the checkpoint",
@@ -254,15 +250,12 @@ func (r *Relay) resumePoint(ctx context.Context, conn *pgx.Conn) (eventstore.Cur
 
 // markPublishing durably sets the publishing mark before a batch goes out
 // (once: it stays set while batches follow each other).
-func (r *Relay) markPublishing(ctx context.Context, conn *pgx.Conn) error {
+func (r *Relay) markPublishing(ctx context.Context, session *eventstore.RelaySession) error {
 	if r.publishing {
 		return nil
 	}
-	_, err := conn.Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, publishing, updated_at)
-		VALUES ($1, '0', 0, true, now())
-		ON CONFLICT (name) DO UPDATE SET publishing = true, updated_at = now()`, r.Name)
-	if err != nil {
-		return fmt.Errorf("relay mark publishing: %w", err)
+	if err := session.MarkPublishing(ctx); err != nil {
+		return err
 	}
 	r.publishing = true
 	return nil
@@ -272,14 +265,9 @@ func (r *Relay) markPublishing(ctx context.Context, conn *pgx.Conn) error {
 // the publishing mark. It runs on the session holding the leader lock (a
 // relay that lost it cannot write) and only ever moves the checkpoint
 // forward.
-func (r *Relay) saveCheckpoint(ctx context.Context, conn *pgx.Conn, c eventstore.Cursor) error {
-	_, err := conn.Exec(ctx, `INSERT INTO relay_checkpoints (name, tx_id, position, publishing, updated_at)
-		VALUES ($1, $2, $3, false, now())
-		ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, publishing = false, updated_at = now()
-		WHERE (relay_checkpoints.tx_id, relay_checkpoints.position) <= (EXCLUDED.tx_id, EXCLUDED.position)`,
-		r.Name, c.TxID, c.Position)
-	if err != nil {
-		return fmt.Errorf("relay save checkpoint: %w", err)
+func (r *Relay) saveCheckpoint(ctx context.Context, session *eventstore.RelaySession, c eventstore.Cursor) error {
+	if err := session.SaveCheckpoint(ctx, c); err != nil {
+		return err
 	}
 	r.publishing = false
 	return nil

@@ -75,7 +75,7 @@ func deadLettersList(ctx context.Context, cfg config, args []string, stdout, std
 		return err
 	}
 	defer store.Pool().Close()
-	dls, err := store.DeadLetters(ctx, *all)
+	dls, err := store.DeadLetters.List(ctx, *all)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func deadLettersRetry(ctx context.Context, cfg config, args []string, stdout, st
 	defer store.Pool().Close()
 	var dls []eventstore.DeadLetter
 	if *all {
-		if dls, err = store.DeadLetters(ctx, false); err != nil {
+		if dls, err = store.DeadLetters.List(ctx, false); err != nil {
 			return err
 		}
 	} else {

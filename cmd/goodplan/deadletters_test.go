@@ -133,7 +133,7 @@ func TestDeadLettersEndToEnd(t *testing.T) {
 	b := createMinimal(t, srv.URL, key)
 	waitForList(t, srv.URL, key, map[int64]bool{b: true}) // later plans flow
 
-	dls, err := store.DeadLetters(ctx, false)
+	dls, err := store.DeadLetters.List(ctx, false)
 	if err != nil || len(dls) != 1 || dls[0].EventID != poison[0].EventID || dls[0].Consumer != "projection-plans" || dls[0].Attempts != 2 {
 		t.Fatalf("dead letters: %+v, %v", dls, err)
 	}

@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	base := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", base)
 	if *demo {
-		if err := ensureDemoAccount(ctx, store, base, stdout); err != nil {
+		if err := ensureDemoAccount(ctx, store.Accounts, base, stdout); err != nil {
 			ln.Close()
 			return err
 		}
@@ -189,8 +189,8 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*eventstore.S
 
 // ensureDemoAccount creates a demo account and key when there is no account
 // yet, and prints the key with a curl command that works as printed.
-func ensureDemoAccount(ctx context.Context, store *eventstore.Store, base string, stdout io.Writer) error {
-	accts, err := store.Accounts(ctx)
+func ensureDemoAccount(ctx context.Context, accounts *eventstore.Accounts, base string, stdout io.Writer) error {
+	accts, err := accounts.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -199,11 +199,11 @@ func ensureDemoAccount(ctx context.Context, store *eventstore.Store, base string
 			accts[0].ID, accts[0].Name, accts[0].ID)
 		return nil
 	}
-	acct, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Demo Merchant", RateLimitPerMinute: 60, RateLimitBurst: 10})
+	acct, err := accounts.CreateAccount(ctx, eventstore.NewAccount{Name: "Demo Merchant", RateLimitPerMinute: 60, RateLimitBurst: 10})
 	if err != nil {
 		return err
 	}
-	key, err := store.CreateAPIKey(ctx, acct.ID)
+	key, err := accounts.CreateAPIKey(ctx, acct.ID)
 	if err != nil {
 		return err
 	}
