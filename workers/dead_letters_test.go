@@ -400,7 +400,7 @@ func TestConsumerPanicIsADeadLetter(t *testing.T) {
 	var dls []eventstore.DeadLetter
 	waitFor(t, 30*time.Second, func() string { return fmt.Sprintf("dead letters %+v, handled %d", dls, len(handled)) }, func() bool {
 		var err error
-		dls, err = store.DeadLetters(ctx, false)
+		dls, err = store.DeadLetters.List(ctx, false)
 		mu.Lock()
 		n := len(handled)
 		mu.Unlock()
