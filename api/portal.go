@@ -276,41 +276,26 @@ func (s *Server) portalPost(w http.ResponseWriter, r *http.Request, cmd portalCo
 		return
 	}
 	meta := s.portalMetadata(r, p.AccountID())
-	if meta.CommandID != "" {
-		c, err := s.store.LookupCommand(ctx, meta.CommandID)
-		if err == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
-			s.portalDone(w, r, token, cmd.done) // this very form was applied already
-			return
-		}
-		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
-			s.portalFail(w, r, err)
-			return
-		}
-	}
 	in := portalInput{form: r.PostForm, consent: domain.Consent{At: s.now().UTC(), IP: meta.IP, UserAgent: meta.UserAgent}}
 	if cmd.newID {
-		if in.id, err = s.store.NextID(ctx); err != nil {
+		ids, err := s.newIDs(ctx, 1)
+		if err != nil {
 			s.portalFail(w, r, err)
 			return
 		}
+		in.id = ids[0]
 	}
-	_, err = s.store.UpdatePlan(ctx, p.ID(), meta, func(p *domain.Plan) ([]domain.Event, error) {
+	// The command id is the form's (see portalMetadata): the same form
+	// posted again, or twice at once, is answered as the first one was.
+	_, err = s.runPlan(ctx, planCommand{ID: p.ID(), Meta: meta, Decide: func(p *domain.Plan) ([]domain.Event, error) {
 		if !p.PortalLinkWorks(token, in.consent.At) {
 			return nil, errPortalLinkGone // replaced since the lookup
 		}
 		return cmd.decide(p, in)
-	})
-	if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
+	}})
+	if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) || errors.Is(err, eventstore.ErrCommandReused) {
 		s.portalDone(w, r, token, cmd.done)
 		return
-	}
-	// The same form posted twice at once: the other request applied it and
-	// this one, deciding again after it, was refused. It succeeded.
-	if meta.CommandID != "" {
-		if c, lerr := s.store.LookupCommand(ctx, meta.CommandID); lerr == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
-			s.portalDone(w, r, token, cmd.done)
-			return
-		}
 	}
 	s.portalRefused(w, r, token, cmd, err)
 }
