@@ -42,9 +42,6 @@ const (
 	portalCSRFSecret = "portal-csrf"
 	// formIDLen is the length of a form_id: 16 random bytes, base64url.
 	formIDLen = 22
-	// maxProposalDays is how far ahead a proposal may start (as the domain
-	// checks).
-	maxProposalDays = 365
 )
 
 // errPortalLinkGone: the token opens no plan (unknown, replaced or expired).
@@ -326,8 +323,8 @@ func (s *Server) portalRefused(w http.ResponseWriter, r *http.Request, token str
 			form.Values[f] = r.PostForm.Get(f)
 		}
 		for f, msgs := range ve.Fields {
-			for _, m := range msgs {
-				m = portalWording.Replace(m)
+			for i, m := range msgs {
+				m = portalWording(f, ve.Problem(f, i), m)
 				if slices.Contains(fields, f) {
 					form.Errors[f] = append(form.Errors[f], m)
 				} else {
@@ -364,19 +361,37 @@ func (s *Server) portalRefused(w http.ResponseWriter, r *http.Request, token str
 	s.renderPortalPlan(w, r, p, token, status, st)
 }
 
-// portalWording turns the API's field names in the domain's messages into
-// words a customer reads.
-var portalWording = strings.NewReplacer(
-	"The amount field is required.", "Enter the amount you paid.",
-	"The method field is required.", "Choose how you paid.",
-	"The method must be one of e_transfer, check, cash, bank_transfer, other.", "Choose one of the listed payment methods.",
-	"The installments field is required.", "Enter the number of payments.",
-	"The installments may not be more than the outstanding balance in minor units.", "That is more payments than the amount still to pay allows.",
-	"The installments", "The number of payments",
-	"The first_payment_date field is required.", "Choose the date of your first payment.",
-	"The first_payment_date", "The first payment date",
-	"The paid_on", "The payment date",
-)
+// portalWordings are the customer's words for some problems of the portal's
+// form fields, chosen by field and code.
+var portalWordings = map[string]map[domain.Code]string{
+	"amount": {domain.CodeRequired: "Enter the amount you paid."},
+	"method": {domain.CodeRequired: "Choose how you paid.",
+		domain.CodeNotOneOf: "Choose one of the listed payment methods."},
+	"installments": {domain.CodeRequired: "Enter the number of payments.",
+		domain.CodeTooMany: "That is more payments than the amount still to pay allows."},
+	"first_payment_date": {domain.CodeRequired: "Choose the date of your first payment."},
+}
+
+// portalFieldNames name the portal's form fields in a customer's words
+// where the API's name would puzzle one.
+var portalFieldNames = map[string]string{
+	"installments":       "number of payments",
+	"first_payment_date": "first payment date",
+	"paid_on":            "payment date",
+}
+
+// portalWording is the message a customer reads for problem pr of field,
+// whose domain message is msg: the portal's own words for it, or the
+// domain's rule about the field named in the customer's words, or msg.
+func portalWording(field string, pr domain.Problem, msg string) string {
+	if w := portalWordings[field][pr.Code]; w != "" {
+		return w
+	}
+	if name := portalFieldNames[field]; name != "" && pr.Rule != "" {
+		return "The " + name + " " + pr.Rule
+	}
+	return msg
+}
 
 // portalStateMessage explains to the customer why the plan's status
 // forbids a form.
