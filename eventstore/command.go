@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"goodplan/domain"
 )
 
@@ -240,4 +242,18 @@ func (g Aggregate[A]) replay(ctx context.Context, log EventLog, stream string, c
 		out.Events = append(out.Events, e)
 	}
 	return out, true, nil
+}
+
+// Encode turns domain events into events to append, each with a new
+// time-ordered id.
+func Encode(events []domain.Event) ([]NewEvent, error) {
+	out := make([]NewEvent, len(events))
+	for i, e := range events {
+		typ, data, err := domain.MarshalEvent(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode %T: %w", e, err)
+		}
+		out[i] = NewEvent{ID: uuid.Must(uuid.NewV7()), Type: typ, Data: data}
+	}
+	return out, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"goodplan/domain"
 )
 
@@ -24,20 +22,6 @@ func PlanStream(id int64) string { return PlanAggregate.Stream(id) }
 // PlanIDOf is the inverse of PlanStream: the plan id of a plan stream
 // ("plan-42" -> 42), ok false for any other stream id.
 func PlanIDOf(stream string) (int64, bool) { return PlanAggregate.IDOf(stream) }
-
-// Encode turns domain events into events to append, each with a new
-// time-ordered id.
-func Encode(events []domain.Event) ([]NewEvent, error) {
-	out := make([]NewEvent, len(events))
-	for i, e := range events {
-		typ, data, err := domain.MarshalEvent(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode %T: %w", e, err)
-		}
-		out[i] = NewEvent{ID: uuid.Must(uuid.NewV7()), Type: typ, Data: data}
-	}
-	return out, nil
-}
 
 // Fold rebuilds a plan from its records.
 func Fold(recs []Record) (*domain.Plan, error) { return foldPlan(&domain.Plan{}, recs) }
