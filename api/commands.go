@@ -36,12 +36,12 @@ func (s *Server) runPlan(ctx context.Context, c planCommand) (planOutcome, error
 	return eventstore.PlanAggregate.Run(ctx, s.store, c)
 }
 
-// idempotent makes c replayable when the request carries an
-// Idempotency-Key: its command id (keys are per account) and the request
-// hash reqHash, against which a reuse of the key is checked. A key over
-// maxIdempotencyKey bytes or with a character outside printable ASCII is a
-// 400.
-func idempotent(r *http.Request, acct eventstore.Account, reqHash []byte, c *planCommand) error {
+// idempotent makes c, a command on any aggregate, replayable when the
+// request carries an Idempotency-Key: its command id (keys are per account)
+// and the request hash reqHash, against which a reuse of the key is
+// checked. A key over maxIdempotencyKey bytes or with a character outside
+// printable ASCII is a 400.
+func idempotent[A any](r *http.Request, acct eventstore.Account, reqHash []byte, c *eventstore.Cmd[A]) error {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		return nil
@@ -61,7 +61,7 @@ func idempotent(r *http.Request, acct eventstore.Account, reqHash []byte, c *pla
 
 // markReplayed tells the client that out is the first outcome of its
 // Idempotency-Key, answered again.
-func markReplayed(w http.ResponseWriter, out planOutcome) {
+func markReplayed[A any](w http.ResponseWriter, out eventstore.Outcome[A]) {
 	if out.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -74,6 +75,25 @@ func (g Aggregate[A]) Load(ctx context.Context, log EventLog, id int64) (A, []Re
 		return zero, nil, Head{}, err
 	}
 	return a, recs, head, nil
+}
+
+// EventApplier is an aggregate that folds domain events one at a time, each
+// with the time it was recorded (domain.Plan.ApplyAt).
+type EventApplier interface {
+	ApplyAt(e domain.Event, recordedAt time.Time)
+}
+
+// FoldEvents decodes recs and applies them to a in order: the Fold of an
+// Aggregate whose state is an EventApplier.
+func FoldEvents[A EventApplier](a A, recs []Record) (A, error) {
+	for _, r := range recs {
+		e, err := domain.UnmarshalEvent(r.Type, r.Data)
+		if err != nil {
+			return a, fmt.Errorf("fold %s version %d: %w", r.StreamID, r.Version, err)
+		}
+		a.ApplyAt(e, r.RecordedAt)
+	}
+	return a, nil
 }
 
 // EventLog is what the command path needs of the event store (*Store).
