@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,35 @@ func TestRunMissingAndNothingToDo(t *testing.T) {
 	}
 	if n := count(t, pool, `SELECT count(*) FROM events`); n != 1 {
 		t.Fatalf("%d events stored, want 1", n)
+	}
+}
+
+// The same command run twice at once is applied once: the loser, refused
+// by Append or by deciding again after the winner, answers the winner's
+// outcome.
+func TestRunConcurrentSameCommandID(t *testing.T) {
+	t.Parallel()
+	s, pool := newStore(t)
+	ctx := context.Background()
+	if _, err := eventstore.PlanAggregate.Run(ctx, s, createCmd(100, "", nil)); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		c := regenerate(100, fmt.Sprint("token-", round)) // a second decision is refused: same token
+		c.Meta.CommandID = fmt.Sprint("same-", round)
+		outs := make([]eventstore.Outcome[*domain.Plan], 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range outs {
+			wg.Go(func() { outs[i], errs[i] = eventstore.PlanAggregate.Run(ctx, s, c) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || outs[0].Replayed == outs[1].Replayed ||
+			outs[0].Records[0].EventID != outs[1].Records[0].EventID {
+			t.Fatalf("round %d: %v / %v, replayed %v / %v", round, errs[0], errs[1], outs[0].Replayed, outs[1].Replayed)
+		}
+	}
+	if n := count(t, pool, `SELECT count(*) FROM events`); n != 6 {
+		t.Fatalf("%d events stored, want 6", n)
 	}
 }
