@@ -47,6 +47,8 @@ var codes = []struct {
 	{eventstore.ErrPlanLimitReached, errPlanLimit},
 	{eventstore.ErrVersionConflict, &apiError{Status: http.StatusConflict, Title: "Conflict",
 		Message: "The plan was changed by another request; retry with its current state."}},
+	{eventstore.ErrCommandReused, &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
+		Message: "This Idempotency-Key was already used with a different request."}},
 	{domain.ErrPlanExists, &apiError{Status: http.StatusConflict, Title: "Conflict", Message: "The plan already exists."}},
 	{eventstore.ErrEventTooLarge, &apiError{Status: http.StatusRequestEntityTooLarge, Title: "Event too large",
 		Message: "This request would record an event larger than " + strconv.Itoa(eventstore.MaxEventBytes>>10) +

@@ -23,8 +23,10 @@ func createPlanEvents(body []byte) ([]domain.Event, error) {
 	nextID := func() int64 { next++; return next }
 	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID = nextID(), nextID(), nextID()
 	cmd.AccountID = 1
-	cmd.NextID = nextID
 	cmd.Now = seedNow
+	for range cmd.OptionCount() {
+		cmd.OptionIDs = append(cmd.OptionIDs, nextID())
+	}
 	cmd.PortalToken = "fuzz-portal-token"
 	var plan domain.Plan
 	events, err := plan.CreatePlan(cmd)

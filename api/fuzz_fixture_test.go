@@ -61,7 +61,7 @@ func (e *testEnv) fuzzPlan(t testing.TB, st fuzzState) fuzzFixture {
 		events = append(events, got...)
 	}
 	step(p.CreatePlan(domain.CreatePlan{PlanID: fx.id, AccountID: e.acct.ID, CustomerID: nextID(), InvoiceID: nextID(),
-		NextID: nextID, PortalToken: fx.token, Now: seedNow, CustomerName: "Jane Roe", CustomerEmail: "jane@example.com",
+		OptionIDs: []int64{nextID(), nextID(), nextID()}, PortalToken: fx.token, Now: seedNow, CustomerName: "Jane Roe", CustomerEmail: "jane@example.com",
 		Amount: "1200.00", InvoiceNumber: "INV-7"}))
 	consent := domain.Consent{At: seedNow, IP: portalIP, UserAgent: portalUA}
 	if st == fuzzActive || st == fuzzReported || st == fuzzCancelled {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strconv"
@@ -63,12 +62,13 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, status int, par
 	s.runCommand(w, r, body, status, decide)
 }
 
-// runCommand appends what decide returns for the plan named in the route,
-// with a version check (reloading and deciding again on a conflict), and
-// answers status with the plan after it. Another account's plan is a 404.
+// runCommand runs decide on the plan named in the route (see
+// eventstore.Aggregate.Run) and answers status with the plan after it,
+// rendered from what the runner returned. Another account's plan is a 404.
 // With an Idempotency-Key, a retry of the same request (method, path and
-// body) answers the plan as it is now without deciding again, and the same
-// key with another request is a 422.
+// body) answers the first response's status (a command is recorded only
+// when it succeeded) with the plan as it is now, without deciding again;
+// the same key with another request, or on another plan, is a 422.
 func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte, status int, decide decision) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
@@ -78,37 +78,19 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		s.writeError(w, r, missing)
 		return
 	}
-	meta := s.metadata(r, acct)
-	var opts []eventstore.AppendOption
-	var reqHash []byte
-	var err error
-	if meta.CommandID, err = idempotencyCommandID(r, acct); err != nil {
+	c := planCommand{ID: id, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if meta.CommandID != "" {
-		// The request is its method, path and canonical body.
-		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), requestHash(body)...))
-		reqHash = sum[:]
-		opts = append(opts, eventstore.WithRequestHash(reqHash))
-		if s.replayCommand(w, r, id, meta.CommandID, reqHash, status) {
-			return
-		}
-	}
 	now := s.now()
-	_, err = s.store.UpdatePlan(ctx, id, meta, func(p *domain.Plan) ([]domain.Event, error) {
+	c.Decide = func(p *domain.Plan) ([]domain.Event, error) {
 		if p.AccountID() != acct.ID {
 			return nil, missing
 		}
 		return decide(p, now)
-	}, opts...)
-	// A concurrent request with the same key may have won: its append is a
-	// duplicate for this one, or this one decided again after it and was
-	// refused (a payment already confirmed). Either way the retry is
-	// answered as a replay.
-	if err != nil && meta.CommandID != "" && s.replayCommand(w, r, id, meta.CommandID, reqHash, status) {
-		return
 	}
+	out, err := s.runPlan(ctx, c)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		err = missing
 	}
@@ -116,43 +98,8 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		s.writeError(w, r, err)
 		return
 	}
-	s.writePlan(w, r, id, status, false)
-}
-
-// replayCommand answers a request whose Idempotency-Key was used before:
-// the first response's status (a command is recorded only when it
-// succeeded) with the plan as it is now for the same request, a 422 for
-// another one (or for a key first used on another plan). It returns false
-// when the key is new.
-func (s *Server) replayCommand(w http.ResponseWriter, r *http.Request, id int64, commandID string, reqHash []byte, status int) bool {
-	cmd, err := s.store.LookupCommand(r.Context(), commandID)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return false
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	if !bytes.Equal(cmd.RequestHash, reqHash) || cmd.StreamID != eventstore.PlanStream(id) {
-		s.writeError(w, r, &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
-			Message: "This Idempotency-Key was already used with a different request."})
-		return true
-	}
-	s.writePlan(w, r, id, status, true)
-	return true
-}
-
-// writePlan answers status with plan id folded from the store.
-func (s *Server) writePlan(w http.ResponseWriter, r *http.Request, id int64, status int, replayed bool) {
-	p, recs, _, err := s.store.LoadPlan(r.Context(), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, status, projections.DetailOf(p, recs, s.publicURL))
+	markReplayed(w, out)
+	writeJSON(w, status, projections.DetailOf(out.State, out.History, s.publicURL))
 }
 
 // routeInt parses the route parameter name as a positive integer; a bad one
@@ -181,13 +128,16 @@ func (s *Server) withRouteInt(w http.ResponseWriter, r *http.Request, name, what
 // received, confirmed at once (installment.paid, installment.confirmed, and
 // plan.completed when it pays the plan off).
 func (s *Server) recordPayment(w http.ResponseWriter, r *http.Request) {
+	ids, err := s.newIDs(r.Context(), 1) // the payment's, before deciding
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.command(w, r, http.StatusCreated, func(f *fieldReader, obj jsonObject) decision {
 		in := s.paymentInput(f, obj)
+		in.PaymentID = ids[0]
 		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 			in.Now = now
-			if err := s.allocate(r, &in.PaymentID); err != nil {
-				return nil, err
-			}
 			return p.RecordPayment(in)
 		}
 	})
@@ -201,16 +151,6 @@ func (s *Server) paymentInput(f *fieldReader, obj jsonObject) domain.PaymentInpu
 		Method:    f.str(obj, "method", "method"),
 		Reference: f.str(obj, "reference", "reference"),
 	}
-}
-
-// allocate gives *id a new entity id once (a retried decision keeps it).
-func (s *Server) allocate(r *http.Request, id *int64) error {
-	if *id != 0 {
-		return nil
-	}
-	n, err := s.store.NextID(r.Context())
-	*id = n
-	return err
 }
 
 // confirmPayment is POST /plans/{id}/payments/{payment_id}/confirm with an

@@ -104,7 +104,7 @@ func (e *testEnv) postPlan(t *testing.T, id int64, path, body string, want int) 
 func (e *testEnv) asCustomer(t *testing.T, id int64, decide func(*domain.Plan) ([]domain.Event, error)) {
 	t.Helper()
 	meta := eventstore.Metadata{AccountID: e.acct.ID, Actor: "customer", IP: "203.0.113.7", UserAgent: "test-browser"}
-	if _, err := e.store.UpdatePlan(context.Background(), id, meta, decide); err != nil {
+	if _, err := eventstore.PlanAggregate.Run(context.Background(), e.store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: meta, Decide: decide}); err != nil {
 		t.Fatalf("customer command: %v", err)
 	}
 }
@@ -329,10 +329,9 @@ func TestProposalsThroughTheAPI(t *testing.T) {
 	pr = env.propose(t, d.PlanID, "2", "monthly", "2026-01-15")
 	// One open proposal at a time.
 	pid, _ := env.store.NextID(context.Background())
-	_, err := env.store.UpdatePlan(context.Background(), d.PlanID, eventstore.Metadata{AccountID: env.acct.ID, Actor: "customer"},
-		func(p *domain.Plan) ([]domain.Event, error) {
-			return p.ProposeSchedule(pid, domain.TermsInput{Installments: "2", Interval: "weekly", FirstPaymentDate: "2026-01-01"}, domain.Consent{At: env.clock.now()})
-		})
+	_, err := eventstore.PlanAggregate.Run(context.Background(), env.store, eventstore.Cmd[*domain.Plan]{ID: d.PlanID, Meta: eventstore.Metadata{AccountID: env.acct.ID, Actor: "customer"}, Decide: func(p *domain.Plan) ([]domain.Event, error) {
+		return p.ProposeSchedule(pid, domain.TermsInput{Installments: "2", Interval: "weekly", FirstPaymentDate: "2026-01-01"}, domain.Consent{At: env.clock.now()})
+	}})
 	var ce *domain.ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("second open proposal: %v", err)
@@ -405,10 +404,9 @@ func TestTransitionsByStatus(t *testing.T) {
 			env.selectFirst(t, d)
 			env.postPlan(t, d.PlanID, "/write-off", ``, http.StatusOK)
 		case "abandoned":
-			_, err := env.store.UpdatePlan(ctx, d.PlanID, eventstore.Metadata{AccountID: env.acct.ID, Actor: "scheduler"},
-				func(p *domain.Plan) ([]domain.Event, error) {
-					return p.Tick(env.clock.now().Add(domain.AbandonAfter), 3), nil
-				})
+			_, err := eventstore.PlanAggregate.Run(ctx, env.store, eventstore.Cmd[*domain.Plan]{ID: d.PlanID, Meta: eventstore.Metadata{AccountID: env.acct.ID, Actor: "scheduler"}, Decide: func(p *domain.Plan) ([]domain.Event, error) {
+				return p.Tick(env.clock.now().Add(domain.AbandonAfter), 3), nil
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,12 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,16 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cockroachdb/apd/v3"
 	"github.com/go-chi/chi/v5"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
 	"goodplan/projections"
 )
-
-// maxIdempotencyKey is the longest Idempotency-Key accepted.
-const maxIdempotencyKey = 255
 
 // createPlan is POST /api/v1/plans: the seed's request, its 201 body.
 func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
@@ -41,130 +34,54 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	meta := s.metadata(r, acct)
-	var opts []eventstore.AppendOption
-	var reqHash []byte
-	if meta.CommandID, err = idempotencyCommandID(r, acct); err != nil {
+	c := planCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, requestHash(body), &c); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if meta.CommandID != "" {
-		reqHash = requestHash(body)
-		opts = append(opts, eventstore.WithRequestHash(reqHash))
-		if s.replayCreate(w, r, meta.CommandID, reqHash) {
-			return
-		}
 	}
 	if acct.PlanLimit != nil {
-		opts = append(opts, eventstore.WithPlanQuota(acct.ID))
+		c.Options = append(c.Options, eventstore.WithPlanQuota(acct.ID))
 	}
-
-	var allocErr error
-	nextID := func() int64 {
-		id, err := s.store.NextID(ctx)
-		if err != nil && allocErr == nil {
-			allocErr = err
-		}
-		return id
-	}
-	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID = nextID(), nextID(), nextID()
 	cmd.AccountID = acct.ID
-	cmd.NextID = nextID
 	cmd.Now = s.now()
+	// Every id the plan needs is allocated before deciding: the plan's,
+	// the customer's, the invoice's and one per option.
+	ids, err := s.newIDs(ctx, 3+cmd.OptionCount())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID, cmd.OptionIDs = ids[0], ids[1], ids[2], ids[3:]
 	cmd.PortalToken = portalToken(cmd.PlanID, newPortalSecret())
-
-	var plan domain.Plan
-	events, err := plan.CreatePlan(cmd)
-	if err = mergeValidation(typeErrs, err); err != nil {
-		s.writeError(w, r, err)
-		return
+	c.ID = cmd.PlanID
+	c.Decide = func(p *domain.Plan) ([]domain.Event, error) {
+		events, err := p.CreatePlan(cmd)
+		return events, mergeValidation(typeErrs, err)
 	}
-	if allocErr != nil {
-		s.writeError(w, r, allocErr)
-		return
-	}
-	newEvents, err := eventstore.Encode(events)
+	out, err := s.runPlan(ctx, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.store.Append(ctx, eventstore.PlanStream(cmd.PlanID), eventstore.Head{}, newEvents, meta, opts...)
-	if errors.Is(err, eventstore.ErrDuplicateCommand) && s.replayCreate(w, r, meta.CommandID, reqHash) {
-		return // a concurrent request with the same key won
-	}
+	created, err := createdOf(out)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	created := events[0].(domain.PlanCreated)
+	markReplayed(w, out)
 	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
 	writeJSON(w, http.StatusCreated, s.summary(created))
 }
 
-// idempotencyCommandID is the command id of the request's Idempotency-Key
-// ("" without one): keys are per account. A key over maxIdempotencyKey
-// bytes or with a character outside printable ASCII is a 400.
-func idempotencyCommandID(r *http.Request, acct eventstore.Account) (string, error) {
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		return "", nil
+// createdOf returns the plan.created event a create command decided (or,
+// replayed, first decided).
+func createdOf(out planOutcome) (domain.PlanCreated, error) {
+	if len(out.Events) == 0 {
+		return domain.PlanCreated{}, errors.New("create command has no events")
 	}
-	if len(key) > maxIdempotencyKey {
-		return "", badRequest("Invalid Idempotency-Key",
-			"The Idempotency-Key header may not be longer than "+strconv.Itoa(maxIdempotencyKey)+" characters.")
-	}
-	if strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
-		return "", badRequest("Invalid Idempotency-Key",
-			"The Idempotency-Key header may contain only printable ASCII characters.")
-	}
-	return "idempotency:" + strconv.FormatInt(acct.ID, 10) + ":" + key, nil
-}
-
-// replayCreate answers a request whose Idempotency-Key was already used: the
-// first response again for the same body, a 422 for another body. It returns
-// false when the key is new.
-func (s *Server) replayCreate(w http.ResponseWriter, r *http.Request, commandID string, reqHash []byte) bool {
-	ctx := r.Context()
-	cmd, err := s.store.LookupCommand(ctx, commandID)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return false
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	if !bytes.Equal(cmd.RequestHash, reqHash) {
-		s.writeError(w, r, &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
-			Message: "This Idempotency-Key was already used with a different request body."})
-		return true
-	}
-	recs, _, err := s.store.Load(ctx, cmd.StreamID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	e, err := decodeFirst(recs)
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	w.Header().Set("Idempotent-Replayed", "true")
-	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(e.PlanID, 10))
-	writeJSON(w, http.StatusCreated, s.summary(e))
-	return true
-}
-
-func decodeFirst(recs []eventstore.Record) (domain.PlanCreated, error) {
-	if len(recs) == 0 {
-		return domain.PlanCreated{}, errors.New("replayed command has no events")
-	}
-	e, err := domain.UnmarshalEvent(recs[0].Type, recs[0].Data)
-	if err != nil {
-		return domain.PlanCreated{}, err
-	}
-	created, ok := e.(domain.PlanCreated)
+	created, ok := out.Events[0].(domain.PlanCreated)
 	if !ok {
-		return domain.PlanCreated{}, fmt.Errorf("first event is %s, not plan.created", recs[0].Type)
+		return domain.PlanCreated{}, fmt.Errorf("create command's first event is %T, not plan.created", out.Events[0])
 	}
 	return created, nil
 }
@@ -186,51 +103,6 @@ func mergeValidation(typeErrs *domain.ValidationError, err error) error {
 		}
 	}
 	return typeErrs
-}
-
-// requestHash identifies a request body for Idempotency-Key: the SHA-256 of
-// its canonical JSON (sorted keys, no insignificant white space, numbers by
-// decimal value so 1200.00 and 1200 match), so a retry that re-serialises the
-// same body still matches. A body that is not JSON is hashed as it is.
-func requestHash(body []byte) []byte {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err == nil {
-		if canon, err := json.Marshal(canonicalNumbers(v)); err == nil {
-			body = canon
-		}
-	}
-	sum := sha256.Sum256(body)
-	return sum[:]
-}
-
-// maxCanonicalNumber bounds the numbers canonicalNumbers reduces.
-const maxCanonicalNumber = 64
-
-// canonicalNumbers rewrites every json.Number in v as its reduced decimal.
-func canonicalNumbers(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			v[k] = canonicalNumbers(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = canonicalNumbers(e)
-		}
-	case json.Number:
-		if len(v) > maxCanonicalNumber {
-			return v // no real amount is this long; reducing it costs quadratic time
-		}
-		d, _, err := apd.NewFromString(string(v))
-		// Bounded: 'f' formatting of 1e999999999 would be a gigabyte.
-		if err == nil && d.Form == apd.Finite && d.Exponent > -64 && d.Exponent < 64 {
-			d.Reduce(d)
-			return json.Number(d.Text('f'))
-		}
-	}
-	return v
 }
 
 // newPortalSecret returns 256 random bits, URL-safe (43 characters).

@@ -42,9 +42,6 @@ const (
 	portalCSRFSecret = "portal-csrf"
 	// formIDLen is the length of a form_id: 16 random bytes, base64url.
 	formIDLen = 22
-	// maxProposalDays is how far ahead a proposal may start (as the domain
-	// checks).
-	maxProposalDays = 365
 )
 
 // errPortalLinkGone: the token opens no plan (unknown, replaced or expired).
@@ -276,41 +273,26 @@ func (s *Server) portalPost(w http.ResponseWriter, r *http.Request, cmd portalCo
 		return
 	}
 	meta := s.portalMetadata(r, p.AccountID())
-	if meta.CommandID != "" {
-		c, err := s.store.LookupCommand(ctx, meta.CommandID)
-		if err == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
-			s.portalDone(w, r, token, cmd.done) // this very form was applied already
-			return
-		}
-		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
-			s.portalFail(w, r, err)
-			return
-		}
-	}
 	in := portalInput{form: r.PostForm, consent: domain.Consent{At: s.now().UTC(), IP: meta.IP, UserAgent: meta.UserAgent}}
 	if cmd.newID {
-		if in.id, err = s.store.NextID(ctx); err != nil {
+		ids, err := s.newIDs(ctx, 1)
+		if err != nil {
 			s.portalFail(w, r, err)
 			return
 		}
+		in.id = ids[0]
 	}
-	_, err = s.store.UpdatePlan(ctx, p.ID(), meta, func(p *domain.Plan) ([]domain.Event, error) {
+	// The command id is the form's (see portalMetadata): the same form
+	// posted again, or twice at once, is answered as the first one was.
+	_, err = s.runPlan(ctx, planCommand{ID: p.ID(), Meta: meta, Decide: func(p *domain.Plan) ([]domain.Event, error) {
 		if !p.PortalLinkWorks(token, in.consent.At) {
 			return nil, errPortalLinkGone // replaced since the lookup
 		}
 		return cmd.decide(p, in)
-	})
-	if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
+	}})
+	if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) || errors.Is(err, eventstore.ErrCommandReused) {
 		s.portalDone(w, r, token, cmd.done)
 		return
-	}
-	// The same form posted twice at once: the other request applied it and
-	// this one, deciding again after it, was refused. It succeeded.
-	if meta.CommandID != "" {
-		if c, lerr := s.store.LookupCommand(ctx, meta.CommandID); lerr == nil && c.StreamID == eventstore.PlanStream(p.ID()) {
-			s.portalDone(w, r, token, cmd.done)
-			return
-		}
 	}
 	s.portalRefused(w, r, token, cmd, err)
 }
@@ -318,96 +300,6 @@ func (s *Server) portalPost(w http.ResponseWriter, r *http.Request, cmd portalCo
 // portalDone redirects to the page with the notice of a successful form.
 func (s *Server) portalDone(w http.ResponseWriter, r *http.Request, token, done string) {
 	http.Redirect(w, r, s.portalPath(token)+"?done="+done, http.StatusSeeOther)
-}
-
-// portalRefused shows the page as the plan now is with why the form was
-// refused: field errors next to the fields with the input kept (422), a
-// conflict or a state that forbids the form at the top (409).
-func (s *Server) portalRefused(w http.ResponseWriter, r *http.Request, token string, cmd portalCommand, err error) {
-	var (
-		st portalState
-		ve *domain.ValidationError
-		ne *domain.NotFoundError
-		se *domain.StateError
-		ce *domain.ConflictError
-	)
-	status := http.StatusConflict
-	switch {
-	case errors.As(err, &ve):
-		status = http.StatusUnprocessableEntity
-		form := templates.PortalForm{Values: map[string]string{}, Errors: map[string][]string{}}
-		fields := portalFormFields[cmd.form]
-		for _, f := range fields {
-			form.Values[f] = r.PostForm.Get(f)
-		}
-		for f, msgs := range ve.Fields {
-			for _, m := range msgs {
-				m = portalWording.Replace(m)
-				if slices.Contains(fields, f) {
-					form.Errors[f] = append(form.Errors[f], m)
-				} else {
-					st.alert = strings.TrimSpace(st.alert + " " + m)
-				}
-			}
-		}
-		switch cmd.form {
-		case portalPaymentForm:
-			st.payment = form
-		case portalProposalForm:
-			st.proposal = form
-		}
-		if st.alert == "" {
-			st.alert = "Please correct the highlighted fields below."
-		}
-	case errors.As(err, &ne):
-		status, st.alert = http.StatusUnprocessableEntity, ne.Msg
-	case errors.As(err, &se):
-		st.alert = portalStateMessage(se)
-	case errors.As(err, &ce):
-		st.alert = ce.Msg + " This is your plan as it is now."
-	case errors.Is(err, eventstore.ErrVersionConflict):
-		st.alert = "Your plan was changed at the same moment by someone else. This is your plan as it is now; please try again if you still need to."
-	default:
-		s.portalFail(w, r, err)
-		return
-	}
-	p, err := s.portalPlan(r.Context(), token)
-	if err != nil {
-		s.portalFail(w, r, err)
-		return
-	}
-	s.renderPortalPlan(w, r, p, token, status, st)
-}
-
-// portalWording turns the API's field names in the domain's messages into
-// words a customer reads.
-var portalWording = strings.NewReplacer(
-	"The amount field is required.", "Enter the amount you paid.",
-	"The method field is required.", "Choose how you paid.",
-	"The method must be one of e_transfer, check, cash, bank_transfer, other.", "Choose one of the listed payment methods.",
-	"The installments field is required.", "Enter the number of payments.",
-	"The installments may not be more than the outstanding balance in minor units.", "That is more payments than the amount still to pay allows.",
-	"The installments", "The number of payments",
-	"The first_payment_date field is required.", "Choose the date of your first payment.",
-	"The first_payment_date", "The first payment date",
-	"The paid_on", "The payment date",
-)
-
-// portalStateMessage explains to the customer why the plan's status
-// forbids a form.
-func portalStateMessage(e *domain.StateError) string {
-	why := map[domain.Status]string{
-		domain.StatusPending:    "no schedule has been chosen for this plan yet",
-		domain.StatusActive:     "this plan already has its schedule",
-		domain.StatusCompleted:  "this plan is paid in full",
-		domain.StatusCancelled:  "this plan was cancelled",
-		domain.StatusWrittenOff: "this plan was closed",
-		domain.StatusAbandoned:  "this plan expired",
-	}[e.Status]
-	if why == "" {
-		why = "of this plan's status"
-	}
-	return "You can't " + e.Action + " because " + why + ". This is your plan as it is now."
 }
 
 // portalFail answers a request that cannot show the plan: the friendly 404

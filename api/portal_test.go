@@ -165,7 +165,7 @@ func lastOf(t *testing.T, recs []eventstore.Record, typ string, v any) eventstor
 func (e *testEnv) asMerchant(t *testing.T, id int64, decide func(*domain.Plan) ([]domain.Event, error)) {
 	t.Helper()
 	meta := eventstore.Metadata{AccountID: e.acct.ID, Actor: "merchant"}
-	if _, err := e.store.UpdatePlan(context.Background(), id, meta, decide); err != nil {
+	if _, err := eventstore.PlanAggregate.Run(context.Background(), e.store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: meta, Decide: decide}); err != nil {
 		t.Fatalf("merchant command: %v", err)
 	}
 }

@@ -74,8 +74,8 @@ func portalView(p *domain.Plan, st portalState, now time.Time) templates.PortalP
 		ProposalForm:  st.proposal,
 		Intervals:     []string{string(domain.Weekly), string(domain.Biweekly), string(domain.Monthly)},
 		Today:         today.String(),
-		MaxPaidOn:     today.AddDays(1).String(), // the domain's day of grace for time zones ahead of UTC
-		MaxFirstDate:  today.AddDays(maxProposalDays).String(),
+		MaxPaidOn:     domain.LatestPaidOn(today).String(),
+		MaxFirstDate:  domain.LatestFirstPaymentDate(today).String(),
 	}
 	for _, m := range domain.PaymentMethods {
 		v.Methods = append(v.Methods, string(m))
@@ -98,10 +98,9 @@ func portalView(p *domain.Plan, st portalState, now time.Time) templates.PortalP
 	for _, in := range p.Installments() {
 		pi := templates.PortalInstallment{Number: in.Number, DueDate: in.DueDate.String(), Amount: in.Amount.String(),
 			Paid: in.Paid.String(), Outstanding: in.Outstanding.String(), Status: string(in.Status),
-			Overdue: p.Status() == domain.StatusActive && in.DueDate.Before(today) &&
-				(in.Status == domain.InstallmentIsPending || in.Status == domain.InstallmentIsPartiallyPaid)}
+			Overdue: p.Overdue(in, today)}
 		v.Schedule = append(v.Schedule, pi)
-		if v.NextDue == nil && (in.Status == domain.InstallmentIsPending || in.Status == domain.InstallmentIsPartiallyPaid) {
+		if v.NextDue == nil && in.Status.Open() {
 			v.NextDue = &pi
 		}
 	}
@@ -121,14 +120,10 @@ func portalView(p *domain.Plan, st portalState, now time.Time) templates.PortalP
 		}
 		v.Payments = append(v.Payments, pp)
 	}
-	// A new proposal may be made unless one awaits the merchant: a
-	// counter-offer can be answered by proposing again.
-	waiting := false
 	if prs := p.Proposals(); len(prs) > 0 {
 		v.Proposal = portalProposal(prs[len(prs)-1])
-		waiting = prs[len(prs)-1].Status == domain.ProposalIsPending
 	}
-	v.CanPropose = !waiting && (p.Status() == domain.StatusPending || p.Status() == domain.StatusActive)
+	v.CanPropose = p.CanProposeSchedule()
 	return v
 }
 

@@ -1,6 +1,7 @@
 // Package api is goodplan's HTTP surface: the JSON API that merchants'
-// systems call (following Good Plan's API reference) and, later, the
-// customer portal.
+// systems call (following Good Plan's API reference) and the customer
+// portal (server-rendered pages at /plan/{token}). Both run their commands
+// through one command path (commands.go, eventstore.Aggregate.Run).
 package api
 
 import (

@@ -194,7 +194,7 @@ func validateEventTypes(ve *domain.ValidationError, events []string) []string {
 	out := []string{}
 	for _, e := range events {
 		switch {
-		case !eventstore.IsWebhookEventType(e):
+		case !domain.IsWebhookEventType(e):
 			ve.Add("events", "The event type "+strconv.Quote(e)+" is not a webhook event type.")
 		case !slices.Contains(out, e):
 			out = append(out, e)

@@ -35,7 +35,6 @@ func amountOf(n int64) string {
 func createPlanEvent(spec planSpec, accountID int64, nextID func() int64) (domain.PlanCreated, []byte, error) {
 	cmd := domain.CreatePlan{
 		AccountID:     accountID,
-		NextID:        nextID,
 		PortalToken:   portalToken(spec.n),
 		Now:           spec.now,
 		CustomerName:  "Customer " + strconv.FormatInt(spec.n, 10),
@@ -51,6 +50,9 @@ func createPlanEvent(spec planSpec, accountID int64, nextID func() int64) (domai
 		SendIntroductionEmail: spec.sendIntro,
 	}
 	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID = nextID(), nextID(), nextID()
+	for range cmd.OptionCount() {
+		cmd.OptionIDs = append(cmd.OptionIDs, nextID())
+	}
 	var p domain.Plan
 	evs, err := p.CreatePlan(cmd)
 	if err != nil {

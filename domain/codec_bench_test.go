@@ -12,9 +12,8 @@ import (
 func benchCreated(b *testing.B) domain.PlanCreated {
 	b.Helper()
 	var p domain.Plan
-	id := int64(100)
 	evs, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, AccountID: 1, CustomerID: 2, InvoiceID: 3,
-		NextID: func() int64 { id++; return id }, PortalToken: "Z3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ",
+		OptionIDs: []int64{101, 102, 103}, PortalToken: "Z3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ3wh7cZ",
 		Now: time.Date(2025, 11, 27, 1, 15, 30, 0, time.UTC), CustomerName: "John Doe", CustomerEmail: "john@example.com",
 		Amount: "1200.00", InvoiceNumber: "INV-2024-001", SendIntroductionEmail: true})
 	if err != nil {

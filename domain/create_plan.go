@@ -21,9 +21,9 @@ const defaultFirstPaymentDelay = 7
 // strings and ints, ids and the time are allocated by the caller.
 type CreatePlan struct {
 	PlanID, AccountID, CustomerID, InvoiceID int64
-	// NextID allocates an integer id for each option, in option order. It
-	// must not be nil; it is called only when the command succeeds.
-	NextID func() int64
+	// OptionIDs are the ids of the options, in option order: at least
+	// OptionCount() of them (the rest are not used).
+	OptionIDs []int64
 	// PortalToken is the secret of the customer's portal link.
 	PortalToken string
 	// Now is the decision time; the creation date is DateOf(Now).
@@ -46,8 +46,24 @@ type CreatePlan struct {
 	SendIntroductionEmail bool
 }
 
-// errNilNextID reports a CreatePlan command built without an id allocator.
-var errNilNextID = errors.New("create plan: NextID is nil")
+// MaxOptions is the most options a plan may have: every interval times at
+// most maxDurations durations.
+const MaxOptions = 3 * maxDurations
+
+// errTooFewOptionIDs reports a CreatePlan command built with fewer option
+// ids than OptionCount.
+var errTooFewOptionIDs = errors.New("create plan: fewer option ids than options")
+
+// OptionCount is how many option ids the command needs (at most
+// MaxOptions): every interval times every duration, or 0 for an invalid
+// command, which needs none. The caller allocates them before deciding.
+func (cmd CreatePlan) OptionCount() int {
+	in, err := validateCreatePlan(cmd)
+	if err != nil {
+		return 0
+	}
+	return len(in.intervals) * len(in.durations)
+}
 
 // CreatePlan decides cmd against p. It returns ErrPlanExists if the plan
 // already exists, a *ValidationError listing every field problem at once if
@@ -62,15 +78,15 @@ func (p *Plan) CreatePlan(cmd CreatePlan) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cmd.NextID == nil {
-		return nil, errNilNextID
+	if len(cmd.OptionIDs) < len(in.intervals)*len(in.durations) {
+		return nil, errTooFewOptionIDs
 	}
 	options := make([]Option, 0, len(in.intervals)*len(in.durations))
 	for _, iv := range in.intervals {
 		for _, n := range in.durations {
 			schedule := BuildSchedule(in.amount, n, iv, in.first)
 			options = append(options, Option{
-				ID:               cmd.NextID(),
+				ID:               cmd.OptionIDs[len(options)],
 				Installments:     n,
 				Interval:         iv,
 				PaymentAmount:    schedule[0].Amount,

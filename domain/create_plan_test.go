@@ -13,21 +13,20 @@ import (
 // payment 2025-12-04.
 var seedNow = time.Date(2025, 11, 27, 1, 15, 30, 0, time.UTC)
 
-// ids returns an id allocator counting up from start.
-func ids(start int64) func() int64 {
-	next := start
-	return func() int64 {
-		id := next
-		next++
-		return id
+// ids returns MaxOptions option ids counting up from start.
+func ids(start int64) []int64 {
+	out := make([]int64, domain.MaxOptions)
+	for i := range out {
+		out[i] = start + int64(i)
 	}
+	return out
 }
 
 // minimalCmd is the seed's minimal request.
 func minimalCmd() domain.CreatePlan {
 	return domain.CreatePlan{
 		PlanID: 42, AccountID: 1, CustomerID: 567, InvoiceID: 890,
-		NextID: ids(101), PortalToken: "abc123", Now: seedNow,
+		OptionIDs: ids(101), PortalToken: "abc123", Now: seedNow,
 		CustomerName: "John Doe", CustomerEmail: "john@example.com",
 		Amount:                "1200.00",
 		SendIntroductionEmail: true,
@@ -278,25 +277,26 @@ func TestCreatePlanDoesNotChangePlan(t *testing.T) {
 	}
 }
 
-func TestCreatePlanNilNextID(t *testing.T) {
+func TestCreatePlanTooFewOptionIDs(t *testing.T) {
 	t.Parallel()
 	var p domain.Plan
-	_, err := p.CreatePlan(with(func(c *domain.CreatePlan) { c.NextID = nil }))
+	_, err := p.CreatePlan(with(func(c *domain.CreatePlan) { c.OptionIDs = c.OptionIDs[:2] }))
 	var ve *domain.ValidationError
 	if err == nil || errors.As(err, &ve) {
-		t.Errorf("CreatePlan with nil NextID error = %v, want a programming error", err)
+		t.Errorf("CreatePlan with too few option ids error = %v, want a programming error", err)
 	}
 }
 
 func TestCreatePlanIDsOnlyOnSuccess(t *testing.T) {
 	t.Parallel()
-	calls := 0
+	cmd := with(func(c *domain.CreatePlan) { c.Amount = "0" })
+	calls := cmd.OptionCount() // the ids a caller allocates before deciding
 	var p domain.Plan
-	_, err := p.CreatePlan(with(func(c *domain.CreatePlan) {
-		c.Amount = "0"
-		c.NextID = func() int64 { calls++; return 1 }
-	}))
+	_, err := p.CreatePlan(cmd)
 	if err == nil || calls != 0 {
 		t.Errorf("invalid command allocated %d ids (err %v)", calls, err)
+	}
+	if n := minimalCmd().OptionCount(); n != 3 {
+		t.Errorf("the seed's minimal command needs %d option ids, want 3", n)
 	}
 }

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestSingleLineFieldsRejectControlCharacters(t *testing.T) {
 		{"invoice.invoice_number", "Ann", "INV-1\n2"},
 	} {
 		var p domain.Plan
-		_, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, NextID: func() int64 { return 2 }, Now: time.Now(),
+		_, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, OptionIDs: slices.Repeat([]int64{2}, domain.MaxOptions), Now: time.Now(),
 			CustomerName: c.name, CustomerEmail: "ann@example.com", Amount: "10", InvoiceNumber: c.number})
 		var ve *domain.ValidationError
 		if !errors.As(err, &ve) || len(ve.Fields[c.field]) == 0 {
@@ -84,7 +85,7 @@ func TestSingleLineFieldsRejectControlCharacters(t *testing.T) {
 	}
 	// Emoji, quotes and right-to-left text are fine.
 	var p domain.Plan
-	if _, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, NextID: func() int64 { return 2 }, Now: time.Now(),
+	if _, err := p.CreatePlan(domain.CreatePlan{PlanID: 1, OptionIDs: slices.Repeat([]int64{2}, domain.MaxOptions), Now: time.Now(),
 		CustomerName: `محمد "Mo" 😀`, CustomerEmail: "mo@example.com", Amount: "10"}); err != nil {
 		t.Fatal(err)
 	}

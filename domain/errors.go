@@ -46,14 +46,85 @@ var (
 type ValidationError struct {
 	// Fields maps a field path to its messages, in the order they were added.
 	Fields map[string][]string
+	// Problems maps a field path to what each of its messages says, as
+	// data (same order as Fields), so a surface can word a problem its own
+	// way without matching the text. A message added without one (or to a
+	// ValidationError built by hand) reads as CodeInvalid.
+	Problems map[string][]Problem
 }
 
-// Add records msg for field, after any messages already recorded for it.
+// Code says which rule a field's value breaks.
+type Code string
+
+// The codes of field problems.
+const (
+	// CodeInvalid is any problem without a more precise code.
+	CodeInvalid Code = "invalid"
+	// CodeRequired: the field is missing or blank.
+	CodeRequired Code = "required"
+	// CodeNotOneOf: the value is not one of the listed choices.
+	CodeNotOneOf Code = "not_one_of"
+	// CodeTooMany: a count is over what the amount allows (more
+	// installments than minor units outstanding).
+	CodeTooMany Code = "too_many"
+)
+
+// Problem is one field problem as data.
+type Problem struct {
+	Code Code
+	// Rule is the message without its subject when the message reads
+	// "The {field} {Rule}" ("must be a date in YYYY-MM-DD format."), so a
+	// surface can name the field in its own words; "" otherwise.
+	Rule string
+}
+
+// Add records msg for field, after any messages already recorded for it,
+// as a CodeInvalid problem.
 func (e *ValidationError) Add(field, msg string) {
+	e.add(field, msg, Problem{Code: CodeInvalid})
+}
+
+// AddRule records the message "The {field} {rule}" for field with code.
+func (e *ValidationError) AddRule(field string, code Code, rule string) {
+	e.add(field, "The "+field+" "+rule, Problem{Code: code, Rule: rule})
+}
+
+// Require records that field is required ("The {field} field is
+// required.").
+func (e *ValidationError) Require(field string) {
+	e.AddRule(field, CodeRequired, "field is required.")
+}
+
+func (e *ValidationError) add(field, msg string, pr Problem) {
 	if e.Fields == nil {
 		e.Fields = make(map[string][]string)
 	}
+	if e.Problems == nil {
+		e.Problems = make(map[string][]Problem)
+	}
 	e.Fields[field] = append(e.Fields[field], msg)
+	e.Problems[field] = append(e.Problems[field], pr)
+}
+
+// Problem returns what the i-th message of field says: CodeInvalid and no
+// Rule for a message recorded without one.
+func (e *ValidationError) Problem(field string, i int) Problem {
+	if prs := e.Problems[field]; i < len(prs) && len(prs) == len(e.Fields[field]) {
+		return prs[i]
+	}
+	return Problem{Code: CodeInvalid}
+}
+
+// Merge adds every problem of other to e, keeping their codes.
+func (e *ValidationError) Merge(other *ValidationError) {
+	if other == nil {
+		return
+	}
+	for field, msgs := range other.Fields {
+		for i, m := range msgs {
+			e.add(field, m, other.Problem(field, i))
+		}
+	}
 }
 
 // Error returns the messages of all fields, fields sorted by path, so the text

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -38,6 +39,32 @@ type PlanCreated struct {
 
 // EventType returns EventPlanCreated.
 func (PlanCreated) EventType() string { return EventPlanCreated }
+
+// WebhookEventTypes are the event types told to the outside world, Good
+// Plan's vocabulary (DESIGN.md section 5): a webhook endpoint subscribes to
+// some of them. Events of other types (introduction_email.sent, say) stay
+// inside goodplan.
+var WebhookEventTypes = []string{
+	EventPlanCreated,
+	EventPlanActivated,
+	EventPlanCompleted,
+	EventPlanAbandoned,
+	EventPlanCancelled,
+	EventPlanWrittenOff,
+	EventPlanReactivated,
+	EventInstallmentPaid,
+	EventInstallmentConfirmed,
+	EventInstallmentExtensionGranted,
+	EventInstallmentDeferred,
+	EventProposalCreated,
+	EventProposalApproved,
+	EventProposalCountered,
+	EventProposalDeclined,
+	EventProposalCounterAccepted,
+}
+
+// IsWebhookEventType reports whether typ is one of WebhookEventTypes.
+func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTypes, typ) }
 
 // decoders maps each known event type to a function decoding its data into
 // the concrete (value) event type.

@@ -70,8 +70,28 @@ const (
 	SourceMerchant = "merchant"
 )
 
-// maxExtension is how far past its current due date an installment may be
-// extended.
+// paymentGraceDays is how far after today (UTC) a payment's date may be:
+// a day of grace for time zones ahead of UTC.
+const paymentGraceDays = 1
+
+// LatestPaidOn is the latest date a payment reported or recorded on today
+// may have been paid on.
+func LatestPaidOn(today Date) Date { return today.AddDays(paymentGraceDays) }
+
+// Open reports whether an installment in status s still waits for money
+// (pending or partially paid).
+func (s InstallmentStatus) Open() bool {
+	return s == InstallmentIsPending || s == InstallmentIsPartiallyPaid
+}
+
+// Overdue reports whether installment in of p is overdue on today: the plan
+// is active, in is due before today and not paid in full.
+func (p *Plan) Overdue(in InstallmentState, today Date) bool {
+	return p.status == StatusActive && in.DueDate.Before(today) && in.Status.Open()
+}
+
+// maxExtensionDays is how far past its current due date, in days, an
+// installment may be extended.
 const maxExtensionDays = 366
 
 // Allocation is the part of a confirmed payment applied to one installment.
@@ -341,19 +361,19 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 		d, err := ParseDate(s)
 		switch {
 		case err != nil:
-			ve.Add("paid_on", "The paid_on must be a date in YYYY-MM-DD format.")
-		case d.After(today.AddDays(1)): // a day of grace for time zones ahead of UTC
-			ve.Add("paid_on", "The paid_on may not be in the future.")
+			ve.AddRule("paid_on", CodeInvalid, "must be a date in YYYY-MM-DD format.")
+		case d.After(LatestPaidOn(today)):
+			ve.AddRule("paid_on", CodeInvalid, "may not be in the future.")
 		case d.Before(MinDate):
-			ve.Add("paid_on", "The paid_on may not be before "+MinDate.String()+".")
+			ve.AddRule("paid_on", CodeInvalid, "may not be before "+MinDate.String()+".")
 		}
 		paidOn = d
 	}
 	method := PaymentMethod(strings.TrimSpace(in.Method))
 	if method == "" {
-		ve.Add("method", "The method field is required.")
+		ve.Require("method")
 	} else if !slices.Contains(PaymentMethods, method) {
-		ve.Add("method", "The method must be one of e_transfer, check, cash, bank_transfer, other.")
+		ve.AddRule("method", CodeNotOneOf, "must be one of e_transfer, check, cash, bank_transfer, other.")
 	}
 	ref := CheckText(&ve, "reference", in.Reference, SingleLine, MaxReferenceLen)
 	if err := ve.OrNil(); err != nil {
@@ -381,20 +401,20 @@ func (p *Plan) validateAmount(ve *ValidationError, field, text string, limit Mon
 func (p *Plan) validateAmountUpTo(ve *ValidationError, field, text string, limit Money, label string) (Money, bool) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		ve.Add(field, "The "+field+" field is required.")
+		ve.Require(field)
 		return Money{}, false
 	}
 	c, _ := LookupCurrency(p.invoice.Currency)
 	m, err := ParseMoney(text, c)
 	switch {
 	case errors.Is(err, ErrTooManyDecimals):
-		ve.Add(field, fmt.Sprintf("The %s must have at most %d decimal places for %s.", field, c.MinorUnits, c.Code))
+		ve.AddRule(field, CodeInvalid, fmt.Sprintf("must have at most %d decimal places for %s.", c.MinorUnits, c.Code))
 	case err != nil:
-		ve.Add(field, "The "+field+" must be a number.")
+		ve.AddRule(field, CodeInvalid, "must be a number.")
 	case m.minor <= 0:
-		ve.Add(field, "The "+field+" must be greater than 0.")
+		ve.AddRule(field, CodeInvalid, "must be greater than 0.")
 	case m.Cmp(limit) > 0:
-		ve.Add(field, "The "+field+" may not be greater than "+label+" "+limit.String()+" "+c.Code+".")
+		ve.AddRule(field, CodeInvalid, "may not be greater than "+label+" "+limit.String()+" "+c.Code+".")
 	default:
 		return m, true
 	}

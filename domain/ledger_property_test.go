@@ -185,7 +185,7 @@ func (s *ledgerSim) create() error {
 	}
 	minor = max(minor, unit, int64(slices.Max(durations)))
 	cmd := domain.CreatePlan{
-		PlanID: 1, AccountID: 1, CustomerID: 1, InvoiceID: 1, NextID: ids(101), PortalToken: "tok", Now: s.now,
+		PlanID: 1, AccountID: 1, CustomerID: 1, InvoiceID: 1, OptionIDs: ids(101), PortalToken: "tok", Now: s.now,
 		CustomerName: "A", CustomerEmail: "a@example.com", Amount: s.fmtMinor(minor), Currency: s.cur.Code,
 		Intervals: intervals, Durations: durations, FirstPaymentDate: s.today().AddDays(s.r.IntN(30)).String(),
 	}

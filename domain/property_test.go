@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -146,7 +147,7 @@ func checkCreatePlanOption(total domain.Money, c domain.Currency, n int, iv doma
 	var p domain.Plan
 	evs, err := p.CreatePlan(domain.CreatePlan{
 		PlanID: 1, AccountID: 1, CustomerID: 1, InvoiceID: 1,
-		NextID: func() int64 { return 7 }, PortalToken: "t", Now: now,
+		OptionIDs: slices.Repeat([]int64{7}, domain.MaxOptions), PortalToken: "t", Now: now,
 		CustomerName: "A", CustomerEmail: "a@example.com",
 		Amount: total.String(), Currency: c.Code,
 		Intervals: []string{string(iv)}, Durations: []int{n},

@@ -20,8 +20,26 @@ const (
 // a later date, or in up to MaxInstallments installments.
 const (
 	minProposalInstallments = 1
-	maxProposalDays         = 365
+	// MaxProposalDays is how many days after today a proposed schedule may
+	// start at the latest.
+	MaxProposalDays = 365
 )
+
+// LatestFirstPaymentDate is the latest first payment date a proposal or a
+// counter-offer made on today may have.
+func LatestFirstPaymentDate(today Date) Date { return today.AddDays(MaxProposalDays) }
+
+// CanProposeSchedule reports whether the customer may propose a schedule
+// now, as far as the plan's state goes (ProposeSchedule decides): the plan
+// is pending or active and no proposal waits for the merchant's answer (a
+// counter-offer may be answered by proposing again).
+func (p *Plan) CanProposeSchedule() bool {
+	if p.status != StatusPending && p.status != StatusActive {
+		return false
+	}
+	pr, open := p.OpenProposal()
+	return !open || pr.Status != ProposalIsPending
+}
 
 // ProposalStatus is where a proposal stands.
 type ProposalStatus string
@@ -229,11 +247,7 @@ func (p *Plan) CounterProposal(proposalID int64, in TermsInput, message string, 
 		var ve ValidationError
 		for _, e := range []error{err, msgErr} {
 			if e, ok := e.(*ValidationError); ok {
-				for field, msgs := range e.Fields {
-					for _, m := range msgs {
-						ve.Add(field, m)
-					}
-				}
+				ve.Merge(e)
 			}
 		}
 		return nil, ve.OrNil()
@@ -335,35 +349,35 @@ func (p *Plan) decideTerms(in TermsInput, now time.Time) (Terms, []Installment, 
 	n, err := strconv.Atoi(strings.TrimSpace(in.Installments))
 	switch {
 	case strings.TrimSpace(in.Installments) == "":
-		ve.Add("installments", "The installments field is required.")
+		ve.Require("installments")
 	case err != nil:
-		ve.Add("installments", "The installments must be an integer.")
+		ve.AddRule("installments", CodeInvalid, "must be an integer.")
 	case n < minProposalInstallments || n > MaxInstallments:
-		ve.Add("installments", "The installments must be between 1 and 96.")
+		ve.AddRule("installments", CodeInvalid, "must be between 1 and 96.")
 	case int64(n) > outstanding.minor:
-		ve.Add("installments", "The installments may not be more than the outstanding balance in minor units.")
+		ve.AddRule("installments", CodeTooMany, "may not be more than the outstanding balance in minor units.")
 	}
 	iv, ok := ParseInterval(strings.TrimSpace(in.Interval))
 	if !ok {
-		ve.Add("interval", "The interval must be weekly, biweekly or monthly.")
+		ve.AddRule("interval", CodeNotOneOf, "must be weekly, biweekly or monthly.")
 	}
 	today := DateOf(now)
 	first, err := ParseDate(strings.TrimSpace(in.FirstPaymentDate))
 	switch {
 	case strings.TrimSpace(in.FirstPaymentDate) == "":
-		ve.Add("first_payment_date", "The first_payment_date field is required.")
+		ve.Require("first_payment_date")
 	case err != nil:
-		ve.Add("first_payment_date", "The first_payment_date must be a date in YYYY-MM-DD format.")
+		ve.AddRule("first_payment_date", CodeInvalid, "must be a date in YYYY-MM-DD format.")
 	case first.Before(today):
-		ve.Add("first_payment_date", "The first_payment_date must be today or later.")
-	case first.After(today.AddDays(maxProposalDays)):
-		ve.Add("first_payment_date", "The first_payment_date must be within 365 days.")
+		ve.AddRule("first_payment_date", CodeInvalid, "must be today or later.")
+	case first.After(LatestFirstPaymentDate(today)):
+		ve.AddRule("first_payment_date", CodeInvalid, "must be within "+strconv.Itoa(MaxProposalDays)+" days.")
 	}
 	if err := ve.OrNil(); err != nil {
 		return Terms{}, nil, err
 	}
 	if !first.InRange() || !iv.DueDate(first, n-1).InRange() {
-		ve.Add("first_payment_date", "The first_payment_date is too late: the schedule would end after "+MaxDate.String()+".")
+		ve.AddRule("first_payment_date", CodeInvalid, "is too late: the schedule would end after "+MaxDate.String()+".")
 		return Terms{}, nil, &ve
 	}
 	t = Terms{Installments: n, Interval: iv, FirstPaymentDate: first}

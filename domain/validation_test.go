@@ -102,7 +102,7 @@ func TestCreatePlanValidation(t *testing.T) {
 			"everything wrong at once",
 			func(c *domain.CreatePlan) {
 				*c = domain.CreatePlan{
-					Now: seedNow, NextID: ids(1), CustomerPhone: "x", Currency: "???",
+					Now: seedNow, OptionIDs: ids(1), CustomerPhone: "x", Currency: "???",
 					InvoiceNumber: strings.Repeat("n", 300), Description: strings.Repeat("d", 3000),
 					Intervals: []string{"hourly"}, Durations: []int{}, FirstPaymentDate: "tomorrow",
 				}

@@ -18,31 +18,6 @@ type WebhookEndpoints struct {
 	pool *pgxpool.Pool
 }
 
-// WebhookEventTypes are the event types an endpoint can subscribe to: Good
-// Plan's vocabulary (DESIGN.md section 5). Stored events of other types
-// (e.g. introduction_email.sent) are never sent as webhooks.
-var WebhookEventTypes = []string{
-	"plan.created",
-	"plan.activated",
-	"plan.completed",
-	"plan.abandoned",
-	"plan.cancelled",
-	"plan.written_off",
-	"plan.reactivated",
-	"installment.paid",
-	"installment.confirmed",
-	"installment.extension_granted",
-	"installment.deferred",
-	"proposal.created",
-	"proposal.approved",
-	"proposal.countered",
-	"proposal.declined",
-	"proposal.counter_accepted",
-}
-
-// IsWebhookEventType reports whether typ is one of WebhookEventTypes.
-func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTypes, typ) }
-
 // MaxWebhookEndpoints is how many endpoints (not deleted) an account may have.
 const MaxWebhookEndpoints = 20
 
@@ -73,7 +48,7 @@ type WebhookEndpoint struct {
 	ID             int64
 	AccountID      int64
 	URL            string
-	Events         []string // empty: every type in WebhookEventTypes
+	Events         []string // empty: every type in domain.WebhookEventTypes
 	Secret         string   // whsec_ + base64 of 24 random bytes
 	CreatedAt      time.Time
 	DisabledAt     *time.Time

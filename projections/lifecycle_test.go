@@ -24,11 +24,11 @@ type lifecycleStore struct {
 
 func (l *lifecycleStore) do(id int64, actor string, decide func(*domain.Plan) ([]domain.Event, error)) {
 	l.t.Helper()
-	recs, err := l.store.UpdatePlan(context.Background(), id, eventstore.Metadata{AccountID: 1, Actor: actor}, decide)
+	out, err := eventstore.PlanAggregate.Run(context.Background(), l.store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: eventstore.Metadata{AccountID: 1, Actor: actor}, Decide: decide})
 	if err != nil {
 		l.t.Fatalf("plan %d (%s): %v", id, actor, err)
 	}
-	l.recs = append(l.recs, recs...)
+	l.recs = append(l.recs, out.Records...)
 }
 
 func (l *lifecycleStore) nextID() int64 {

@@ -29,7 +29,7 @@ func createPlan(t *testing.T, store *eventstore.Store, accountID int64, amount s
 	}
 	var p domain.Plan
 	evs, err := p.CreatePlan(domain.CreatePlan{PlanID: next(), AccountID: accountID, CustomerID: next(), InvoiceID: next(),
-		NextID: next, PortalToken: "tok-" + amount, Now: now, CustomerName: "Ann", CustomerEmail: "ann@example.com",
+		OptionIDs: []int64{next(), next(), next()}, PortalToken: "tok-" + amount, Now: now, CustomerName: "Ann", CustomerEmail: "ann@example.com",
 		Amount: amount, SendIntroductionEmail: true})
 	if err != nil {
 		t.Fatal(err)

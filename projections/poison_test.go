@@ -69,7 +69,7 @@ func createPoisonedPlan(t *testing.T, store *eventstore.Store) eventstore.Record
 	}
 	var p domain.Plan
 	evs, err := p.CreatePlan(domain.CreatePlan{PlanID: next(), AccountID: 1, CustomerID: next(), InvoiceID: next(),
-		NextID: next, PortalToken: "tok-poison", Now: time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC), CustomerName: "ANNNAME",
+		OptionIDs: []int64{next(), next(), next()}, PortalToken: "tok-poison", Now: time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC), CustomerName: "ANNNAME",
 		CustomerEmail: "ann@example.com", Amount: "90.00", Description: "DESCRIPTION", SendIntroductionEmail: true})
 	if err != nil {
 		t.Fatal(err)

@@ -321,7 +321,7 @@ func (e *boundaryEnv) consumeOne(what, body string, rec eventstore.Record) {
 	if err := e.plans.Apply(e.ctx, rec); err != nil {
 		fail("projection", err)
 	}
-	if eventstore.IsWebhookEventType(rec.Type) {
+	if domain.IsWebhookEventType(rec.Type) {
 		payload, err := e.fanout.WebhookPayloadOf(e.ctx, rec)
 		if err == nil && !json.Valid(payload) {
 			err = fmt.Errorf("payload is not JSON: %.200s", payload)

@@ -252,8 +252,8 @@ func messageID(local, publicURL string) string {
 }
 
 // record appends the outcome decided by decide under command id command. A
-// duplicate command means a replica or an earlier delivery already
-// recorded it: success. A failing store is retried a few times at once:
+// replayed or duplicate command means a replica or an earlier delivery
+// already recorded it: success. A failing store is retried a few times at once:
 // after a sent email, every failed record is a chance to send it twice.
 func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command string, decide func(*domain.Plan) ([]domain.Event, error)) error {
 	meta := eventstore.Metadata{
@@ -266,7 +266,7 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command str
 		if try > 0 {
 			sleep(ctx, time.Duration(try)*200*time.Millisecond)
 		}
-		_, err = w.Store.UpdatePlan(ctx, plan.ID(), meta, decide)
+		_, err = eventstore.PlanAggregate.Run(ctx, w.Store, eventstore.Cmd[*domain.Plan]{ID: plan.ID(), Meta: meta, Decide: decide})
 		if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
 			return nil
 		}

@@ -84,7 +84,7 @@ func BenchmarkPipelineLatency(b *testing.B) {
 			next := func() int64 { id, _ := store.NextID(ctx); return id }
 			var p domain.Plan
 			evs, err := p.CreatePlan(domain.CreatePlan{PlanID: next(), AccountID: 1, CustomerID: next(), InvoiceID: next(),
-				NextID: next, PortalToken: uuid.NewString(), Now: now, CustomerName: "Bench", CustomerEmail: "b@example.com",
+				OptionIDs: []int64{next(), next(), next()}, PortalToken: uuid.NewString(), Now: now, CustomerName: "Bench", CustomerEmail: "b@example.com",
 				Amount: "1200.00", SendIntroductionEmail: true})
 			if err != nil {
 				b.Error(err)

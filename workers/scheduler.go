@@ -28,8 +28,8 @@ const schedulerActor = "scheduler"
 //
 // The read model says which plans may have something to do
 // (projections.Plans.Due); the plan's events decide. Each plan is ticked
-// through eventstore.Store.UpdatePlan, which appends at the version it
-// loaded and reloads on a conflict, and Tick requests each notice once per
+// through the command path (eventstore.Aggregate.Run), which appends at the
+// version it loaded and reloads on a conflict, and Tick requests each notice once per
 // installment and due date. So any number of Schedulers may tick the same
 // database at once, on one or many replicas: each event is decided exactly
 // once, and a replica that loses a race finds nothing left to do. The read
@@ -121,9 +121,9 @@ func (s *Scheduler) TickOnce(ctx context.Context) (int, error) {
 // that was.
 func (s *Scheduler) tick(ctx context.Context, d projections.DuePlan, now time.Time) (int, error) {
 	meta := eventstore.Metadata{AccountID: d.AccountID, Actor: schedulerActor}
-	recs, err := s.Store.UpdatePlan(ctx, d.PlanID, meta, func(p *domain.Plan) ([]domain.Event, error) {
-		return p.Tick(now, d.ReminderDays), nil
-	})
+	out, err := eventstore.PlanAggregate.Run(ctx, s.Store, eventstore.Cmd[*domain.Plan]{ID: d.PlanID, Meta: meta,
+		Decide: func(p *domain.Plan) ([]domain.Event, error) { return p.Tick(now, d.ReminderDays), nil }})
+	recs := out.Records
 	if err != nil {
 		return 0, fmt.Errorf("plan %d: %w", d.PlanID, err)
 	}

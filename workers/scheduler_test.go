@@ -35,10 +35,13 @@ func createTestPlan(t *testing.T, store *eventstore.Store, cmd domain.CreatePlan
 		}
 		return id
 	}
-	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID, cmd.NextID = nextID(), nextID(), nextID(), nextID
+	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID = nextID(), nextID(), nextID()
 	cmd.PortalToken = fmt.Sprintf("secret-portal-token-%d", cmd.PlanID)
 	if cmd.Amount == "" {
 		cmd.Amount, cmd.Currency, cmd.InvoiceNumber = "1200.00", "USD", "INV-2024-001"
+	}
+	for range cmd.OptionCount() {
+		cmd.OptionIDs = append(cmd.OptionIDs, nextID())
 	}
 	var p domain.Plan
 	evs, err := p.CreatePlan(cmd)
@@ -75,7 +78,7 @@ func actOn(t *testing.T, store *eventstore.Store, id int64, decide func(*domain.
 	if err != nil {
 		t.Fatalf("load plan %d: %v", id, err)
 	}
-	if _, err := store.UpdatePlan(t.Context(), id, eventstore.Metadata{AccountID: p.AccountID(), Actor: "test"}, decide); err != nil {
+	if _, err := eventstore.PlanAggregate.Run(t.Context(), store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: eventstore.Metadata{AccountID: p.AccountID(), Actor: "test"}, Decide: decide}); err != nil {
 		t.Fatalf("plan %d: %v", id, err)
 	}
 }
@@ -220,20 +223,19 @@ func (env *schedEnv) run(t *testing.T, id int64, steps []step) {
 // out.
 func (env *schedEnv) sendNotices(t *testing.T, id int64, when time.Time) {
 	t.Helper()
-	_, err := env.store.UpdatePlan(context.Background(), id, eventstore.Metadata{AccountID: env.acct.ID, Actor: "email-worker"},
-		func(p *domain.Plan) ([]domain.Event, error) {
-			var evs []domain.Event
-			for _, n := range p.Notices() {
-				if n.Status == domain.EmailPending {
-					more, err := p.RecordNotificationSent(n.NoticeKey, "<test>", "john@example.com", when)
-					if err != nil {
-						return nil, err
-					}
-					evs = append(evs, more...)
+	_, err := eventstore.PlanAggregate.Run(context.Background(), env.store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: eventstore.Metadata{AccountID: env.acct.ID, Actor: "email-worker"}, Decide: func(p *domain.Plan) ([]domain.Event, error) {
+		var evs []domain.Event
+		for _, n := range p.Notices() {
+			if n.Status == domain.EmailPending {
+				more, err := p.RecordNotificationSent(n.NoticeKey, "<test>", "john@example.com", when)
+				if err != nil {
+					return nil, err
 				}
+				evs = append(evs, more...)
 			}
-			return evs, nil
-		})
+		}
+		return evs, nil
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,11 +45,11 @@ type WebhookData struct {
 }
 
 // Handle enqueues rec's deliveries. Events of types outside
-// eventstore.WebhookEventTypes are skipped. The data is the plan folded from
+// domain.WebhookEventTypes are skipped. The data is the plan folded from
 // its stream up to and including rec's version, so a redelivered or late
 // event still describes the plan as it was then.
 func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error {
-	if !eventstore.IsWebhookEventType(rec.Type) {
+	if !domain.IsWebhookEventType(rec.Type) {
 		return nil
 	}
 	account, err := AccountOf(rec)

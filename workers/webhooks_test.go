@@ -218,7 +218,7 @@ func whPlan(t *testing.T, store *eventstore.Store, account int64) eventstore.Rec
 	planID := next()
 	var p domain.Plan
 	events, err := p.CreatePlan(domain.CreatePlan{
-		PlanID: planID, AccountID: account, CustomerID: next(), InvoiceID: next(), NextID: next,
+		PlanID: planID, AccountID: account, CustomerID: next(), InvoiceID: next(), OptionIDs: []int64{next(), next(), next()},
 		PortalToken: "tok-" + strconv.FormatInt(planID, 10), Now: time.Now().UTC(),
 		CustomerName: "John Doe", CustomerEmail: "john@example.com", Amount: "1200.00",
 		InvoiceNumber: "INV-2024-001", SendIntroductionEmail: true,

@@ -46,7 +46,7 @@ func appendNULPlan(t *testing.T, store *eventstore.Store, account int64) int64 {
 	}
 	var p domain.Plan
 	evs, err := p.CreatePlan(domain.CreatePlan{PlanID: next(), AccountID: account, CustomerID: next(), InvoiceID: next(),
-		NextID: next, PortalToken: uuid.NewString(), Now: time.Now(), CustomerName: "ANNNAME", CustomerEmail: "ann@example.com",
+		OptionIDs: []int64{next(), next(), next()}, PortalToken: uuid.NewString(), Now: time.Now(), CustomerName: "ANNNAME", CustomerEmail: "ann@example.com",
 		Amount: "300.00", Description: "DESCRIPTION"})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"goodplan/eventstore"
+	"goodplan/domain"
 	"goodplan/eventstore/pgtest"
 )
 
@@ -254,8 +254,8 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 		"plan.written_off", "plan.reactivated", "installment.paid", "installment.confirmed",
 		"installment.extension_granted", "installment.deferred", "proposal.created", "proposal.approved",
 		"proposal.countered", "proposal.declined", "proposal.counter_accepted"}
-	if len(want) != len(eventstore.WebhookEventTypes) {
-		t.Fatalf("the test lists %d event types, goodplan has %d", len(want), len(eventstore.WebhookEventTypes))
+	if len(want) != len(domain.WebhookEventTypes) {
+		t.Fatalf("the test lists %d event types, goodplan has %d", len(want), len(domain.WebhookEventTypes))
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {

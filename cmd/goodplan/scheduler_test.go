@@ -108,10 +108,9 @@ func TestScheduledNoticeEmails(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	store := eventstore.New(pool)
-	if _, err := store.UpdatePlan(t.Context(), created.PlanID, eventstore.Metadata{AccountID: acct, Actor: "customer"},
-		func(p *domain.Plan) ([]domain.Event, error) {
-			return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
-		}); err != nil {
+	if _, err := eventstore.PlanAggregate.Run(t.Context(), store, eventstore.Cmd[*domain.Plan]{ID: created.PlanID, Meta: eventstore.Metadata{AccountID: acct, Actor: "customer"}, Decide: func(p *domain.Plan) ([]domain.Event, error) {
+		return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
+	}}); err != nil {
 		t.Fatal(err)
 	}
 
