@@ -71,3 +71,21 @@ func TestWaitForStopsWhenTheTestContextEnds(t *testing.T) {
 		t.Fatalf("failed with %q, want %q", msg, want)
 	}
 }
+
+func TestEveryPollsAtItsPace(t *testing.T) {
+	var calls []time.Time
+	msg := run(t.Context(), func(tb testing.TB) {
+		pgtest.Every(20*time.Millisecond).WaitFor(tb, time.Minute, "four calls", func() bool {
+			calls = append(calls, time.Now())
+			return len(calls) == 4
+		})
+	})
+	if msg != "" || len(calls) != 4 {
+		t.Fatalf("failed with %q after %d calls", msg, len(calls))
+	}
+	for i := 1; i < len(calls); i++ {
+		if gap := calls[i].Sub(calls[i-1]); gap < 20*time.Millisecond {
+			t.Fatalf("call %d came %v after the one before, sooner than every 20ms", i+1, gap)
+		}
+	}
+}
