@@ -358,7 +358,7 @@ func runPipeline(t *testing.T, external bool) {
 			}
 		})
 	}
-	pgtest.WaitFor(t, time.Minute, "40 creates of the burst", func() bool { return ok201.Load() >= 40 })
+	pgtest.Every(5*time.Millisecond).WaitFor(t, time.Minute, "40 creates of the burst", func() bool { return ok201.Load() >= 40 })
 	srv.kill(t)
 	cancel()
 	wg.Wait()
