@@ -39,7 +39,7 @@ func newReplica(t *testing.T, dbURL string, listen bool) *replica {
 				t.Errorf("listener: %v", err)
 			}
 		})
-		waitFor(t, 10*time.Second, "the revocation listener", r.srv.keys.listenerHealthy)
+		pgtest.WaitFor(t, 10*time.Second, "the revocation listener", r.srv.keys.listenerHealthy)
 	}
 	return r
 }
@@ -47,18 +47,6 @@ func newReplica(t *testing.T, dbURL string, listen bool) *replica {
 func (r *replica) status(t *testing.T, key string) int {
 	t.Helper()
 	return doFrom(t, r.srv, "GET", "/api/v1/plans", "192.0.2.1:1234", key, nil).status
-}
-
-// waitFor polls cond until it holds, failing the test after limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, limit)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // TestRevokedKeyRefusedByEveryReplicaWithinOneSecond: two separately
@@ -97,7 +85,7 @@ func TestRevokedKeyRefusedByEveryReplicaWithinOneSecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, r := range map[string]*replica{"replica a": a, "replica b": b} {
-		waitFor(t, time.Second, name+" refuses the revoked key", func() bool { return r.status(t, key) == http.StatusUnauthorized })
+		pgtest.WaitFor(t, time.Second, name+" refuses the revoked key", func() bool { return r.status(t, key) == http.StatusUnauthorized })
 		if s := r.status(t, other); s != http.StatusOK {
 			t.Fatalf("%s: the account's other key: %d", name, s)
 		}
@@ -218,12 +206,12 @@ func TestRevocationListenerReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The clock stands still, so only the reconnect can evict the key.
-	waitFor(t, 5*time.Second, "the key revoked while the listener was down is refused",
+	pgtest.WaitFor(t, 5*time.Second, "the key revoked while the listener was down is refused",
 		func() bool { return r.status(t, k1) == http.StatusUnauthorized })
-	waitFor(t, 5*time.Second, "the listener back", r.srv.keys.listenerHealthy)
+	pgtest.WaitFor(t, 5*time.Second, "the listener back", r.srv.keys.listenerHealthy)
 	r.status(t, k2) // cached again
 	if _, err := r.store.RevokeAPIKey(ctx, acct.ID, k2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "a later revocation refused", func() bool { return r.status(t, k2) == http.StatusUnauthorized })
+	pgtest.WaitFor(t, time.Second, "a later revocation refused", func() bool { return r.status(t, k2) == http.StatusUnauthorized })
 }

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
 )
 
 // TestReadAllWaitsForEarlierTransactions: an event that commits after a later
@@ -57,17 +59,18 @@ func TestReadAllWaitsForEarlierTransactions(t *testing.T) {
 	// database) that began between the two appends can hold it between them
 	// for a while, so the slow event may show up alone first. Poll until
 	// both are there; the fast one must never come first.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	pgtest.WaitForNil(t, 30*time.Second, "both events after the commit", func() error {
 		if got, err = s.ReadAll(ctx, eventstore.Cursor{}, 10); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) > 0 && got[0].EventID != slowRecs[0].EventID {
 			t.Fatalf("after commit: the fast event came before the slow one")
 		}
-		if len(got) >= 2 || time.Now().After(deadline) {
-			break
+		if len(got) < 2 {
+			return fmt.Errorf("%d events read", len(got))
 		}
-	}
+		return nil
+	})
 	if len(got) != 2 || got[0].EventID != slowRecs[0].EventID || got[1].EventID != fastRecs[0].EventID {
 		t.Fatalf("after commit: %d events, want slow then fast", len(got))
 	}
@@ -165,17 +168,16 @@ func TestReadAllTailSeesEveryEventOnce(t *testing.T) {
 		for id := range committed {
 			ids = append(ids, id)
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for !allSeen(seen, ids) && time.Now().Before(deadline) {
-			if read() == 0 {
-				time.Sleep(time.Millisecond)
+		pgtest.WaitForNil(t, 30*time.Second, fmt.Sprintf("every committed event of round %d (seed %d) to be read", round, seed), func() error {
+			for read() > 0 { // everything below the horizon by now
 			}
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				t.Fatalf("round %d (seed %d): committed event %s never delivered", round, seed, id)
+			for _, id := range ids {
+				if !seen[id] {
+					return fmt.Errorf("committed event %s never delivered", id)
+				}
 			}
-		}
+			return nil
+		})
 		// Rolled-back events are not in the table, so equal counts mean the
 		// reader saw nothing but committed events.
 		var stored int64
@@ -186,13 +188,4 @@ func TestReadAllTailSeesEveryEventOnce(t *testing.T) {
 			t.Fatalf("round %d: reader saw %d events, table holds %d", round, len(seen), stored)
 		}
 	}
-}
-
-func allSeen(seen map[uuid.UUID]bool, ids []uuid.UUID) bool {
-	for _, id := range ids {
-		if !seen[id] {
-			return false
-		}
-	}
-	return true
 }

@@ -153,7 +153,6 @@ var (
 	}()
 )
 
-// planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
 // ApplyBatch applies recs (in stream order) in one transaction: one commit
 // for the whole batch. First events are folded from the message; later ones
 // catch their plan up from the store, as Apply does.
@@ -190,6 +189,7 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	return tx.Commit(ctx)
 }
 
+// planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
 type planRow struct {
 	PlanID, AccountID, Version int64
 	Status, PortalToken        string

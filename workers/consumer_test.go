@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -51,24 +52,28 @@ func TestConsumerBatchFallsBackToSingles(t *testing.T) {
 	go func() { defer close(done); _ = c.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	handledCount := func() int { mu.Lock(); defer mu.Unlock(); return len(handled) }
+	pgtest.WaitForNil(t, 20*time.Second, "every event to reach Handle", func() error {
+		if n := handledCount(); n != len(recs) {
+			return fmt.Errorf("%d of %d events reached Handle", n, len(recs))
+		}
+		return nil
+	})
+	// A terminated or acked message must not come back: a marker appended
+	// now is delivered after anything redelivered, so once it is handled
+	// nothing of the first events may have been handled again.
+	marker := appendPlans(t, store, 1, 1)[0]
+	pgtest.WaitFor(t, 20*time.Second, "the marker event to reach Handle", func() bool {
 		mu.Lock()
-		n := len(handled)
-		mu.Unlock()
-		if n == len(recs) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events reached Handle", n, len(recs))
-		}
-	}
-	time.Sleep(200 * time.Millisecond) // a terminated or acked message must not come back
+		defer mu.Unlock()
+		return handled[marker.EventID.String()] > 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if batches == 0 {
 		t.Fatal("BatchHandle was never called")
 	}
-	for _, r := range recs {
+	for _, r := range append(recs, marker) {
 		if n := handled[r.EventID.String()]; n != 1 {
 			t.Fatalf("event %s handled %d times, want 1", r.EventID, n)
 		}

@@ -19,17 +19,6 @@ import (
 	"goodplan/workers"
 )
 
-// waitFor polls cond every 20ms until it holds, failing the test with what
-// after deadline.
-func waitFor(t *testing.T, d time.Duration, what func() string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached in %s: %s", d, what())
-		}
-	}
-}
-
 // countingHandler counts Handle calls per event and fails the events in
 // fail (with a plain or a permanent error) while they are listed.
 type countingHandler struct {
@@ -125,10 +114,15 @@ func TestConsumerDeadLetters(t *testing.T) {
 		}, Batch: 4})
 
 	var dls []eventstore.DeadLetter
-	waitFor(t, 30*time.Second, func() string { return fmt.Sprintf("dead letters %+v", dls) }, func() bool {
+	pgtest.WaitForNil(t, 30*time.Second, "two dead letters", func() error {
 		var err error
-		dls, err = store.DeadLetters.List(ctx, false)
-		return err == nil && len(dls) == 2
+		if dls, err = store.DeadLetters.List(ctx, false); err != nil {
+			return err
+		}
+		if len(dls) != 2 {
+			return fmt.Errorf("dead letters %+v", dls)
+		}
+		return nil
 	})
 	// Later events, of every account, still flow.
 	later := appendPlans(t, store, 3, 2)
@@ -138,8 +132,12 @@ func TestConsumerDeadLetters(t *testing.T) {
 			others = append(others, r)
 		}
 	}
-	waitFor(t, 30*time.Second, func() string { n, _ := h.handledAll(others); return fmt.Sprintf("%d of %d handled", n, len(others)) },
-		func() bool { _, all := h.handledAll(others); return all })
+	pgtest.WaitForNil(t, 30*time.Second, "the other events to be handled", func() error {
+		if n, all := h.handledAll(others); !all {
+			return fmt.Errorf("%d of %d handled", n, len(others))
+		}
+		return nil
+	})
 
 	byEvent := map[uuid.UUID]eventstore.DeadLetter{}
 	for _, d := range dls {
@@ -258,10 +256,13 @@ func TestRelayStandInForARefusedEvent(t *testing.T) {
 			got[rec.EventID] = len(rec.Data)
 			return nil
 		}})
-	waitFor(t, 30*time.Second, func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(got) }, func() bool {
+	pgtest.WaitForNil(t, 30*time.Second, "the consumer to get the 3 events", func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(got) == 3
+		if len(got) != 3 {
+			return fmt.Errorf("got %v", got)
+		}
+		return nil
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -347,7 +348,7 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 	}
 	h := newCountingHandler()
 	runConsumer(t, &workers.Consumer{Bus: bus, Durable: "test-garbled", Store: store, Handle: h.Handle})
-	waitFor(t, 30*time.Second, func() string { return "no dead letter for the garbled message" }, func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "a dead letter for the garbled message", func() bool {
 		dls, err = store.DeadLetters.List(ctx, false)
 		return err == nil && len(dls) == 3
 	})
@@ -356,7 +357,7 @@ func TestRelayStandInForAStreamLimit(t *testing.T) {
 		!strings.Contains(d.LastError, "decode event message") {
 		t.Fatalf("dead letter of the garbled message: %+v", d)
 	}
-	waitFor(t, 30*time.Second, func() string { return "the other events were not handled" }, func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "the other events to be handled", func() bool {
 		_, all := h.handledAll(recs)
 		return all
 	})
@@ -398,7 +399,7 @@ func TestConsumerPanicIsADeadLetter(t *testing.T) {
 		}, Batch: 4})
 
 	var dls []eventstore.DeadLetter
-	waitFor(t, 30*time.Second, func() string { return fmt.Sprintf("dead letters %+v, handled %d", dls, len(handled)) }, func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "one dead letter and every other event handled", func() bool {
 		var err error
 		dls, err = store.DeadLetters.List(ctx, false)
 		mu.Lock()

@@ -104,14 +104,11 @@ func BenchmarkPipelineLatency(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	pgtest.WaitFor(b, time.Minute, "every event published and projected", func() bool {
 		mu.Lock()
-		done := nProjected >= b.N && nPublished >= b.N
-		mu.Unlock()
-		if done {
-			break
-		}
-	}
+		defer mu.Unlock()
+		return nProjected >= b.N && nPublished >= b.N
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	report := func(name string, d []time.Duration) {

@@ -248,8 +248,10 @@ func (r *Relay) resumePoint(ctx context.Context, session *eventstore.RelaySessio
 	return eventstore.Cursor{TxID: tx, Position: pos}, nil
 }
 
-// markPublishing durably sets the publishing mark before a batch goes out
-// (once: it stays set while batches follow each other).
+// markPublishing durably sets the publishing mark before a batch goes out;
+// saveCheckpoint clears it once the batch has its PubAcks, so it is set only
+// while a batch is in flight. It writes nothing when the mark is set
+// already: resumePoint found it left by a leader that stopped mid-batch.
 func (r *Relay) markPublishing(ctx context.Context, session *eventstore.RelaySession) error {
 	if r.publishing {
 		return nil

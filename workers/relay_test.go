@@ -191,11 +191,14 @@ func TestRelayFailoverAndResume(t *testing.T) {
 	}
 	count := func(name string) int { mu.Lock(); defer mu.Unlock(); return published[name] }
 	// waitCount waits until f() reaches want (Published runs after the
-	// PubAcks, a moment after the stream has the messages).
-	waitCount := func(f func() int, want int) int {
-		for deadline := time.Now().Add(20 * time.Second); f() < want && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
+	// PubAcks, a moment after the stream has the messages) and returns it.
+	waitCount := func(what string, f func() int, want int) int {
+		pgtest.WaitForNil(t, 20*time.Second, what, func() error {
+			if n := f(); n < want {
+				return fmt.Errorf("%d of %d", n, want)
+			}
+			return nil
+		})
 		return f()
 	}
 	stops := map[string]func(){
@@ -204,7 +207,7 @@ func TestRelayFailoverAndResume(t *testing.T) {
 	}
 	first := appendPlans(t, store, 4, 10)
 	streamMessages(t, bus, len(first))
-	waitCount(func() int { return count("a") + count("b") }, len(first))
+	waitCount("the first events to be published", func() int { return count("a") + count("b") }, len(first))
 
 	// Stop whichever relay is the leader; the standby takes over.
 	leader, standby := "a", "b"
@@ -218,7 +221,7 @@ func TestRelayFailoverAndResume(t *testing.T) {
 	// If the leader was stopped between its PubAcks and its checkpoint, the
 	// standby re-publishes that batch (deduplicated by Nats-Msg-Id): more
 	// than len(second) is allowed, fewer is not.
-	if got := waitCount(func() int { return count(standby) - before }, len(second)); got < len(second) {
+	if got := waitCount("the standby to publish", func() int { return count(standby) - before }, len(second)); got < len(second) {
 		t.Fatalf("the standby published %d of the %d events after the leader stopped", got, len(second))
 	}
 	if info, err := bus.JS.Stream(context.Background(), bus.Stream); err != nil || info.CachedInfo().State.Msgs != uint64(len(first)+len(second)) {
@@ -235,12 +238,17 @@ func TestRelayFailoverAndResume(t *testing.T) {
 	runRelay(t, &workers.Relay{Store: store, Bus: bus, Poll: 20 * time.Millisecond, Published: counter("c")})
 	total := len(first) + len(second) + len(third)
 	streamMessages(t, bus, total)
-	if got := waitCount(func() int { return count("c") }, len(third)); got != len(third) {
+	if got := waitCount("the events after the lost checkpoint to be published", func() int { return count("c") }, len(third)); got != len(third) {
 		t.Fatalf("after losing the checkpoint %d events were published, want %d", got, len(third))
 	}
-	time.Sleep(100 * time.Millisecond) // a republish of older events would show up here
-	if got := count("c"); got != len(third) {
-		t.Fatalf("after losing the checkpoint %d events were published, want %d", got, len(third))
+	// A republish of older events would come in order, before anything
+	// appended now: once this marker is published, nothing else may have been.
+	marker := appendPlans(t, store, 1, 1)
+	total += len(marker)
+	streamMessages(t, bus, total)
+	waitCount("the marker to be published", func() int { return count("c") }, len(third)+len(marker))
+	if got := count("c"); got != len(third)+len(marker) {
+		t.Fatalf("after losing the checkpoint %d events were published, want %d and the marker", got-len(marker), len(third))
 	}
 	info, err := bus.JS.Stream(context.Background(), bus.Stream)
 	if err != nil {

@@ -540,17 +540,13 @@ func TestSchedulerRun(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	// The first tick is immediate; wait for its event (bounded only so a
 	// broken Run fails instead of hanging).
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if got := scheduled(t, env.store, id); len(got) > 0 {
-			if !slices.Equal(got, []string{"checkin 1 2025-12-04"}) {
-				t.Fatalf("scheduled %q", got)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatal("Run appended nothing within a minute")
-		}
+	var got []string
+	pgtest.WaitFor(t, time.Minute, "Run to append the first tick's event", func() bool {
+		got = scheduled(t, env.store, id)
+		return len(got) > 0
+	})
+	if !slices.Equal(got, []string{"checkin 1 2025-12-04"}) {
+		t.Fatalf("scheduled %q", got)
 	}
 	cancel()
 	select {

@@ -13,6 +13,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
 	"goodplan/workers"
 )
 
@@ -59,7 +60,7 @@ func TestWebhookAttemptErrorsAreCategories(t *testing.T) {
 	}
 	whRun(t, env.deliverer())
 	for i, c := range cases {
-		whWait(t, 10*time.Second, "attempt to "+c.url, func() bool { return len(env.deliveries(t, ids[i])[0].Log) >= 1 })
+		pgtest.WaitFor(t, 10*time.Second, "attempt to "+c.url, func() bool { return len(env.deliveries(t, ids[i])[0].Log) >= 1 })
 		a := env.deliveries(t, ids[i])[0].Log[0]
 		if a.Error != c.want {
 			t.Errorf("%s: error %q, want %q", c.url, a.Error, c.want)
@@ -102,7 +103,7 @@ func TestWebhookSecretRotationSignsWithBoth(t *testing.T) {
 	hitsAt := func(n int) whHit {
 		t.Helper()
 		var h []whHit
-		whWait(t, 10*time.Second, "delivery", func() bool {
+		pgtest.WaitFor(t, 10*time.Second, "delivery", func() bool {
 			env.recv.mu.Lock()
 			defer env.recv.mu.Unlock()
 			h = append([]whHit(nil), env.recv.hits...)

@@ -192,17 +192,6 @@ func whRun(t *testing.T, d *workers.WebhookDeliverer) (stop func()) {
 	return stop
 }
 
-func whWait(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // whPlan creates a plan of account as the API does and returns its
 // plan.created record.
 func whPlan(t *testing.T, store *eventstore.Store, account int64) eventstore.Record {
@@ -281,7 +270,7 @@ func TestWebhookFanoutDeliversSignedPayload(t *testing.T) {
 	}
 
 	whRun(t, d)
-	whWait(t, 5*time.Second, "two deliveries", func() bool { return len(env.recv.got("")) == 2 })
+	pgtest.WaitFor(t, 5*time.Second, "two deliveries", func() bool { return len(env.recv.got("")) == 2 })
 
 	p, err := eventstore.Fold([]eventstore.Record{rec})
 	if err != nil {
@@ -333,7 +322,7 @@ func TestWebhookFanoutDeliversSignedPayload(t *testing.T) {
 		t.Error("the two endpoints got different bodies")
 	}
 	for _, ep := range []eventstore.WebhookEndpoint{all, created} {
-		whWait(t, 5*time.Second, "delivery recorded", func() bool {
+		pgtest.WaitFor(t, 5*time.Second, "delivery recorded", func() bool {
 			ds := env.deliveries(t, ep.ID)
 			return len(ds) == 1 && ds[0].State == eventstore.DeliverySucceeded
 		})
@@ -366,7 +355,7 @@ func TestWebhookRetryThenSuccessKeepsID(t *testing.T) {
 	whRun(t, env.deliverer(sched...))
 
 	var d eventstore.DeliveryLog
-	whWait(t, 5*time.Second, "success", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "success", func() bool {
 		d = env.deliveries(t, ep.ID)[0]
 		return d.State == eventstore.DeliverySucceeded
 	})
@@ -392,11 +381,11 @@ func TestWebhookRetryThenSuccessKeepsID(t *testing.T) {
 	if _, err := env.store.Resend(context.Background(), env.acct, ep.ID, d.ID); err != nil {
 		t.Fatal(err)
 	}
-	whWait(t, 5*time.Second, "the resend", func() bool { return len(env.recv.got("/hook")) == 3 })
+	pgtest.WaitFor(t, 5*time.Second, "the resend", func() bool { return len(env.recv.got("/hook")) == 3 })
 	if h := env.recv.got("/hook")[2]; h.id != hits[0].id {
 		t.Errorf("resent with webhook-id %q, want %q", h.id, hits[0].id)
 	}
-	whWait(t, 5*time.Second, "resend recorded", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "resend recorded", func() bool {
 		d = env.deliveries(t, ep.ID)[0]
 		return d.State == eventstore.DeliverySucceeded && d.Attempts == 3 && len(d.Log) == 3 && d.Log[2].Number == 3
 	})
@@ -404,20 +393,32 @@ func TestWebhookRetryThenSuccessKeepsID(t *testing.T) {
 
 func TestWebhookFailsAfterLastAttempt(t *testing.T) {
 	t.Parallel()
-	env := newWhEnv(t, func(path string, n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	env := newWhEnv(t, func(path string, n int, w http.ResponseWriter, r *http.Request) {
+		if path == "/down" {
+			w.WriteHeader(503)
+		}
+	})
 	ep := env.endpoint(t, "/down")
 	env.enqueue(t, ep.ID)
 	sched := make([]time.Duration, 10)
 	for i := 1; i < len(sched); i++ {
 		sched[i] = 10 * time.Millisecond
 	}
-	whRun(t, env.deliverer(sched...))
+	stop := whRun(t, env.deliverer(sched...))
 	var d eventstore.DeliveryLog
-	whWait(t, 10*time.Second, "failure", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "failure", func() bool {
 		d = env.deliveries(t, ep.ID)[0]
 		return d.State == eventstore.DeliveryFailed
 	})
-	time.Sleep(300 * time.Millisecond) // time for an 11th attempt, which must not come
+	// An 11th attempt must not come. A marker delivery enqueued now is
+	// claimed no earlier than a failed delivery that was still due; once it
+	// is recorded, stopping the deliverer waits for every attempt in flight.
+	marker := env.endpoint(t, "/marker")
+	env.enqueue(t, marker.ID)
+	pgtest.WaitFor(t, 10*time.Second, "the marker delivery", func() bool {
+		return env.deliveries(t, marker.ID)[0].State == eventstore.DeliverySucceeded
+	})
+	stop()
 	if n := len(env.recv.got("/down")); n != 10 {
 		t.Fatalf("%d requests, want 10", n)
 	}
@@ -440,8 +441,8 @@ func TestWebhookGoneDisablesEndpoint(t *testing.T) {
 	})
 	gone, live := env.endpoint(t, "/gone"), env.endpoint(t, "/live")
 	env.enqueue(t, gone.ID, live.ID)
-	whRun(t, env.deliverer(0, 10*time.Millisecond, 10*time.Millisecond))
-	whWait(t, 5*time.Second, "endpoint disabled", func() bool {
+	stop := whRun(t, env.deliverer(0, 10*time.Millisecond, 10*time.Millisecond))
+	pgtest.WaitFor(t, 5*time.Second, "endpoint disabled", func() bool {
 		got, _ := env.store.Endpoint(context.Background(), env.acct, gone.ID)
 		return got.DisabledAt != nil
 	})
@@ -449,7 +450,7 @@ func TestWebhookGoneDisablesEndpoint(t *testing.T) {
 	if !strings.Contains(got.DisabledReason, "410") {
 		t.Errorf("disabled reason %q", got.DisabledReason)
 	}
-	whWait(t, 5*time.Second, "delivery failed", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "delivery failed", func() bool {
 		ds := env.deliveries(t, gone.ID)
 		return ds[0].State == eventstore.DeliveryFailed && ds[0].Attempts == 1
 	})
@@ -460,8 +461,16 @@ func TestWebhookGoneDisablesEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.enqueue(t, gone.ID)
-	whWait(t, 5*time.Second, "live endpoint's deliveries", func() bool { return len(env.recv.got("/live")) == 2 })
-	time.Sleep(200 * time.Millisecond)
+	pgtest.WaitFor(t, 5*time.Second, "live endpoint's deliveries", func() bool { return len(env.recv.got("/live")) == 2 })
+	// A marker delivery to the live endpoint, enqueued after the one to the
+	// disabled endpoint, is claimed no earlier; once it is recorded,
+	// stopping the deliverer waits for every attempt in flight.
+	env.enqueue(t, live.ID)
+	pgtest.WaitFor(t, 5*time.Second, "the marker delivery", func() bool {
+		ds := env.deliveries(t, live.ID)
+		return len(ds) == 3 && ds[0].State == eventstore.DeliverySucceeded
+	})
+	stop()
 	if n := len(env.recv.got("/gone")); n != 1 {
 		t.Fatalf("the disabled endpoint got %d requests, want 1", n)
 	}
@@ -482,14 +491,16 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 	env.enqueue(t, ep.ID)
 	whRun(t, env.deliverer())
 	var d eventstore.DeliveryLog
-	whWait(t, 5*time.Second, "attempt", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "attempt", func() bool {
 		d = env.deliveries(t, ep.ID)[0]
 		return d.Attempts == 1 && len(d.Log) == 1
 	})
 	if d.State != eventstore.DeliveryPending || d.Log[0].StatusCode != http.StatusFound || d.NextAttemptAt == nil {
 		t.Fatalf("a 302 counts as a failure to retry: %+v", d)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The recorded attempt is the signal: a client that followed the
+	// redirect would have reached the target (and counted) before the
+	// attempt returned and was recorded.
 	if n := targetHits.Load(); n != 0 {
 		t.Fatalf("the redirect target received %d requests", n)
 	}
@@ -515,7 +526,7 @@ func TestWebhookResponseReadCapped(t *testing.T) {
 	d.Client.Timeout = 10 * time.Second
 	whRun(t, d)
 	var dl eventstore.DeliveryLog
-	whWait(t, 8*time.Second, "attempt", func() bool {
+	pgtest.WaitFor(t, 8*time.Second, "attempt", func() bool {
 		dl = env.deliveries(t, ep.ID)[0]
 		return len(dl.Log) == 1
 	})
@@ -553,7 +564,7 @@ func TestWebhookHangingEndpointDoesNotDelayOthers(t *testing.T) {
 	d.Client.Timeout = 3 * time.Second
 	d.Workers, d.PerEndpoint = 6, 2
 	stop := whRun(t, d)
-	whWait(t, 10*time.Second, "the healthy endpoint's deliveries", func() bool { return len(env.recv.got("/fine")) == 5 })
+	pgtest.WaitFor(t, 10*time.Second, "the healthy endpoint's deliveries", func() bool { return len(env.recv.got("/fine")) == 5 })
 	// The dead endpoints' first attempts take 3 s to time out: none has
 	// finished, yet every delivery to the healthy endpoint is done.
 	if n := whCount(t, env.store.Pool(), `SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
@@ -563,7 +574,7 @@ func TestWebhookHangingEndpointDoesNotDelayOthers(t *testing.T) {
 	if m := maxHanging.Load(); m > 4 {
 		t.Fatalf("%d requests in flight to two endpoints, cap 2 each", m)
 	}
-	whWait(t, 10*time.Second, "the dead endpoint's timeouts recorded", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the dead endpoint's timeouts recorded", func() bool {
 		n := 0
 		for _, dl := range env.deliveries(t, dead.ID) {
 			if len(dl.Log) == 1 && dl.Log[0].StatusCode == 0 && dl.Log[0].Error == workers.WebhookErrTimeout {
@@ -590,7 +601,7 @@ func TestWebhookDelivererRefusesPrivateTargets(t *testing.T) {
 	d.Client, d.AllowPrivate = nil, false // the default client, as in production
 	whRun(t, d)
 	var dl eventstore.DeliveryLog
-	whWait(t, 5*time.Second, "attempt", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "attempt", func() bool {
 		dl = env.deliveries(t, ep.ID)[0]
 		return len(dl.Log) == 1
 	})
@@ -629,16 +640,21 @@ func TestWebhookTwoReplicasDeliverOnce(t *testing.T) {
 	for range events {
 		env.enqueue(t, eps...)
 	}
+	var stops []func()
 	for _, s := range stores {
 		d := env.deliverer()
 		d.Store, d.Workers = s, 8
-		whRun(t, d)
+		stops = append(stops, whRun(t, d))
 	}
 	want := events * len(eps)
-	whWait(t, 15*time.Second, "every delivery", func() bool {
+	pgtest.WaitFor(t, 15*time.Second, "every delivery", func() bool {
 		return whCount(t, env.store.Pool(), `SELECT count(*) FROM webhook_deliveries WHERE state = 'succeeded'`) == want
 	})
-	time.Sleep(100 * time.Millisecond)
+	// A duplicate would be an attempt still in flight: once both deliverers
+	// have stopped (Run waits for its attempts), none is.
+	for _, stop := range stops {
+		stop()
+	}
 	seen := map[string]int{}
 	for _, h := range env.recv.got("") {
 		seen[h.path+" "+h.id]++

@@ -113,7 +113,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// logValue logs the configuration with passwords masked.
+// LogValue makes c log as a group of its settings under their environment
+// names, with every secret masked (see maskURL); it implements
+// slog.LogValuer, so the startup log never shows a password.
 func (c config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("DATABASE_URL", maskURL(c.DatabaseURL)),

@@ -123,13 +123,12 @@ func TestDeadLettersEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for healthDeadLetters(t, srv.URL) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no dead letter after 30s\n%s", srv.logs)
+	pgtest.Every(100*time.Millisecond).WaitForNil(t, 30*time.Second, "a dead letter", func() error {
+		if healthDeadLetters(t, srv.URL) != 1 {
+			return fmt.Errorf("none yet; server log:\n%s", srv.logs)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	b := createMinimal(t, srv.URL, key)
 	waitForList(t, srv.URL, key, map[int64]bool{b: true}) // later plans flow
 

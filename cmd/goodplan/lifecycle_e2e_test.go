@@ -176,20 +176,14 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 		token := p.PortalURL[strings.LastIndex(p.PortalURL, "/")+1:]
 		cust := &portal{t: t, base: base + "/plan/" + token}
 		// The portal finds plans through the read model: wait for it.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		pgtest.Every(50*time.Millisecond).WaitFor(t, 20*time.Second, fmt.Sprintf("the portal of plan %d to open", p.PlanID), func() bool {
 			res, err := http.Get(cust.base)
-			if err == nil {
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK {
-					break
-				}
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("portal of plan %d never opened", p.PlanID)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		})
 		return p, cust
 	}
 	plan, cust := create()
@@ -199,14 +193,11 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 
 	cust.post("/select", url.Values{"option_id": {fmt.Sprint(plan.PlanOptions[0].ID)}}) // plan.activated
 	cust.post("/payments", url.Values{"amount": {"100.00"}, "paid_on": {today}, "method": {"e_transfer"}})
-	p := api("GET", id, "", http.StatusOK)
-	for wait := time.Now().Add(20 * time.Second); len(p.Payments) == 0; { // the read model catches up
-		if time.Now().After(wait) {
-			t.Fatal("the reported payment never reached the read model")
-		}
-		time.Sleep(50 * time.Millisecond)
+	var p planBody
+	pgtest.Every(50*time.Millisecond).WaitFor(t, 20*time.Second, "the reported payment to reach the read model", func() bool {
 		p = api("GET", id, "", http.StatusOK)
-	}
+		return len(p.Payments) > 0
+	})
 	api("POST", fmt.Sprintf("%s/payments/%d/confirm", id, p.Payments[0].ID), "", http.StatusOK) // installment.confirmed
 	api("POST", id+"/installments/2/extend", `{"due_date":"`+clock.now().UTC().AddDate(0, 3, 0).Format(time.DateOnly)+`"}`, http.StatusOK)
 	api("POST", id+"/installments/3/defer", "", http.StatusOK)
@@ -215,20 +206,18 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 	propose := func(n string) int64 {
 		t.Helper()
 		cust.post("/proposals", url.Values{"installments": {n}, "interval": {"weekly"}, "first_payment_date": {later}})
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			// The read model may still be behind: wait for a proposal that is new.
+		// The read model may still be behind: wait for a proposal that is new.
+		var id64 int64
+		pgtest.Every(50*time.Millisecond).WaitFor(t, 20*time.Second, "the proposal to reach the read model", func() bool {
 			for _, pr := range api("GET", id, "", http.StatusOK).Proposals {
 				if pr.Status == "pending" && !proposed[pr.ID] {
-					proposed[pr.ID] = true
-					return pr.ID
+					proposed[pr.ID], id64 = true, pr.ID
+					return true
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatal("proposal never reached the read model")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return false
+		})
+		return id64
 	}
 	pr := propose("4")
 	api("POST", fmt.Sprintf("%s/proposals/%d/counter", id, pr), `{"installments":2,"interval":"monthly","first_payment_date":"`+later+`"}`, http.StatusOK)
@@ -257,8 +246,7 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 	if len(want) != len(domain.WebhookEventTypes) {
 		t.Fatalf("the test lists %d event types, goodplan has %d", len(want), len(domain.WebhookEventTypes))
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	pgtest.WaitForNil(t, time.Minute, "a webhook of every event type", func() error {
 		hooks.mu.Lock()
 		seen := map[string]bool{}
 		for _, d := range hooks.ok {
@@ -277,14 +265,11 @@ func TestLifecycleWebhooksEndToEnd(t *testing.T) {
 		if bad != 0 {
 			t.Fatalf("%d deliveries failed signature or shape checks", bad)
 		}
-		if len(missing) == 0 {
-			break
+		if len(missing) > 0 {
+			return fmt.Errorf("none yet for %v", missing)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhooks never arrived for %v", missing)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	// Each event was delivered once per webhook id.
 	hooks.mu.Lock()
 	defer hooks.mu.Unlock()

@@ -1,6 +1,8 @@
-// Command goodplan is the payment-plan service: `goodplan serve` runs the API
-// (and, in later releases, the portal, relay and workers); the other
-// subcommands administer accounts, keys and the event store.
+// Command goodplan is the payment-plan service: `goodplan serve` runs the
+// JSON API, the customer portal, the relay, the consumers, the webhook
+// deliverer and the scheduler (with an embedded NATS unless NATS_URL is
+// set); the other subcommands administer accounts, keys, dead letters and
+// the event store.
 package main
 
 import (

@@ -215,15 +215,14 @@ func startNATS(t *testing.T, port int, dir string) *natsProc {
 		t.Fatalf("nats-server is required for this test: %v", err)
 	}
 	t.Cleanup(n.stop)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", n.addr()); err == nil {
+	pgtest.WaitFor(t, 10*time.Second, "nats-server to listen on "+n.addr(), func() bool {
+		c, err := net.Dial("tcp", n.addr())
+		if err == nil {
 			c.Close()
-			return n
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not listen on %s", n.addr())
-		}
-	}
+		return err == nil
+	})
+	return n
 }
 
 func (n *natsProc) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
@@ -359,9 +358,7 @@ func runPipeline(t *testing.T, external bool) {
 			}
 		})
 	}
-	for deadline := time.Now().Add(5 * time.Second); ok201.Load() < 40 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	pgtest.Every(5*time.Millisecond).WaitFor(t, time.Minute, "40 creates of the burst", func() bool { return ok201.Load() >= 40 })
 	srv.kill(t)
 	cancel()
 	wg.Wait()
@@ -374,9 +371,14 @@ func runPipeline(t *testing.T, external bool) {
 	t.Logf("%d plans created (%d in the burst cut by SIGKILL)", len(want), ok201.Load())
 
 	// Every plan: one intro email iff asked, one verified plan.created delivery.
-	mails, deliveries = waitDelivered(t, sink, hooks, want)
+	waitDelivered(t, sink, hooks, want)
 	phase("all delivered after the crash")
-	time.Sleep(500 * time.Millisecond) // let any duplicate that is on its way arrive
+	// A duplicate on its way was sent before a plan created now: once this
+	// marker plan's email and delivery are in, the duplicates are too.
+	marker := createMarker(t, plans, srv.URL, key, &n)
+	want = plans.snapshot()
+	waitDelivered(t, sink, hooks, want)
+	phase(fmt.Sprintf("marker plan %d delivered", marker))
 	mails, deliveries = sink.byPlan(), hooks.createdFor()
 
 	dupMails, dupHooks := 0, 0
@@ -455,12 +457,15 @@ func runPipeline(t *testing.T, external bool) {
 	if !strings.Contains(res.stdout, " 0 differences") {
 		t.Fatalf("replay: %s", res.stdout)
 	}
-	time.Sleep(time.Second)
+	// Whatever replay set off would be sent before a plan created after it:
+	// once the marker's email and delivery are in, nothing else may be.
+	marker = createMarker(t, plans, srv.URL, key, &n)
+	waitDelivered(t, sink, hooks, map[int64]bool{marker: true})
 	sink.mu.Lock()
-	mailsAfter := len(sink.accepted)
+	mailsAfter := len(sink.accepted) - 1 // the marker's
 	sink.mu.Unlock()
 	hooks.mu.Lock()
-	hooksAfter := len(hooks.ok)
+	hooksAfter := len(hooks.ok) - 1
 	hooks.mu.Unlock()
 	if mailsAfter != mailsBefore || hooksAfter != hooksBefore {
 		t.Fatalf("replay sent %d emails and %d webhooks", mailsAfter-mailsBefore, hooksAfter-hooksBefore)
@@ -487,36 +492,52 @@ func runPipeline(t *testing.T, external bool) {
 	mustRunCLI(t, db, "verify")
 }
 
+// createMarker creates plan *n+1 (with an introduction email) and returns
+// its id: a plan whose email and delivery come after everything sent before.
+func createMarker(t *testing.T, plans *pipelinePlans, base, key string, n *int) int64 {
+	t.Helper()
+	before := plans.snapshot()
+	*n++
+	if err := plans.create(t.Context(), base, key, *n, true); err != nil {
+		t.Fatal(err)
+	}
+	for id := range plans.snapshot() {
+		if _, ok := before[id]; !ok {
+			return id
+		}
+	}
+	t.Fatal("the marker plan was not recorded")
+	return 0
+}
+
 // waitDelivered waits (90 s at most) until every plan in want has its
 // introduction email (if it asked for one) and a verified plan.created
 // delivery, and returns what the sinks hold.
 func waitDelivered(t *testing.T, sink *mailSink, hooks *hookSink, want map[int64]bool) (map[int64][]sunkMail, map[int64][]string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		mails, deliveries := sink.byPlan(), hooks.createdFor()
+	var mails map[int64][]sunkMail
+	var deliveries map[int64][]string
+	pgtest.WaitForNil(t, 90*time.Second, "every plan's email and webhook", func() error {
+		mails, deliveries = sink.byPlan(), hooks.createdFor()
 		missing := 0
 		for id, intro := range want {
 			if (intro && len(mails[id]) == 0) || len(deliveries[id]) == 0 {
 				missing++
 			}
 		}
-		if missing == 0 {
-			return mails, deliveries
+		if missing > 0 {
+			return fmt.Errorf("%d of %d plans still lack their email or webhook", missing, len(want))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 90 s, %d of %d plans still lack their email or webhook", missing, len(want))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+	return mails, deliveries
 }
 
 // waitForList polls GET /api/v1/plans until the read model lists every plan
 // with its introduction email recorded.
 func waitForList(t *testing.T, base, key string, want map[int64]bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	pgtest.Every(100*time.Millisecond).WaitForNil(t, 30*time.Second, "the read model to list every plan with its email status", func() error {
 		seen := map[int64]string{}
 		for offset := 0; ; offset += 100 {
 			status, b := call(t, "GET", fmt.Sprintf("%s/api/v1/plans?limit=100&offset=%d", base, offset), key, "")
@@ -549,12 +570,9 @@ func waitForList(t *testing.T, base, key string, want map[int64]bool) {
 				behind++
 			}
 		}
-		if behind == 0 {
-			return
+		if behind > 0 {
+			return fmt.Errorf("%d of %d plans not listed with their email status", behind, len(want))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("read model: %d of %d plans not listed with their email status after 30 s", behind, len(want))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }

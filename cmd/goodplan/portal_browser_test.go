@@ -293,8 +293,8 @@ func introductionLink(t *testing.T, outbox string, planID int64, base string, sr
 	t.Helper()
 	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/plan/[A-Za-z0-9._-]+`)
 	msgID := fmt.Sprintf("<plan-%d.introduction@", planID)
-	deadline := time.Now().Add(time.Minute)
-	for {
+	var link string
+	pgtest.WaitForNil(t, time.Minute, fmt.Sprintf("plan %d's introduction email in %s", planID, outbox), func() error {
 		files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
 		for _, f := range files {
 			raw, err := os.ReadFile(f)
@@ -309,17 +309,14 @@ func introductionLink(t *testing.T, outbox string, planID int64, base string, sr
 				continue
 			}
 			text := plainTextBody(t, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
-			link := linkRE.FindString(text)
-			if link == "" {
+			if link = linkRE.FindString(text); link == "" {
 				t.Fatalf("the introduction email has no portal link under %s:\n%s", base, text)
 			}
-			return link
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no introduction email for plan %d in %s after a minute\n%s", planID, outbox, srv.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("none yet; server log:\n%s", srv.logs.String())
+	})
+	return link
 }
 
 // plainTextBody returns the decoded text/plain part of a message body.
@@ -365,15 +362,10 @@ func plainTextBody(t *testing.T, contentType, encoding string, body io.Reader) s
 // and its link opens the page. GET never changes the plan.
 func waitForPortal(t *testing.T, link string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		status, _ := call(t, http.MethodGet, link, "", "")
-		if status == http.StatusOK {
-			return
+	pgtest.Every(100*time.Millisecond).WaitForNil(t, 30*time.Second, "the portal page to open", func() error {
+		if status, _ := call(t, http.MethodGet, link, "", ""); status != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", link, status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: still %d after 30 s", link, status)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }

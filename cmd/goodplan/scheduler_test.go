@@ -117,16 +117,13 @@ func TestScheduledNoticeEmails(t *testing.T) {
 	waitNotice := func(kind, subject string) {
 		t.Helper()
 		wantID := fmt.Sprintf("<plan-%d.%s.1.%s@portal.test>", created.PlanID, kind, due)
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if got := sunkWithID(sink, wantID); len(got) > 0 {
-				if s := decodeHeader(t, got[0].Subject); s != subject {
-					t.Errorf("%s subject = %q, want %q", kind, s, subject)
-				}
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s email with Message-ID %s within a minute", kind, wantID)
-			}
+		var got []sunkMail
+		pgtest.WaitFor(t, time.Minute, "the "+kind+" email with Message-ID "+wantID, func() bool {
+			got = sunkWithID(sink, wantID)
+			return len(got) > 0
+		})
+		if s := decodeHeader(t, got[0].Subject); s != subject {
+			t.Errorf("%s subject = %q, want %q", kind, s, subject)
 		}
 	}
 	waitNotice("due_reminder", "Your payment of 300.00 USD is due on "+due)
@@ -134,24 +131,23 @@ func TestScheduledNoticeEmails(t *testing.T) {
 	waitNotice("checkin", "Your payment of 300.00 USD was due today — did you pay?")
 
 	// Both outcomes are recorded once, and nothing was sent twice.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	counts := map[string]int{}
+	pgtest.WaitForNil(t, 30*time.Second, "2 notification.sent", func() error {
 		_, recs, _, err := store.LoadPlan(t.Context(), created.PlanID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		counts := map[string]int{}
+		clear(counts)
 		for _, r := range recs {
 			counts[r.Type]++
 		}
-		if counts[domain.EventNotificationSent] == 2 {
-			if counts[domain.EventNotificationRequested] != 2 {
-				t.Errorf("events %v, want 2 notification.requested", counts)
-			}
-			break
+		if counts[domain.EventNotificationSent] != 2 {
+			return fmt.Errorf("events %v", counts)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events %v, want 2 notification.sent", counts)
-		}
+		return nil
+	})
+	if counts[domain.EventNotificationRequested] != 2 {
+		t.Errorf("events %v, want 2 notification.requested", counts)
 	}
 	sink.mu.Lock()
 	n := len(sink.accepted)

@@ -1,6 +1,8 @@
-// Package pgtest gives each test its own freshly migrated PostgreSQL
-// database on the machine's real server. There is no fallback: a test that
-// needs PostgreSQL fails loudly when it is not answering.
+// Package pgtest is the test support every package's tests share: each
+// test gets its own freshly migrated PostgreSQL database on the machine's
+// real server, and WaitFor polls for a condition with a deadline. There is
+// no fallback: a test that needs PostgreSQL fails loudly when it is not
+// answering.
 package pgtest
 
 import (

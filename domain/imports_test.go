@@ -1,0 +1,87 @@
+package domain_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// domainModules are the only modules outside the standard library that the
+// domain, its test support (domain/domaintest) and its tests may import:
+// decimal arithmetic and ids. No database, broker, HTTP router or mailer.
+var domainModules = map[string]bool{
+	"github.com/cockroachdb/apd/v3": true,
+	"github.com/google/uuid":        true,
+}
+
+// listedPackage is the part of `go list -json` output the check reads.
+type listedPackage struct {
+	ImportPath string
+	Standard   bool
+	Module     *struct{ Path string }
+	Imports    []string
+}
+
+// TestDomainImportsOnlyStdlibApdUUID enforces STYLE.md's first arrow
+// (domain -> stdlib, apd, uuid) on every package under domain/, its tests
+// included: each import must be the standard library, apd, uuid or
+// another package under domain/.
+func TestDomainImportsOnlyStdlibApdUUID(t *testing.T) {
+	t.Parallel()
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "-test", "-json=ImportPath,Standard,Module,Imports",
+		"goodplan/domain/...")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]listedPackage{}
+	var order []string
+	for dec := json.NewDecoder(strings.NewReader(string(out))); ; {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs[p.ImportPath] = p
+		order = append(order, p.ImportPath)
+	}
+	checked := 0
+	for _, path := range order {
+		if !underDomain(path) {
+			continue
+		}
+		checked++
+		for _, imp := range pkgs[path].Imports {
+			dep, ok := pkgs[imp]
+			switch {
+			case !ok:
+				t.Errorf("%s imports %s, which go list did not describe", path, imp)
+			case dep.Standard, underDomain(imp):
+			case dep.Module != nil && domainModules[dep.Module.Path]:
+			default:
+				t.Errorf("%s imports %s: the domain may import only the standard library, apd and uuid (STYLE.md)", path, imp)
+			}
+		}
+	}
+	if checked < 3 { // domain, domaintest, domain's tests at least
+		t.Fatalf("go list described %d packages under domain/: the check checked next to nothing", checked)
+	}
+}
+
+// underDomain reports whether the package go list calls path is under
+// domain/: "goodplan/domain [goodplan/domain.test]" is domain recompiled
+// with its tests, "goodplan/domain_test" its external tests and
+// "goodplan/domain.test" the test binary.
+func underDomain(path string) bool {
+	path, _, _ = strings.Cut(path, " ")
+	path = strings.TrimSuffix(strings.TrimSuffix(path, ".test"), "_test")
+	return path == "goodplan/domain" || strings.HasPrefix(path, "goodplan/domain/")
+}

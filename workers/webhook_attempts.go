@@ -1,0 +1,127 @@
+package workers
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"goodplan/eventstore"
+)
+
+// DefaultWebhookSchedule is the delay before each delivery attempt: 10
+// attempts over about 3 days (the first immediately).
+var DefaultWebhookSchedule = []time.Duration{
+	0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour,
+	5 * time.Hour, 10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour,
+}
+
+// maxRecordBatch bounds the outcomes written in one statement.
+const maxRecordBatch = 256
+
+// record writes outcomes in batches until the channel is closed: whatever
+// has queued up while the previous batch was being written.
+func (r *deliveryRun) record(ctx context.Context, outcomes <-chan eventstore.AttemptOutcome) {
+	batch := make([]eventstore.AttemptOutcome, 0, maxRecordBatch)
+	for o := range outcomes {
+		batch = append(batch[:0], o)
+	more:
+		for len(batch) < maxRecordBatch {
+			select {
+			case o, ok := <-outcomes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		stale, err := r.store.RecordAttempts(wctx, batch)
+		cancel()
+		if err != nil {
+			// Their leases run out and the deliveries are attempted again.
+			r.log.Error("record webhook attempts", "count", len(batch), "err", err)
+		}
+		r.logStale(stale)
+	}
+}
+
+// logStale reports outcomes RecordAttempts fenced out: recorded after their
+// lease ran out and another claimer took the delivery (it may have been
+// sent twice), or after the delivery was stopped. Their attempts are
+// logged; the other claimer's outcome stands.
+func (r *deliveryRun) logStale(stale []eventstore.AttemptOutcome) {
+	for _, o := range stale {
+		r.log.Warn("webhook attempt recorded after its claim was lost; delivery left as it is",
+			"delivery_id", o.DeliveryID, "attempt", o.Number, "outcome", o.State, "lease_until", o.LeaseUntil)
+	}
+}
+
+// attempt sends c once and returns the outcome to record: 2xx succeeded;
+// 410 disables the endpoint and fails the delivery; anything else schedules
+// the next attempt, or fails the delivery after the last. ok is false when
+// there is nothing left to record: the deliverer is stopping and the
+// attempt was abandoned (the delivery is made due again instead), or the
+// outcome was recorded already (410).
+func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (out eventstore.AttemptOutcome, ok bool) {
+	number := c.Attempts + 1
+	at := r.now()
+	res := r.send(ctx, c, at)
+	// What follows must survive the cancel that may have just arrived.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if res.cancelled {
+		if err := r.store.ReleaseClaims(bg, []eventstore.DueDelivery{c}, r.now()); err != nil {
+			r.log.Warn("release webhook delivery", "delivery_id", c.ID, "err", err)
+		}
+		return out, false
+	}
+	out.Attempt = eventstore.Attempt{
+		DeliveryID: c.ID, Number: number, StatusCode: res.status, Latency: res.latency,
+		ResponseExcerpt: res.excerpt, Error: res.err, AttemptedAt: at,
+	}
+	out.LeaseUntil = c.LeaseUntil // fences the outcome to this claim
+	switch {
+	case res.status >= 200 && res.status < 300:
+		out.State = eventstore.DeliverySucceeded
+	case res.status == http.StatusGone:
+		out.State = eventstore.DeliveryFailed
+		// Recorded now, before disabling: that fails the endpoint's pending
+		// deliveries, this one included, which would fence the outcome out
+		// (logged, but the delivery's attempt count left behind).
+		stale, err := r.store.RecordAttempts(bg, []eventstore.AttemptOutcome{out})
+		if err != nil {
+			r.log.Error("record webhook attempt", "delivery_id", c.ID, "err", err)
+		}
+		r.logStale(stale)
+		reason := "answered 410 Gone at " + at.UTC().Format(time.RFC3339)
+		log := r.log.With("endpoint_id", c.EndpointID, "delivery_id", c.ID)
+		if err := r.store.DisableEndpoint(bg, c.EndpointID, reason); err != nil {
+			log.Error("disable webhook endpoint", "err", err)
+		} else {
+			log.Warn("webhook endpoint disabled", "reason", reason)
+		}
+		return out, false
+	case number < len(r.schedule):
+		out.State = eventstore.DeliveryPending
+		out.NextAttemptAt = r.now().Add(r.spread(r.schedule[number]))
+		r.log.Debug("webhook attempt failed; will retry", "delivery_id", c.ID, "attempt", number,
+			"status", res.status, "err", res.raw, "next_attempt_at", out.NextAttemptAt)
+	default:
+		out.State = eventstore.DeliveryFailed
+		r.log.Warn("webhook delivery failed after its last attempt", "delivery_id", c.ID, "endpoint_id", c.EndpointID,
+			"event_id", c.EventID, "attempt", number, "status", res.status, "err", res.raw)
+	}
+	return out, true
+}
+
+// spread applies the jitter to d.
+func (r *deliveryRun) spread(d time.Duration) time.Duration {
+	if d <= 0 || r.jitter <= 0 {
+		return max(d, 0)
+	}
+	f := 1 + r.jitter*(2*rand.Float64()-1)
+	return time.Duration(float64(d) * f)
+}

@@ -1,0 +1,110 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"goodplan/eventstore"
+)
+
+// Webhook delivery limits.
+const (
+	// WebhookTimeout bounds one attempt: connect, TLS, request and response.
+	WebhookTimeout = 15 * time.Second
+	// WebhookMaxRead is the most of a response body ever read.
+	WebhookMaxRead = 64 << 10
+	// WebhookExcerptBytes is how much of the response body the log keeps.
+	WebhookExcerptBytes = 1 << 10
+	// WebhookUserAgent is sent with every delivery.
+	WebhookUserAgent = "goodplan-webhooks/1"
+)
+
+// NewWebhookClient returns the HTTP client deliveries use: 15 s in total per
+// attempt, no redirects followed (a 3xx is the answer, and a failure), no
+// proxy, and, unless allowPrivate, connections to loopback, private,
+// link-local and other special-use addresses refused at connect time (after
+// DNS resolution; see CheckWebhookAddress).
+func NewWebhookClient(allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Control:   WebhookDialControl(allowPrivate),
+	}
+	return &http.Client{
+		Timeout: WebhookTimeout,
+		Transport: &http.Transport{
+			Proxy:                  nil, // never through a proxy: the address check must see the real target
+			DialContext:            dialer.DialContext,
+			ForceAttemptHTTP2:      true,
+			MaxIdleConns:           1024,
+			MaxIdleConnsPerHost:    256,
+			IdleConnTimeout:        90 * time.Second,
+			TLSHandshakeTimeout:    10 * time.Second,
+			ExpectContinueTimeout:  time.Second,
+			MaxResponseHeaderBytes: 64 << 10,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// attemptResult is what one HTTP attempt produced.
+type attemptResult struct {
+	status    int
+	excerpt   string
+	err       string // a category (webhookErrorCategory): shown to merchants
+	raw       error  // the error itself: logged only
+	latency   time.Duration
+	cancelled bool // the deliverer is stopping: nothing to record
+}
+
+// send makes one signed POST of c's payload.
+func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at time.Time) attemptResult {
+	msgID := WebhookMessageID(c.EventID)
+	ts := at.Unix()
+	sig, err := webhookSignatures(c, msgID, ts, at)
+	if err != nil {
+		return attemptResult{err: WebhookErrOther, raw: err}
+	}
+	ctx := parent
+	if r.reqTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.reqTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Payload))
+	if err != nil {
+		return attemptResult{err: WebhookErrInvalidURL, raw: err}
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", WebhookUserAgent)
+	// Standard Webhooks header names are lowercase; set directly so they
+	// are sent as written.
+	h["webhook-id"] = []string{msgID}
+	h["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
+	h["webhook-signature"] = []string{sig}
+
+	start := time.Now()
+	resp, err := r.client.Do(req)
+	if err != nil {
+		if parent.Err() != nil {
+			return attemptResult{cancelled: true}
+		}
+		return attemptResult{err: webhookErrorCategory(err), raw: err, latency: time.Since(start)}
+	}
+	// Read a bounded amount: enough to reuse the connection for normal
+	// answers, never a whole hostile stream.
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, WebhookMaxRead))
+	_ = resp.Body.Close()
+	res := attemptResult{status: resp.StatusCode, latency: time.Since(start)}
+	res.excerpt = string(body[:min(len(body), WebhookExcerptBytes)])
+	if readErr != nil {
+		res.err, res.raw = "reading response: "+webhookErrorCategory(readErr), readErr
+	}
+	return res
+}
