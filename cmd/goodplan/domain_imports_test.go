@@ -1,10 +1,6 @@
-package domain_test
+package main
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -17,42 +13,14 @@ var domainModules = map[string]bool{
 	"github.com/google/uuid":        true,
 }
 
-// listedPackage is the part of `go list -json` output the check reads.
-type listedPackage struct {
-	ImportPath string
-	Standard   bool
-	Module     *struct{ Path string }
-	Imports    []string
-}
-
-// TestDomainImportsOnlyStdlibApdUUID enforces STYLE.md's first arrow
+// TestDomainImportsOnlyStdlibApdUUID (here because cmd may import
+// anything, and one go list parser serves both checks) enforces STYLE.md's first arrow
 // (domain -> stdlib, apd, uuid) on every package under domain/, its tests
 // included: each import must be the standard library, apd, uuid or
 // another package under domain/.
 func TestDomainImportsOnlyStdlibApdUUID(t *testing.T) {
 	t.Parallel()
-	cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "-test", "-json=ImportPath,Standard,Module,Imports",
-		"goodplan/domain/...")
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("go list: %v", err)
-	}
-	pkgs := map[string]listedPackage{}
-	var order []string
-	for dec := json.NewDecoder(strings.NewReader(string(out))); ; {
-		var p listedPackage
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("decode go list output: %v", err)
-		}
-		pkgs[p.ImportPath] = p
-		order = append(order, p.ImportPath)
-	}
+	pkgs, order := goList(t, "-test", "goodplan/domain/...")
 	checked := 0
 	for _, path := range order {
 		if !underDomain(path) {
