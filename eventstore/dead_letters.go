@@ -3,7 +3,6 @@ package eventstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,10 +67,9 @@ func (s *DeadLetters) RecordDeadLetter(ctx context.Context, d NewDeadLetter) (in
 }
 
 // deadLetterText is s storable as PostgreSQL text and at most n bytes: an
-// error about bad text often quotes it. NUL and invalid UTF-8 become U+FFFD.
-func deadLetterText(s string, n int) string {
-	return cleanText(strings.ReplaceAll(s, "\x00", "\uFFFD"), n)
-}
+// error about bad text often quotes it, so NUL and invalid UTF-8 become
+// U+FFFD (StorableText) rather than vanish.
+func deadLetterText(s string, n int) string { return cleanText(StorableText(s), n) }
 
 const deadLetterColumns = `id, event_id, stream_id, event_type, consumer, attempts, last_error, first_failed_at, last_failed_at, resolved_at`
 

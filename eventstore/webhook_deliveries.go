@@ -334,11 +334,20 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, os []AttemptOutcome) (s
 	return stale, nil
 }
 
-// cleanText makes s storable as PostgreSQL text: valid UTF-8, no NUL, at
-// most n bytes (cut on a rune boundary).
+// StorableText is s as PostgreSQL text (and jsonb) accept it: NUL and
+// invalid UTF-8 become U+FFFD. s itself when it has neither.
+func StorableText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// cleanText makes s storable as PostgreSQL text for the delivery log:
+// valid UTF-8, no NUL (dropped: a response body's NULs are noise), at most n
+// bytes (cut on a rune boundary).
 func cleanText(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\x00", "")
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if len(s) <= n {
 		return s
 	}

@@ -2,8 +2,9 @@ package projections
 
 import (
 	"bytes"
-	"strings"
 	"unicode/utf8"
+
+	"goodplan/eventstore"
 )
 
 // PostgreSQL refuses some text that Go strings and JSON allow: a text
@@ -17,12 +18,7 @@ import (
 const replacement = `\ufffd`
 
 // storableText is s with NUL and invalid UTF-8 replaced by U+FFFD.
-func storableText(s string) string {
-	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
+var storableText = eventstore.StorableText
 
 // storableJSON is the JSON document b with raw NUL bytes, invalid UTF-8,
 // \u0000 escapes and unpaired surrogate escapes replaced by U+FFFD. b is
