@@ -3,6 +3,7 @@ package workers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -30,6 +31,31 @@ const (
 // link-local and other special-use addresses refused at connect time (after
 // DNS resolution; see CheckWebhookAddress).
 func NewWebhookClient(allowPrivate bool) *http.Client {
+	client := newWebhookClient(allowPrivate)
+	if !allowPrivate {
+		// Endpoints are created https-only outside development, but one
+		// made before that rule (or while private networks were allowed)
+		// must not get signed customer data in plain text either.
+		client.Transport = httpsOnly{client.Transport}
+	}
+	return client
+}
+
+// ErrInsecureURL is a delivery to a plain-http endpoint while private
+// networks are not allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false).
+var ErrInsecureURL = errors.New("webhook endpoint is not https")
+
+// httpsOnly refuses every request that is not https.
+type httpsOnly struct{ next http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != "https" {
+		return nil, ErrInsecureURL
+	}
+	return h.next.RoundTrip(r)
+}
+
+func newWebhookClient(allowPrivate bool) *http.Client {
 	dialer := &net.Dialer{
 		Timeout:   10 * time.Second,
 		KeepAlive: 30 * time.Second,

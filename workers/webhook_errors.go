@@ -21,6 +21,7 @@ const (
 	WebhookErrTimeout        = "timeout"
 	WebhookErrTLS            = "tls error"
 	WebhookErrInvalidURL     = "invalid url"
+	WebhookErrInsecureURL    = "https required"
 	WebhookErrOther          = "error"
 )
 
@@ -38,6 +39,8 @@ func webhookErrorCategory(err error) string {
 	switch {
 	case errors.Is(err, ErrAddressNotAllowed):
 		return WebhookErrRefusedAddress
+	case errors.Is(err, ErrInsecureURL):
+		return WebhookErrInsecureURL
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsTimeout {
 			return WebhookErrTimeout

@@ -134,3 +134,25 @@ func TestWebhookSecretRotationSignsWithBoth(t *testing.T) {
 		t.Fatalf("after the overlap: signatures %q; new verifies %v, old verifies %v", sigs, verifies(rot.Secret, h), verifies(old, h))
 	}
 }
+
+// TestPlainHTTPEndpointGetsNothing: an endpoint stored with an http URL
+// (before the https rule, or while private networks were allowed) gets no
+// delivery once private networks are not allowed: the attempt fails as
+// "https required" before any connection is made.
+func TestPlainHTTPEndpointGetsNothing(t *testing.T) {
+	t.Parallel()
+	env := newWhEnv(t, nil)
+	// Nothing is dialled: the refusal comes before the connection.
+	ep, err := env.store.CreateEndpoint(context.Background(), eventstore.NewWebhookEndpoint{AccountID: env.acct, URL: "http://hooks.example.invalid/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.enqueue(t, ep.ID)
+	d := env.deliverer()
+	d.Client = workers.NewWebhookClient(false)
+	whRun(t, d)
+	pgtest.WaitFor(t, 10*time.Second, "an attempt to the http endpoint", func() bool { return len(env.deliveries(t, ep.ID)[0].Log) >= 1 })
+	if a := env.deliveries(t, ep.ID)[0].Log[0]; a.Error != workers.WebhookErrInsecureURL || a.StatusCode != 0 {
+		t.Fatalf("attempt %+v, want %q and no status", a, workers.WebhookErrInsecureURL)
+	}
+}
