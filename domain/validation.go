@@ -60,8 +60,14 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 		description:   CheckText(&ve, fieldDescription, cmd.Description, MultiLine, MaxDescriptionLen),
 	}
 
-	if in.name == "" && ve.Fields[fieldName] == nil {
+	switch {
+	case ve.Fields[fieldName] != nil:
+	case in.name == "":
 		ve.Add(fieldName, "The customer.name field is required.")
+	case strings.Contains(in.name, "=?"):
+		// The name goes into the email's To header, where some mail
+		// clients decode "=?utf-8?b?...?=" even inside quotes.
+		ve.AddRule(fieldName, CodeInvalid, `may not contain "=?" (it would read as an encoded email header).`)
 	}
 	switch {
 	case ve.Fields[fieldEmail] != nil:

@@ -44,6 +44,8 @@ func TestCreatePlanValidation(t *testing.T) {
 		{"name blank", func(c *domain.CreatePlan) { c.CustomerName = " \t " }, fields{"customer.name": {nameRequired}}},
 		{"name too long", func(c *domain.CreatePlan) { c.CustomerName = strings.Repeat("a", 256) }, fields{"customer.name": {nameMax}}},
 		{"name 255 characters", func(c *domain.CreatePlan) { c.CustomerName = strings.Repeat("é", 255) }, nil},
+		{"name an encoded email word", func(c *domain.CreatePlan) { c.CustomerName = "=?utf-8?b?QWRtaW4gPGFkbWluQGV2aWwuY29tPg==?=" },
+			fields{"customer.name": {`The customer.name may not contain "=?" (it would read as an encoded email header).`}}},
 		{"email missing", func(c *domain.CreatePlan) { c.CustomerEmail = "  " }, fields{"customer.email": {emailRequired}}},
 		{"email no at", func(c *domain.CreatePlan) { c.CustomerEmail = "not-an-email" }, fields{"customer.email": {emailInvalid}}},
 		{"email display name", func(c *domain.CreatePlan) { c.CustomerEmail = "John <john@example.com>" }, fields{"customer.email": {emailInvalid}}},
