@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -45,14 +46,29 @@ func NewWebhookClient(allowPrivate bool) *http.Client {
 // networks are not allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false).
 var ErrInsecureURL = errors.New("webhook endpoint is not https")
 
-// httpsOnly refuses every request that is not https.
+// httpsOnly refuses every request that is not https, without connecting.
+// A target whose addresses are refused anyway (loopback, private, ...) is
+// refused as such (ErrAddressNotAllowed), as a connection would be, so the
+// delivery log names the bigger problem.
 type httpsOnly struct{ next http.RoundTripper }
 
 func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme != "https" {
-		return nil, ErrInsecureURL
+	if r.URL.Scheme == "https" {
+		return h.next.RoundTrip(r)
 	}
-	return h.next.RoundTrip(r)
+	host := r.URL.Hostname()
+	addrs := []netip.Addr{}
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = append(addrs, a)
+	} else if found, err := net.DefaultResolver.LookupNetIP(r.Context(), "ip", host); err == nil {
+		addrs = found
+	}
+	for _, a := range addrs {
+		if err := CheckWebhookAddress(a.Unmap()); err != nil {
+			return nil, err
+		}
+	}
+	return nil, ErrInsecureURL
 }
 
 func newWebhookClient(allowPrivate bool) *http.Client {

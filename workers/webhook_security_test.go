@@ -142,8 +142,10 @@ func TestWebhookSecretRotationSignsWithBoth(t *testing.T) {
 func TestPlainHTTPEndpointGetsNothing(t *testing.T) {
 	t.Parallel()
 	env := newWhEnv(t, nil)
-	// Nothing is dialled: the refusal comes before the connection.
-	ep, err := env.store.CreateEndpoint(context.Background(), eventstore.NewWebhookEndpoint{AccountID: env.acct, URL: "http://hooks.example.invalid/hook"})
+	// Nothing is dialled (nor resolved, for an address): the refusal comes
+	// before any connection, so this address (TEST-NET-1, documentation only)
+	// sees no traffic.
+	ep, err := env.store.CreateEndpoint(context.Background(), eventstore.NewWebhookEndpoint{AccountID: env.acct, URL: "http://192.0.2.10/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
