@@ -361,7 +361,8 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	// Another body with the same key: 422, nothing written.
 	other := env.do(t, "POST", "/api/v1/plans", env.key, []byte(seedMinimal), "Idempotency-Key", "order-1")
-	if other.status != 422 || !strings.Contains(string(other.body), "Idempotency key reused") {
+	if other.status != 422 || !strings.Contains(string(other.body), "Idempotency key reused") ||
+		!strings.Contains(string(other.body), "with a different request body.") {
 		t.Fatalf("other body: %d %s", other.status, other.body)
 	}
 	// The same key from another account is another key.

@@ -59,6 +59,11 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 		return events, mergeValidation(typeErrs, err)
 	}
 	out, err := s.runPlan(ctx, c)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		// Create has one body and no path to differ: say so, as before.
+		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
+			Message: "This Idempotency-Key was already used with a different request body."}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
 )
 
 func openRelaySession(t *testing.T, s *eventstore.Store, name string) *eventstore.RelaySession {
@@ -35,18 +36,13 @@ func TestRelaySessionLeadership(t *testing.T) {
 	// The server frees the lock when it has ended the first session, a
 	// moment after Close returns.
 	first.Close()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	pgtest.WaitForNil(t, 10*time.Second, "the second session to take the lock after the first closed", func() error {
 		ok, err := second.TryLead(ctx)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && !ok {
+			err = errors.New("standby")
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("second session: no lock 10s after the first closed")
-		}
-	}
+		return err
+	})
 }
 
 // The checkpoint starts missing, the publishing mark is durable, and a save

@@ -13,6 +13,13 @@ var domainModules = map[string]bool{
 	"github.com/google/uuid":        true,
 }
 
+// impureStdlib are the standard library packages that would make the domain
+// do I/O or wait on something: STYLE.md's "no context, no SQL, no HTTP".
+var impureStdlib = map[string]bool{
+	"context": true, "database/sql": true, "net": true, "net/http": true, "net/smtp": true,
+	"os": true, "os/exec": true, "syscall": true, "io/fs": true,
+}
+
 // TestDomainImportsOnlyStdlibApdUUID (here because cmd may import
 // anything, and one go list parser serves both checks) enforces STYLE.md's first arrow
 // (domain -> stdlib, apd, uuid) on every package under domain/, its tests
@@ -32,6 +39,8 @@ func TestDomainImportsOnlyStdlibApdUUID(t *testing.T) {
 			switch {
 			case !ok:
 				t.Errorf("%s imports %s, which go list did not describe", path, imp)
+			case impureStdlib[imp] && !strings.HasSuffix(path, ".test"): // the generated test main runs the tests
+				t.Errorf("%s imports %s: the domain is pure: no context, SQL, network, files or processes (STYLE.md)", path, imp)
 			case dep.Standard, underDomain(imp):
 			case dep.Module != nil && domainModules[dep.Module.Path]:
 			default:
