@@ -20,8 +20,8 @@ import (
 // deadLetteredColumn is true for a plan_views row (alias v) whose stream
 // has an unresolved dead letter and more events than the row has folded (a
 // row that has them all is the fold).
-const deadLetteredColumn = `(EXISTS (SELECT 1 FROM dead_letters d WHERE d.stream_id = 'plan-' || v.plan_id AND d.resolved_at IS NULL)
-	AND v.version < (SELECT s.version FROM streams s WHERE s.stream_id = 'plan-' || v.plan_id))`
+const deadLetteredColumn = `(EXISTS (SELECT 1 FROM dead_letters d WHERE d.stream_id = '` + eventstore.PlanStreamPrefix + `' || v.plan_id AND d.resolved_at IS NULL)
+	AND v.version < (SELECT s.version FROM streams s WHERE s.stream_id = '` + eventstore.PlanStreamPrefix + `' || v.plan_id))`
 
 // maxDeadLetteredStreams bounds how many dead-lettered plans a portal token
 // lookup that the read model cannot answer folds.
@@ -48,8 +48,8 @@ func (p *Plans) folded(ctx context.Context, accountID, id int64, publicURL strin
 func (p *Plans) deadLetteredPlanByToken(ctx context.Context, token string) (int64, error) {
 	rows, err := p.Store.Pool().Query(ctx, `SELECT DISTINCT s.stream_id FROM dead_letters d
 		JOIN streams s ON s.stream_id = d.stream_id
-		LEFT JOIN `+p.table+` v ON d.stream_id = 'plan-' || v.plan_id
-		WHERE d.resolved_at IS NULL AND starts_with(d.stream_id, 'plan-') AND (v.plan_id IS NULL OR v.version < s.version)
+		LEFT JOIN `+p.table+` v ON d.stream_id = '`+eventstore.PlanStreamPrefix+`' || v.plan_id
+		WHERE d.resolved_at IS NULL AND d.stream_id ~ '`+planStreamPattern+`' AND (v.plan_id IS NULL OR v.version < s.version)
 		ORDER BY s.stream_id LIMIT $1`, maxDeadLetteredStreams)
 	if err != nil {
 		return 0, fmt.Errorf("portal token: %w", err)

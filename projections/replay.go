@@ -113,6 +113,10 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	return res, nil
 }
 
+// planStreamPattern matches the stream ids of payment plans alone
+// ("plan-42"), not those of any aggregate whose prefix merely starts alike.
+const planStreamPattern = `^` + eventstore.PlanStreamPrefix + `[1-9][0-9]*$`
+
 // rebuild folds every plan stream, in one consistent snapshot, into the
 // rebuild table. One reader streams the events in (stream_id, version) order
 // and hands whole streams to a worker per CPU, which fold and encode them
@@ -286,8 +290,8 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 		return fmt.Errorf("swap lock: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT s.stream_id FROM streams s
-		LEFT JOIN `+rebuildTable+` r ON s.stream_id = 'plan-' || r.plan_id
-		WHERE s.stream_id LIKE 'plan-%' AND (r.version IS NULL OR r.version < s.version)`)
+		LEFT JOIN `+rebuildTable+` r ON s.stream_id = '`+eventstore.PlanStreamPrefix+`' || r.plan_id
+		WHERE s.stream_id ~ '`+planStreamPattern+`' AND (r.version IS NULL OR r.version < s.version)`)
 	if err != nil {
 		return fmt.Errorf("swap catch-up: %w", err)
 	}
