@@ -96,6 +96,14 @@ var decoders = map[string]func([]byte) (Event, error){
 	EventNotificationRequested: decode[NotificationRequested],
 	EventNotificationSent:      decode[NotificationSent],
 	EventNotificationFailed:    decode[NotificationFailed],
+
+	EventCatalogPlanCreated: decode[CatalogPlanCreated],
+	EventCatalogPlanUpdated: decode[CatalogPlanUpdated],
+	EventCatalogPlanDeleted: decode[CatalogPlanDeleted],
+
+	EventPlanGroupCreated: decode[PlanGroupCreated],
+	EventPlanGroupUpdated: decode[PlanGroupUpdated],
+	EventPlanGroupDeleted: decode[PlanGroupDeleted],
 }
 
 func decode[T Event](data []byte) (Event, error) {

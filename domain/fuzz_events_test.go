@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"goodplan/domain"
 	"goodplan/domain/domaintest"
 )
@@ -63,7 +65,7 @@ func codecEvents(in codecInput) []domain.Event {
 	id := int64(in.n)
 	terms := domain.Terms{Installments: in.n, Interval: domain.Interval(in.s2), FirstPaymentDate: in.date}
 	key := domain.NoticeKey{Kind: domain.NoticeKind(in.s2), Installment: in.n, DueDate: in.date}
-	return []domain.Event{
+	return append([]domain.Event{
 		domain.PlanCreated{PlanID: id, AccountID: -id, PortalToken: in.s2,
 			Customer: domain.Customer{ID: id, Name: in.s1, Email: in.s2, Phone: in.s1},
 			Invoice:  domain.Invoice{ID: id, Amount: in.money, Currency: in.s2, InvoiceNumber: in.s1, Description: in.s2},
@@ -99,6 +101,32 @@ func codecEvents(in codecInput) []domain.Event {
 		domain.NotificationRequested{NoticeKey: key, Amount: in.money, RequestedAt: in.at},
 		domain.NotificationSent{NoticeKey: key, MessageID: in.s1, To: in.s2, SentAt: in.at},
 		domain.NotificationFailed{NoticeKey: key, Reason: in.s1, Attempts: in.n, FailedAt: in.at},
+	}, catalogCodecEvents(in)...)
+}
+
+// catalogCodecEvents builds one event of every catalog plan and plan
+// group type with in's values.
+func catalogCodecEvents(in codecInput) []domain.Event {
+	id := int64(in.n)
+	dec := domain.NewDecimal(in.money.Minor(), -in.money.Scale())
+	tax, _ := json.Marshal(map[string]any{"rate": in.s1, "inclusive": in.flag, "n": in.n})
+	meta := map[string]string{in.s1: in.s2}
+	return []domain.Event{
+		domain.CatalogPlanCreated{CatalogPlanID: id, AccountID: -id, PublicID: in.s1, Name: in.s2, Description: in.s1,
+			InvoiceDisplayName: in.s2, CatalogItem: in.s1, Currency: in.s2, Amount: &dec,
+			PricingMode: domain.PricingMode(in.s1), QuantityType: domain.QuantityType(in.s2),
+			Interval: domain.BillingInterval(in.s1), IntervalCount: in.n,
+			Tiers:    []domain.Tier{{MaxQty: &id, UnitCost: dec}, {MinQty: &id, UnitCost: dec}},
+			Metadata: meta, Tax: tax,
+			PaymentOptions: domain.PaymentOptions{OutOfBand: in.flag, PrePaid: !in.flag, Credits: in.s2},
+			Prices:         []string{in.s1, in.s2}, Active: in.flag, CreatedAt: in.at},
+		domain.CatalogPlanUpdated{Name: &in.s1, Description: &in.s2, Metadata: &meta, Active: &in.flag, UpdatedAt: in.at},
+		domain.CatalogPlanDeleted{DeletedAt: in.at},
+		domain.PlanGroupCreated{PlanGroupID: id, AccountID: id, PublicID: uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.s1)), Name: in.s2,
+			Members:   []domain.GroupMember{{Kind: domain.MemberKind(in.s1), ID: id, PublicID: in.s2}, {Kind: domain.PaymentPlanMember, ID: -id}},
+			CreatedAt: in.at},
+		domain.PlanGroupUpdated{Name: in.s1, Members: []domain.GroupMember{}, UpdatedAt: in.at},
+		domain.PlanGroupDeleted{DeletedAt: in.at},
 	}
 }
 
