@@ -209,10 +209,6 @@ func (r *planRow) args() []any {
 		r.CreatedAt, r.UpdatedAt}
 }
 
-func (r *planRow) scan(row pgx.Row) error {
-	return row.Scan(r.dest()...)
-}
-
 // scanFlagged scans a row and the deadLetteredColumn after it.
 func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
 	return row.Scan(append(r.dest(), deadLettered)...)
