@@ -210,7 +210,13 @@ func TestCatalogPlanListPagingAndFilters(t *testing.T) {
 func TestCatalogPlanPatchDeleteAndReuse(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
-	env.catalogPlan(t, `{"id":"starter","name":"Starter","amount":49,"metadata":{"a":"1"}}`, http.StatusCreated)
+	created := env.catalogPlan(t, `{"id":"starter","name":"Starter","amount":49,"metadata":{"a":"1"},"tax":{"z":1, "a":{"y":2}}}`, http.StatusCreated)
+	env.projectCatalog(t)
+	// The tax object keeps its key order, in the read model too.
+	if res := env.do(t, "GET", "/api/v1/catalog/plans/starter", env.key, nil); !reflect.DeepEqual(res.json(t), created) ||
+		!strings.Contains(string(res.body), `"tax":{"z":1,"a":{"y":2}}`) {
+		t.Fatalf("GET from the read model: %s", res.body)
+	}
 	res := env.do(t, "PATCH", "/api/v1/catalog/plans/starter", env.key,
 		[]byte(`{"name":"Starter 2","description":"d","invoice_display_name":"S","metadata":{"b":"2"},"active":false}`))
 	p := res.json(t)

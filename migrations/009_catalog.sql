@@ -18,7 +18,8 @@ CREATE UNIQUE INDEX catalog_plan_ids_live_key ON catalog_plan_ids (account_id, p
 CREATE INDEX catalog_plan_ids_public_idx ON catalog_plan_ids (account_id, public_id, reserved_at DESC);
 
 -- The catalog plan read model (projections.CatalogPlans): one row per plan,
--- folded up to version; plan is the API's object.
+-- folded up to version; plan is the API's object, as json (not jsonb) so
+-- that the tax object keeps the key order and spacing it was given in.
 CREATE TABLE catalog_plan_views (
     catalog_plan_id bigint      PRIMARY KEY,
     account_id      bigint      NOT NULL,
@@ -27,7 +28,7 @@ CREATE TABLE catalog_plan_views (
     currency        text        NOT NULL,
     interval        text        NOT NULL,
     active          boolean     NOT NULL,
-    plan            jsonb       NOT NULL,
+    plan            json        NOT NULL,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
     deleted_at      timestamptz
