@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"goodplan/eventstore"
@@ -324,5 +325,34 @@ func TestCatalogPlanHostileInput(t *testing.T) {
 	}
 	if res := env.do(t, "GET", "/api/v1/catalog/plans/"+url.PathEscape("nope/x"), env.key, nil); res.status != http.StatusNotFound {
 		t.Errorf("unknown id: %d %s", res.status, res.body)
+	}
+}
+
+// TestCatalogPlanConcurrentSameID: of creates racing for one id, exactly
+// one wins; the others are 409 and write nothing.
+func TestCatalogPlanConcurrentSameID(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- env.do(t, "POST", "/api/v1/catalog/plans", env.key, []byte(`{"id":"race","name":"R","amount":1}`)).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusCreated] != 1 || count[http.StatusConflict] != n-1 {
+		t.Fatalf("statuses %v", count)
+	}
+	if got := env.eventCount(t); got != 1 {
+		t.Fatalf("%d events", got)
 	}
 }
