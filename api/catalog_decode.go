@@ -81,6 +81,18 @@ func decodeCreateCatalogPlan(body []byte) (domain.CreateCatalogPlan, *domain.Val
 		Interval: f.str(root, "interval", "interval"), IntervalCount: f.integer(root, "interval_count", "interval_count"),
 		Metadata: f.stringMap(root, "metadata", "metadata"), Prices: f.strings(root, "prices", "prices"),
 	}
+	// catalog_item is also read as product_id (4Geeks) or productId
+	// (Paygentic); naming it twice is an error.
+	for _, alias := range []string{"product_id", "productId"} {
+		if _, ok := root[alias]; !ok {
+			continue
+		}
+		if _, twice := root["catalog_item"]; twice || cmd.CatalogItem != "" {
+			f.errs.Add(alias, "The "+alias+" is another name of catalog_item: give only one of them.")
+			continue
+		}
+		cmd.CatalogItem = f.str(root, alias, alias)
+	}
 	if _, ok := root["active"]; ok {
 		a := f.boolean(root, "active", "active", true)
 		cmd.Active = &a

@@ -124,7 +124,13 @@ func TestCatalogPlanQuoteWorkedNumbers(t *testing.T) {
 	if tiers, _ := tiered["tiers"].([]any); len(tiers) != 3 || tiers[1].(map[string]any)["unit_cost"] != "80" {
 		t.Fatalf("tiers %#v", tiered["tiers"])
 	}
-	env.catalogPlan(t, `{"id":"unit","name":"Seat","amount":"9.99","currency":"eur"}`, http.StatusCreated)
+	if p := env.catalogPlan(t, `{"id":"unit","name":"Seat","amount":"9.99","currency":"eur","product_id":"seats"}`, http.StatusCreated); p["catalog_item"] != "seats" || p["currency"] != "EUR" {
+		t.Fatalf("product_id and currency: %v", p)
+	}
+	if res := env.do(t, "POST", "/api/v1/catalog/plans", env.key, []byte(`{"name":"x","amount":1,"catalog_item":"a","productId":"b"}`)); res.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(res.body), `"productId"`) {
+		t.Fatalf("catalog_item named twice: %d %s", res.status, res.body)
+	}
 	for _, c := range []struct{ id, qty, total string }{
 		{"vol", `"101"`, "7070.00"}, {"tie", `"101"`, "9070.00"}, {"vol", `50`, "5000.00"}, {"tie", `50`, "5000.00"},
 		{"vol", `51`, "4080.00"}, {"tie", `"51"`, "5080.00"}, {"unit", `3`, "29.97"},
