@@ -66,6 +66,7 @@ type Server struct {
 	trustedProxies   []netip.Prefix
 	httpWebhooks     bool
 	plans            *projections.Plans
+	catalogPlans     *projections.CatalogPlans
 	router           chi.Router
 	csrfMu           sync.Mutex // guards csrfKey
 	csrfKey          []byte     // the portal's CSRF key, loaded on first use (portal.go)
@@ -99,6 +100,7 @@ func New(cfg Config) *Server {
 	s.authFailures = newRateLimiter(s.now)
 	s.authFailures.maxKeys = maxTrackedClients
 	s.plans = projections.NewPlans(s.store)
+	s.catalogPlans = projections.NewCatalogPlans(s.store)
 	s.router = s.routes()
 	return s
 }
@@ -128,6 +130,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/plans/{id}", s.getPlan)
 		r.Get("/plans/{id}/events", s.getPlanEvents)
 		s.lifecycleRoutes(r)
+		s.catalogRoutes(r)
 		r.Post("/webhook-endpoints", s.createWebhookEndpoint)
 		r.Get("/webhook-endpoints", s.listWebhookEndpoints)
 		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)

@@ -15,11 +15,20 @@ import (
 // (UPDATE ... WHERE version = expected, or INSERT for a new stream) decides
 // the race; every other CTE reads `st`, so a lost race writes nothing and
 // returns zero rows. A replayed command id violates commands_pkey and a used-up
-// plan quota violates accounts_plan_quota_check: both abort the statement.
+// plan quota violates accounts_plan_quota_check: both abort the statement, as
+// does a catalog plan public id already held (catalog_plan_ids_live_key).
 const appendTail = `
 ), quota AS (
 	UPDATE accounts SET plans_created = plans_created + 1
 	WHERE id = $6 AND $7::bool AND EXISTS (SELECT 1 FROM st)
+	RETURNING 1
+), cid AS (
+	INSERT INTO catalog_plan_ids (account_id, public_id, catalog_plan_id, reserved_at)
+	SELECT $17, $18, $19, $10 FROM st WHERE $18::text IS NOT NULL
+	RETURNING 1
+), cid_release AS (
+	UPDATE catalog_plan_ids SET released_at = $10
+	WHERE catalog_plan_id = $20 AND $20::bigint <> 0 AND released_at IS NULL AND EXISTS (SELECT 1 FROM st)
 	RETURNING 1
 ), cmd AS (
 	INSERT INTO commands (command_id, stream_id, first_version, last_version, request_hash, recorded_at)
@@ -57,6 +66,29 @@ type AppendOption func(*appendOptions)
 type appendOptions struct {
 	requestHash  []byte
 	quotaAccount int64
+	// catalogID reserves a public id (WithCatalogPlanID); releaseCatalog
+	// releases the id of a catalog plan (WithCatalogPlanRelease).
+	catalogAccount int64
+	catalogPublic  *string
+	catalogPlan    int64
+	releaseCatalog int64
+}
+
+// WithCatalogPlanID reserves publicID for catalog plan catalogPlanID in
+// account, in the same statement as the append that creates the plan:
+// Append returns ErrCatalogIDTaken when a plan not deleted of the account
+// already holds it.
+func WithCatalogPlanID(account int64, publicID string, catalogPlanID int64) AppendOption {
+	return func(o *appendOptions) {
+		o.catalogAccount, o.catalogPublic, o.catalogPlan = account, &publicID, catalogPlanID
+	}
+}
+
+// WithCatalogPlanRelease releases the public id of catalog plan
+// catalogPlanID in the same statement as the append that deletes it, so a
+// new plan may take it.
+func WithCatalogPlanRelease(catalogPlanID int64) AppendOption {
+	return func(o *appendOptions) { o.releaseCatalog = catalogPlanID }
 }
 
 // WithRequestHash records a hash of the request that carried the command, so
@@ -79,7 +111,7 @@ func WithPlanQuota(accountID int64) AppendOption {
 // ErrVersionConflict if another writer got there first, ErrDuplicateCommand if
 // meta.CommandID was already appended (an empty CommandID gets a generated
 // one, recorded in the metadata only), ErrPlanLimitReached (see
-// WithPlanQuota) and ErrEventTooLarge (an event over MaxEventBytes); in each
+// WithPlanQuota), ErrCatalogIDTaken (see WithCatalogPlanID) and ErrEventTooLarge (an event over MaxEventBytes); in each
 // of those cases nothing was written.
 func (s *Events) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
@@ -151,7 +183,8 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 		stream, expected.Version, last.Version, last.Hash, prevHash,
 		o.quotaAccount, o.quotaAccount != 0,
 		meta.CommandID, o.requestHash, recordedAt, metaJSON,
-		ids, types, datas, hashes, recordCommand)
+		ids, types, datas, hashes, recordCommand,
+		o.catalogAccount, o.catalogPublic, o.catalogPlan, o.releaseCatalog)
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", stream, interpretError(err))
 	}

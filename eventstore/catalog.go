@@ -1,6 +1,11 @@
 package eventstore
 
-import "goodplan/domain"
+import (
+	"context"
+	"fmt"
+
+	"goodplan/domain"
+)
 
 // Stream prefixes of the catalog's aggregates. Neither starts with
 // PlanStreamPrefix ("plan-"), so nothing that reads payment plan streams by
@@ -32,4 +37,20 @@ var PlanGroupAggregate = Aggregate[*domain.PlanGroup]{
 	Prefix: PlanGroupStreamPrefix,
 	New:    func() *domain.PlanGroup { return &domain.PlanGroup{} },
 	Fold:   FoldEvents[*domain.PlanGroup],
+}
+
+// CatalogPlanIDOf returns the internal id of the catalog plan that publicID
+// names in account: the plan not deleted that holds it, else the one that
+// held it last (deleted plans stay readable by id until the id is reused).
+// ErrNotFound if no plan of the account ever had it.
+func (s *Events) CatalogPlanIDOf(ctx context.Context, account int64, publicID string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT catalog_plan_id FROM catalog_plan_ids
+		WHERE account_id = $1 AND public_id = $2
+		ORDER BY released_at IS NULL DESC, reserved_at DESC, catalog_plan_id DESC LIMIT 1`,
+		account, publicID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("catalog plan %q: %w", publicID, interpretError(err))
+	}
+	return id, nil
 }

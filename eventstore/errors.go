@@ -22,6 +22,9 @@ var (
 	// ErrEventTooLarge: one event's data and metadata together are over
 	// MaxEventBytes; nothing was written.
 	ErrEventTooLarge = errors.New("event too large")
+	// ErrCatalogIDTaken: a catalog plan not deleted of the account already
+	// has the public id (see WithCatalogPlanID); nothing was written.
+	ErrCatalogIDTaken = errors.New("catalog plan id already taken")
 	// ErrNoEvents: Append was called with no events.
 	ErrNoEvents = errors.New("no events to append")
 )
@@ -46,6 +49,8 @@ func interpretError(err error) error {
 			return ErrDuplicateCommand
 		case "events_stream_version_key", "streams_pkey":
 			return ErrVersionConflict
+		case "catalog_plan_ids_live_key":
+			return ErrCatalogIDTaken
 		}
 	case "23514": // check_violation
 		if pgErr.ConstraintName == "accounts_plan_quota_check" {

@@ -135,6 +135,8 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 	// consumer with several filter subjects needs nats-server 2.10.
 	created := []string{prefix + ".events.*." + domain.EventPlanCreated}
 	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
+	catalogPlans := projections.NewCatalogPlans(store)
+	catalogPlanEvents := []string{prefix + ".events.*.catalog_plan.>"}
 	// Every replica runs a scheduler, and that is safe: each plan's tick is
 	// a version-checked append and a notice is requested once per
 	// installment and due date, so racing schedulers decide every event
@@ -145,6 +147,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
+		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 	}
 	for _, c := range consumers {
 		c.Store, c.DeadLetterAfter, c.Log = store, cfg.DeadLetterAfter, log

@@ -1,0 +1,262 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+	"goodplan/projections"
+)
+
+// The native catalog plans API, /api/v1/catalog/plans: goodplan's own
+// conventions over the catalog plan aggregate. Every command goes through
+// eventstore.Aggregate.Run with the request's Idempotency-Key; the public
+// id is reserved in the append's own statement (eventstore.WithCatalogPlanID),
+// so two plans not deleted never share it. Writes answer from the command's
+// outcome; reads come from the read model, folded from the store when the
+// row is behind, so a client always reads what it just wrote. A deleted
+// plan stays readable by its id (deleted_at set) until the id is reused,
+// and leaves lists.
+
+// catalogPlanCommand is a command on a catalog plan.
+type catalogPlanCommand = eventstore.Cmd[*domain.CatalogPlan]
+
+// catalogRoutes mounts the native catalog plan API (under /api/v1, so
+// authenticated and rate limited per key like the plan routes).
+func (s *Server) catalogRoutes(r chi.Router) {
+	r.Post("/catalog/plans", s.createCatalogPlan)
+	r.Get("/catalog/plans", s.listCatalogPlans)
+	r.Get("/catalog/plans/{id}", s.getCatalogPlan)
+	r.Patch("/catalog/plans/{id}", s.updateCatalogPlan)
+	r.Delete("/catalog/plans/{id}", s.deleteCatalogPlan)
+	r.Post("/catalog/plans/{id}/quote", s.quoteCatalogPlan)
+}
+
+// errCatalogIDTaken answers a create whose id a plan not deleted holds.
+func errCatalogIDTaken(id string) *apiError {
+	return &apiError{Status: http.StatusConflict, Title: "Conflict",
+		Message: "A catalog plan with id " + strconv.Quote(id) + " already exists; delete it first or choose another id.",
+		Fields:  map[string][]string{"id": {"The id is already used by another catalog plan."}}}
+}
+
+// createCatalogPlan is POST /api/v1/catalog/plans: 201 with the plan.
+func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cmd, typeErrs, err := decodeCreateCatalogPlan(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ids, err := s.newIDs(ctx, 1)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
+		cmd.ID = newCatalogPlanID()
+	}
+	cmd.CatalogPlanID, cmd.AccountID, cmd.Now = ids[0], acct.ID, s.now()
+	c.ID = cmd.CatalogPlanID
+	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
+	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) {
+		events, err := p.Create(cmd)
+		return events, mergeValidation(typeErrs, err)
+	}
+	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
+	if errors.Is(err, eventstore.ErrCatalogIDTaken) {
+		err = errCatalogIDTaken(cmd.ID)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	markReplayed(w, out)
+	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
+	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+}
+
+// catalogPlanOf returns the internal id of the plan the route names in the
+// caller's account. Another account's plan is a 404, like an unknown one.
+func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, error) {
+	pid := chi.URLParam(r, "id")
+	id, err := s.store.CatalogPlanIDOf(ctx, accountFrom(ctx).ID, pid)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return 0, notFound("Catalog plan " + strconv.Quote(pid) + " was not found.")
+	}
+	return id, err
+}
+
+// getCatalogPlan is GET /api/v1/catalog/plans/{id}, from the read model; a
+// row that is missing or behind the stream is replaced by the plan folded
+// from the store.
+func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.catalogPlans.GetByID(ctx, accountFrom(ctx).ID, id)
+	behind := errors.Is(err, eventstore.ErrNotFound)
+	if err == nil {
+		var newer []eventstore.Record
+		newer, _, err = s.store.LoadAfter(ctx, eventstore.CatalogPlanAggregate.Stream(id), v.Version)
+		behind = len(newer) > 0
+	}
+	if behind {
+		var p *domain.CatalogPlan
+		if p, _, _, err = eventstore.CatalogPlanAggregate.Load(ctx, s.store, id); err == nil {
+			v = projections.CatalogPlanOf(p)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// runCatalogCommand runs a command on the plan the route names, with the
+// request's Idempotency-Key, and answers 200 with the plan after it.
+func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
+	if opts != nil {
+		c.Options = opts(id)
+	}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
+	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
+		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	markReplayed(w, out)
+	writeJSON(w, http.StatusOK, projections.CatalogPlanOf(out.State))
+}
+
+// updateCatalogPlan is PATCH /api/v1/catalog/plans/{id}: name, description,
+// invoice_display_name, metadata (replaced whole) and active.
+func (s *Server) updateCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cmd, typeErrs, err := decodeUpdateCatalogPlan(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cmd.Now = s.now()
+	s.runCatalogCommand(w, r, body, nil, func(p *domain.CatalogPlan) ([]domain.Event, error) {
+		events, err := p.Update(cmd)
+		return events, mergeValidation(typeErrs, err)
+	})
+}
+
+// deleteCatalogPlan is DELETE /api/v1/catalog/plans/{id}: a soft delete
+// that releases the id; 200 with the plan, deleted_at set.
+func (s *Server) deleteCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	s.runCatalogCommand(w, r, nil, func(id int64) []eventstore.AppendOption {
+		return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
+	}, func(p *domain.CatalogPlan) ([]domain.Event, error) {
+		return p.Delete(domain.DeleteCatalogPlan{Now: now})
+	})
+}
+
+// catalogList is GET /api/v1/catalog/plans's body.
+type catalogList struct {
+	Items   []projections.CatalogPlan `json:"items"`
+	HasMore bool                      `json:"has_more"`
+}
+
+// listCatalogPlans is GET /api/v1/catalog/plans?limit=&starting_after=
+// &updated_after=&currency=&interval=&active=: plans not deleted, newest
+// first, from the read model.
+func (s *Server) listCatalogPlans(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	lq := projections.CatalogListQuery{AccountID: accountFrom(ctx).ID, Limit: defaultPageSize,
+		StartingAfter: q.Get("starting_after"), Interval: q.Get("interval")}
+	var ve domain.ValidationError
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			ve.Add("limit", "The limit must be an integer between 1 and "+strconv.Itoa(maxPageSize)+".")
+		}
+		lq.Limit = n
+	}
+	if v := q.Get("updated_after"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			ve.Add("updated_after", "The updated_after must be an RFC 3339 timestamp, e.g. 2025-11-27T01:15:30Z.")
+		}
+		lq.UpdatedAfter = t
+	}
+	if v := q.Get("currency"); v != "" {
+		c, ok := domain.LookupCurrency(strings.ToUpper(v))
+		if !ok {
+			ve.Add("currency", "The currency must be an ISO 4217 code.")
+		}
+		lq.Currency = c.Code
+	}
+	switch lq.Interval {
+	case "", "day", "week", "month", "year":
+	default:
+		ve.Add("interval", "The interval must be one of day, week, month, year.")
+	}
+	if v := q.Get("active"); v != "" {
+		a, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			ve.Add("active", "The active filter must be true or false.")
+		}
+		lq.Active = &a
+	}
+	if err := ve.OrNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, more, err := s.catalogPlans.List(ctx, lq)
+	if errors.Is(err, projections.ErrUnknownCursor) {
+		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
+			Fields: map[string][]string{"starting_after": {"The starting_after must be the id of a listed catalog plan."}}}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, catalogList{Items: items, HasMore: more})
+}

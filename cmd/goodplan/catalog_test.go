@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"goodplan/eventstore/pgtest"
+)
+
+// TestCatalogPlansThroughServe: a catalog plan created over HTTP reaches
+// the catalog read model through the relay and the
+// projection-catalog-plans consumer (it shows in the list, which reads
+// only the read model), and replay and verify still exit 0 with catalog
+// events in the store.
+func TestCatalogPlansThroughServe(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	acct := createAccount(t, dbURL, "--name", "Catalog Co", "--rate-limit", "0", "--burst", "0")
+	key := createKey(t, dbURL, acct)
+	srv := startServer(t, dbURL)
+	createMinimal(t, srv.URL, key)
+	status, body := call(t, http.MethodPost, srv.URL+"/api/v1/catalog/plans", key, `{"id":"starter","name":"Starter","amount":"49"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create catalog plan: %d %s", status, body)
+	}
+	if status, body = call(t, http.MethodPatch, srv.URL+"/api/v1/catalog/plans/starter", key, `{"name":"Starter 2"}`); status != http.StatusOK {
+		t.Fatalf("patch catalog plan: %d %s", status, body)
+	}
+	pgtest.Every(100*time.Millisecond).WaitForNil(t, 30*time.Second, "the catalog read model to list the plan", func() error {
+		status, b := call(t, http.MethodGet, srv.URL+"/api/v1/catalog/plans", key, "")
+		if status != http.StatusOK {
+			t.Fatalf("list catalog plans: %d %s", status, b)
+		}
+		if !strings.Contains(string(b), `"name":"Starter 2"`) {
+			return errors.New("not listed yet: " + string(b))
+		}
+		return nil
+	})
+	if res := runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 {
+		t.Fatalf("replay with catalog events: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if res := runCLI(t, dbURL, "verify"); res.code != 0 {
+		t.Fatalf("verify with catalog events: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}

@@ -1,0 +1,76 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+// TestCatalogPlanIDReservation: a public id is reserved by the append that
+// creates the plan and released by the one that deletes it; a second live
+// plan with the id is refused with nothing written, and another account
+// may use the same id.
+func TestCatalogPlanIDReservation(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	cp := eventstore.CatalogPlanAggregate
+	create := func(account int64) (int64, error) {
+		id, err := s.NextID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cp.Run(ctx, s, eventstore.Cmd[*domain.CatalogPlan]{ID: id, Start: true,
+			Meta:    eventstore.Metadata{AccountID: account, Actor: "test"},
+			Options: []eventstore.AppendOption{eventstore.WithCatalogPlanID(account, "starter", id)},
+			Decide: func(p *domain.CatalogPlan) ([]domain.Event, error) {
+				return p.Create(domain.CreateCatalogPlan{CatalogPlanID: id, AccountID: account, ID: "starter",
+					Name: "Starter", Amount: "49", Now: now})
+			}})
+		return id, err
+	}
+	first, err := create(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := create(1)
+	if !errors.Is(err, eventstore.ErrCatalogIDTaken) {
+		t.Fatalf("second live plan with the id: %v", err)
+	}
+	if recs, _, err := s.Load(ctx, cp.Stream(dup)); err != nil || len(recs) != 0 {
+		t.Fatalf("refused create wrote %d events (%v)", len(recs), err)
+	}
+	if _, err := create(2); err != nil {
+		t.Fatalf("another account's plan with the same id: %v", err)
+	}
+	if got, err := s.CatalogPlanIDOf(ctx, 1, "starter"); err != nil || got != first {
+		t.Fatalf("CatalogPlanIDOf = %d, %v; want %d", got, err, first)
+	}
+	if _, err := s.CatalogPlanIDOf(ctx, 1, "nope"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := cp.Run(ctx, s, eventstore.Cmd[*domain.CatalogPlan]{ID: first,
+		Meta:    eventstore.Metadata{AccountID: 1, Actor: "test"},
+		Options: []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(first)},
+		Decide: func(p *domain.CatalogPlan) ([]domain.Event, error) {
+			return p.Delete(domain.DeleteCatalogPlan{Now: now})
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	// Deleted, the plan is still found by its id until the id is reused.
+	if got, err := s.CatalogPlanIDOf(ctx, 1, "starter"); err != nil || got != first {
+		t.Fatalf("CatalogPlanIDOf after delete = %d, %v; want %d", got, err, first)
+	}
+	reused, err := create(1)
+	if err != nil {
+		t.Fatalf("reuse of a deleted plan's id: %v", err)
+	}
+	if got, err := s.CatalogPlanIDOf(ctx, 1, "starter"); err != nil || got != reused {
+		t.Fatalf("CatalogPlanIDOf after reuse = %d, %v; want %d", got, err, reused)
+	}
+}
