@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -71,10 +72,13 @@ func CatalogPlanOf(p *domain.CatalogPlan) CatalogPlan {
 // one row per plan, folded up to the row's version.
 type CatalogPlans struct {
 	Store *eventstore.Store
+	table string // catalog_plan_views, or the rebuild table during replay
 }
 
 // NewCatalogPlans returns the catalog plan read model.
-func NewCatalogPlans(store *eventstore.Store) *CatalogPlans { return &CatalogPlans{Store: store} }
+func NewCatalogPlans(store *eventstore.Store) *CatalogPlans {
+	return &CatalogPlans{Store: store, table: catalogLive}
+}
 
 // Apply brings the catalog plan of rec up to date; records of other streams
 // are ignored. Like Plans.Apply it is idempotent under redelivery and
@@ -87,7 +91,7 @@ func (c *CatalogPlans) Apply(ctx context.Context, rec eventstore.Record) error {
 		return nil
 	}
 	var version int64
-	err := c.Store.Pool().QueryRow(ctx, `SELECT version FROM catalog_plan_views WHERE catalog_plan_id = $1`, id).Scan(&version)
+	err := c.Store.Pool().QueryRow(ctx, `SELECT version FROM `+c.table+` WHERE catalog_plan_id = $1`, id).Scan(&version)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("project catalog plan %d: %w", id, err)
 	}
@@ -98,17 +102,24 @@ func (c *CatalogPlans) Apply(ctx context.Context, rec eventstore.Record) error {
 	if err != nil {
 		return fmt.Errorf("project catalog plan %d: %w", id, err)
 	}
-	return c.write(ctx, p)
+	return c.write(ctx, c.Store.Pool(), p)
 }
 
-func (c *CatalogPlans) write(ctx context.Context, p *domain.CatalogPlan) error {
+// execer is what a row write needs: the pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// write upserts p's row into c.table through db (the projection and replay
+// share it, so a rebuilt row equals a projected one by construction).
+func (c *CatalogPlans) write(ctx context.Context, db execer, p *domain.CatalogPlan) error {
 	v := CatalogPlanOf(p)
 	doc, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("write catalog plan view %d: %w", p.ID(), err)
 	}
 	interval, _ := p.Interval()
-	_, err = c.Store.Pool().Exec(ctx, `INSERT INTO catalog_plan_views AS v
+	_, err = db.Exec(ctx, `INSERT INTO `+c.table+` AS v
 		(catalog_plan_id, account_id, public_id, version, currency, interval, active, plan, created_at, updated_at, deleted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (catalog_plan_id) DO UPDATE SET

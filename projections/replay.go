@@ -30,11 +30,13 @@ type ReplayOptions struct {
 	CatchUpWait time.Duration
 }
 
-// Diff is one plan whose live row differs from the rebuilt one.
+// Diff is one plan (payment plan, or catalog plan when PublicID is set)
+// whose live row differs from the rebuilt one.
 type Diff struct {
-	PlanID int64
-	Fields []FieldDiff // empty when a whole row is missing on one side
-	Reason string
+	PlanID   int64       // the plan's id; a catalog plan's internal id
+	PublicID string      // a catalog plan's public id; empty for a payment plan
+	Fields   []FieldDiff // empty when a whole row is missing on one side
+	Reason   string
 }
 
 // FieldDiff is one column that differs.
@@ -44,6 +46,9 @@ type FieldDiff struct {
 
 func (d Diff) String() string {
 	s := fmt.Sprintf("plan %d: %s", d.PlanID, d.Reason)
+	if d.PublicID != "" {
+		s = fmt.Sprintf("catalog plan %s (%d): %s", d.PublicID, d.PlanID, d.Reason)
+	}
 	for _, f := range d.Fields {
 		s += fmt.Sprintf("\n    %s:\n      rebuilt: %s\n      live:    %s", f.Column, f.Rebuilt, f.Live)
 	}
@@ -52,11 +57,15 @@ func (d Diff) String() string {
 
 // ReplayResult is what Replay found.
 type ReplayResult struct {
-	Events  int64
-	Plans   int64
-	Diffs   []Diff
-	Failed  []StreamFailure // streams that could not be folded or written
-	Swapped bool
+	Events int64
+	Plans  int64
+	// CatalogEvents and CatalogPlans count the catalog plan streams
+	// replayed (see replayCatalog).
+	CatalogEvents int64
+	CatalogPlans  int64
+	Diffs         []Diff          // payment plans first, then catalog plans
+	Failed        []StreamFailure // streams that could not be folded or written
+	Swapped       bool
 }
 
 // StreamFailure is a plan stream Replay could not rebuild, and why. The
@@ -70,8 +79,9 @@ type StreamFailure struct {
 // String is "stream: reason".
 func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
-// Replay rebuilds the plan read model from the event store into a fresh
-// table, compares it row by row with the live one and, with opts.Swap, makes
+// Replay rebuilds the plan read model, then the catalog plan read model
+// (catalog_plan_views, see replayCatalog), from the event store into fresh
+// tables, compares it row by row with the live one and, with opts.Swap, makes
 // the rebuilt table live. It only reads events and writes read-model tables:
 // it never sends an email or a webhook. A stream that cannot be folded or
 // written is listed in the result's Failed and left out; it does not stop
@@ -104,8 +114,15 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, err
 	}
 	res.Diffs = diffs
+	cat, err := replayCatalog(ctx, store, opts, &res)
+	if err != nil {
+		return res, err
+	}
 	if opts.Swap {
 		if err := swap(ctx, store, rebuilt, failed); err != nil {
+			return res, err
+		}
+		if err := cat.swap(ctx); err != nil {
 			return res, err
 		}
 		res.Swapped = true
@@ -329,13 +346,21 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}
-	// The rebuilt table gets every index the live one has (whatever later
-	// migrations add), under temporary names; after the swap they take the
-	// live names back, so swaps can follow each other.
+	if err := swapTables(ctx, tx, "plan_views", rebuildTable); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// swapTables makes table rebuilt the live table in tx (which holds the live
+// table's lock). The rebuilt table gets every index the live one has
+// (whatever later migrations add), under temporary names; after the swap
+// they take the live names back, so swaps can follow each other.
+func swapTables(ctx context.Context, tx pgx.Tx, live, rebuilt string) error {
 	idx, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename = 'plan_views' AND indexname <> 'plan_views_pkey'`)
+		WHERE schemaname = current_schema() AND tablename = $1 AND indexname <> $2`, live, live+"_pkey")
 	if err != nil {
-		return fmt.Errorf("swap indexes: %w", err)
+		return fmt.Errorf("swap %s indexes: %w", live, err)
 	}
 	type index struct{ name, def string }
 	var indexes []index
@@ -343,7 +368,7 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 		var i index
 		if err := idx.Scan(&i.name, &i.def); err != nil {
 			idx.Close()
-			return fmt.Errorf("swap indexes: %w", err)
+			return fmt.Errorf("swap %s indexes: %w", live, err)
 		}
 		indexes = append(indexes, i)
 	}
@@ -351,14 +376,14 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 	var stmts []string
 	for _, i := range indexes {
 		def := strings.Replace(i.def, " INDEX "+i.name+" ON ", " INDEX "+i.name+"_rebuilt ON ", 1)
-		def = strings.Replace(def, ".plan_views ", "."+rebuildTable+" ", 1)
+		def = strings.Replace(def, "."+live+" ", "."+rebuilt+" ", 1)
 		stmts = append(stmts, def)
 	}
 	stmts = append(stmts,
-		`ALTER TABLE plan_views RENAME TO plan_views_replaced`,
-		`ALTER TABLE `+rebuildTable+` RENAME TO plan_views`,
-		`DROP TABLE plan_views_replaced`,
-		`ALTER INDEX `+rebuildTable+`_pkey RENAME TO plan_views_pkey`)
+		`ALTER TABLE `+live+` RENAME TO `+live+`_replaced`,
+		`ALTER TABLE `+rebuilt+` RENAME TO `+live,
+		`DROP TABLE `+live+`_replaced`,
+		`ALTER INDEX `+rebuilt+`_pkey RENAME TO `+live+`_pkey`)
 	for _, i := range indexes {
 		stmts = append(stmts, `ALTER INDEX `+i.name+`_rebuilt RENAME TO `+i.name)
 	}
@@ -367,5 +392,5 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			return fmt.Errorf("swap: %s: %w", stmt, err)
 		}
 	}
-	return tx.Commit(ctx)
+	return nil
 }

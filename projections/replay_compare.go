@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"goodplan/eventstore"
 )
 
@@ -16,9 +18,30 @@ import (
 // that changed after the replay's snapshot are refolded into the rebuild
 // table, and live rows still behind the store get up to wait to catch up.
 func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
+	return compareRows(ctx, store, wait, `SELECT coalesce(r.plan_id, l.plan_id), NULL::text, r.version, l.version, to_jsonb(r), to_jsonb(l)
+		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
+		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
+		ORDER BY 1 LIMIT 1000`, failed,
+		func(ctx context.Context, id int64) (int64, error) {
+			plan, recs, _, err := store.LoadPlan(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			return plan.Version(), rebuilt.write(ctx, plan, nil, recs)
+		})
+}
+
+// compareRows runs query (rows of id, public id or NULL, rebuilt version,
+// live version, rebuilt row and live row as jsonb: the rows that differ)
+// until no difference is merely lag or wait is over. refold writes a
+// model's row as the store has it now into the rebuild table and returns
+// its version (an error wrapping eventstore.ErrNotFound when the stream has
+// no events). The ids in failed (already reported) are left out.
+func compareRows(ctx context.Context, store *eventstore.Store, wait time.Duration, query string, failed map[int64]bool,
+	refold func(context.Context, int64) (int64, error)) ([]Diff, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		diffs, lagging, err := diffOnce(ctx, store, rebuilt, failed)
+		diffs, lagging, err := diffOnce(ctx, store, query, failed, refold)
 		if err != nil {
 			return nil, err
 		}
@@ -29,25 +52,23 @@ func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait 
 	}
 }
 
-// diffOnce compares once; the plans in failed (already reported) are left
-// out.
-func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) ([]Diff, bool, error) {
-	rows, err := store.Pool().Query(ctx, `SELECT coalesce(r.plan_id, l.plan_id), r.version, l.version, to_jsonb(r), to_jsonb(l)
-		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
-		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
-		ORDER BY 1 LIMIT 1000`)
+// diffOnce compares once (see compareRows).
+func diffOnce(ctx context.Context, store *eventstore.Store, query string, failed map[int64]bool,
+	refold func(context.Context, int64) (int64, error)) ([]Diff, bool, error) {
+	rows, err := store.Pool().Query(ctx, query)
 	if err != nil {
 		return nil, false, fmt.Errorf("compare: %w", err)
 	}
 	type candidate struct {
 		id                    int64
+		publicID              *string
 		rVersion, lVersion    *int64
 		rebuiltJSON, liveJSON map[string]any
 	}
 	var cands []candidate
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.id, &c.rVersion, &c.lVersion, &c.rebuiltJSON, &c.liveJSON); err != nil {
+		if err := rows.Scan(&c.id, &c.publicID, &c.rVersion, &c.lVersion, &c.rebuiltJSON, &c.liveJSON); err != nil {
 			rows.Close()
 			return nil, false, fmt.Errorf("compare: %w", err)
 		}
@@ -64,36 +85,44 @@ func diffOnce(ctx context.Context, store *eventstore.Store, rebuilt *Plans, fail
 			continue
 		}
 		// Refold from the store as it is now: the events may have moved on
-		// since the snapshot.
-		plan, recs, _, err := store.LoadPlan(ctx, c.id)
+		// since the snapshot. (Writing first is harmless: the write keeps
+		// a row that is already at the version.)
+		version, err := refold(ctx, c.id)
 		if err != nil && !isNotFound(err) {
 			return nil, false, err
 		}
-		if err == nil && (c.rVersion == nil || *c.rVersion < plan.Version()) {
-			if err := rebuilt.write(ctx, plan, nil, recs); err != nil {
-				return nil, false, err
-			}
+		if err == nil && (c.rVersion == nil || *c.rVersion < version) {
 			lagging = true // compare again with the refolded row
 			continue
+		}
+		d := Diff{PlanID: c.id}
+		if c.publicID != nil {
+			d.PublicID = *c.publicID
 		}
 		switch {
 		case c.liveJSON == nil:
 			lagging = true
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "missing from the live read model"})
+			d.Reason = "missing from the live read model"
 		case c.rebuiltJSON == nil:
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "in the live read model but not in the event store"})
+			d.Reason = "in the live read model but not in the event store"
 		default:
 			if c.lVersion != nil && c.rVersion != nil && *c.lVersion < *c.rVersion {
 				lagging = true
 			}
-			diffs = append(diffs, Diff{PlanID: c.id, Reason: "live row differs from the rebuilt one", Fields: fieldDiffs(c.rebuiltJSON, c.liveJSON)})
+			d.Reason, d.Fields = "live row differs from the rebuilt one", fieldDiffs(c.rebuiltJSON, c.liveJSON)
 		}
+		diffs = append(diffs, d)
 	}
 	return diffs, lagging, nil
 }
 
 func isNotFound(err error) bool {
 	return errors.Is(err, eventstore.ErrNotFound)
+}
+
+func isPgError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr)
 }
 
 func fieldDiffs(rebuilt, live map[string]any) []FieldDiff {

@@ -1,0 +1,65 @@
+package projections_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"goodplan/eventstore"
+	"goodplan/eventstore/pgtest"
+	"goodplan/projections"
+)
+
+// TestReplayCatalogPlans: replay rebuilds catalog_plan_views equal to the
+// projection's rows, reports a corrupted live row with its public id and
+// the column, and --swap repairs it.
+func TestReplayCatalogPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	store := eventstore.New(pool)
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	recs := appendCatalog(t, store, now)
+	cp := projections.NewCatalogPlans(store)
+	for _, r := range recs {
+		if err := cp.Apply(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
+	if err != nil || len(res.Diffs) != 0 || len(res.Failed) != 0 || res.CatalogPlans != 1 || res.CatalogEvents != 2 {
+		t.Fatalf("healthy replay: %+v, %v", res, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE catalog_plan_views SET currency = 'EUR'`); err != nil {
+		t.Fatal(err)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: 300 * time.Millisecond})
+	if err != nil || len(res.Diffs) != 1 {
+		t.Fatalf("corrupted replay: %+v, %v", res, err)
+	}
+	d := res.Diffs[0]
+	if d.PublicID != "starter" || len(d.Fields) != 1 || d.Fields[0].Column != "currency" ||
+		d.Fields[0].Rebuilt != `"USD"` || d.Fields[0].Live != `"EUR"` ||
+		!strings.HasPrefix(d.String(), "catalog plan starter (") {
+		t.Fatalf("diff: %s", d)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})
+	if err != nil || !res.Swapped {
+		t.Fatalf("swap: %+v, %v", res, err)
+	}
+	got, err := cp.Get(ctx, 1, "starter")
+	if err != nil || got.Currency != "USD" || got.Name != "Starter" {
+		t.Fatalf("after swap: %+v, %v", got, err)
+	}
+	// The swapped table has the live indexes back under their names, and a
+	// second replay finds nothing.
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'catalog_plan_views'
+		AND indexname IN ('catalog_plan_views_pkey', 'catalog_plan_views_list_idx', 'catalog_plan_views_updated_idx', 'catalog_plan_views_public_idx')`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("indexes after swap: %d, %v", n, err)
+	}
+	if res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second}); err != nil || len(res.Diffs) != 0 {
+		t.Fatalf("after swap: %+v, %v", res, err)
+	}
+}
