@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"goodplan/domain"
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 	"goodplan/projections"
@@ -61,5 +64,39 @@ func TestReplayCatalogPlans(t *testing.T) {
 	}
 	if res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second}); err != nil || len(res.Diffs) != 0 {
 		t.Fatalf("after swap: %+v, %v", res, err)
+	}
+}
+
+// TestReplayCatalogUnfoldableStream: a catalog plan stream that cannot be
+// folded is reported as catalogplan-N and the others are rebuilt; a swap
+// keeps its live row.
+func TestReplayCatalogUnfoldableStream(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	store := eventstore.New(pool)
+	recs := appendCatalog(t, store, time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	cp := projections.NewCatalogPlans(store)
+	for _, r := range recs {
+		if err := cp.Apply(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	badID, err := store.NextID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := eventstore.CatalogPlanAggregate.Stream(badID)
+	if _, err := store.Append(ctx, bad, eventstore.Head{},
+		[]eventstore.NewEvent{{ID: uuid.New(), Type: domain.EventCatalogPlanCreated, Data: []byte(`not json`)}},
+		eventstore.Metadata{AccountID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})
+	if err != nil || len(res.Failed) != 1 || res.Failed[0].StreamID != bad || res.CatalogPlans != 1 || len(res.Diffs) != 0 || !res.Swapped {
+		t.Fatalf("replay: %+v, %v", res, err)
+	}
+	if got, err := cp.Get(ctx, 1, "starter"); err != nil || got.Name != "Starter" {
+		t.Fatalf("after swap: %+v, %v", got, err)
 	}
 }

@@ -137,8 +137,8 @@ func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	for _, d := range res.Diffs {
 		fmt.Fprintln(stdout, d)
 	}
-	fmt.Fprintf(stdout, "replayed %d events into %d plans in %s: %d differences, %d streams not rebuilt\n",
-		res.Events, res.Plans, time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
+	fmt.Fprintf(stdout, "replayed %d events into %d plans and %d events into %d catalog plans in %s: %d differences, %d streams not rebuilt\n",
+		res.Events, res.Plans, res.CatalogEvents, res.CatalogPlans, time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
 	if res.Swapped {
 		fmt.Fprintln(stdout, "swapped: the rebuilt read model is now live")
 	}
@@ -147,7 +147,7 @@ func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 		errs = append(errs, fmt.Errorf("replay: %d plan streams could not be rebuilt (the others were)", len(res.Failed)))
 	}
 	if len(res.Diffs) > 0 {
-		errs = append(errs, fmt.Errorf("replay: the live read model differs from the events in %d plans", len(res.Diffs)))
+		errs = append(errs, fmt.Errorf("replay: the live read models differ from the events in %d plans", len(res.Diffs)))
 	}
 	return errors.Join(errs...)
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"goodplan/eventstore/pgtest"
 )
@@ -14,7 +17,8 @@ import (
 // the catalog read model through the relay and the
 // projection-catalog-plans consumer (it shows in the list, which reads
 // only the read model), and replay and verify still exit 0 with catalog
-// events in the store.
+// events in the store; a corrupted catalog row makes replay exit 1 with
+// the diff, and replay --swap repairs it.
 func TestCatalogPlansThroughServe(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewDatabase(t)
@@ -39,8 +43,26 @@ func TestCatalogPlansThroughServe(t *testing.T) {
 		}
 		return nil
 	})
-	if res := runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 {
+	if res := runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 || !strings.Contains(res.stdout, "into 1 catalog plans") {
 		t.Fatalf("replay with catalog events: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE catalog_plan_views SET active = false`); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, dbURL, "replay", "--wait", "1s")
+	if res.code != 1 || !strings.Contains(res.stdout, "catalog plan starter (") || !strings.Contains(res.stdout, "    active:") {
+		t.Fatalf("replay after corrupting a catalog row: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if res = runCLI(t, dbURL, "replay", "--wait", "1s", "--swap"); res.code != 1 || !strings.Contains(res.stdout, "swapped") {
+		t.Fatalf("replay --swap: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if res = runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 {
+		t.Fatalf("replay after the swap: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	if res := runCLI(t, dbURL, "verify"); res.code != 0 {
 		t.Fatalf("verify with catalog events: exit %d\n%s%s", res.code, res.stdout, res.stderr)
