@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -166,6 +167,8 @@ func geeksDetails(ve *domain.ValidationError) []geeksDetail {
 			pr := ve.Problem(f, i)
 			if pr.Rule != "" {
 				d.Msg = "The " + name(f) + " " + pr.Rule
+			} else if rest, ok := strings.CutPrefix(msg, "The "+f+" "); ok {
+				d.Msg = "The " + name(f) + " " + rest
 			}
 			switch {
 			case pr.Code == domain.CodeRequired:

@@ -211,6 +211,9 @@ func TestGeeksValidation(t *testing.T) {
 			t.Errorf("POST %s: detail %+v, want %+v", c.body, got.Detail, c.want)
 		}
 		if c.want == nil {
+			if strings.Contains(string(res.body), "catalog_item") {
+				t.Errorf("POST %s: the domain's field name shows: %s", c.body, res.body)
+			}
 			for _, e := range got.Detail {
 				if e.Type != "value_error" || len(e.Loc) != 2 || e.Loc[0] != "body" {
 					t.Errorf("POST %s: entry %+v, want a body value_error", c.body, e)
@@ -275,5 +278,22 @@ func TestGeeksAuthentication(t *testing.T) {
 	if res := env.geeks(t, "GET", "/v1/plans", limited, ""); res.status != http.StatusTooManyRequests ||
 		!strings.HasPrefix(string(res.body), `{"detail":"Rate limit exceeded: 2 requests per minute.`) {
 		t.Fatalf("429: %d %s", res.status, res.body)
+	}
+}
+
+// TestGeeksFailedAuthCounts: a bad X-Api-Key counts as a failed
+// authentication of the address, as a bad Bearer key does.
+func TestGeeksFailedAuthCounts(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	env.srv = New(Config{Store: env.store, Now: env.clock.now, AuthFailureLimit: 2})
+	bad := "gp_" + strings.Repeat("1", 64)
+	for i := range 2 {
+		if res := env.geeks(t, "GET", "/v1/plans", bad, ""); res.status != http.StatusUnauthorized {
+			t.Fatalf("bad key %d: %d %s", i, res.status, res.body)
+		}
+	}
+	if res := env.geeks(t, "GET", "/v1/plans", env.key, ""); res.status != http.StatusTooManyRequests {
+		t.Fatalf("after 2 failures, an uncached key: %d %s", res.status, res.body)
 	}
 }
