@@ -98,6 +98,13 @@ func TestGeeksCreateExactObjectAndNativeDecimal(t *testing.T) {
 	if res := env.geeks(t, "GET", "/v1/plans/native", env.key, ""); res.status != http.StatusOK || !strings.Contains(string(res.body), `"amount":1250,`) {
 		t.Fatalf("native plan via dialect: %d %s", res.status, res.body)
 	}
+	// Deleted through the native API: gone from the dialect.
+	if res := env.do(t, "DELETE", "/api/v1/catalog/plans/native", env.key, nil); res.status != http.StatusOK {
+		t.Fatalf("native DELETE: %d %s", res.status, res.body)
+	}
+	if res := env.geeks(t, "GET", "/v1/plans/native", env.key, ""); res.status != http.StatusNotFound || string(res.body) != `{"detail":"Not found"}` {
+		t.Fatalf("deleted plan via dialect: %d %s", res.status, res.body)
+	}
 }
 
 func TestGeeksListPaging(t *testing.T) {
