@@ -22,18 +22,46 @@ func accountFrom(ctx context.Context) eventstore.Account {
 	return a
 }
 
-// authenticate checks the Bearer API key, applies the key's rate limit and
-// sets the X-RateLimit-* headers on every authenticated response. A missing,
-// malformed, unknown or revoked key gets the seed's 401 body and counts as a
-// failed authentication of the client's address; past AuthFailureLimit of
-// those a minute, the address gets 429 for any key not already cached.
+// keySource is where a surface reads its API key and how it words a 401.
+type keySource struct {
+	// key returns the request's gp_ key, ok false when missing or malformed.
+	key func(r *http.Request) (string, bool)
+	// unauthorized writes the surface's 401 body.
+	unauthorized func(w http.ResponseWriter)
+	// body words the key's 429 in the surface's shape.
+	body func(e *apiError) any
+}
+
+// bearerSource is the native API's: the Authorization: Bearer header and
+// the seed's 401 body.
+var bearerSource = keySource{
+	key:          func(r *http.Request) (string, bool) { return bearerKey(r.Header.Get("Authorization")) },
+	unauthorized: func(w http.ResponseWriter) { writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired) },
+	body:         func(e *apiError) any { return e },
+}
+
+// authenticate checks the Bearer API key (authenticateBy(bearerSource)).
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	return s.authenticateBy(bearerSource)(next)
+}
+
+// authenticateBy checks the API key src reads, applies the key's rate
+// limit and sets the X-RateLimit-* headers on every authenticated
+// response. A missing, malformed, unknown or revoked key gets src's 401
+// body and counts as a failed authentication of the client's address;
+// past AuthFailureLimit of those a minute, the address gets 429 for any
+// key not already cached.
+func (s *Server) authenticateBy(src keySource) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return s.authenticated(src, next) }
+}
+
+func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := bearerKey(r.Header.Get("Authorization"))
+		key, ok := src.key(r)
 		if !ok {
 			if !s.authBlocked(w, r) {
 				s.authFailed(r)
-				writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+				src.unauthorized(w)
 			}
 			return
 		}
@@ -49,7 +77,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			acct, err = s.keys.lookup(r.Context(), s.store, sum)
 			if errors.Is(err, eventstore.ErrNotFound) {
 				s.authFailed(r)
-				writeJSON(w, http.StatusUnauthorized, errAPIKeyRequired)
+				src.unauthorized(w)
 				return
 			}
 			if err != nil {
@@ -72,8 +100,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				if acct.RateLimitBurst > 0 {
 					limits += ", " + strconv.Itoa(acct.RateLimitBurst) + " per second"
 				}
-				writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
-					Message: "Rate limit exceeded: " + limits + ". Retry after " + secs + " s."})
+				writeJSON(w, http.StatusTooManyRequests, src.body(&apiError{Title: "Too many requests",
+					Message: "Rate limit exceeded: " + limits + ". Retry after " + secs + " s."}))
 				return
 			}
 		}
@@ -87,6 +115,12 @@ func bearerKey(h string) (string, bool) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
+	return apiKeyShape(key)
+}
+
+// apiKeyShape returns key trimmed, ok only when it has the shape of a gp_
+// key.
+func apiKeyShape(key string) (string, bool) {
 	key = strings.TrimSpace(key)
 	// Only the shape goodplan issues (gp_ and 64 lowercase hex digits): a
 	// flood of random keys of any other shape costs no lookup.

@@ -123,6 +123,7 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.limitByIP)
 		s.portalRoutes(r)
 	})
+	s.geeksRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
