@@ -67,6 +67,7 @@ type Server struct {
 	httpWebhooks     bool
 	plans            *projections.Plans
 	catalogPlans     *projections.CatalogPlans
+	planGroups       *projections.PlanGroups
 	router           chi.Router
 	csrfMu           sync.Mutex // guards csrfKey
 	csrfKey          []byte     // the portal's CSRF key, loaded on first use (portal.go)
@@ -101,6 +102,7 @@ func New(cfg Config) *Server {
 	s.authFailures.maxKeys = maxTrackedClients
 	s.plans = projections.NewPlans(s.store)
 	s.catalogPlans = projections.NewCatalogPlans(s.store)
+	s.planGroups = projections.NewPlanGroups(s.store)
 	s.router = s.routes()
 	return s
 }
@@ -132,6 +134,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/plans/{id}/events", s.getPlanEvents)
 		s.lifecycleRoutes(r)
 		s.catalogRoutes(r)
+		s.planGroupRoutes(r)
 		r.Post("/webhook-endpoints", s.createWebhookEndpoint)
 		r.Get("/webhook-endpoints", s.listWebhookEndpoints)
 		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)

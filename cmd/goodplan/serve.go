@@ -137,6 +137,8 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
 	catalogPlans := projections.NewCatalogPlans(store)
 	catalogPlanEvents := []string{prefix + ".events.*.catalog_plan.>"}
+	planGroups := projections.NewPlanGroups(store)
+	planGroupEvents := []string{prefix + ".events.*.plan_group.>"}
 	// Every replica runs a scheduler, and that is safe: each plan's tick is
 	// a version-checked append and a notice is requested once per
 	// installment and due date, so racing schedulers decide every event
@@ -148,6 +150,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
+		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
 	}
 	for _, c := range consumers {
 		c.Store, c.DeadLetterAfter, c.Log = store, cfg.DeadLetterAfter, log
