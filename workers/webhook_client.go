@@ -42,6 +42,10 @@ func NewWebhookClient(allowPrivate bool) *http.Client {
 	return client
 }
 
+// webhookStopGrace is how long an attempt under way may still take once the
+// deliverer is stopping (serve's shutdown waits for it).
+const webhookStopGrace = 5 * time.Second
+
 // ErrInsecureURL is a delivery to a plain-http endpoint while private
 // networks are not allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false).
 var ErrInsecureURL = errors.New("webhook endpoint is not https")
@@ -112,11 +116,17 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 	if err != nil {
 		return attemptResult{err: WebhookErrOther, raw: err}
 	}
-	ctx := parent
+	// An attempt under way when the deliverer stops gets stopGrace to
+	// finish: cut off at once, a receiver that had already taken it would
+	// get it again after the restart (the claim is released unrecorded).
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	defer cancel()
+	stopGrace := context.AfterFunc(parent, func() { time.AfterFunc(webhookStopGrace, cancel) })
+	defer stopGrace()
 	if r.reqTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.reqTimeout)
-		defer cancel()
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, r.reqTimeout)
+		defer cancelTimeout()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Payload))
 	if err != nil {
@@ -134,8 +144,8 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 	start := time.Now()
 	resp, err := r.client.Do(req)
 	if err != nil {
-		if parent.Err() != nil {
-			return attemptResult{cancelled: true}
+		if parent.Err() != nil && errors.Is(err, context.Canceled) {
+			return attemptResult{cancelled: true} // cut off after the grace
 		}
 		return attemptResult{err: webhookErrorCategory(err), raw: err, latency: time.Since(start)}
 	}
