@@ -20,8 +20,15 @@ import (
 // projection-catalog-plans consumer does in goodplan serve.
 func (e *testEnv) projectCatalog(t *testing.T) {
 	t.Helper()
+	e.projectStreams(t, "catalogplan-", projections.NewCatalogPlans(e.store).Apply)
+}
+
+// projectStreams applies every event of the streams whose id starts with
+// prefix, in stream order, with apply.
+func (e *testEnv) projectStreams(t *testing.T, prefix string, apply func(context.Context, eventstore.Record) error) {
+	t.Helper()
 	ctx := context.Background()
-	rows, err := e.store.Pool().Query(ctx, `SELECT stream_id FROM streams WHERE stream_id LIKE 'catalogplan-%'`)
+	rows, err := e.store.Pool().Query(ctx, `SELECT stream_id FROM streams WHERE starts_with(stream_id, $1)`, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +41,13 @@ func (e *testEnv) projectCatalog(t *testing.T) {
 		streams = append(streams, s)
 	}
 	rows.Close()
-	cp := projections.NewCatalogPlans(e.store)
 	for _, s := range streams {
 		recs, _, err := e.store.Load(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			if err := cp.Apply(ctx, r); err != nil {
+			if err := apply(ctx, r); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -16,32 +16,7 @@ import (
 // projection-plan-groups consumer does in goodplan serve.
 func (e *testEnv) projectGroups(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := e.store.Pool().Query(ctx, `SELECT stream_id FROM streams WHERE stream_id LIKE 'plangroup-%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var streams []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		streams = append(streams, s)
-	}
-	rows.Close()
-	pg := projections.NewPlanGroups(e.store)
-	for _, s := range streams {
-		recs, _, err := e.store.Load(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs {
-			if err := pg.Apply(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e.projectStreams(t, "plangroup-", projections.NewPlanGroups(e.store).Apply)
 }
 
 // groupEvents counts the plan group events stored.
