@@ -75,6 +75,10 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		cmd.ID = newCatalogPlanID()
 	}
 	cmd.CatalogPlanID, cmd.AccountID, cmd.Now = ids[0], acct.ID, s.now()
+	if cmd.KnownPrices, err = s.store.CatalogPrices(ctx, acct.ID, cmd.Prices); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c.ID = cmd.CatalogPlanID
 	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
 	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) {
@@ -105,15 +109,23 @@ func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, err
 	return id, err
 }
 
-// getCatalogPlan is GET /api/v1/catalog/plans/{id}, from the read model; a
-// row that is missing or behind the stream is replaced by the plan folded
-// from the store.
+// getCatalogPlan is GET /api/v1/catalog/plans/{id}.
 func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id, err := s.catalogPlanOf(ctx, r)
+	v, err := s.readCatalogPlan(r.Context(), r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// readCatalogPlan returns the plan the route names in the caller's account
+// (deleted or not) from the read model; a row that is missing or behind
+// the stream is replaced by the plan folded from the store.
+func (s *Server) readCatalogPlan(ctx context.Context, r *http.Request) (projections.CatalogPlan, error) {
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return projections.CatalogPlan{}, err
 	}
 	v, err := s.catalogPlans.GetByID(ctx, accountFrom(ctx).ID, id)
 	behind := errors.Is(err, eventstore.ErrNotFound)
@@ -128,42 +140,45 @@ func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
 			v = projections.CatalogPlanOf(p)
 		}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	return v, err
 }
 
 // runCatalogCommand runs a command on the plan the route names, with the
 // request's Idempotency-Key, and answers 200 with the plan after it.
 func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
 	decide func(*domain.CatalogPlan) ([]domain.Event, error)) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	id, err := s.catalogPlanOf(ctx, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
-	if opts != nil {
-		c.Options = opts(id)
-	}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
-	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
-		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-	}
+	out, err := s.runCatalogCmd(r, body, opts, decide)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	markReplayed(w, out)
 	writeJSON(w, http.StatusOK, projections.CatalogPlanOf(out.State))
+}
+
+// runCatalogCmd runs a command on the plan the route names in the caller's
+// account, with the request's Idempotency-Key; a plan of another account,
+// unknown or never created is a 404.
+func (s *Server) runCatalogCmd(r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (eventstore.Outcome[*domain.CatalogPlan], error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
+	if opts != nil {
+		c.Options = opts(id)
+	}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
+	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
+		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
+	}
+	return out, err
 }
 
 // updateCatalogPlan is PATCH /api/v1/catalog/plans/{id}: name, description,
@@ -189,12 +204,19 @@ func (s *Server) updateCatalogPlan(w http.ResponseWriter, r *http.Request) {
 // deleteCatalogPlan is DELETE /api/v1/catalog/plans/{id}: a soft delete
 // that releases the id; 200 with the plan, deleted_at set.
 func (s *Server) deleteCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	s.runCatalogCommand(w, r, nil, releaseCatalogPlan, s.decideCatalogDelete())
+}
+
+// releaseCatalogPlan is the append option of a delete: the plan's public id
+// is released in the append's own statement.
+func releaseCatalogPlan(id int64) []eventstore.AppendOption {
+	return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
+}
+
+// decideCatalogDelete decides a delete at the request's time.
+func (s *Server) decideCatalogDelete() func(*domain.CatalogPlan) ([]domain.Event, error) {
 	now := s.now()
-	s.runCatalogCommand(w, r, nil, func(id int64) []eventstore.AppendOption {
-		return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
-	}, func(p *domain.CatalogPlan) ([]domain.Event, error) {
-		return p.Delete(domain.DeleteCatalogPlan{Now: now})
-	})
+	return func(p *domain.CatalogPlan) ([]domain.Event, error) { return p.Delete(domain.DeleteCatalogPlan{Now: now}) }
 }
 
 // catalogList is GET /api/v1/catalog/plans's body.
