@@ -61,26 +61,52 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ids, err := s.newIDs(ctx, 1)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
 		cmd.ID = newCatalogPlanID()
 	}
-	cmd.CatalogPlanID, cmd.AccountID, cmd.Now = ids[0], acct.ID, s.now()
+	cmd.AccountID, cmd.Now = acct.ID, s.now()
 	if cmd.KnownPrices, err = s.store.CatalogPrices(ctx, acct.ID, cmd.Prices); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	out, err := s.startCatalogPlan(r, body, cmd, typeErrs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	markReplayed(w, out)
+	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
+	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+}
+
+// startCatalogPlan runs the creation of cmd (its account, public id,
+// known prices and time set) under a new internal id, with the request's
+// Idempotency-Key; the type errors of the request are merged with the
+// domain's. The public id is reserved, and the standard price recorded, in
+// the append's own statement; a public id a plan not deleted holds is a
+// 409.
+func (s *Server) startCatalogPlan(r *http.Request, body []byte, cmd domain.CreateCatalogPlan,
+	typeErrs *domain.ValidationError) (eventstore.Outcome[*domain.CatalogPlan], error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	ids, err := s.newIDs(ctx, 1)
+	if err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	cmd.CatalogPlanID = ids[0]
 	c.ID = cmd.CatalogPlanID
 	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
+	// Decide is pure: the price it mints now is the one it mints in Run,
+	// and the append records it.
+	if evs, err := new(domain.CatalogPlan).Create(cmd); err == nil && typeErrs == nil {
+		if sp := evs[0].(domain.CatalogPlanCreated).StandardPrice; sp != nil {
+			c.Options = append(c.Options, eventstore.WithCatalogPrice(acct.ID, cmd.CatalogPlanID, *sp))
+		}
+	}
 	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		events, err := p.Create(cmd)
 		return events, mergeValidation(typeErrs, err)
@@ -89,13 +115,7 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, eventstore.ErrCatalogIDTaken) {
 		err = errCatalogIDTaken(cmd.ID)
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
-	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+	return out, err
 }
 
 // catalogPlanOf returns the internal id of the plan the route names in the
