@@ -162,8 +162,14 @@ func decodeUpdateCatalogPlan(body []byte) (domain.UpdateCatalogPlan, *domain.Val
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // newCatalogPlanID returns "plan_" and 14 random base62 characters.
-func newCatalogPlanID() string {
-	b := []byte("plan_")
+func newCatalogPlanID() string { return newBase62ID("plan_") }
+
+// newPriceID returns "price_" and 14 random base62 characters.
+func newPriceID() string { return newBase62ID("price_") }
+
+// newBase62ID returns prefix and 14 random base62 characters (83 bits).
+func newBase62ID(prefix string) string {
+	b := []byte(prefix)
 	for range 14 {
 		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(base62)))) // never fails (crypto/rand)
 		b = append(b, base62[n.Int64()])
