@@ -236,7 +236,9 @@ func releaseCatalogPlan(id int64) []eventstore.AppendOption {
 // decideCatalogDelete decides a delete at the request's time.
 func (s *Server) decideCatalogDelete() func(*domain.CatalogPlan) ([]domain.Event, error) {
 	now := s.now()
-	return func(p *domain.CatalogPlan) ([]domain.Event, error) { return p.Delete(domain.DeleteCatalogPlan{Now: now}) }
+	return func(p *domain.CatalogPlan) ([]domain.Event, error) {
+		return p.Delete(domain.DeleteCatalogPlan{Now: now})
+	}
 }
 
 // catalogList is GET /api/v1/catalog/plans's body.
