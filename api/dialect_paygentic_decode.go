@@ -110,7 +110,7 @@ func decodePaygenticPlan(body []byte) (paygenticCreate, *domain.ValidationError,
 		if !ok {
 			f.errs.AddRule("billingInterval", domain.CodeNotOneOf,
 				"must be monthly, yearly, weekly, daily or an ISO 8601 duration such as P1M, P3M, P1Y, P2W or P7D.")
-		} else if n > 0 {
+		} else if interval != "" {
 			cmd.Interval, cmd.IntervalCount = string(interval), &n
 		}
 	}
