@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -121,17 +119,8 @@ func decodePaygenticPlan(body []byte) (paygenticCreate, *domain.ValidationError,
 		in.price = true
 		cmd.PricingMode, cmd.Amount = string(domain.PerUnit), f.amount(root, "price", "price")
 	}
-	if raw := root["tax"]; !isNull(raw) {
-		cmd.Tax = json.RawMessage(bytes.TrimSpace(raw))
-	}
-	if po := f.object(root, "paymentOptions", "paymentOptions"); po != nil {
-		cmd.PaymentOptions = domain.PaymentOptions{
-			OutOfBand:  f.boolean(po, "outOfBand", "paymentOptions.outOfBand", false),
-			PayAsYouGo: f.boolean(po, "payAsYouGo", "paymentOptions.payAsYouGo", false),
-			PrePaid:    f.boolean(po, "prePaid", "paymentOptions.prePaid", false),
-			PostPaid:   f.boolean(po, "postPaid", "paymentOptions.postPaid", false),
-			Credits:    f.str(po, "credits", "paymentOptions.credits"),
-		}
-	}
+	cmd.Tax = rawJSON(root, "tax")
+	cmd.PaymentOptions = f.paymentOptions(root, "paymentOptions",
+		[5]string{"outOfBand", "payAsYouGo", "prePaid", "postPaid", "credits"})
 	return in, f.typeErrors(), nil
 }

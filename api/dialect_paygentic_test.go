@@ -451,18 +451,18 @@ func FuzzPaygenticDecode(f *testing.F) {
 			cmd.KnownPrices[id] = domain.Price{ID: id, Currency: strings.ToUpper(strings.TrimSpace(cmd.Currency))}
 		}
 		evs, err := new(domain.CatalogPlan).Create(cmd)
-		var ve *domain.ValidationError
-		if err != nil && !errors.As(err, &ve) {
+		if ve := (*domain.ValidationError)(nil); err != nil && !errors.As(err, &ve) {
 			t.Fatalf("Create: %v", err)
 		}
-		for _, e := range evs {
-			if err := domaintest.CheckStorable(e); err != nil {
-				t.Fatal(err)
-			}
-			c := e.(domain.CatalogPlanCreated)
-			if in.price != (c.StandardPrice != nil) || c.Name == "" {
-				t.Fatalf("accepted %s as %+v", body, c)
-			}
+		if len(evs) == 0 {
+			return
+		}
+		c := evs[0].(domain.CatalogPlanCreated)
+		if err := domaintest.CheckStorable(c); err != nil {
+			t.Fatal(err)
+		}
+		if in.price != (c.StandardPrice != nil) || c.Name == "" {
+			t.Fatalf("accepted %s as %+v", body, c)
 		}
 	})
 }

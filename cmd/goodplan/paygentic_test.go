@@ -35,13 +35,7 @@ func TestPaygenticSeedExampleThroughServe(t *testing.T) {
   "tax": {"rate": "20%"},
   "prices": [],
   "price": "10.99",
-  "paymentOptions": {
-    "outOfBand": true,
-    "payAsYouGo": true,
-    "prePaid": false,
-    "postPaid": false,
-    "credits": ""
-  }
+  "paymentOptions": {"outOfBand": true, "payAsYouGo": true, "prePaid": false, "postPaid": false, "credits": ""}
 }`
 	status, created := call(t, http.MethodPost, srv.URL+"/v0/plans", key, body)
 	if status != http.StatusCreated {
