@@ -65,7 +65,7 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		cmd.ID = newCatalogPlanID()
 	}
 	cmd.AccountID, cmd.Now = acct.ID, s.now()
-	if cmd.KnownPrices, err = s.store.CatalogPrices(ctx, acct.ID, cmd.Prices); err != nil {
+	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -77,6 +77,20 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	markReplayed(w, out)
 	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
 	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+}
+
+// knownPrices returns the caller's prices among ids (as the domain reads
+// them: trimmed), for the domain to tell the unknown ones. More ids than
+// a plan may have are refused by the domain without a lookup.
+func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]domain.Price, error) {
+	if len(ids) > domain.MaxPrices {
+		return nil, nil
+	}
+	trimmed := make([]string, len(ids))
+	for i, id := range ids {
+		trimmed[i] = strings.TrimSpace(id)
+	}
+	return s.store.CatalogPrices(ctx, accountFrom(ctx).ID, trimmed)
 }
 
 // startCatalogPlan runs the creation of cmd (its account, public id,

@@ -152,9 +152,10 @@ func TestPaygenticAttachPrices(t *testing.T) {
 	if len(prices) != 2 || !reflect.DeepEqual(prices[1], std) || prices[0].(map[string]any)["id"] == stdID {
 		t.Fatalf("prices %v, want a new standard price then %v", prices, std)
 	}
-	// Deleting the plan that minted it leaves the price attachable.
+	// Deleting the plan that minted it leaves the price attachable (an id
+	// with surrounding spaces is the id).
 	env.paygentic(t, "DELETE", "/v0/plans/"+first["id"].(string), "", http.StatusOK)
-	body := `{"name":"Reuse","merchantId":"` + env.merchant() + `","prices":[` + strconv.Quote(stdID) + `]}`
+	body := `{"name":"Reuse","merchantId":"` + env.merchant() + `","prices":[` + strconv.Quote(" "+stdID+" ") + `]}`
 	if p := env.paygentic(t, "POST", "/v0/plans", body, http.StatusCreated).json(t); !reflect.DeepEqual(p["prices"], []any{std}) {
 		t.Fatalf("attached after delete: %v", p["prices"])
 	}
@@ -405,7 +406,8 @@ func TestPaygenticHostileInput(t *testing.T) {
 		`{"name":"x","merchantId":"` + m + `","price":""}`, `{"name":"x","merchantId":"` + m + `","price":{}}`,
 		`{"name":"x","merchantId":"` + m + `","prices":"price_1"}`, `{"name":"x","merchantId":"` + m + `","prices":[1]}`,
 		`{"name":"x","merchantId":"` + m + `","prices":["` + strings.Repeat("p", 300) + `"]}`,
-		`{"name":"x","merchantId":"` + m + `","prices":["a","a"]}`, `{"name":"x","merchantId":"` + m + `","tax":{"a":"\u0000"}}`,
+		`{"name":"x","merchantId":"` + m + `","prices":["a","a"]}`,
+		`{"name":"x","merchantId":"` + m + `","prices":["p` + strings.Repeat(`","p`, domain.MaxPrices) + `"]}`, `{"name":"x","merchantId":"` + m + `","tax":{"a":"\u0000"}}`,
 		`{"name":"x","merchantId":"` + m + `","tax":{"a":"` + strings.Repeat("x", 5000) + `"}}`,
 		`{"name":"x","merchantId":"` + m + `","paymentOptions":[]}`, `{"name":"x","merchantId":"` + m + `","paymentOptions":{"credits":"a\u0000"}}`,
 		`{"name":"x","merchantId":"` + m + `","billingInterval":"P99999999999999999999M"}`,
