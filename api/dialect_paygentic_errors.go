@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"goodplan/domain"
+	"goodplan/eventstore"
 )
 
 // The Paygentic dialect's errors. The seed documents no error body, so the
@@ -20,7 +21,9 @@ import (
 // Idempotency-Key), 401 a missing or unknown key, 403 a merchantId of
 // another merchant, 404 a plan that is not the caller's, 409 a conflict,
 // 422 field problems (a missing or malformed merchantId, an unknown price
-// id, a bad billingInterval...), 429 the key's rate limit, 500 our fault.
+// id, a bad billingInterval...) or an Idempotency-Key reused with another
+// body (code idempotency_key_reused, no details), 429 the key's rate
+// limit, 500 our fault.
 
 // paygenticError is the dialect's error body.
 type paygenticError struct {
@@ -90,7 +93,11 @@ func (s *Server) writePaygenticError(w http.ResponseWriter, r *http.Request, err
 	if id := chi.URLParam(r, "id"); status == http.StatusNotFound && id != "" {
 		msg = "Plan " + strconv.Quote(id) + " was not found."
 	}
-	writeJSON(w, status, paygenticErrorOf(status, msg))
+	body := paygenticErrorOf(status, msg)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		body.Error.Code = "idempotency_key_reused"
+	}
+	writeJSON(w, status, body)
 }
 
 // paygenticFieldNames maps the domain's field names onto the request's.

@@ -383,6 +383,14 @@ func TestPaygenticErrorsAndAuthentication(t *testing.T) {
 		again.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
 	}
+	if res := env.do(t, "POST", "/v0/plans", env.key, []byte(" "+paygenticSeedBody(env.merchant(), "")+"\n"), "Idempotency-Key", "pay-1"); res.status != http.StatusCreated {
+		t.Fatalf("retry re-serialised: %d %s", res.status, res.body)
+	}
+	other := strings.Replace(paygenticSeedBody(env.merchant(), ""), `"Pro"`, `"Pro 2"`, 1)
+	if res := env.do(t, "POST", "/v0/plans", env.key, []byte(other), "Idempotency-Key", "pay-1"); res.status != http.StatusUnprocessableEntity ||
+		!strings.HasPrefix(string(res.body), `{"error":{"code":"idempotency_key_reused","message":"This Idempotency-Key was already used with a different request."}}`) {
+		t.Fatalf("key reused: %d %s", res.status, res.body)
+	}
 	// The key's rate limit, in the dialect's shape.
 	_, limited := env.account(t, eventstore.NewAccount{Name: "Limited", RateLimitPerMinute: 1})
 	if res := env.do(t, "GET", "/v0/plans", limited, nil); res.status != http.StatusOK {
