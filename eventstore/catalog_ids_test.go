@@ -3,7 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -78,12 +77,11 @@ func TestCatalogPlanIDReservation(t *testing.T) {
 
 // TestCatalogPrices: a price is in catalog_prices exactly when the append
 // that mints it is stored (a refused append records none), with its exact
-// unit amount, and only its own account finds it; Verify finds the table
-// as the events record it, and reports a changed, missing or stray row.
+// unit amount, and only its own account finds it.
 func TestCatalogPrices(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, pool := newStore(t)
+	s, _ := newStore(t)
 	now := time.Date(2026, 12, 3, 10, 0, 0, 123456789, time.UTC) // timestamptz keeps microseconds
 	create := func(publicID, priceID string) error {
 		cmd := domain.CreateCatalogPlan{AccountID: 1, ID: publicID, Name: "Pro", Amount: "10.990",
@@ -121,28 +119,5 @@ func TestCatalogPrices(t *testing.T) {
 	}
 	if other, err := s.CatalogPrices(ctx, 2, []string{"price_aaaaaaaaaaaaaa"}); err != nil || len(other) != 0 {
 		t.Fatalf("another account's lookup: %v, %v", other, err)
-	}
-	if res, err := s.Verify(ctx); err != nil || res.CatalogPrices != 1 {
-		t.Fatalf("Verify = %+v, %v", res, err)
-	}
-	for _, c := range []struct{ damage, repair, want string }{
-		{`UPDATE catalog_prices SET unit_amount = 10.99`, `UPDATE catalog_prices SET unit_amount = 10.990`, "differs from the event"},
-		{`DELETE FROM catalog_prices`, `INSERT INTO catalog_prices SELECT * FROM prices_copy`, "has no catalog_prices row"},
-		{`INSERT INTO catalog_prices VALUES ('price_stray', 1, 99, 1, 'USD', now())`, `DELETE FROM catalog_prices WHERE price_id = 'price_stray'`,
-			"which no catalog_plan.created event mints"},
-	} {
-		if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS prices_copy AS SELECT * FROM catalog_prices; `+c.damage); err != nil {
-			t.Fatal(err)
-		}
-		var ce *eventstore.ChainError
-		if _, err := s.Verify(ctx); !errors.As(err, &ce) || !strings.Contains(ce.Reason, c.want) {
-			t.Fatalf("after %s: Verify = %v, want %q", c.damage, err, c.want)
-		}
-		if _, err := pool.Exec(ctx, c.repair); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Verify(ctx); err != nil {
-			t.Fatalf("after %s: %v", c.repair, err)
-		}
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-
-	"goodplan/domain"
 )
 
 // ChainError names the first event whose hash chain does not hold.
@@ -33,9 +31,6 @@ func (e *ChainError) Error() string {
 type VerifyResult struct {
 	Events  int64
 	Streams int64
-	// CatalogPrices counts the catalog_prices rows found as their events
-	// record them.
-	CatalogPrices int64
 }
 
 type chainTip struct {
@@ -45,8 +40,7 @@ type chainTip struct {
 
 // Verify walks every event in one sequential scan, recomputes each hash from
 // its stream's previous one, checks versions are contiguous from 1, and checks
-// every stream row against the last event of its chain, and catalog_prices
-// against the standard prices the events mint, all in one snapshot.
+// every stream row against the last event of its chain, all in one snapshot.
 // It returns a *ChainError naming the first bad event (in the global order),
 // or nil with the counts.
 //
@@ -79,7 +73,6 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 			batches[i] = make([]Record, 0, batchSize)
 		}
 	}
-	var prices priceCheck
 	readErr := func() error {
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
 		if err != nil {
@@ -92,9 +85,6 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 				return err
 			}
 			res.Events++
-			if r.Type == domain.EventCatalogPlanCreated {
-				prices.observe(&r)
-			}
 			i := int(streamHash(r.StreamID) % uint32(n))
 			batches[i] = append(batches[i], r)
 			if len(batches[i]) == batchSize {
@@ -149,8 +139,7 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 			return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("events up to version %d have no stream head", tip.version)}
 		}
 	}
-	res.CatalogPrices, err = prices.check(ctx, tx)
-	return res, err
+	return res, nil
 }
 
 // chainWorker checks the chains of the streams that hash to it, in the
