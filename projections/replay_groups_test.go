@@ -97,8 +97,8 @@ func TestReplayPlanGroups(t *testing.T) {
 		t.Fatalf("corrupted replay: %+v, %v", res, err)
 	}
 	want := map[string]string{
-		"plan group " + groupIDs[0].String() + " (": "live row differs from the rebuilt one",
-		"plan group " + groupIDs[1].String() + " (": "missing from the live read model",
+		"plan group " + groupIDs[0].String() + " (":  "live row differs from the rebuilt one",
+		"plan group " + groupIDs[1].String() + " (":  "missing from the live read model",
 		"plan group " + extra.String() + " (999999)": "in the live read model but not in the event store",
 	}
 	for _, d := range res.Diffs {
