@@ -45,7 +45,18 @@ func verifyCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact\n", res.Events, res.Streams)
+	cat, err := store.VerifyCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range cat.Problems {
+		fmt.Fprintf(stdout, "catalog: %s\n", p)
+	}
+	if n := len(cat.Problems); n > 0 {
+		return fmt.Errorf("verify: every hash chain is intact, but the catalog disagrees with its events (%d problems, listed above)", n)
+	}
+	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact; %d catalog plans agree with their %d id reservations, %d plan groups with their plans\n",
+		res.Events, res.Streams, cat.CatalogPlans, cat.Reservations, cat.PlanGroups)
 	return nil
 }
 
