@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,8 +173,9 @@ func TestWebhookFanoutCatalogEvents(t *testing.T) {
 }
 
 // checkBody fails unless h is the delivery of rec with data want, in the
-// envelope of every delivery (event, timestamp, data).
-func checkBody(t *testing.T, h whHit, rec eventstore.Record, want []byte) {
+// envelope of every delivery (event, timestamp in UTC, data), its
+// signature verified; it returns the data.
+func checkBody(t *testing.T, h whHit, rec eventstore.Record, want []byte) json.RawMessage {
 	t.Helper()
 	if h.err != nil {
 		t.Errorf("%s: the signature did not verify: %v", rec.Type, h.err)
@@ -188,10 +190,11 @@ func checkBody(t *testing.T, h whHit, rec eventstore.Record, want []byte) {
 		t.Fatalf("body %s: %v", h.body, err)
 	}
 	ts, err := time.Parse(time.RFC3339Nano, body.Timestamp)
-	if body.Event != rec.Type || err != nil || !ts.Equal(rec.RecordedAt) {
+	if body.Event != rec.Type || err != nil || !ts.Equal(rec.RecordedAt) || !strings.HasSuffix(body.Timestamp, "Z") {
 		t.Errorf("event %q timestamp %q, want %s at %v", body.Event, body.Timestamp, rec.Type, rec.RecordedAt)
 	}
 	if !bytes.Equal(body.Data, want) {
 		t.Errorf("%s data\n got %s\nwant %s", rec.Type, body.Data, want)
 	}
+	return body.Data
 }
