@@ -16,7 +16,8 @@ import (
 // TestCatalogEventsThroughServe: catalog plan and plan group commands over
 // HTTP go relay -> NATS -> every consumer serve runs without a dead
 // letter; an endpoint subscribed with "*" gets each of their six event
-// types signed (and Good Plan's plan.created), one that names no type gets
+// types signed (and Good Plan's plan.created), the largest catalog plan the
+// API accepts included, one that names no type gets
 // plan.created alone; replay finds the group and catalog read models equal
 // to their events and verify agrees.
 func TestCatalogEventsThroughServe(t *testing.T) {
@@ -46,6 +47,8 @@ func TestCatalogEventsThroughServe(t *testing.T) {
 	must(http.MethodPut, "/api/v1/plan-groups/"+group.ID, `{"name":"Tiers 2","plans":["starter"]}`, http.StatusOK)
 	must(http.MethodDelete, "/api/v1/plan-groups/"+group.ID, "", http.StatusNoContent)
 	must(http.MethodDelete, "/api/v1/catalog/plans/starter", "", http.StatusOK)
+	// The largest catalog plan the API takes goes through the same way.
+	must(http.MethodPost, "/api/v1/catalog/plans", bigCatalogPlan(), http.StatusCreated)
 	createMinimal(t, srv.URL, key)
 
 	events := func(h *hookSink) []string {
@@ -58,7 +61,7 @@ func TestCatalogEventsThroughServe(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	want := []string{"catalog_plan.created", "catalog_plan.deleted", "catalog_plan.updated", "plan.created",
+	want := []string{"catalog_plan.created", "catalog_plan.created", "catalog_plan.deleted", "catalog_plan.updated", "plan.created",
 		"plan_group.created", "plan_group.deleted", "plan_group.updated"}
 	pgtest.Every(100*time.Millisecond).WaitForNil(t, 30*time.Second, "the * endpoint to get every event", func() error {
 		if got := events(star); !slices.Equal(got, want) {
@@ -98,10 +101,32 @@ func TestCatalogEventsThroughServe(t *testing.T) {
 		t.Fatalf("dead letters %+v, %v", dls, err)
 	}
 	res := runCLI(t, dbURL, "replay", "--wait", "10s")
-	if res.code != 0 || !strings.Contains(res.stdout, "into 1 catalog plans") || !strings.Contains(res.stdout, "into 1 plan groups") {
+	if res.code != 0 || !strings.Contains(res.stdout, "into 2 catalog plans") || !strings.Contains(res.stdout, "into 1 plan groups") {
 		t.Fatalf("replay: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if res := runCLI(t, dbURL, "verify"); res.code != 0 || !strings.Contains(res.stdout, "1 catalog plans agree with their 1 id reservations, 1 plan groups") {
+	if res := runCLI(t, dbURL, "verify"); res.code != 0 || !strings.Contains(res.stdout, "2 catalog plans agree with their 2 id reservations, 1 plan groups") {
 		t.Fatalf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+}
+
+// bigCatalogPlan is a create body at the API's bounds (within its 64 KiB
+// body): 100 tiers, 50 metadata entries of 40 and 500 characters, not all
+// ASCII, a 4 KiB tax object, a 255-character name.
+func bigCatalogPlan() string {
+	tiers := make([]map[string]any, 100)
+	for i := range tiers {
+		tiers[i] = map[string]any{"min_qty": i*10 + 1, "max_qty": i*10 + 10, "unit_cost": "0.0000000001"}
+	}
+	delete(tiers[99], "max_qty")
+	meta := map[string]string{}
+	for i := range 50 {
+		meta[fmt.Sprintf("%02d", i)+strings.Repeat("é", 38)] = strings.Repeat("x", 499) + "🎉"
+	}
+	tax := `{"rates":"` + strings.Repeat("x", 4096-len(`{"rates":""}`)) + `"}`
+	body, err := json.Marshal(map[string]any{"id": "big", "name": strings.Repeat("é", 255), "pricing_mode": "tiered",
+		"tiers": tiers, "metadata": meta, "tax": json.RawMessage(tax)})
+	if err != nil {
+		panic(err)
+	}
+	return string(body)
 }
