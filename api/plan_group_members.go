@@ -162,10 +162,18 @@ type planGroupJSON struct {
 	UpdatedAt    time.Time   `json:"updated_at"`
 }
 
-// renderGroups shows groups, their catalog plans resolved now from the
-// catalog read model (one query for the page): a deleted catalog plan is
-// left out; one the read model has not reached is folded from the store.
-func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
+// groupEntry is one member of a group as shown: a live catalog plan, or a
+// payment plan by its id (Payment > 0).
+type groupEntry struct {
+	Catalog projections.CatalogPlan
+	Payment int64
+}
+
+// groupEntries resolves the members of groups, in order, their catalog
+// plans now from the catalog read model (one query for the page): a
+// deleted catalog plan is left out; one the read model has not reached is
+// folded from the store.
+func (s *Server) groupEntries(ctx context.Context, account int64, groups []projections.PlanGroup) ([][]groupEntry, error) {
 	var ids []int64
 	for _, g := range groups {
 		for _, m := range g.Members {
@@ -178,13 +186,12 @@ func (s *Server) renderGroups(ctx context.Context, account int64, groups []proje
 	if err != nil {
 		return nil, err
 	}
-	out := make([]planGroupJSON, 0, len(groups))
+	out := make([][]groupEntry, 0, len(groups))
 	for _, g := range groups {
-		v := planGroupJSON{ID: g.PublicID.String(), Name: g.Name, Plans: []groupPlan{}, PaymentPlans: []int64{},
-			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		entries := []groupEntry{}
 		for _, m := range g.Members {
 			if m.Kind == domain.PaymentPlanMember {
-				v.PaymentPlans = append(v.PaymentPlans, m.ID)
+				entries = append(entries, groupEntry{Payment: m.ID})
 				continue
 			}
 			p, ok := plans[m.ID]
@@ -202,6 +209,29 @@ func (s *Server) renderGroups(ctx context.Context, account int64, groups []proje
 			if p.DeletedAt != nil {
 				continue
 			}
+			entries = append(entries, groupEntry{Catalog: p})
+		}
+		out = append(out, entries)
+	}
+	return out, nil
+}
+
+// renderGroups shows groups in the native API's shape (see groupEntries).
+func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
+	entries, err := s.groupEntries(ctx, account, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]planGroupJSON, 0, len(groups))
+	for i, g := range groups {
+		v := planGroupJSON{ID: g.PublicID.String(), Name: g.Name, Plans: []groupPlan{}, PaymentPlans: []int64{},
+			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		for _, e := range entries[i] {
+			if e.Payment > 0 {
+				v.PaymentPlans = append(v.PaymentPlans, e.Payment)
+				continue
+			}
+			p := e.Catalog
 			v.Plans = append(v.Plans, groupPlan{ID: p.ID, Name: p.Name, Currency: p.Currency,
 				Interval: string(p.Interval), IntervalCount: p.IntervalCount})
 		}
