@@ -26,6 +26,9 @@ import (
 // planGroupCommand is a command on a plan group.
 type planGroupCommand = eventstore.Cmd[*domain.PlanGroup]
 
+// groupOutcome is what a plan group command returns.
+type groupOutcome = eventstore.Outcome[*domain.PlanGroup]
+
 // planGroupRoutes mounts the plan groups API (under /api/v1).
 func (s *Server) planGroupRoutes(r chi.Router) {
 	r.Post("/plan-groups", s.createPlanGroup)
@@ -33,6 +36,7 @@ func (s *Server) planGroupRoutes(r chi.Router) {
 	r.Get("/plan-groups/{id}", s.getPlanGroup)
 	r.Put("/plan-groups/{id}", s.replacePlanGroup)
 	r.Delete("/plan-groups/{id}", s.deletePlanGroup)
+	r.Get("/plan-groups/{id}/report", s.planGroupReport)
 }
 
 // planGroupOf returns the group the route names in the caller's account,
@@ -109,10 +113,10 @@ func (req *groupRequest) problems(err error) error {
 
 // runCreateGroup creates a group from req with the request's
 // Idempotency-Key, and brings its read model row up to date.
-func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest) (eventstore.Outcome[*domain.PlanGroup], error) {
+func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest) (groupOutcome, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
-	var out eventstore.Outcome[*domain.PlanGroup]
+	var out groupOutcome
 	c := planGroupCommand{Start: true, Meta: s.metadata(r, acct)}
 	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
 		return out, err
@@ -138,7 +142,7 @@ func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest)
 // runGroup runs c and writes the group's read model row after it, so that
 // a client reads what it just wrote (the consumer's later Apply of the same
 // events is a no-op).
-func (s *Server) runGroup(ctx context.Context, c planGroupCommand) (eventstore.Outcome[*domain.PlanGroup], error) {
+func (s *Server) runGroup(ctx context.Context, c planGroupCommand) (groupOutcome, error) {
 	out, err := eventstore.PlanGroupAggregate.Run(ctx, s.store, c)
 	if err != nil {
 		return out, err
@@ -150,10 +154,10 @@ func (s *Server) runGroup(ctx context.Context, c planGroupCommand) (eventstore.O
 // caller's account, with the request's Idempotency-Key: a group of another
 // account, unknown or deleted is a 404.
 func (s *Server) runGroupCommand(r *http.Request, body []byte, raw string,
-	decide func(*domain.PlanGroup) ([]domain.Event, error)) (eventstore.Outcome[*domain.PlanGroup], error) {
+	decide func(*domain.PlanGroup) ([]domain.Event, error)) (groupOutcome, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
-	var out eventstore.Outcome[*domain.PlanGroup]
+	var out groupOutcome
 	g, err := s.planGroupByID(ctx, raw)
 	if err != nil {
 		return out, err
@@ -173,14 +177,14 @@ func (s *Server) runGroupCommand(r *http.Request, body []byte, raw string,
 // runReplaceGroup replaces the name and members of the group raw names
 // with req's. Another account's group is a 404 before its plans are looked
 // up.
-func (s *Server) runReplaceGroup(r *http.Request, body []byte, raw string, req *groupRequest) (eventstore.Outcome[*domain.PlanGroup], error) {
+func (s *Server) runReplaceGroup(r *http.Request, body []byte, raw string, req *groupRequest) (groupOutcome, error) {
 	ctx := r.Context()
 	if _, err := s.planGroupByID(ctx, raw); err != nil {
-		return eventstore.Outcome[*domain.PlanGroup]{}, err
+		return groupOutcome{}, err
 	}
 	members, err := s.members(ctx, accountFrom(ctx).ID, req)
 	if err != nil {
-		return eventstore.Outcome[*domain.PlanGroup]{}, err
+		return groupOutcome{}, err
 	}
 	cmd := domain.UpdatePlanGroup{Name: req.body.Name, Members: members, Now: s.now()}
 	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
@@ -190,7 +194,7 @@ func (s *Server) runReplaceGroup(r *http.Request, body []byte, raw string, req *
 }
 
 // runDeleteGroup deletes the group raw names; its plans are untouched.
-func (s *Server) runDeleteGroup(r *http.Request, body []byte, raw string) (eventstore.Outcome[*domain.PlanGroup], error) {
+func (s *Server) runDeleteGroup(r *http.Request, body []byte, raw string) (groupOutcome, error) {
 	now := s.now()
 	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
 		return g.Delete(domain.DeletePlanGroup{Now: now})
@@ -198,7 +202,7 @@ func (s *Server) runDeleteGroup(r *http.Request, body []byte, raw string) (event
 }
 
 // answerGroup writes the group after a command (status), or err.
-func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int, out eventstore.Outcome[*domain.PlanGroup], err error) {
+func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int, out groupOutcome, err error) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -226,12 +226,7 @@ func reportColumnsOf(p *domain.Plan, history []HistoryEntry) reportColumns {
 	l := p.Ledger()
 	r := reportColumns{Currency: p.Invoice().Currency, Total: numericOf(l.Total), Paid: numericOf(l.Paid),
 		Reported: numericOf(l.Reported), Outstanding: numericOf(l.Outstanding), CompletedAt: timePtr(p.CompletedAt()),
-		Proposed: len(p.Proposals()) > 0}
-	for _, h := range history {
-		if h.Type == domain.EventInstallmentExtensionGranted || h.Type == domain.EventInstallmentDeferred {
-			r.Extended = true
-		}
-	}
+		Extended: extendedIn(history), Proposed: len(p.Proposals()) > 0}
 	return r
 }
 
