@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"goodplan/domain"
-	"goodplan/eventstore"
-	"goodplan/eventstore/pgtest"
 	"goodplan/migrations"
 	"goodplan/projections"
 )
@@ -21,16 +19,11 @@ import (
 // (a corrupted one is a diff that --swap repairs).
 func TestReportColumns(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.NewPool(t)
-	store := eventstore.New(pool)
-	plans := projections.NewPlans(store)
-	groups := projections.NewPlanGroups(store)
+	l := newLifecycleStore(t)
+	store, pool := l.store, l.store.Pool()
+	plans, groups := projections.NewPlans(store), projections.NewPlanGroups(store)
 	ctx := context.Background()
 	now := time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC)
-	if _, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
-	l := &lifecycleStore{t: t, store: store}
 	var ids []int64
 	for _, amount := range []string{"300.00", "450.00", "600.00", "750.00"} {
 		recs := createPlan(t, store, 1, amount, now, false)
