@@ -20,12 +20,7 @@ import (
 
 // createPlan is POST /api/v1/plans: the seed's request, its 201 body.
 func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
-	out, err := s.runCreatePlan(w, r, false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	created, err := createdOf(out)
+	out, created, err := s.runCreatePlan(w, r, false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -47,12 +42,7 @@ type planQuote struct {
 // nothing recorded, neither event, email, Idempotency-Key (checked for
 // shape only) nor plan of the account's plan limit.
 func (s *Server) quotePlan(w http.ResponseWriter, r *http.Request) {
-	out, err := s.runCreatePlan(w, r, true)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	created, err := createdOf(out)
+	_, created, err := s.runCreatePlan(w, r, true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -60,24 +50,25 @@ func (s *Server) quotePlan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, planQuote{PlanOptions: s.summary(created).PlanOptions})
 }
 
-// runCreatePlan runs the create command of r's body: for real, or dry (a
-// quote: no id allocated, nothing appended).
-func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool) (planOutcome, error) {
+// runCreatePlan runs the create command of r's body, for real or dry (a
+// quote: no id allocated, nothing appended), and returns its outcome and
+// the plan.created it decided.
+func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool) (planOutcome, domain.PlanCreated, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
 	body, err := readBody(w, r)
 	if err != nil {
-		return planOutcome{}, err
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	// A malformed body is refused before anything else, a replay included:
 	// its canonical hash could match another body's.
 	cmd, typeErrs, err := decodeCreatePlan(body)
 	if err != nil {
-		return planOutcome{}, err
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	c := planCommand{Start: true, DryRun: dry, Meta: s.metadata(r, acct)}
 	if err := idempotent(r, acct, requestHash(body), &c); err != nil {
-		return planOutcome{}, err
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	if acct.PlanLimit != nil {
 		c.Options = append(c.Options, eventstore.WithPlanQuota(acct.ID))
@@ -89,7 +80,7 @@ func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool)
 	ids := make([]int64, 3+cmd.OptionCount())
 	if !dry {
 		if ids, err = s.newIDs(ctx, len(ids)); err != nil {
-			return planOutcome{}, err
+			return planOutcome{}, domain.PlanCreated{}, err
 		}
 	}
 	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID, cmd.OptionIDs = ids[0], ids[1], ids[2], ids[3:]
@@ -105,7 +96,11 @@ func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool)
 		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
 			Message: "This Idempotency-Key was already used with a different request body."}
 	}
-	return out, err
+	if err != nil {
+		return planOutcome{}, domain.PlanCreated{}, err
+	}
+	created, err := createdOf(out)
+	return out, created, err
 }
 
 // createdOf returns the plan.created event a create command decided (or,

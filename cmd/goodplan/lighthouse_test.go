@@ -20,8 +20,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"goodplan/eventstore/pgtest"
 )
 
 // lighthouseDir is tools/lighthouse from this package's directory.
@@ -173,19 +171,8 @@ var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" valu
 func TestPortalAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
-	dbURL := pgtest.NewDatabase(t)
-	key := createKey(t, dbURL, createAccount(t, dbURL, "--name", "Northwind Plumbing"))
-	base := "http://" + freeAddr(t)
-	startServer(t, dbURL, "HTTP_ADDR="+strings.TrimPrefix(base, "http://"), "PUBLIC_URL="+base)
-	status, body := call(t, http.MethodPost, base+"/api/v1/plans", key, portalRequest)
-	if status != http.StatusCreated {
-		t.Fatalf("create plan: %d %s", status, body)
-	}
-	var created createdPlan
-	if err := json.Unmarshal(body, &created); err != nil {
-		t.Fatal(err)
-	}
-	link := created.CustomerPortalURL
+	p := startPortalPlan(t)
+	base, link := p.srv.URL, p.created.CustomerPortalURL
 	waitForPortal(t, link)
 
 	// 1. The options.
