@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"goodplan/domain"
 	"goodplan/eventstore"
 )
 
@@ -25,6 +26,11 @@ var quoteBodies = []string{
 	`{"customer":{"name":"A","email":"a@b.co"},"invoice":{"amount":"100.01"},"options":{"intervals":["monthly","weekly","biweekly","monthly"],"durations":[12,2,5],"first_payment_date":"2026-01-31"}}`,
 	`{"customer":{"name":"A","email":"a@b.co"},"invoice":{"amount":1000,"currency":"EUR","invoice_number":"INV-1","description":"two\nlines"},"options":{"durations":[11],"first_payment_date":"2026-02-28"}}`,
 	`{"customer":{"name":"A","email":"a@b.co","phone":"+1 555 0100"},"invoice":{"amount":999999999999.99},"options":{"intervals":["weekly"],"durations":[2,3,4,5,6,7,8,9,10,11,12,13]},"send_introduction_email":true}`,
+	// The largest plan: every interval, the twelve longest schedules, the
+	// longest texts.
+	`{"customer":{"name":"` + strings.Repeat("N", domain.MaxNameLen) + `","email":"a@b.co"},"invoice":{"amount":"999999999999.99","invoice_number":"` +
+		strings.Repeat("I", domain.MaxInvoiceNumberLen) + `","description":"` + strings.Repeat("d", domain.MaxDescriptionLen) +
+		`"},"options":{"intervals":["weekly","biweekly","monthly"],"durations":[85,86,87,88,89,90,91,92,93,94,95,96]}}`,
 }
 
 // quoteOptions returns the plan_options of a quote or create answer, each
