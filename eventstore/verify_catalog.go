@@ -32,6 +32,7 @@ type CatalogVerifyResult struct {
 	CatalogPlans int64 // catalog plan streams
 	PlanGroups   int64 // plan group streams
 	Reservations int64 // rows of catalog_plan_ids
+	Prices       int64 // rows of catalog_prices
 	Problems     []CatalogProblem
 }
 
@@ -50,7 +51,9 @@ type reservation struct {
 // its catalog_plan.created), released by the append of its
 // catalog_plan.deleted and only then; no reservation names a plan that
 // has no events; and every plan group stream folds, its catalog plan
-// members being plans of its account. The hash chains are Verify's.
+// members being plans of its account; and catalog_prices holds the
+// standard prices the plans mint (checkCatalogPrices). The hash chains are
+// Verify's.
 // Disagreements are listed in the result's Problems; an error is a
 // failure to read.
 func (s *Events) VerifyCatalog(ctx context.Context) (CatalogVerifyResult, error) {
@@ -112,6 +115,11 @@ func (s *Events) VerifyCatalog(ctx context.Context) (CatalogVerifyResult, error)
 			res.Problems = append(res.Problems, CatalogProblem{StreamID: recs[0].StreamID, Reason: problem})
 		}
 	}
+	prices, problems, err := checkCatalogPrices(ctx, tx, plans)
+	if err != nil {
+		return res, err
+	}
+	res.Prices, res.Problems = prices, append(res.Problems, problems...)
 	for id, r := range reserved {
 		res.Problems = append(res.Problems, CatalogProblem{Reason: fmt.Sprintf(
 			"catalog_plan_ids reserves %q in account %d for catalog plan %d, which has no events", r.publicID, r.account, id)})

@@ -55,8 +55,8 @@ func verifyCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	if n := len(cat.Problems); n > 0 {
 		return fmt.Errorf("verify: every hash chain is intact, but the catalog disagrees with its events (%d problems, listed above)", n)
 	}
-	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact; %d catalog plans agree with their %d id reservations, %d plan groups with their plans\n",
-		res.Events, res.Streams, cat.CatalogPlans, cat.Reservations, cat.PlanGroups)
+	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact; %d catalog plans agree with their %d id reservations, %d plan groups with their plans, %d prices with the plans that mint them\n",
+		res.Events, res.Streams, cat.CatalogPlans, cat.Reservations, cat.PlanGroups, cat.Prices)
 	return nil
 }
 

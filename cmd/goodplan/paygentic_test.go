@@ -97,7 +97,7 @@ func TestPaygenticSeedExampleThroughServe(t *testing.T) {
 	if res := runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 {
 		t.Fatalf("replay: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if res := runCLI(t, dbURL, "verify"); res.code != 0 {
+	if res := runCLI(t, dbURL, "verify"); res.code != 0 || !strings.Contains(res.stdout, ", 1 prices with the plans that mint them") {
 		t.Fatalf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
