@@ -49,8 +49,6 @@ func errCatalogIDTaken(id string) *apiError {
 
 // createCatalogPlan is POST /api/v1/catalog/plans: 201 with the plan.
 func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
 	body, err := readBody(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -61,15 +59,35 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ids, err := s.newIDs(ctx, 1)
+	out, err := s.runCreateCatalogPlan(r, cmd, typeErrs, routeRequestHash(r, body))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	markReplayed(w, out)
+	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
+	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+}
+
+// catalogPlanOutcome is what a command on a catalog plan did.
+type catalogPlanOutcome = eventstore.Outcome[*domain.CatalogPlan]
+
+// runCreateCatalogPlan creates the plan cmd holds the raw fields of (the
+// surface's type errors typeErrs are merged with the domain's) in the
+// request's account, with the request's Idempotency-Key checked against
+// reqHash. A missing id is generated; an id a plan not deleted holds is
+// errCatalogIDTaken.
+func (s *Server) runCreateCatalogPlan(r *http.Request, cmd domain.CreateCatalogPlan, typeErrs *domain.ValidationError,
+	reqHash []byte) (catalogPlanOutcome, error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, reqHash, &c); err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	ids, err := s.newIDs(ctx, 1)
+	if err != nil {
+		return catalogPlanOutcome{}, err
 	}
 	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
 		cmd.ID = newCatalogPlanID()
@@ -85,13 +103,7 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, eventstore.ErrCatalogIDTaken) {
 		err = errCatalogIDTaken(cmd.ID)
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
-	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+	return out, err
 }
 
 // catalogPlanOf returns the internal id of the plan the route names in the
@@ -105,15 +117,24 @@ func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, err
 	return id, err
 }
 
-// getCatalogPlan is GET /api/v1/catalog/plans/{id}, from the read model; a
-// row that is missing or behind the stream is replaced by the plan folded
-// from the store.
+// getCatalogPlan is GET /api/v1/catalog/plans/{id}.
 func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id, err := s.catalogPlanOf(ctx, r)
+	v, err := s.readCatalogPlan(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// readCatalogPlan reads the plan the route names from the read model; a
+// row that is missing or behind the stream is replaced by the plan folded
+// from the store, so a client reads what it just wrote.
+func (s *Server) readCatalogPlan(r *http.Request) (projections.CatalogPlan, error) {
+	ctx := r.Context()
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return projections.CatalogPlan{}, err
 	}
 	v, err := s.catalogPlans.GetByID(ctx, accountFrom(ctx).ID, id)
 	behind := errors.Is(err, eventstore.ErrNotFound)
@@ -128,42 +149,46 @@ func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
 			v = projections.CatalogPlanOf(p)
 		}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	return v, err
 }
 
 // runCatalogCommand runs a command on the plan the route names, with the
 // request's Idempotency-Key, and answers 200 with the plan after it.
 func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
 	decide func(*domain.CatalogPlan) ([]domain.Event, error)) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	id, err := s.catalogPlanOf(ctx, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
-	if opts != nil {
-		c.Options = opts(id)
-	}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
-	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
-		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-	}
+	out, err := s.catalogCommand(r, routeRequestHash(r, body), opts, decide)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	markReplayed(w, out)
 	writeJSON(w, http.StatusOK, projections.CatalogPlanOf(out.State))
+}
+
+// catalogCommand runs a command on the plan the route names in the
+// request's account, with the request's Idempotency-Key checked against
+// reqHash; opts, when set, gives the append options for the plan's
+// internal id. An unknown plan is a 404.
+func (s *Server) catalogCommand(r *http.Request, reqHash []byte, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (catalogPlanOutcome, error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
+	if opts != nil {
+		c.Options = opts(id)
+	}
+	if err := idempotent(r, acct, reqHash, &c); err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
+	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
+		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
+	}
+	return out, err
 }
 
 // updateCatalogPlan is PATCH /api/v1/catalog/plans/{id}: name, description,
@@ -190,11 +215,15 @@ func (s *Server) updateCatalogPlan(w http.ResponseWriter, r *http.Request) {
 // that releases the id; 200 with the plan, deleted_at set.
 func (s *Server) deleteCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	s.runCatalogCommand(w, r, nil, func(id int64) []eventstore.AppendOption {
-		return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
-	}, func(p *domain.CatalogPlan) ([]domain.Event, error) {
+	s.runCatalogCommand(w, r, nil, releaseCatalogPlanID, func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		return p.Delete(domain.DeleteCatalogPlan{Now: now})
 	})
+}
+
+// releaseCatalogPlanID is the append option of a delete: the plan's public
+// id is released in the append's own statement.
+func releaseCatalogPlanID(id int64) []eventstore.AppendOption {
+	return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
 }
 
 // catalogList is GET /api/v1/catalog/plans's body.

@@ -126,6 +126,7 @@ func (s *Server) routes() chi.Router {
 		s.portalRoutes(r)
 	})
 	s.geeksRoutes(r)
+	s.invoicedRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
