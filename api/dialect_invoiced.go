@@ -143,7 +143,7 @@ func (s *Server) createInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 	v, err := s.readCatalogPlan(r)
 	if err == nil && v.DeletedAt != nil {
-		err = errInvoicedNotFound(r)
+		err = errInvoicedNotFound
 	}
 	if err != nil {
 		s.writeInvoicedError(w, r, err)

@@ -52,10 +52,9 @@ func invoicedBadParam(param, msg string) *invoicedError {
 	return e
 }
 
-// errInvoicedNotFound is the 404 of the plan the route names.
-func errInvoicedNotFound(r *http.Request) error {
-	return notFound("Plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-}
+// errInvoicedNotFound is the 404 of the plan the route names (worded by
+// writeInvoicedError).
+var errInvoicedNotFound = notFound("The plan was not found.")
 
 // invoicedErrorOf words a native client error in the dialect's shape: a
 // 409 or 422 naming a field (a duplicate id) becomes a 400 naming it.
@@ -89,6 +88,9 @@ func (s *Server) writeInvoicedError(w http.ResponseWriter, r *http.Request, err 
 		ie = invoicedValidation(ve)
 	default:
 		ie = invoicedErrorOf(s.apiErrorOf(r, err))
+	}
+	if id := chi.URLParam(r, "id"); ie.status == http.StatusNotFound && id != "" {
+		ie.Message = "Plan " + strconv.Quote(id) + " was not found."
 	}
 	writeJSON(w, ie.status, ie)
 }
