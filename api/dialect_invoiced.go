@@ -130,12 +130,22 @@ func (s *Server) createInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd, typeErrs := createCatalogPlanOf(root)
 	out, err := s.runCreateCatalogPlan(r, cmd, typeErrs, routeRequestHash(r, canon))
+	s.writeInvoicedOutcome(w, r, http.StatusCreated, out, err)
+}
+
+// writeInvoicedOutcome answers a command on a plan: err in the dialect's
+// shape, or status with the plan after the command (no body for a 204).
+func (s *Server) writeInvoicedOutcome(w http.ResponseWriter, r *http.Request, status int, out catalogPlanOutcome, err error) {
 	if err != nil {
 		s.writeInvoicedError(w, r, err)
 		return
 	}
 	markReplayed(w, out)
-	writeJSON(w, http.StatusCreated, invoicedPlanOf(projections.CatalogPlanOf(out.State)))
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, invoicedPlanOf(projections.CatalogPlanOf(out.State)))
 }
 
 // getInvoicedPlan is GET /plans/{id}; another account's plan, or a deleted
@@ -167,12 +177,7 @@ func (s *Server) updateInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 		events, err := p.Update(cmd)
 		return events, mergeValidation(f.typeErrors(), err)
 	})
-	if err != nil {
-		s.writeInvoicedError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	writeJSON(w, http.StatusOK, invoicedPlanOf(projections.CatalogPlanOf(out.State)))
+	s.writeInvoicedOutcome(w, r, http.StatusOK, out, err)
 }
 
 // deleteInvoicedPlan is DELETE /plans/{id}: a soft delete that releases
@@ -182,10 +187,5 @@ func (s *Server) deleteInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 	out, err := s.catalogCommand(r, routeRequestHash(r, nil), releaseCatalogPlanID, func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		return p.Delete(domain.DeleteCatalogPlan{Now: now})
 	})
-	if err != nil {
-		s.writeInvoicedError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	w.WriteHeader(http.StatusNoContent)
+	s.writeInvoicedOutcome(w, r, http.StatusNoContent, out, err)
 }

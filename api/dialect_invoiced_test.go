@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -33,14 +32,7 @@ func (e *testEnv) inv(t *testing.T, method, path, key, contentType, body string,
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	e.srv.ServeHTTP(rec, req)
-	res := rec.Result()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return e.serve(req, headers...)
 }
 
 // invOK sends an Invoiced request and wants status.
@@ -299,42 +291,10 @@ func TestInvoicedAuthentication(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+env.key)
 	check("Bearer", req, http.StatusOK)
 
-	// The key's rate limit, in the dialect's shape.
-	_, limited := env.account(t, eventstore.NewAccount{Name: "Limited", RateLimitPerMinute: 2})
-	var codes []int
-	for range 3 {
-		res := env.inv(t, "GET", "/plans", limited, "", "")
-		codes = append(codes, res.status)
-		if got := res.header["X-RateLimit-Limit"]; len(got) != 1 || got[0] != "2" {
-			t.Fatalf("X-RateLimit-Limit %q", got)
-		}
-	}
-	if !reflect.DeepEqual(codes, []int{200, 200, 429}) {
-		t.Fatalf("rate limited statuses %v", codes)
-	}
-	res := env.inv(t, "GET", "/plans", limited, "", "")
-	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" ||
-		!strings.HasPrefix(string(res.body), `{"type":"invalid_request","message":"Rate limit exceeded: 2 requests per minute.`) {
-		t.Fatalf("429: %d %s", res.status, res.body)
-	}
-}
-
-// TestInvoicedFailedAuthCounts: a bad key counts as a failed
-// authentication of the address; past the limit, the 429 is the dialect's.
-func TestInvoicedFailedAuthCounts(t *testing.T) {
-	t.Parallel()
-	env := newEnv(t)
-	env.srv = New(Config{Store: env.store, Now: env.clock.now, AuthFailureLimit: 2})
-	bad := "gp_" + strings.Repeat("1", 64)
-	for i := range 2 {
-		if res := env.inv(t, "GET", "/plans", bad, "", ""); res.status != http.StatusUnauthorized {
-			t.Fatalf("bad key %d: %d %s", i, res.status, res.body)
-		}
-	}
-	res := env.inv(t, "GET", "/plans", env.key, "", "")
-	if res.status != http.StatusTooManyRequests || !strings.HasPrefix(string(res.body), `{"type":"invalid_request","message":"Too many failed authentications`) {
-		t.Fatalf("after 2 failures, an uncached key: %d %s", res.status, res.body)
-	}
+	// The key's limits apply as on /api/v1, in the dialect's shape.
+	checkKeyLimits(t, env, func(key string) response { return env.inv(t, "GET", "/plans", key, "", "") },
+		`{"type":"invalid_request","message":"Rate limit exceeded: 2 requests per minute.`,
+		`{"type":"invalid_request","message":"Too many failed authentications`)
 }
 
 func TestInvoicedOtherAccountIs404(t *testing.T) {

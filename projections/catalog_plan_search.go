@@ -107,19 +107,8 @@ func (c *CatalogPlans) Search(ctx context.Context, q CatalogSearch) ([]CatalogPl
 	if err != nil {
 		return nil, 0, fmt.Errorf("search catalog plans: %w", err)
 	}
-	defer rows.Close()
-	items := []CatalogPlan{}
-	for rows.Next() {
-		v, err := scanCatalogPlan(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("search catalog plans: %w", err)
-		}
-		items = append(items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("search catalog plans: %w", err)
-	}
-	return items, total, nil
+	items, err := collectCatalogPlans(rows, "search catalog plans")
+	return items, total, err
 }
 
 // catalogOrder is the ORDER BY list of keys, ending with the internal id
