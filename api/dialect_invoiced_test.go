@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -547,5 +548,40 @@ func TestInvoicedHostileForms(t *testing.T) {
 	}
 	if n := env.eventCount(t); n != 0 {
 		t.Fatalf("hostile forms wrote %d events", n)
+	}
+}
+
+// TestInvoicedErrorMapping: every error the shared command path can
+// return answers in the dialect's shape, with the documented status and
+// type (4xx invalid_request, 5xx api).
+func TestInvoicedErrorMapping(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	req := httptest.NewRequest("POST", "/plans", nil)
+	for _, c := range []struct {
+		name   string
+		err    error
+		status int
+		body   string
+	}{
+		{"duplicate id", errCatalogIDTaken("starter"), 400,
+			`{"type":"invalid_request","message":"A catalog plan with id \"starter\" already exists; delete it first or choose another id.","param":"id"}`},
+		{"reused Idempotency-Key", eventstore.ErrCommandReused, 400,
+			`{"type":"invalid_request","message":"This Idempotency-Key was already used with a different request."}`},
+		{"version conflict", eventstore.ErrVersionConflict, 409,
+			`{"type":"invalid_request","message":"The plan was changed by another request; retry with its current state."}`},
+		{"event too large", eventstore.ErrEventTooLarge, 413, ""},
+		{"bad Idempotency-Key", badRequest("Invalid Idempotency-Key", "The Idempotency-Key header may contain only printable ASCII characters."), 400,
+			`{"type":"invalid_request","message":"The Idempotency-Key header may contain only printable ASCII characters."}`},
+		{"internal", errors.New("boom"), 500,
+			`{"type":"api","message":"Something went wrong on our side; the request may be retried."}`},
+	} {
+		rec := httptest.NewRecorder()
+		env.srv.writeInvoicedError(rec, req, c.err)
+		var e invoicedErr
+		if rec.Code != c.status || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Message == "" ||
+			(c.body != "" && rec.Body.String() != c.body) || (c.status < 500) != (e.Type == "invalid_request") {
+			t.Errorf("%s: %d %s", c.name, rec.Code, rec.Body)
+		}
 	}
 }
