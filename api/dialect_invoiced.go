@@ -123,13 +123,13 @@ func decimalNumber(d domain.Decimal) json.RawMessage { return json.RawMessage(d.
 
 // createInvoicedPlan is POST /plans: 201 with the plan.
 func (s *Server) createInvoicedPlan(w http.ResponseWriter, r *http.Request) {
-	root, canon, err := readInvoicedBody(w, r, invoicedCreateFields)
+	root, err := readInvoicedBody(w, r, invoicedCreateFields)
 	if err != nil {
 		s.writeInvoicedError(w, r, err)
 		return
 	}
 	cmd, typeErrs := createCatalogPlanOf(root)
-	out, err := s.runCreateCatalogPlan(r, cmd, typeErrs, routeRequestHash(r, canon))
+	out, err := s.runCreateCatalogPlan(r, cmd, typeErrs, invoicedRequestHash(r, cmd))
 	s.writeInvoicedOutcome(w, r, http.StatusCreated, out, err)
 }
 
@@ -165,15 +165,16 @@ func (s *Server) getInvoicedPlan(w http.ResponseWriter, r *http.Request) {
 // updateInvoicedPlan is PATCH /plans/{id}: name and metadata (replaced
 // whole), as the seed documents; 200 with the plan.
 func (s *Server) updateInvoicedPlan(w http.ResponseWriter, r *http.Request) {
-	root, canon, err := readInvoicedBody(w, r, invoicedUpdateFields)
+	root, err := readInvoicedBody(w, r, invoicedUpdateFields)
 	if err != nil {
 		s.writeInvoicedError(w, r, err)
 		return
 	}
 	var f fieldReader
 	cmd := updateCatalogPlanOf(&f, root)
+	reqHash := invoicedRequestHash(r, cmd)
 	cmd.Now = s.now()
-	out, err := s.catalogCommand(r, routeRequestHash(r, canon), nil, func(p *domain.CatalogPlan) ([]domain.Event, error) {
+	out, err := s.catalogCommand(r, reqHash, nil, func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		events, err := p.Update(cmd)
 		return events, mergeValidation(f.typeErrors(), err)
 	})

@@ -75,12 +75,12 @@ var invoicedUpdateFields = invoicedFields{
 // readInvoicedBody reads the request's body as a JSON object or form
 // fields (by Content-Type; without one, a body starting with "{" is
 // JSON), refuses fields that fields does not allow, and returns the
-// object with its canonical JSON (what an Idempotency-Key is checked
-// against, so a retry in the other encoding is the same request).
-func readInvoicedBody(w http.ResponseWriter, r *http.Request, fields invoicedFields) (jsonObject, []byte, error) {
+// object. A JSON "metadata": [] is {} (PHP, Invoiced's own language,
+// encodes an empty map so).
+func readInvoicedBody(w http.ResponseWriter, r *http.Request, fields invoicedFields) (jsonObject, error) {
 	body, err := readBody(w, r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	form := false
 	switch ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct {
@@ -90,25 +90,32 @@ func readInvoicedBody(w http.ResponseWriter, r *http.Request, fields invoicedFie
 	case "":
 		form = !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))
 	default:
-		return nil, nil, &invoicedError{status: http.StatusUnsupportedMediaType, Type: invoicedInvalidRequest,
+		return nil, &invoicedError{status: http.StatusUnsupportedMediaType, Type: invoicedInvalidRequest,
 			Message: "The request body must be JSON (Content-Type: application/json) or form fields (application/x-www-form-urlencoded)."}
 	}
 	var root jsonObject
-	canon := body
 	if form {
-		if root, err = parseInvoicedForm(body); err != nil {
-			return nil, nil, err
-		}
-		canon, _ = json.Marshal(root) // valid raw values: cannot fail
-	} else if root, err = parseObject(body); err != nil {
-		return nil, nil, err
+		root, err = parseInvoicedForm(body)
+	} else if root, err = parseObject(body); err == nil && bytes.Equal(bytes.TrimSpace(root["metadata"]), []byte("[]")) {
+		root["metadata"] = json.RawMessage(`{}`)
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, k := range slices.Sorted(maps.Keys(root)) {
 		if !fields.allowed[k] {
-			return nil, nil, invoicedBadParam(k, fields.refused(k))
+			return nil, invoicedBadParam(k, fields.refused(k))
 		}
 	}
-	return root, canon, nil
+	return root, nil
+}
+
+// invoicedRequestHash identifies a command request for Idempotency-Key by
+// the command it reads as, so a retry in the other encoding, in another
+// field order or with 49 for "49" is the same request.
+func invoicedRequestHash(r *http.Request, cmd any) []byte {
+	canon, _ := json.Marshal(cmd) // plain strings, numbers and maps: cannot fail
+	return routeRequestHash(r, canon)
 }
 
 // formNode is a form field's value: text, or named children (an object,

@@ -182,6 +182,10 @@ func TestInvoicedFormAndJSONSameCommand(t *testing.T) {
 	// No Content-Type: a body starting with { is JSON, else form fields;
 	// metadata= clears the metadata.
 	env.invOK(t, "PATCH", "/plans/custom", "", `{"metadata":{"a":"b"}}`, http.StatusOK)
+	if res := env.invOK(t, "PATCH", "/plans/custom", jsonType, `{"metadata":[]}`, http.StatusOK); !strings.Contains(string(res.body), `"metadata":{}`) {
+		t.Fatalf("metadata [] (PHP's empty map) did not clear: %s", res.body)
+	}
+	env.invOK(t, "PATCH", "/plans/custom", "", `{"metadata":{"a":"b"}}`, http.StatusOK)
 	if res := env.invOK(t, "PATCH", "/plans/custom", "", "metadata=", http.StatusOK); !strings.Contains(string(res.body), `"metadata":{}`) {
 		t.Fatalf("metadata= did not clear: %s", res.body)
 	}
@@ -331,7 +335,7 @@ func TestInvoicedIdempotencyKey(t *testing.T) {
 	}
 	// The same fields in another order, then as JSON: the same request.
 	reordered := "pricing_mode=per_unit&interval_count=1&interval=month&amount=49&catalog_item=software-subscription&name=Starter&id=starter"
-	asJSON := `{"id":"starter","name":"Starter","catalog_item":"software-subscription","amount":"49","interval":"month",` +
+	asJSON := `{"id":"starter","name":"Starter","catalog_item":"software-subscription","amount":49,"interval":"month",` +
 		`"interval_count":1,"pricing_mode":"per_unit"}`
 	for _, c := range []struct{ ct, body string }{{formType, reordered}, {jsonType, asJSON}} {
 		again := env.inv(t, "POST", "/plans", env.key, c.ct, c.body, "Idempotency-Key", "k1")

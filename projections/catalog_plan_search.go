@@ -68,6 +68,10 @@ type CatalogSearch struct {
 // Search returns the page q selects and how many plans match in all. A
 // column Sort names that CatalogSortable refuses is an error.
 func (c *CatalogPlans) Search(ctx context.Context, q CatalogSearch) ([]CatalogPlan, int, error) {
+	order, err := catalogOrder(q.Sort)
+	if err != nil {
+		return nil, 0, err
+	}
 	where := ` FROM catalog_plan_views WHERE account_id = $1 AND deleted_at IS NULL`
 	args := []any{q.AccountID}
 	match := func(expr string, v any) {
@@ -96,10 +100,6 @@ func (c *CatalogPlans) Search(ctx context.Context, q CatalogSearch) ([]CatalogPl
 	var total int
 	if err := c.Store.Pool().QueryRow(ctx, `SELECT count(*)`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count catalog plans: %w", err)
-	}
-	order, err := catalogOrder(q.Sort)
-	if err != nil {
-		return nil, 0, err
 	}
 	args = append(args, q.Limit, q.Offset)
 	rows, err := c.Store.Pool().Query(ctx, `SELECT plan, version`+where+` ORDER BY `+order+
