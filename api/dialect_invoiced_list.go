@@ -1,8 +1,10 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,10 +70,13 @@ func oneOf[T ~string](v string, words ...T) bool {
 func invoicedSearchOf(query url.Values, account int64) (projections.CatalogSearch, int, error) {
 	q := projections.CatalogSearch{AccountID: account, Limit: maxPageSize}
 	page := 1
-	for key, vals := range query {
+	// In key order, so that of several bad parameters the same one is
+	// named every time.
+	for _, key := range slices.Sorted(maps.Keys(query)) {
+		vals := query[key]
 		field, isFilter := strings.CutPrefix(key, "filter[")
 		known := isFilter || key == "filter" || key == "page" || key == "per_page" || key == "sort" ||
-			key == "updated_after" || strings.HasPrefix(key, "metadata")
+			key == "updated_after" || key == "metadata" || strings.HasPrefix(key, "metadata[")
 		if !known {
 			continue
 		}
