@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"goodplan/domain"
@@ -143,69 +142,11 @@ func groupFieldErrors(err error, nCatalog int) error {
 	return out
 }
 
-// groupPlan is a catalog plan as a group shows it.
-type groupPlan struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Currency      string `json:"currency"`
-	Interval      string `json:"interval"`
-	IntervalCount int    `json:"interval_count"`
-}
-
 // planGroupJSON is a plan group as the API shows it.
-type planGroupJSON struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Plans        []groupPlan `json:"plans"`
-	PaymentPlans []int64     `json:"payment_plans"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
-}
+type planGroupJSON = projections.PlanGroupView
 
-// renderGroups shows groups, their catalog plans resolved now from the
-// catalog read model (one query for the page): a deleted catalog plan is
-// left out; one the read model has not reached is folded from the store.
+// renderGroups shows groups (see projections.PlanGroups.Render): a deleted
+// catalog plan is left out.
 func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
-	var ids []int64
-	for _, g := range groups {
-		for _, m := range g.Members {
-			if m.Kind == domain.CatalogPlanMember {
-				ids = append(ids, m.ID)
-			}
-		}
-	}
-	plans, err := s.planGroups.CatalogPlans(ctx, account, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]planGroupJSON, 0, len(groups))
-	for _, g := range groups {
-		v := planGroupJSON{ID: g.PublicID.String(), Name: g.Name, Plans: []groupPlan{}, PaymentPlans: []int64{},
-			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
-		for _, m := range g.Members {
-			if m.Kind == domain.PaymentPlanMember {
-				v.PaymentPlans = append(v.PaymentPlans, m.ID)
-				continue
-			}
-			p, ok := plans[m.ID]
-			if !ok {
-				cp, _, _, err := eventstore.CatalogPlanAggregate.Load(ctx, s.store, m.ID)
-				if errors.Is(err, eventstore.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return nil, err
-				}
-				p = projections.CatalogPlanOf(cp)
-				plans[m.ID] = p
-			}
-			if p.DeletedAt != nil {
-				continue
-			}
-			v.Plans = append(v.Plans, groupPlan{ID: p.ID, Name: p.Name, Currency: p.Currency,
-				Interval: string(p.Interval), IntervalCount: p.IntervalCount})
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return s.planGroups.Render(ctx, account, groups)
 }
