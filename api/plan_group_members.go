@@ -65,10 +65,18 @@ func (s *Server) resolveMembers(ctx context.Context, account int64, b planGroupB
 			(*ve).Add(field, msg)
 		}
 	}
-	if len(b.Plans)+len(b.PaymentPlans) > domain.MaxGroupMembers {
-		return nil, nil // the domain refuses the count; no lookups for it
-	}
 	in := make([]domain.MemberInput, 0, len(b.Plans)+len(b.PaymentPlans))
+	if len(b.Plans)+len(b.PaymentPlans) > domain.MaxGroupMembers {
+		// The domain refuses the count: no lookups for it, but as many
+		// inputs, for the domain to count.
+		for _, ref := range b.Plans {
+			in = append(in, domain.MemberInput{Kind: string(domain.CatalogPlanMember), Ref: ref})
+		}
+		for _, id := range b.PaymentPlans {
+			in = append(in, domain.MemberInput{Kind: string(domain.PaymentPlanMember), Ref: strconv.FormatInt(id, 10)})
+		}
+		return in, nil
+	}
 	for i, ref := range b.Plans {
 		field := "plans." + strconv.Itoa(i)
 		m := domain.MemberInput{Kind: string(domain.CatalogPlanMember), Ref: ref}
@@ -149,4 +157,30 @@ type planGroupJSON = projections.PlanGroupView
 // catalog plan is left out.
 func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
 	return s.planGroups.Render(ctx, account, groups)
+}
+
+// groupPaymentPlans returns the payment plans ids of account from the plan
+// read model; one the read model has not reached is folded from the store.
+// An id of no plan of the account is missing from the map.
+func (s *Server) groupPaymentPlans(ctx context.Context, account int64, ids []int64) (map[int64]projections.GroupPaymentPlan, error) {
+	plans, err := s.planGroups.PaymentPlans(ctx, account, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := plans[id]; ok {
+			continue
+		}
+		p, recs, _, err := s.store.LoadPlan(ctx, id)
+		if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != account) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if plans[id], err = projections.GroupPaymentPlanOf(p, projections.HistoryOf(recs)); err != nil {
+			return nil, err
+		}
+	}
+	return plans, nil
 }

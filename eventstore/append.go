@@ -121,6 +121,27 @@ func (s *Events) Append(ctx context.Context, stream string, expected Head, event
 	return recs, err
 }
 
+// checkAppend returns the metadata as Append stores it with events (an
+// empty CommandID replaced by a generated one) and ErrEventTooLarge if one
+// of events would be over MaxEventBytes with it: what Append refuses before
+// it writes, also checked by a dry run (Cmd.DryRun).
+func checkAppend(stream string, events []NewEvent, meta Metadata) ([]byte, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = uuid.NewString()
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
+	}
+	for _, e := range events {
+		if n := len(e.Data) + len(metaJSON); n > MaxEventBytes {
+			return nil, fmt.Errorf("append %s: %s event of %d bytes (data and metadata), over %d: %w",
+				stream, e.Type, n, MaxEventBytes, ErrEventTooLarge)
+		}
+	}
+	return metaJSON, nil
+}
+
 // querier is what an append runs on: the pool (one implicit transaction) or,
 // in tests that hold commits open, an explicit transaction.
 type querier interface {
@@ -138,18 +159,9 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 	// Only a command id the caller chose can be replayed, so only those
 	// are recorded in commands; a generated one just labels the metadata.
 	recordCommand := meta.CommandID != ""
-	if !recordCommand {
-		meta.CommandID = uuid.NewString()
-	}
-	metaJSON, err := json.Marshal(meta)
+	metaJSON, err := checkAppend(stream, events, meta)
 	if err != nil {
-		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
-	}
-	for _, e := range events {
-		if n := len(e.Data) + len(metaJSON); n > MaxEventBytes {
-			return nil, fmt.Errorf("append %s: %s event of %d bytes (data and metadata), over %d: %w",
-				stream, e.Type, n, MaxEventBytes, ErrEventTooLarge)
-		}
+		return nil, err
 	}
 	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
 
