@@ -126,6 +126,7 @@ func (s *Server) routes() chi.Router {
 		s.portalRoutes(r)
 	})
 	s.geeksRoutes(r)
+	s.invoicedRoutes(r)
 	s.planGroupDialectRoutes(r)
 	s.paygenticRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
