@@ -42,8 +42,8 @@ func (PlanCreated) EventType() string { return EventPlanCreated }
 
 // WebhookEventTypes are the event types told to the outside world, Good
 // Plan's vocabulary (DESIGN.md section 5): a webhook endpoint subscribes to
-// some of them. Events of other types (introduction_email.sent, say) stay
-// inside goodplan.
+// some of them. Events of other types (introduction_email.sent,
+// plan_email.requested, say) stay inside goodplan.
 var WebhookEventTypes = []string{
 	EventPlanCreated,
 	EventPlanActivated,
@@ -96,6 +96,10 @@ var decoders = map[string]func([]byte) (Event, error){
 	EventNotificationRequested: decode[NotificationRequested],
 	EventNotificationSent:      decode[NotificationSent],
 	EventNotificationFailed:    decode[NotificationFailed],
+
+	EventPlanEmailRequested: decode[PlanEmailRequested],
+	EventPlanEmailSent:      decode[PlanEmailSent],
+	EventPlanEmailFailed:    decode[PlanEmailFailed],
 
 	EventCatalogPlanCreated: decode[CatalogPlanCreated],
 	EventCatalogPlanUpdated: decode[CatalogPlanUpdated],
