@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -213,11 +214,15 @@ func (w *EmailWorker) giveUp(ctx context.Context, plan *domain.Plan, job *emailJ
 	return nil
 }
 
-// email addresses r to plan's customer, from the worker's sender.
-func (w *EmailWorker) email(plan *domain.Plan, messageID string, r templates.Rendered) Email {
-	from := w.From
-	if from == "" {
-		from = DefaultEmailFrom
+// email addresses r to plan's customer, from the worker's sender under
+// the account's sender name, if it has one.
+func (w *EmailWorker) email(plan *domain.Plan, acct eventstore.Account, messageID string, r templates.Rendered) Email {
+	from := w.from()
+	if name := acct.Emails.SenderName; name != "" {
+		if addr, err := mail.ParseAddress(from); err == nil {
+			addr.Name = name // String quotes or encodes it
+			from = addr.String()
+		}
 	}
 	c := plan.Customer()
 	return Email{
@@ -229,6 +234,14 @@ func (w *EmailWorker) email(plan *domain.Plan, messageID string, r templates.Ren
 		Text:       r.Text,
 		HTML:       r.HTML,
 	}
+}
+
+// from is the worker's sender: EMAIL_FROM, or DefaultEmailFrom.
+func (w *EmailWorker) from() string {
+	if w.From == "" {
+		return DefaultEmailFrom
+	}
+	return w.From
 }
 
 // messageID is "<{local}@{host of publicURL}>", the host being "localhost"
@@ -270,7 +283,8 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command str
 		if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) {
+		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) ||
+			errors.Is(err, domain.ErrPlanEmailNotRequested) {
 			break
 		}
 	}

@@ -23,7 +23,7 @@ func (w *EmailWorker) introductionJob() *emailJob {
 			if err != nil {
 				return Email{}, fmt.Errorf("introduction email for plan %d: %w", p.ID(), err)
 			}
-			return w.email(p, IntroductionMessageID(p.ID(), w.PublicURL), r), nil
+			return w.email(p, acct, IntroductionMessageID(p.ID(), w.PublicURL), r), nil
 		},
 		sent: func(p *domain.Plan, e Email, at time.Time) ([]domain.Event, error) {
 			return p.RecordIntroductionEmailSent(e.MessageID, e.ToAddress, at)
