@@ -148,6 +148,9 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64},
 		{Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
+		// The emails a plan's event owes (a merchant's decision, a customer's
+		// action, an abandoned plan): every event, the others acked at once.
+		{Durable: "plan-email", Handle: email.HandlePlanEmail, Concurrency: 4, Batch: 16},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
