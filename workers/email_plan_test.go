@@ -105,7 +105,9 @@ func TestPlanEmailCustomerKinds(t *testing.T) {
 			func(p *domain.Plan) ([]domain.Event, error) { return p.RejectPayment(1, "Nothing arrived.", later) }},
 			"Your payment of 400.00 USD could not be confirmed", "  > Nothing arrived."},
 		{domain.EmailExtensionGranted, domain.EventInstallmentExtensionGranted, false, []decide{
-			func(p *domain.Plan) ([]domain.Event, error) { return p.ExtendInstallment(1, "2025-12-20", false, later) }},
+			func(p *domain.Plan) ([]domain.Event, error) {
+				return p.ExtendInstallment(1, "2025-12-20", false, later)
+			}},
 			"Your payment is now due on 2025-12-20", "is now due on 2025-12-20 (it was due on 2025-12-04)."},
 		{domain.EmailInstallmentDeferred, domain.EventInstallmentDeferred, false, []decide{
 			func(p *domain.Plan) ([]domain.Event, error) { return p.DeferInstallment(1, later) }},
@@ -170,17 +172,7 @@ func TestPlanEmailCustomerKinds(t *testing.T) {
 				t.Errorf("plan emails = %+v", got)
 			}
 			// Redelivery and replay: nothing new.
-			for attempt := 1; attempt <= 2; attempt++ {
-				if err := env.handlePlanEmail(t, rec, attempt); err != nil {
-					t.Fatalf("HandlePlanEmail again: %v", err)
-				}
-			}
-			if n := len(env.smtp.Messages()) - before; n != 1 {
-				t.Errorf("after redelivery %d messages, want 1", n)
-			}
-			if _, again := env.planRecords(t, rec); len(again) != len(recs) {
-				t.Errorf("redelivery appended %d events", len(again)-len(recs))
-			}
+			env.redeliverPlanEmailSendsNothing(t, rec, before+1, len(recs))
 			if logs := env.logs.String(); strings.Contains(logs, plan.PortalToken()) || strings.Contains(logs, "john@example.com") ||
 				!strings.Contains(logs, string(tc.kind)+" email sent") {
 				t.Errorf("logs reveal the token or the address, or say nothing of the email:\n%s", logs)
@@ -294,17 +286,7 @@ func TestPlanEmailMerchantNotifications(t *testing.T) {
 // messages, and no event appended.
 func (env *emailEnv) redeliverPlanEmailSendsNothing(t *testing.T, rec eventstore.Record, want, events int) {
 	t.Helper()
-	for attempt := 1; attempt <= 2; attempt++ {
-		if err := env.handlePlanEmail(t, rec, attempt); err != nil {
-			t.Fatalf("HandlePlanEmail again: %v", err)
-		}
-	}
-	if n := len(env.smtp.Messages()); n != want {
-		t.Errorf("after redelivery %d messages, want %d", n, want)
-	}
-	if _, again := env.planRecords(t, rec); len(again) != events {
-		t.Errorf("redelivery appended events: %d, was %d", len(again), events)
-	}
+	env.redeliverWith(t, env.handlePlanEmail, rec, want, events)
 }
 
 // TestPlanEmailCheckinAndAbandoned: the scheduler's check-in reminder and

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -9,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"goodplan/domain"
-	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 )
 
@@ -33,50 +29,20 @@ func TestPlanEmailsEndToEnd(t *testing.T) {
 	clock := &shiftClock{}
 	base := startInProcess(t, db, clock, map[string]string{"SMTP_URL": "smtp://" + sink.addr + "?tls=none"})
 
-	status, b := call(t, "POST", base+"/api/v1/plans", key, `{"customer":{"name":"Kim","email":"kim@example.com"},
-		"invoice":{"amount":"900.00"},"options":{"durations":[3]},"send_introduction_email":false}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create plan: %d %s", status, b)
-	}
-	var created struct {
-		PlanID      int64 `json:"plan_id"`
-		PlanOptions []struct {
-			ID int64 `json:"id"`
-		} `json:"plan_options"`
-	}
-	if err := json.Unmarshal(b, &created); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	store := eventstore.New(pool)
-	// The customer chooses the option and reports a payment (as the portal
-	// would).
-	customer := func(decide func(p *domain.Plan) ([]domain.Event, error)) {
-		t.Helper()
-		if _, err := eventstore.PlanAggregate.Run(t.Context(), store, eventstore.Cmd[*domain.Plan]{ID: created.PlanID,
-			Meta: eventstore.Metadata{AccountID: acct, Actor: "customer"}, Decide: decide}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	customer(func(p *domain.Plan) ([]domain.Event, error) {
-		return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
-	})
-	customer(func(p *domain.Plan) ([]domain.Event, error) {
+	store := storeOf(t, db)
+	id := activePlanViaAPI(t, store, base, key, acct, clock, `{"durations":[3]}`)
+	// The customer reports a payment (as the portal would).
+	actAs(t, store, "customer", acct, id, func(p *domain.Plan) ([]domain.Event, error) {
 		return p.ReportPayment(domain.PaymentInput{PaymentID: 1, Amount: "300.00", Method: "e_transfer", Now: clock.now()})
 	})
 	// The report is version 3, its notification goes to both addresses.
 	for n, to := range []string{"ops@acme.example", "boss@acme.example"} {
-		id := fmt.Sprintf("<plan-%d.payment_reported.3.%d@portal.test>", created.PlanID, n+1)
-		waitMail(t, sink, id, to, "Kim reported a payment of 300.00 USD")
+		waitMail(t, sink, fmt.Sprintf("<plan-%d.payment_reported.3.%d@portal.test>", id, n+1), to, "Kim reported a payment of 300.00 USD")
 	}
 
 	// The merchant confirms through the API, and defers an installment
 	// (switched off: no email).
-	plan := base + "/api/v1/plans/" + strconv.FormatInt(created.PlanID, 10)
+	plan := base + "/api/v1/plans/" + strconv.FormatInt(id, 10)
 	if status, b := call(t, "POST", plan+"/installments/3/defer", key, `{}`); status != http.StatusOK {
 		t.Fatalf("defer: %d %s", status, b)
 	}
@@ -85,7 +51,7 @@ func TestPlanEmailsEndToEnd(t *testing.T) {
 	}
 	// Its Message-ID names the version of the installment.confirmed
 	// (the plan_email.* events of the report came in between).
-	_, recs, _, err := store.LoadPlan(t.Context(), created.PlanID)
+	_, recs, _, err := store.LoadPlan(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +61,12 @@ func TestPlanEmailsEndToEnd(t *testing.T) {
 			confirmed = r.Version
 		}
 	}
-	waitMail(t, sink, fmt.Sprintf("<plan-%d.payment_confirmed.%d.1@portal.test>", created.PlanID, confirmed), "kim@example.com",
+	waitMail(t, sink, fmt.Sprintf("<plan-%d.payment_confirmed.%d.1@portal.test>", id, confirmed), "kim@example.com",
 		"Your payment of 300.00 USD was confirmed")
 
 	// Every outcome recorded once; nothing else sent.
 	pgtest.WaitForNil(t, 30*time.Second, "3 plan_email.sent", func() error {
-		_, recs, _, err := store.LoadPlan(t.Context(), created.PlanID)
+		_, recs, _, err := store.LoadPlan(t.Context(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
