@@ -34,9 +34,11 @@ const emailActor = "email-worker"
 const maxReasonLen = 500
 
 // EmailWorker sends the customer's emails: each new plan's introduction
-// email and the scheduled notices the Scheduler requests. It is a Handler
-// for a durable consumer of plan.created and notification.requested
-// events.
+// email and the scheduled notices the Scheduler requests (Handle, for a
+// durable consumer of plan.created and notification.requested events),
+// and the emails a plan's events owe the customer or the merchant
+// (HandlePlanEmail, see email_plan.go). Customer emails carry the
+// account's sender name.
 //
 // It decides from the plan's current state in the store, not from the
 // event, so a redelivered or replayed event never sends a second email once
