@@ -64,8 +64,15 @@ func (s *Server) authFailed(r *http.Request) {
 
 // tooMany writes the 429 with Retry-After in whole seconds (at least 1).
 func tooMany(w http.ResponseWriter, msg string, retryAfter time.Duration) {
-	secs := strconv.Itoa(max(int(math.Ceil(retryAfter.Seconds())), 1))
-	w.Header().Set("Retry-After", secs)
+	secs := setRetryAfter(w, retryAfter)
 	writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
 		Message: msg + " Retry after " + secs + " s."})
+}
+
+// setRetryAfter sets Retry-After to retryAfter in whole seconds (at least
+// 1) and returns the value.
+func setRetryAfter(w http.ResponseWriter, retryAfter time.Duration) string {
+	secs := strconv.Itoa(max(int(math.Ceil(retryAfter.Seconds())), 1))
+	w.Header().Set("Retry-After", secs)
+	return secs
 }

@@ -85,34 +85,53 @@ func (s *Server) portalRoutes(r chi.Router) {
 // portalHeaders keeps portal pages out of shared caches, keeps the token
 // out of Referer headers and forbids framing, scripts and foreign form
 // targets.
-func portalHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", templates.PortalContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Robots-Tag", "noindex, nofollow")
-		next.ServeHTTP(w, r)
-	})
+var portalHeaders = pageHeaders(templates.PortalContentSecurityPolicy, "no-referrer")
+
+// pageHeaders are the headers of every HTML page (portal and dashboard):
+// no caching anywhere (the pages are personal), the given
+// Content-Security-Policy and Referrer-Policy, no framing, no MIME
+// sniffing, no indexing.
+func pageHeaders(csp, referrerPolicy string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Referrer-Policy", referrerPolicy)
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Robots-Tag", "noindex, nofollow")
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // portalRecoverer turns a panic in a portal handler into the HTML error
-// page (the API's recoverer answers JSON).
+// page (the API's recoverer answers JSON). The path holds the token, a
+// secret: it is not logged.
 func (s *Server) portalRecoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
+	return s.pageRecoverer("/plan/…", func(w http.ResponseWriter, r *http.Request) {
+		s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
+	})(next)
+}
+
+// pageRecoverer turns a panic into page, an HTML 500, logging logPath as
+// the request's path.
+func (s *Server) pageRecoverer(logPath string, page http.HandlerFunc) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", logPath, "panic", v)
+					page(w, r)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", "/plan/…", "panic", v)
-				s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // portalPage is GET /plan/{token}.

@@ -1,0 +1,137 @@
+package templates
+
+import (
+	"embed"
+	htmltemplate "html/template"
+	"io"
+)
+
+// The merchant dashboard's pages: server-rendered, usable without
+// JavaScript, one layout (dashboard/layout.html) around one page file each.
+// A new page adds its file, a parsed var below (dashboardPage) and a
+// Render function; its value type has a Shell field (see DashboardShell).
+
+//go:embed dashboard/*.html dashboard/dashboard.css
+var dashboardFiles embed.FS
+
+// dashboardCSS is the dashboard's whole style sheet, inlined in every page.
+var dashboardCSS = embeddedAsset(dashboardFiles, "dashboard/dashboard.css")
+
+// DashboardContentSecurityPolicy is the Content-Security-Policy header
+// value of dashboard pages: no scripts, no images, no frames, forms posted
+// only to the service itself, and only the inline style sheet (by its
+// hash).
+var DashboardContentSecurityPolicy = "default-src 'none'; style-src '" + portalCSSHash(dashboardCSS) +
+	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Parsed dashboard pages.
+var (
+	dashboardLoginPage   = dashboardPage("dashboard/login.html")
+	dashboardHomePage    = dashboardPage("dashboard/home.html")
+	dashboardMessagePage = dashboardPage("dashboard/message.html")
+)
+
+func dashboardPage(file string) *htmltemplate.Template {
+	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(dashboardFuncs).
+		ParseFS(dashboardFiles, "dashboard/layout.html", file))
+}
+
+var dashboardFuncs = htmltemplate.FuncMap{
+	// The style sheet is a constant of this package, never data.
+	"css": func() htmltemplate.CSS { return htmltemplate.CSS(dashboardCSS) },
+}
+
+// DashboardShell is what the layout of every signed-in page shows: the
+// account and the user in the header, the navigation with the current
+// page marked, and the sign-out form. CSRF is the value of the hidden csrf
+// field of every form on the page, the sign-out form's included.
+type DashboardShell struct {
+	Root        string // path of the dashboard, e.g. "/dashboard"
+	Current     string // path of the page's section, e.g. Root+"/plans"; Root for the landing page
+	AccountID   int64
+	AccountName string
+	UserName    string
+	UserEmail   string
+	Owner       bool // the user is an owner (sees the owner-only sections)
+	CSRF        string
+}
+
+// DashboardNavLink is one entry of the dashboard's navigation.
+type DashboardNavLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// Nav returns the navigation: Needs attention, Plans, Catalog, Plan
+// groups, Developers (owners only) and Settings, the one whose path is
+// Current marked.
+func (s *DashboardShell) Nav() []DashboardNavLink {
+	links := []DashboardNavLink{
+		{Href: s.Root, Label: "Needs attention"},
+		{Href: s.Root + "/plans", Label: "Plans"},
+		{Href: s.Root + "/catalog", Label: "Catalog"},
+		{Href: s.Root + "/plan-groups", Label: "Plan groups"},
+	}
+	if s.Owner {
+		links = append(links, DashboardNavLink{Href: s.Root + "/developers", Label: "Developers"})
+	}
+	links = append(links, DashboardNavLink{Href: s.Root + "/settings", Label: "Settings"})
+	for i := range links {
+		links[i].Current = links[i].Href == s.Current
+	}
+	return links
+}
+
+// DashboardLogin is the sign-in page. Action is the path the form posts to;
+// Email is shown again after a refusal; Error is the refusal's message and
+// ErrorKind its kind ("credentials" or "limited").
+type DashboardLogin struct {
+	Shell     *DashboardShell // always nil: nobody is signed in
+	Action    string
+	Email     string
+	Error     string
+	ErrorKind string
+}
+
+// DashboardHome is the landing page, Needs attention.
+type DashboardHome struct {
+	Shell *DashboardShell
+}
+
+// DashboardMessageKind names a one-message dashboard page.
+type DashboardMessageKind string
+
+// The one-message pages.
+const (
+	DashboardForbidden  DashboardMessageKind = "forbidden"   // a form without a valid csrf, or cross-origin (403)
+	DashboardOwnerOnly  DashboardMessageKind = "owner_only"  // a member on an owner's page (403)
+	DashboardNotFound   DashboardMessageKind = "not_found"   // no such page (404)
+	DashboardBadRequest DashboardMessageKind = "bad_request" // a form that cannot be read (400)
+	DashboardError      DashboardMessageKind = "error"       // an error on our side (500)
+)
+
+// DashboardMessage is a one-message page. Shell is nil when nobody is
+// signed in; Root is the dashboard's path, linked from the page.
+type DashboardMessage struct {
+	Shell *DashboardShell
+	Root  string
+	Kind  DashboardMessageKind
+}
+
+// RenderDashboardLogin writes the sign-in page. It returns an error only if
+// the template fails to execute; nothing is written then.
+func RenderDashboardLogin(w io.Writer, v DashboardLogin) error {
+	return executeLayout(w, dashboardLoginPage, v)
+}
+
+// RenderDashboardHome writes the Needs attention page. It returns an error
+// only if the template fails to execute; nothing is written then.
+func RenderDashboardHome(w io.Writer, v DashboardHome) error {
+	return executeLayout(w, dashboardHomePage, v)
+}
+
+// RenderDashboardMessage writes a one-message page. It returns an error only
+// if the template fails to execute; nothing is written then.
+func RenderDashboardMessage(w io.Writer, v DashboardMessage) error {
+	return executeLayout(w, dashboardMessagePage, v)
+}
