@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"goodplan/domain"
 	"goodplan/eventstore"
+	"goodplan/projections"
+	"goodplan/templates"
 )
 
 // The dashboard's sign-in, sessions, forms and shell against the real
@@ -399,5 +404,85 @@ func TestDashboardShowsOnlyTheUsersAccount(t *testing.T) {
 			strings.Contains(string(page.body), tc.notName) {
 			t.Fatalf("%s's header: %d %q\n%s", tc.email, page.status, m, page.body)
 		}
+	}
+}
+
+// TestDashboardCommandRecordsTheUser runs a plan command the way a
+// dashboard page does (dashboardForm, then the API's command path with
+// dashboardMetadata): the events name the user as the actor, a form posted
+// twice is applied once, a form refused appends nothing, and another
+// account's plan is not found.
+func TestDashboardCommandRecordsTheUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other, _ := e.account(t, eventstore.NewAccount{Name: "Globex"})
+	owner := e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	e.dashUser(t, other, "g@example.com", eventstore.RoleOwner)
+	plan := e.newPortalPlan(t, seedMinimal)
+	cancel := e.srv.requireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := e.srv.dashboardForm(w, r)
+		if !ok {
+			return
+		}
+		_, err := e.srv.runPlan(r.Context(), planCommand{ID: plan.id, Meta: e.srv.dashboardMetadata(r, u),
+			Decide: func(p *domain.Plan) ([]domain.Event, error) {
+				if p.AccountID() != u.AccountID {
+					return nil, eventstore.ErrNotFound
+				}
+				return p.Cancel(r.PostForm.Get("reason"), e.srv.now())
+			}})
+		switch {
+		case err == nil, errors.Is(err, eventstore.ErrDuplicateCommand):
+			http.Redirect(w, r, "/dashboard/plans/"+strconv.FormatInt(plan.id, 10), http.StatusSeeOther)
+		case errors.Is(err, eventstore.ErrNotFound):
+			e.srv.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
+		default:
+			e.srv.dashboardFail(w, r, err)
+		}
+	}))
+	post := func(cookie string, form url.Values) int {
+		req := httptest.NewRequest(http.MethodPost, "/dashboard/plans/x/cancel", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("User-Agent", "dashboard test")
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		rec := httptest.NewRecorder()
+		cancel.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	before := len(e.records(t, plan.id))
+
+	stranger := e.signIn(t, "g@example.com")
+	if code := post(stranger, url.Values{"csrf": {e.csrfOf(t, stranger)}, "reason": {"not yours"}}); code != http.StatusNotFound {
+		t.Fatalf("another account's plan: %d", code)
+	}
+	cookie := e.signIn(t, "owner@example.com")
+	if code := post(cookie, url.Values{"reason": {"no csrf"}}); code != http.StatusForbidden {
+		t.Fatalf("without csrf: %d", code)
+	}
+	if n := len(e.records(t, plan.id)); n != before {
+		t.Fatalf("refused forms appended %d events", n-before)
+	}
+	form := url.Values{"csrf": {e.csrfOf(t, cookie)}, "form_id": {newFormID()}, "reason": {"Customer paid in full elsewhere"}}
+	for range 2 {
+		if code := post(cookie, form); code != http.StatusSeeOther {
+			t.Fatalf("cancel: %d", code)
+		}
+	}
+	recs := e.records(t, plan.id)
+	if n := countType(recs, domain.EventPlanCancelled); n != 1 {
+		t.Fatalf("the form posted twice cancelled %d times: %v", n, typesOf(recs))
+	}
+	var meta eventstore.Metadata
+	if err := json.Unmarshal(recs[len(recs)-1].Metadata, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta.Actor != domain.SourceMerchant || meta.AccountID != e.acct.ID || meta.User == nil ||
+		*meta.User != (eventstore.ActorUser{ID: owner.ID, Email: "owner@example.com"}) ||
+		meta.UserAgent != "dashboard test" || !strings.HasPrefix(meta.CommandID, "dashboard:") {
+		t.Fatalf("metadata %s", recs[len(recs)-1].Metadata)
+	}
+	// The API's history still reads the actor.
+	if h := projections.HistoryOf(recs); h[len(h)-1].Actor != domain.SourceMerchant {
+		t.Fatalf("history actor %q", h[len(h)-1].Actor)
 	}
 }

@@ -1,0 +1,219 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"goodplan/domain"
+	"goodplan/eventstore"
+)
+
+func newUserStore(t *testing.T) (*eventstore.Store, eventstore.Account) {
+	t.Helper()
+	store, _ := newStore(t)
+	acct, err := store.CreateAccount(context.Background(), eventstore.NewAccount{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, acct
+}
+
+func TestCreateUserValidatesAndHashes(t *testing.T) {
+	t.Parallel()
+	store, acct := newUserStore(t)
+	ctx := context.Background()
+	ok := eventstore.NewUser{AccountID: acct.ID, Email: " Ann@Example.COM ", Name: "Ann", Password: "12345678"}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*eventstore.NewUser)
+		field string
+	}{
+		{"no email", func(u *eventstore.NewUser) { u.Email = "" }, eventstore.UserFieldEmail},
+		{"bad email", func(u *eventstore.NewUser) { u.Email = "ann@localhost" }, eventstore.UserFieldEmail},
+		{"email with a line break", func(u *eventstore.NewUser) { u.Email = "ann@example.com\r\nBcc: x@y.z" }, eventstore.UserFieldEmail},
+		{"name with a control character", func(u *eventstore.NewUser) { u.Name = "A\x00nn" }, eventstore.UserFieldName},
+		{"name too long", func(u *eventstore.NewUser) { u.Name = strings.Repeat("n", domain.MaxNameLen+1) }, eventstore.UserFieldName},
+		{"role", func(u *eventstore.NewUser) { u.Role = "admin" }, eventstore.UserFieldRole},
+		{"short password", func(u *eventstore.NewUser) { u.Password = "1234567" }, eventstore.UserFieldPassword},
+		{"long password", func(u *eventstore.NewUser) { u.Password = strings.Repeat("p", eventstore.MaxPasswordBytes+1) }, eventstore.UserFieldPassword},
+	} {
+		nu := ok
+		tc.edit(&nu)
+		_, err := store.CreateUser(ctx, nu)
+		var ve *domain.ValidationError
+		if !errors.As(err, &ve) || ve.Fields[tc.field] == nil || len(ve.Fields) != 1 {
+			t.Fatalf("%s: %v, want a problem with %s only", tc.name, err, tc.field)
+		}
+	}
+	if n := count(t, store.Pool(), `SELECT count(*) FROM users`); n != 0 {
+		t.Fatalf("refused users stored: %d", n)
+	}
+
+	u, err := store.CreateUser(ctx, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ann@example.com" || u.Role != eventstore.RoleMember || u.AccountID != acct.ID || u.Name != "Ann" {
+		t.Fatalf("user %+v", u)
+	}
+	var hash string
+	if err := store.Pool().QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(hash, ok.Password) {
+		t.Fatalf("stored hash %q", hash)
+	}
+	// Emails are unique across accounts, however they are written.
+	other, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Globex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: other.ID, Email: "ANN@example.com", Password: "abcdefgh"}); !errors.Is(err, eventstore.ErrEmailTaken) {
+		t.Fatalf("same email in another account: %v", err)
+	}
+	if _, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: 999999, Email: "bob@example.com", Password: "abcdefgh"}); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+	if _, err := store.UserByID(ctx, other.ID, u.ID); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("user of another account by id: %v", err)
+	}
+	if users, err := store.AccountUsers(ctx, acct.ID); err != nil || len(users) != 1 || users[0] != u {
+		t.Fatalf("account users %+v, %v", users, err)
+	}
+}
+
+func TestAuthenticateUser(t *testing.T) {
+	t.Parallel()
+	store, acct := newUserStore(t)
+	ctx := context.Background()
+	u, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "ann@example.com", Role: eventstore.RoleOwner,
+		Password: "s3cret password ü"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.AuthenticateUser(ctx, " ANN@example.com", "s3cret password ü")
+	if err != nil || got != u {
+		t.Fatalf("right password: %+v, %v", got, err)
+	}
+	for _, try := range [][2]string{{"ann@example.com", "s3cret password u"}, {"ann@example.com", ""},
+		{"bob@example.com", "s3cret password ü"}, {"", ""},
+		{"ann@example.com", "s3cret password ü" + strings.Repeat(" ", eventstore.MaxPasswordBytes)}} {
+		if _, err := store.AuthenticateUser(ctx, try[0], try[1]); !errors.Is(err, eventstore.ErrBadCredentials) {
+			t.Fatalf("%q: %v, want ErrBadCredentials", try, err)
+		}
+	}
+	// A new password works, the old one no longer does, and every session
+	// ends.
+	token, _, err := store.CreateSession(ctx, u.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetUserPassword(ctx, u.ID, "short"); err == nil {
+		t.Fatal("a short new password was accepted")
+	}
+	if err := store.SetUserPassword(ctx, u.ID, "another password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AuthenticateUser(ctx, "ann@example.com", "s3cret password ü"); !errors.Is(err, eventstore.ErrBadCredentials) {
+		t.Fatalf("old password after the change: %v", err)
+	}
+	if _, err := store.AuthenticateUser(ctx, "ann@example.com", "another password"); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	if _, err := store.SessionByToken(ctx, token, time.Now()); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("session after a password change: %v", err)
+	}
+	if err := store.SetUserPassword(ctx, 999999, "another password"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	store, acct := newUserStore(t)
+	ctx := context.Background()
+	u, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "ann@example.com", Name: "Ann",
+		Role: eventstore.RoleOwner, Password: "password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	token, sess, err := store.CreateSession(ctx, u.ID, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(token) != 43 || sess.User != u || sess.AccountName != "Acme" || !sess.CreatedAt.Equal(t0) {
+		t.Fatalf("session %q %+v", token, sess)
+	}
+	// Only the token's hash is stored.
+	if n := count(t, store.Pool(), `SELECT count(*) FROM user_sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, token); n != 1 {
+		t.Fatalf("sessions stored by the token's SHA-256: %d", n)
+	}
+	if n := count(t, store.Pool(), `SELECT count(*) FROM user_sessions WHERE position(convert_to($1, 'UTF8') in token_hash) > 0`, token); n != 0 {
+		t.Fatal("the token itself is stored")
+	}
+	lastSeen := func() time.Time {
+		var at time.Time
+		if err := store.Pool().QueryRow(ctx, `SELECT last_seen_at FROM user_sessions WHERE id = $1`, sess.ID).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	// A use within a minute of the last recorded one writes nothing.
+	if _, err := store.SessionByToken(ctx, token, t0.Add(59*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !lastSeen().Equal(t0) {
+		t.Fatalf("last seen written within a minute: %s", lastSeen())
+	}
+	t1 := t0.Add(11 * time.Hour)
+	if _, err := store.SessionByToken(ctx, token, t1); err != nil {
+		t.Fatal(err)
+	}
+	if !lastSeen().Equal(t1) {
+		t.Fatalf("last seen %s, want %s", lastSeen(), t1)
+	}
+	// Idle timeout from the last recorded use.
+	if _, err := store.SessionByToken(ctx, token, t1.Add(eventstore.SessionIdleTimeout)); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("idle for 12 hours: %v", err)
+	}
+	if _, err := store.SessionByToken(ctx, "unknown-token", t1); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown token: %v", err)
+	}
+
+	// Absolute lifetime, however often the session is used.
+	token2, _, err := store.CreateSession(ctx, u.ID, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := t0
+	for at = t0.Add(10 * time.Hour); at.Before(t0.Add(eventstore.SessionMaxAge)); at = at.Add(10 * time.Hour) {
+		if _, err := store.SessionByToken(ctx, token2, at); err != nil {
+			t.Fatalf("at %s: %v", at.Sub(t0), err)
+		}
+	}
+	if _, err := store.SessionByToken(ctx, token2, t0.Add(eventstore.SessionMaxAge)); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("7 days after sign-in: %v", err)
+	}
+
+	// A new sign-in clears the user's expired sessions; signing out deletes.
+	token3, _, err := store.CreateSession(ctx, u.ID, t0.Add(eventstore.SessionMaxAge+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, store.Pool(), `SELECT count(*) FROM user_sessions`); n != 1 {
+		t.Fatalf("sessions after a sign-in with two expired: %d", n)
+	}
+	if err := store.DeleteSession(ctx, token3); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteSession(ctx, token3); err != nil {
+		t.Fatalf("signing out twice: %v", err)
+	}
+	if n := count(t, store.Pool(), `SELECT count(*) FROM user_sessions`); n != 0 {
+		t.Fatalf("sessions after sign-out: %d", n)
+	}
+}
