@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,19 +38,25 @@ func (s *Server) dashboardCSRF(ctx context.Context, sessionID int64) (string, er
 
 // sameOrigin reports whether r may be a form of the dashboard's own pages:
 // a Sec-Fetch-Site other than same-origin (or none, a navigation the user
-// typed) is refused, and so is an Origin other than PUBLIC_URL's. A request
-// with neither header (not from a browser that sends them) passes; the
-// csrf field still guards it.
+// typed) is refused, and so is an Origin that is neither PUBLIC_URL's
+// origin nor the address the request was sent to (its Host: the service
+// opened at another of its names, such as 127.0.0.1 rather than localhost,
+// or a test server on a free port; the browser sets Origin, which a page
+// cannot forge, and the session cookie is only ever sent to its own
+// host). A request with neither header (not from a browser that sends
+// them) passes; the csrf field still guards it.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default: // cross-site, same-site (a sibling subdomain), or anything unknown
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, s.dash.origin) {
-		return false
+	o := r.Header.Get("Origin")
+	if o == "" || strings.EqualFold(o, s.dash.origin) {
+		return true
 	}
-	return true
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // dashboardForm admits a dashboard form POST, behind requireUser: it must

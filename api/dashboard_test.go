@@ -188,6 +188,16 @@ func TestDashboardCookieNotSecureOverHTTP(t *testing.T) {
 	if res := e.login(t, "owner@example.com", dashPassword, "Origin", "http://localhost:8080"); res.status != http.StatusSeeOther {
 		t.Fatalf("sign-in from PUBLIC_URL's origin: %d", res.status)
 	}
+	// Or from the address the request was sent to (httptest's Host is
+	// example.com), and no other.
+	if res := e.login(t, "owner@example.com", dashPassword, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin"); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-in from the request's own origin: %d", res.status)
+	}
+	for _, o := range []string{"http://example.com:8080", "http://example.com.evil.example", "http://localhost:8081", "file://example.com"} {
+		if res := e.login(t, "owner@example.com", dashPassword, "Origin", o); res.status != http.StatusForbidden {
+			t.Fatalf("sign-in from %s: %d", o, res.status)
+		}
+	}
 }
 
 func TestDashboardNeedsASession(t *testing.T) {
