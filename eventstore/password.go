@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -32,6 +33,24 @@ const (
 	argonKeyLen    = 32
 )
 
+// hashSlots bounds the argon2id computations running at once in a
+// process: each holds argonMemoryKiB of memory (or what an old hash
+// records), so a flood of sign-ins costs at most cap(hashSlots) times that,
+// and waits its turn rather than exhausting memory.
+var hashSlots = make(chan struct{}, 4)
+
+// argonKey is argon2.IDKey run in one of hashSlots; it gives up when ctx
+// ends before a slot is free.
+func argonKey(ctx context.Context, pw string, salt []byte, passes, memKiB uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey([]byte(pw), salt, passes, memKiB, threads, keyLen), nil
+}
+
 // errBadHash: a stored hash is not an argon2id PHC string this code reads.
 var errBadHash = errors.New("password hash is not a readable argon2id hash")
 
@@ -48,12 +67,15 @@ func checkPassword(pw string) string {
 
 // hashPassword returns the argon2id PHC string of pw with a fresh salt:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>, both base64 without padding.
-func hashPassword(pw string) (string, error) {
+func hashPassword(ctx context.Context, pw string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key, err := argonKey(ctx, pw, salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -62,7 +84,7 @@ func hashPassword(pw string) (string, error) {
 // passwordMatches reports whether pw hashes to encoded (an argon2id PHC
 // string), comparing the keys in constant time. A password over
 // MaxPasswordBytes never matches and is not hashed.
-func passwordMatches(encoded, pw string) (bool, error) {
+func passwordMatches(ctx context.Context, encoded, pw string) (bool, error) {
 	var (
 		version, mem, passes int
 		threads              uint8
@@ -87,7 +109,10 @@ func passwordMatches(encoded, pw string) (bool, error) {
 	if len(pw) > MaxPasswordBytes {
 		return false, nil
 	}
-	got := argon2.IDKey([]byte(pw), salt, uint32(passes), uint32(mem), threads, uint32(len(want)))
+	got, err := argonKey(ctx, pw, salt, uint32(passes), uint32(mem), threads, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
@@ -97,7 +122,7 @@ func passwordMatches(encoded, pw string) (bool, error) {
 var dummyHash = sync.OnceValue(func() string {
 	var pw [16]byte
 	_, _ = rand.Read(pw[:]) // never fails (crypto/rand)
-	h, err := hashPassword(base64.RawURLEncoding.EncodeToString(pw[:]))
+	h, err := hashPassword(context.Background(), base64.RawURLEncoding.EncodeToString(pw[:]))
 	if err != nil {
 		panic(err) // only a failing crypto/rand gets here
 	}

@@ -112,7 +112,7 @@ func (s *Users) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if err := nu.validate(); err != nil {
 		return User{}, err
 	}
-	hash, err := hashPassword(nu.Password)
+	hash, err := hashPassword(ctx, nu.Password)
 	if err != nil {
 		return User{}, err
 	}
@@ -158,13 +158,13 @@ func (s *Users) AuthenticateUser(ctx context.Context, email, password string) (U
 		NormalizeEmail(email)), &hash)
 	err = interpretError(err)
 	if errors.Is(err, ErrNotFound) {
-		_, _ = passwordMatches(dummyHash(), password)
+		_, _ = passwordMatches(ctx, dummyHash(), password)
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("authenticate: %w", err)
 	}
-	ok, err := passwordMatches(hash, password)
+	ok, err := passwordMatches(ctx, hash, password)
 	if err != nil {
 		return User{}, fmt.Errorf("authenticate user %d: %w", u.ID, err)
 	}
@@ -183,7 +183,7 @@ func (s *Users) SetUserPassword(ctx context.Context, id int64, password string) 
 		ve.Add(UserFieldPassword, msg)
 		return &ve
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
