@@ -32,8 +32,7 @@ var (
 )
 
 func dashboardPage(file string) *htmltemplate.Template {
-	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(dashboardFuncs).
-		ParseFS(dashboardFiles, "dashboard/layout.html", file))
+	return layoutPage(dashboardFiles, dashboardFuncs, "dashboard/layout.html", file)
 }
 
 var dashboardFuncs = htmltemplate.FuncMap{

@@ -47,8 +47,14 @@ var (
 )
 
 func portalPage(file string) *htmltemplate.Template {
-	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(portalFuncs).
-		ParseFS(portalFiles, "portal/layout.html", file))
+	return layoutPage(portalFiles, portalFuncs, "portal/layout.html", file)
+}
+
+// layoutPage parses a page of files: the layout (whose base name is
+// layout.html) and one page file, with funcs; a missing key is an error.
+func layoutPage(files embed.FS, funcs htmltemplate.FuncMap, layout, file string) *htmltemplate.Template {
+	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(funcs).
+		ParseFS(files, layout, file))
 }
 
 var portalFuncs = htmltemplate.FuncMap{
