@@ -31,10 +31,22 @@ type Session struct {
 	LastSeenAt  time.Time
 }
 
-// sessionTokenHash is what is stored of a session token.
-func sessionTokenHash(token string) []byte {
+// secretTokenHash is what is stored of a session or link token: its
+// SHA-256 (the token has 256 random bits, so no salt or slow hash is
+// needed).
+func secretTokenHash(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// newSecretToken returns a session or link token: 32 random bytes,
+// base64url (43 characters).
+func newSecretToken() (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
 }
 
 // CreateSession signs user userID in at now: it returns a new session
@@ -43,18 +55,17 @@ func sessionTokenHash(token string) []byte {
 // expired by now are deleted on the way. ErrNotFound if there is no such
 // user.
 func (s *Users) CreateSession(ctx context.Context, userID int64, now time.Time) (string, Session, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	token, err := newSecretToken()
+	if err != nil {
 		return "", Session{}, fmt.Errorf("session token: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	if _, err := s.pool.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND (created_at <= $2 OR last_seen_at <= $3)`,
 		userID, now.Add(-SessionMaxAge), now.Add(-SessionIdleTimeout)); err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	var id int64
 	if err := s.pool.QueryRow(ctx, `INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at)
-		VALUES ($1, $2, $3, $3) RETURNING id`, sessionTokenHash(token), userID, now).Scan(&id); err != nil {
+		VALUES ($1, $2, $3, $3) RETURNING id`, secretTokenHash(token), userID, now).Scan(&id); err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", interpretError(err))
 	}
 	sess, err := s.SessionByToken(ctx, token, now)
@@ -73,7 +84,7 @@ func (s *Users) SessionByToken(ctx context.Context, token string, now time.Time)
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, a.name, us.id, us.created_at, us.last_seen_at
 		FROM user_sessions us JOIN users u ON u.id = us.user_id JOIN accounts a ON a.id = u.account_id
 		WHERE us.token_hash = $1 AND us.created_at > $2 AND us.last_seen_at > $3`,
-		sessionTokenHash(token), now.Add(-SessionMaxAge), now.Add(-SessionIdleTimeout)),
+		secretTokenHash(token), now.Add(-SessionMaxAge), now.Add(-SessionIdleTimeout)),
 		&sess.AccountName, &sess.ID, &sess.CreatedAt, &sess.LastSeenAt)
 	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", interpretError(err))
@@ -92,7 +103,7 @@ func (s *Users) SessionByToken(ctx context.Context, token string, now time.Time)
 // DeleteSession ends the session of token (signing out). A token that
 // opens no session is not an error: signing out twice is harmless.
 func (s *Users) DeleteSession(ctx context.Context, token string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM user_sessions WHERE token_hash = $1`, sessionTokenHash(token)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM user_sessions WHERE token_hash = $1`, secretTokenHash(token)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

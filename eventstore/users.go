@@ -76,8 +76,8 @@ func NormalizeEmail(email string) string {
 }
 
 // validate cleans nu and returns its problems by field (a
-// *domain.ValidationError), or nil.
-func (nu *NewUser) validate() error {
+// *domain.ValidationError), or nil. An invited user has no password yet.
+func (nu *NewUser) validate(invited bool) error {
 	var ve domain.ValidationError
 	nu.Email = NormalizeEmail(domain.CheckText(&ve, UserFieldEmail, nu.Email, domain.SingleLine, domain.MaxEmailLen))
 	if ve.Fields[UserFieldEmail] == nil && !domain.ValidEmail(nu.Email) {
@@ -90,10 +90,15 @@ func (nu *NewUser) validate() error {
 	if nu.Role != RoleOwner && nu.Role != RoleMember {
 		ve.Add(UserFieldRole, "The role must be owner or member.")
 	}
-	if msg := checkPassword(nu.Password); msg != "" {
+	if msg := checkPassword(nu.Password); msg != "" && !invited {
 		ve.Add(UserFieldPassword, msg)
 	}
 	return ve.OrNil()
+}
+
+// rowQuerier is the pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 const userColumns = `u.id, u.account_id, u.email, u.name, u.role, u.created_at`
@@ -109,14 +114,20 @@ func scanUser(row pgx.Row, extra ...any) (User, error) {
 // ErrEmailTaken if the email is in use; ErrNotFound if the account is
 // missing.
 func (s *Users) CreateUser(ctx context.Context, nu NewUser) (User, error) {
-	if err := nu.validate(); err != nil {
+	if err := nu.validate(false); err != nil {
 		return User{}, err
 	}
 	hash, err := hashPassword(ctx, nu.Password)
 	if err != nil {
 		return User{}, err
 	}
-	u, err := scanUser(s.pool.QueryRow(ctx, `INSERT INTO users AS u (account_id, email, name, password_hash, role)
+	return insertUser(ctx, s.pool, nu, hash)
+}
+
+// insertUser stores nu, validated, with the password hash given ("" for
+// none yet).
+func insertUser(ctx context.Context, q rowQuerier, nu NewUser, hash string) (User, error) {
+	u, err := scanUser(q.QueryRow(ctx, `INSERT INTO users AS u (account_id, email, name, password_hash, role)
 		VALUES ($1, $2, $3, $4, $5) RETURNING `+userColumns, nu.AccountID, nu.Email, nu.Name, hash, nu.Role))
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", interpretError(err))
@@ -157,7 +168,7 @@ func (s *Users) AuthenticateUser(ctx context.Context, email, password string) (U
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = $1`,
 		NormalizeEmail(email)), &hash)
 	err = interpretError(err)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && hash == "") { // no user, or invited and no password yet
 		_, _ = passwordMatches(ctx, dummyHash(), password)
 		return User{}, ErrBadCredentials
 	}
@@ -178,12 +189,7 @@ func (s *Users) AuthenticateUser(ctx context.Context, email, password string) (U
 // to MaxPasswordBytes bytes; a *domain.ValidationError otherwise) and ends
 // every session of the user. ErrNotFound if there is no such user.
 func (s *Users) SetUserPassword(ctx context.Context, id int64, password string) error {
-	if msg := checkPassword(password); msg != "" {
-		var ve domain.ValidationError
-		ve.Add(UserFieldPassword, msg)
-		return &ve
-	}
-	hash, err := hashPassword(ctx, password)
+	hash, err := newPasswordHash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -200,4 +206,15 @@ func (s *Users) SetUserPassword(ctx context.Context, id int64, password string) 
 		}
 		return nil
 	})
+}
+
+// newPasswordHash checks a new password (a *domain.ValidationError naming
+// the password field if it is too short or too long) and hashes it.
+func newPasswordHash(ctx context.Context, password string) (string, error) {
+	if msg := checkPassword(password); msg != "" {
+		var ve domain.ValidationError
+		ve.Add(UserFieldPassword, msg)
+		return "", &ve
+	}
+	return hashPassword(ctx, password)
 }

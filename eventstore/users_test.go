@@ -217,3 +217,124 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("sessions after sign-out: %d", n)
 	}
 }
+
+func TestInvitationAndPasswordResetLinks(t *testing.T) {
+	t.Parallel()
+	store, acct := newUserStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+	// An invited user cannot sign in until the link is used.
+	invited, token, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "Bea@example.com", Name: "Bea"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if invited.Email != "bea@example.com" || invited.Role != eventstore.RoleMember || len(token) != 43 {
+		t.Fatalf("invited %+v, token %q", invited, token)
+	}
+	if _, err := store.AuthenticateUser(ctx, "bea@example.com", ""); !errors.Is(err, eventstore.ErrBadCredentials) {
+		t.Fatalf("invited user without a password signs in: %v", err)
+	}
+	if _, _, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "bea@EXAMPLE.com"}, t0); !errors.Is(err, eventstore.ErrEmailTaken) {
+		t.Fatalf("inviting a taken email: %v", err)
+	}
+	if n := count(t, store.Pool(), `SELECT count(*) FROM user_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, token); n != 1 {
+		t.Fatalf("tokens stored by their SHA-256: %d", n)
+	}
+	if u, err := store.UserByToken(ctx, eventstore.TokenInvite, token, t0.Add(59*time.Minute)); err != nil || u != invited {
+		t.Fatalf("user by invitation: %+v, %v", u, err)
+	}
+	for _, tc := range []struct {
+		name, purpose, token string
+		at                   time.Time
+	}{
+		{"expired", eventstore.TokenInvite, token, t0.Add(eventstore.UserTokenLifetime)},
+		{"another purpose", eventstore.TokenReset, token, t0},
+		{"unknown", eventstore.TokenInvite, "x" + token[1:], t0},
+	} {
+		if _, err := store.UserByToken(ctx, tc.purpose, tc.token, tc.at); !errors.Is(err, eventstore.ErrTokenInvalid) {
+			t.Fatalf("%s: UserByToken %v", tc.name, err)
+		}
+		if _, err := store.SetPasswordWithToken(ctx, tc.purpose, tc.token, "bea's password", tc.at); !errors.Is(err, eventstore.ErrTokenInvalid) {
+			t.Fatalf("%s: SetPasswordWithToken %v", tc.name, err)
+		}
+	}
+	// A refused password leaves the link working.
+	var ve *domain.ValidationError
+	if _, err := store.SetPasswordWithToken(ctx, eventstore.TokenInvite, token, "short", t0); !errors.As(err, &ve) {
+		t.Fatalf("short password: %v", err)
+	}
+	if u, err := store.SetPasswordWithToken(ctx, eventstore.TokenInvite, token, "bea's password", t0.Add(time.Minute)); err != nil || u.ID != invited.ID {
+		t.Fatalf("accept the invitation: %+v, %v", u, err)
+	}
+	if _, err := store.AuthenticateUser(ctx, "bea@example.com", "bea's password"); err != nil {
+		t.Fatalf("sign in after the invitation: %v", err)
+	}
+	if _, err := store.SetPasswordWithToken(ctx, eventstore.TokenInvite, token, "another password", t0.Add(2*time.Minute)); !errors.Is(err, eventstore.ErrTokenInvalid) {
+		t.Fatalf("the invitation used twice: %v", err)
+	}
+
+	// Reset: unknown emails are ErrNotFound; a reset spends every other
+	// link of the user and ends their sessions.
+	if _, _, err := store.CreatePasswordReset(ctx, "nobody@example.com", t0); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("reset of an unknown email: %v", err)
+	}
+	_, first, err := store.CreatePasswordReset(ctx, " BEA@example.com", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, second, err := store.CreatePasswordReset(ctx, "bea@example.com", t0)
+	if err != nil || u.ID != invited.ID || second == first {
+		t.Fatalf("second reset: %+v %v", u, err)
+	}
+	session, _, err := store.CreateSession(ctx, invited.ID, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetPasswordWithToken(ctx, eventstore.TokenReset, second, "a new password", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AuthenticateUser(ctx, "bea@example.com", "a new password"); err != nil {
+		t.Fatalf("sign in after the reset: %v", err)
+	}
+	if _, err := store.SessionByToken(ctx, session, t0.Add(2*time.Minute)); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("session after the reset: %v", err)
+	}
+	if _, err := store.SetPasswordWithToken(ctx, eventstore.TokenReset, first, "yet another one", t0.Add(2*time.Minute)); !errors.Is(err, eventstore.ErrTokenInvalid) {
+		t.Fatalf("an older reset link after a reset: %v", err)
+	}
+}
+
+// TestResetLinkWorksOnce: racing uses of one link, one wins.
+func TestResetLinkWorksOnce(t *testing.T) {
+	t.Parallel()
+	store, acct := newUserStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "ann@example.com", Password: "password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := store.CreatePasswordReset(ctx, "ann@example.com", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := store.SetPasswordWithToken(ctx, eventstore.TokenReset, token, "new password "+string(rune('a'+i)), now)
+			errs <- err
+		}()
+	}
+	wins := 0
+	for range 4 {
+		switch err := <-errs; {
+		case err == nil:
+			wins++
+		case !errors.Is(err, eventstore.ErrTokenInvalid):
+			t.Fatal(err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d uses of one link succeeded", wins)
+	}
+}
