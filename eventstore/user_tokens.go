@@ -26,44 +26,38 @@ const UserTokenLifetime = time.Hour
 // for another purpose; nothing was changed.
 var ErrTokenInvalid = errors.New("the link is not valid any more")
 
-// InviteUser creates the user nu (validated as CreateUser does, but
-// without a password: nobody can sign in as them until they choose one)
-// and an invitation link token, valid UserTokenLifetime from now, both in
-// one transaction. The token is returned once; only its SHA-256 is stored.
-// ErrEmailTaken if the email is in use; ErrNotFound if the account is
-// missing.
-func (s *Users) InviteUser(ctx context.Context, nu NewUser, now time.Time) (User, string, error) {
+// InviteUser creates the user nu, validated as CreateUser does but
+// without a password: nobody can sign in as them until they set one with
+// an invitation link (CreateUserToken with TokenInvite, which the email
+// worker calls when it sends the invitation). ErrEmailTaken if the email
+// is in use; ErrNotFound if the account is missing.
+func (s *Users) InviteUser(ctx context.Context, nu NewUser) (User, error) {
 	if err := nu.validate(true); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
-	var (
-		u     User
-		token string
-	)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		if u, err = insertUser(ctx, tx, nu, ""); err != nil {
-			return err
-		}
-		token, err = newUserToken(ctx, tx, u.ID, TokenInvite, now)
-		return err
-	})
-	if err != nil {
-		return User{}, "", err
-	}
-	return u, token, nil
+	return insertUser(ctx, s.pool, nu, "")
 }
 
-// CreatePasswordReset makes a reset link token for the user with email
-// (normalised first), valid UserTokenLifetime from now, and returns the
-// user and the token (once; only its SHA-256 is stored). ErrNotFound if no
-// user has the email: the caller must answer exactly as if one had.
-func (s *Users) CreatePasswordReset(ctx context.Context, email string, now time.Time) (User, string, error) {
+// UserByEmail returns the user with email (normalised first), or
+// ErrNotFound.
+func (s *Users) UserByEmail(ctx context.Context, email string) (User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, NormalizeEmail(email)))
 	if err != nil {
-		return User{}, "", fmt.Errorf("password reset: %w", interpretError(err))
+		return User{}, fmt.Errorf("user by email: %w", interpretError(err))
 	}
-	token, err := newUserToken(ctx, s.pool, u.ID, TokenReset, now)
+	return u, nil
+}
+
+// CreateUserToken makes a one-time link token of purpose (TokenReset or
+// TokenInvite) for user userID, valid UserTokenLifetime from now, and
+// returns the user and the token, once: only its SHA-256 is stored.
+// ErrNotFound if there is no such user.
+func (s *Users) CreateUserToken(ctx context.Context, userID int64, purpose string, now time.Time) (User, string, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, userID))
+	if err != nil {
+		return User{}, "", fmt.Errorf("%s token: user %d: %w", purpose, userID, interpretError(err))
+	}
+	token, err := newUserToken(ctx, s.pool, u.ID, purpose, now)
 	if err != nil {
 		return User{}, "", err
 	}

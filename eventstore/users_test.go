@@ -225,7 +225,11 @@ func TestInvitationAndPasswordResetLinks(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
 	// An invited user cannot sign in until the link is used.
-	invited, token, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "Bea@example.com", Name: "Bea"}, t0)
+	invited, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "Bea@example.com", Name: "Bea"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := store.CreateUserToken(ctx, invited.ID, eventstore.TokenInvite, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +239,7 @@ func TestInvitationAndPasswordResetLinks(t *testing.T) {
 	if _, err := store.AuthenticateUser(ctx, "bea@example.com", ""); !errors.Is(err, eventstore.ErrBadCredentials) {
 		t.Fatalf("invited user without a password signs in: %v", err)
 	}
-	if _, _, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "bea@EXAMPLE.com"}, t0); !errors.Is(err, eventstore.ErrEmailTaken) {
+	if _, err := store.InviteUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "bea@EXAMPLE.com"}); !errors.Is(err, eventstore.ErrEmailTaken) {
 		t.Fatalf("inviting a taken email: %v", err)
 	}
 	if n := count(t, store.Pool(), `SELECT count(*) FROM user_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, token); n != 1 {
@@ -274,16 +278,22 @@ func TestInvitationAndPasswordResetLinks(t *testing.T) {
 		t.Fatalf("the invitation used twice: %v", err)
 	}
 
-	// Reset: unknown emails are ErrNotFound; a reset spends every other
-	// link of the user and ends their sessions.
-	if _, _, err := store.CreatePasswordReset(ctx, "nobody@example.com", t0); !errors.Is(err, eventstore.ErrNotFound) {
-		t.Fatalf("reset of an unknown email: %v", err)
+	// Reset: a reset spends every other link of the user and ends their
+	// sessions.
+	if _, err := store.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("unknown email: %v", err)
 	}
-	_, first, err := store.CreatePasswordReset(ctx, " BEA@example.com", t0)
+	if _, _, err := store.CreateUserToken(ctx, 999999, eventstore.TokenReset, t0); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("reset of an unknown user: %v", err)
+	}
+	if u, err := store.UserByEmail(ctx, " BEA@example.com"); err != nil || u != invited {
+		t.Fatalf("user by email: %+v, %v", u, err)
+	}
+	_, first, err := store.CreateUserToken(ctx, invited.ID, eventstore.TokenReset, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, second, err := store.CreatePasswordReset(ctx, "bea@example.com", t0)
+	u, second, err := store.CreateUserToken(ctx, invited.ID, eventstore.TokenReset, t0)
 	if err != nil || u.ID != invited.ID || second == first {
 		t.Fatalf("second reset: %+v %v", u, err)
 	}
@@ -311,10 +321,11 @@ func TestResetLinkWorksOnce(t *testing.T) {
 	store, acct := newUserStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	if _, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "ann@example.com", Password: "password"}); err != nil {
+	ann, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: "ann@example.com", Password: "password"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, token, err := store.CreatePasswordReset(ctx, "ann@example.com", now)
+	_, token, err := store.CreateUserToken(ctx, ann.ID, eventstore.TokenReset, now)
 	if err != nil {
 		t.Fatal(err)
 	}
