@@ -132,11 +132,13 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
 	fanout := &workers.WebhookFanout{Store: store, PublicURL: cfg.PublicURL, Log: log, Notify: deliverer.Wake}
-	// The email worker sends the introduction email of each new plan and the
-	// notices the scheduler requests, fed by one durable per event type: a
+	// The email worker sends the introduction email of each new plan, the
+	// notices the scheduler requests and the dashboard users' links, fed by
+	// one durable per event type: a
 	// consumer with several filter subjects needs nats-server 2.10.
 	created := []string{prefix + ".events.*." + domain.EventPlanCreated}
 	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
+	userEmails := []string{prefix + ".events.*." + eventstore.EventUserEmailRequested}
 	catalogPlans := projections.NewCatalogPlans(store)
 	catalogPlanEvents := []string{prefix + ".events.*.catalog_plan.>"}
 	planGroups := projections.NewPlanGroups(store)
@@ -150,6 +152,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64},
 		{Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
+		{Durable: "user-email", Filter: userEmails, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
