@@ -24,7 +24,6 @@ import (
 // TokenReset), after PUBLIC_URL.
 func UserLinkPath(kind, token string) string { return "/dashboard/" + kind + "/" + token }
 
-
 // handleUserEmail sends the link a user_email.requested event asks for; see
 // Handle for what it returns.
 func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record) error {
