@@ -72,13 +72,15 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 		})
 		r.Get("/login", s.dashboardLoginPage)
 		r.Post("/login", s.dashboardLogin)
+		s.dashboardUserRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
 			r.Post("/logout", s.dashboardLogout)
 			r.Get("/", s.dashboardHome)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireOwner)
-				// The owners' pages (developers, users) go here.
+				// The owners' pages (developers, settings' users) go here.
+				s.dashboardOwnerUserRoutes(r)
 			})
 		})
 	})

@@ -72,13 +72,11 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 //	}
 func (s *Server) dashboardForm(w http.ResponseWriter, r *http.Request) (dashboardUser, bool) {
 	u, signedIn := r.Context().Value(dashboardUserKey{}).(dashboardUser)
-	if !signedIn || !s.sameOrigin(r) {
+	if !signedIn {
 		s.dashboardMessage(w, r, http.StatusForbidden, templates.DashboardForbidden)
 		return dashboardUser{}, false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
+	if !s.sameOriginForm(w, r) {
 		return dashboardUser{}, false
 	}
 	want, err := s.dashboardCSRF(r.Context(), u.sessionID)

@@ -127,7 +127,7 @@ func (s *Server) dashboardLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardLogin) {
-	v.Action = s.dash.root + "/login"
+	v.Root, v.Action = s.dash.root, s.dash.root+"/login"
 	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardLogin(w, v) })
 }
 
@@ -140,30 +140,13 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 // csrf field to: the same-origin check is what stops a foreign page from
 // signing a browser in (login CSRF).
 func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOrigin(r) {
-		s.dashboardMessage(w, r, http.StatusForbidden, templates.DashboardForbidden)
+	if !s.sameOriginForm(w, r) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
-		return
-	}
-	email := eventstore.NormalizeEmail(r.PostForm.Get("email"))
-	if len(email) > maxLoginEmail {
-		email = email[:maxLoginEmail]
-	}
+	email := formEmail(r)
 	shown := templates.DashboardLogin{Email: email}
-	emailKey := sha256.Sum256([]byte("dashboard-login:" + email))
-	ipKey, hasIP := [32]byte{}, false
-	if a := s.clientAddr(r); a.IsValid() {
-		ipKey, hasIP = limitKey(a), true
-	}
-	wait := s.dash.loginByEmail.peek(emailKey, loginFailuresPerEmail, 0).retryAfter
-	if hasIP {
-		wait = max(wait, s.dash.loginByIP.peek(ipKey, loginFailuresPerIP, 0).retryAfter)
-	}
-	if wait > 0 {
+	keys := s.attemptKeysOf(r, "login", email)
+	if wait := s.attemptsBlocked(keys); wait > 0 {
 		setRetryAfter(w, wait)
 		shown.Error, shown.ErrorKind = loginErrLimited, "limited"
 		s.renderLogin(w, r, http.StatusTooManyRequests, shown)
@@ -171,10 +154,7 @@ func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.AuthenticateUser(r.Context(), email, r.PostForm.Get("password"))
 	if errors.Is(err, eventstore.ErrBadCredentials) {
-		s.dash.loginByEmail.allow(emailKey, loginFailuresPerEmail, 0)
-		if hasIP {
-			s.dash.loginByIP.allow(ipKey, loginFailuresPerIP, 0)
-		}
+		s.countAttempt(keys)
 		shown.Error, shown.ErrorKind = loginErrCredentials, "credentials"
 		s.renderLogin(w, r, http.StatusUnauthorized, shown)
 		return
@@ -183,13 +163,84 @@ func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFail(w, r, err)
 		return
 	}
-	token, _, err := s.store.CreateSession(r.Context(), u.ID, s.now())
+	s.startSession(w, r, u.ID)
+}
+
+// startSession signs user userID in: a new session, its cookie, and a 303
+// to the dashboard.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID int64) {
+	token, _, err := s.store.CreateSession(r.Context(), userID, s.now())
 	if err != nil {
 		s.dashboardFail(w, r, err)
 		return
 	}
 	s.setSessionCookie(w, token, int(eventstore.SessionMaxAge/time.Second))
 	http.Redirect(w, r, s.dash.root, http.StatusSeeOther)
+}
+
+// sameOriginForm admits a form POST from the dashboard's own pages
+// (sameOrigin): a cross-origin post gets the 403 page, an unreadable body
+// (or one over MaxBodyBytes) the 400 page, and false; otherwise r.PostForm
+// is parsed and it returns true. For a form posted without a session
+// (sign-in, reset request, a one-time link's password) there is no csrf
+// field to check: the same-origin check is what stops a foreign page from
+// posting it. Signed-in forms go through dashboardForm.
+func (s *Server) sameOriginForm(w http.ResponseWriter, r *http.Request) bool {
+	if !s.sameOrigin(r) {
+		s.dashboardMessage(w, r, http.StatusForbidden, templates.DashboardForbidden)
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
+		return false
+	}
+	return true
+}
+
+// formEmail is the email field of r's form, normalised and cut to
+// maxLoginEmail bytes (an email longer than that names nobody).
+func formEmail(r *http.Request) string {
+	email := eventstore.NormalizeEmail(r.PostForm.Get("email"))
+	if len(email) > maxLoginEmail {
+		email = email[:maxLoginEmail]
+	}
+	return email
+}
+
+// attemptKeys are the limiter keys of an attempt (a sign-in, a reset
+// request) by scope for email, from r's client address.
+type attemptKeys struct {
+	email, ip [32]byte
+	hasIP     bool
+}
+
+func (s *Server) attemptKeysOf(r *http.Request, scope, email string) attemptKeys {
+	k := attemptKeys{email: sha256.Sum256([]byte("dashboard-" + scope + ":" + email))}
+	if a := s.clientAddr(r); a.IsValid() {
+		k.ip, k.hasIP = limitKey(a), true
+	}
+	return k
+}
+
+// attemptsBlocked returns how long until an attempt with keys is allowed
+// (loginFailuresPerEmail, loginFailuresPerIP in a sliding minute), 0 if it
+// is allowed now. It counts nothing: see countAttempt.
+func (s *Server) attemptsBlocked(k attemptKeys) time.Duration {
+	wait := s.dash.loginByEmail.peek(k.email, loginFailuresPerEmail, 0).retryAfter
+	if k.hasIP {
+		wait = max(wait, s.dash.loginByIP.peek(k.ip, loginFailuresPerIP, 0).retryAfter)
+	}
+	return wait
+}
+
+// countAttempt counts an attempt (a failed sign-in, a reset request)
+// against keys.
+func (s *Server) countAttempt(k attemptKeys) {
+	s.dash.loginByEmail.allow(k.email, loginFailuresPerEmail, 0)
+	if k.hasIP {
+		s.dash.loginByIP.allow(k.ip, loginFailuresPerIP, 0)
+	}
 }
 
 // dashboardLogout is POST /dashboard/logout (csrf): the session is deleted

@@ -29,6 +29,9 @@ var (
 	dashboardLoginPage   = dashboardPage("dashboard/login.html")
 	dashboardHomePage    = dashboardPage("dashboard/home.html")
 	dashboardMessagePage = dashboardPage("dashboard/message.html")
+	dashboardForgotPage  = dashboardPage("dashboard/forgot.html")
+	dashboardSetPwPage   = dashboardPage("dashboard/set_password.html")
+	dashboardInvitePage  = dashboardPage("dashboard/invite.html")
 )
 
 func dashboardPage(file string) *htmltemplate.Template {
@@ -86,6 +89,7 @@ func (s *DashboardShell) Nav() []DashboardNavLink {
 // ErrorKind its kind ("credentials" or "limited").
 type DashboardLogin struct {
 	Shell     *DashboardShell // always nil: nobody is signed in
+	Root      string          // path of the dashboard (the "forgot" link is under it)
 	Action    string
 	Email     string
 	Error     string
@@ -105,6 +109,7 @@ const (
 	DashboardForbidden  DashboardMessageKind = "forbidden"   // a form without a valid csrf, or cross-origin (403)
 	DashboardOwnerOnly  DashboardMessageKind = "owner_only"  // a member on an owner's page (403)
 	DashboardNotFound   DashboardMessageKind = "not_found"   // no such page (404)
+	DashboardLinkGone   DashboardMessageKind = "link_gone"   // a one-time link used, expired or unknown (404)
 	DashboardBadRequest DashboardMessageKind = "bad_request" // a form that cannot be read (400)
 	DashboardError      DashboardMessageKind = "error"       // an error on our side (500)
 )
@@ -133,4 +138,56 @@ func RenderDashboardHome(w io.Writer, v DashboardHome) error {
 // if the template fails to execute; nothing is written then.
 func RenderDashboardMessage(w io.Writer, v DashboardMessage) error {
 	return executeLayout(w, dashboardMessagePage, v)
+}
+
+// DashboardForgot is the "forgot your password?" page: the email form, or
+// (Sent) the answer, the same whether or not a user has the email.
+type DashboardForgot struct {
+	Shell *DashboardShell // always nil
+	Root  string
+	Email string
+	Error string
+	Sent  bool
+}
+
+// DashboardSetPassword is the page of a one-time link (Kind "invite" or
+// "reset"): the form that sets the password of the user with Email, posted
+// to Action (the link's own path).
+type DashboardSetPassword struct {
+	Shell       *DashboardShell // always nil
+	Action      string
+	Kind        string
+	AccountName string
+	Email       string
+	Error       string
+}
+
+// DashboardInvite is an owner's form to invite a user: the values shown
+// again after a refusal (Error), and Sent, the email of the invitation
+// just sent. FormID is the form's form_id (a double submit invites once).
+type DashboardInvite struct {
+	Shell             *DashboardShell
+	FormID            string
+	Email, Name, Role string
+	Sent              string
+	Error             string
+}
+
+// RenderDashboardForgot writes the "forgot your password?" page. It
+// returns an error only if the template fails to execute; nothing is
+// written then.
+func RenderDashboardForgot(w io.Writer, v DashboardForgot) error {
+	return executeLayout(w, dashboardForgotPage, v)
+}
+
+// RenderDashboardSetPassword writes a one-time link's page. It returns an
+// error only if the template fails to execute; nothing is written then.
+func RenderDashboardSetPassword(w io.Writer, v DashboardSetPassword) error {
+	return executeLayout(w, dashboardSetPwPage, v)
+}
+
+// RenderDashboardInvite writes the invitation form. It returns an error
+// only if the template fails to execute; nothing is written then.
+func RenderDashboardInvite(w io.Writer, v DashboardInvite) error {
+	return executeLayout(w, dashboardInvitePage, v)
 }
