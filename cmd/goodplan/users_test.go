@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -106,5 +107,43 @@ func TestServeDemoPrintsDashboardSignIn(t *testing.T) {
 	})
 	if strings.Contains(again.logs.String(), "password:") {
 		t.Fatalf("the second start prints a password:\n%s", again.logs.String())
+	}
+}
+
+// TestPasswordResetByEmail: on a running server, a reset asked for on the
+// "forgot" page arrives in the outbox (through the relay, NATS and the
+// email worker) with a link that sets a new password and signs the user in.
+func TestPasswordResetByEmail(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	acct := strconv.FormatInt(createAccount(t, dbURL, "--name", "Acme"), 10)
+	if res := runCLIInput(t, dbURL, "old password\n", "users", "create", "--account", acct, "--email", "ann@example.com"); res.code != 0 {
+		t.Fatalf("users create: %d %s", res.code, res.stderr)
+	}
+	dataDir := t.TempDir()
+	srv := startServer(t, dbURL, "DATA_DIR="+dataDir, "PUBLIC_URL=http://dashboard.test")
+	resp, err := http.PostForm(srv.URL+"/dashboard/forgot", url.Values{"email": {"ann@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("forgot: %d", resp.StatusCode)
+	}
+	link := outboxLink(t, filepath.Join(dataDir, "outbox"), "<useremail-",
+		regexp.MustCompile(`http://dashboard\.test(/dashboard/reset/[A-Za-z0-9_-]{43})`), srv)
+	path := strings.TrimPrefix(link, "http://dashboard.test")
+	client := &http.Client{Timeout: 15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = client.PostForm(srv.URL+path, url.Values{"password": {"a brand new password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set the new password: %d", resp.StatusCode)
+	}
+	if status, c := dashboardSignIn(t, srv.URL, "ann@example.com", "a brand new password"); status != http.StatusSeeOther || c == nil {
+		t.Fatalf("sign in with the new password: %d", status)
 	}
 }
