@@ -59,7 +59,7 @@ var dashboardHeaders = pageHeaders(templates.DashboardContentSecurityPolicy, "sa
 // one call).
 func (s *Server) dashboardRoutes(r chi.Router) {
 	r.Route("/dashboard", func(r chi.Router) {
-		r.Use(s.pageRecoverer("", func(w http.ResponseWriter, r *http.Request) {
+		r.Use(s.pageRecoverer("/dashboard/…", func(w http.ResponseWriter, r *http.Request) {
 			s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
 		}), dashboardHeaders)
 		// An unknown address is the sign-in page's business first: without
@@ -117,7 +117,7 @@ func (s *Server) dashboardShell(r *http.Request, current string) (*templates.Das
 func (s *Server) dashboardRender(w http.ResponseWriter, r *http.Request, status int, render func(io.Writer) error) {
 	var b bytes.Buffer
 	if err := render(&b); err != nil {
-		s.log.ErrorContext(r.Context(), "render dashboard page", "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "render dashboard page", "err", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
@@ -139,6 +139,10 @@ func (s *Server) dashboardMessage(w http.ResponseWriter, r *http.Request, status
 // dashboardFail answers a request that failed on our side: logged, and the
 // 500 page.
 func (s *Server) dashboardFail(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.ErrorContext(r.Context(), "dashboard error", "method", r.Method, "path", r.URL.Path, "err", err)
+	path := r.URL.Path
+	if token := chi.URLParam(r, "token"); token != "" {
+		path = strings.ReplaceAll(path, token, "…") // a one-time link's token is a secret
+	}
+	s.log.ErrorContext(r.Context(), "dashboard error", "method", r.Method, "path", path, "err", err)
 	s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
 }

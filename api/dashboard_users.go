@@ -107,7 +107,9 @@ func (s *Server) dashboardLinkPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, u eventstore.User, msg string) {
-	v := templates.DashboardSetPassword{Action: r.URL.Path, Kind: chi.URLParam(r, "kind"), Email: u.Email, Error: msg}
+	kind := chi.URLParam(r, "kind")
+	v := templates.DashboardSetPassword{Action: s.dash.root + "/" + kind + "/" + chi.URLParam(r, "token"), Kind: kind,
+		Email: u.Email, Error: msg}
 	if acct, err := s.store.AccountByID(r.Context(), u.AccountID); err == nil {
 		v.AccountName = acct.Name
 	}
