@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/goodplan
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench gobench vet fuzz
+.PHONY: build run test bench gobench vet fuzz lighthouse
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/goodplan
@@ -16,6 +16,13 @@ run: build
 
 vet:
 	$(GO) vet ./...
+
+# Lighthouse (pinned in tools/lighthouse/package-lock.json) for the
+# accessibility tests of cmd/goodplan (lighthouse_test.go), installed with
+# the machine's npm into tools/lighthouse/node_modules. It drives Debian's
+# Chromium (/usr/bin/chromium: apt-get install -y chromium).
+lighthouse:
+	npm ci --prefix tools/lighthouse --no-audit --no-fund
 
 # Every test, with the race detector, against the machine's real PostgreSQL
 # (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).

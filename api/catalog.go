@@ -61,22 +61,66 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
+		cmd.ID = newCatalogPlanID()
+	}
+	cmd.AccountID, cmd.Now = acct.ID, s.now()
+	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ids, err := s.newIDs(ctx, 1)
+	out, err := s.startCatalogPlan(r, body, cmd, typeErrs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
-		cmd.ID = newCatalogPlanID()
+	markReplayed(w, out)
+	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
+	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+}
+
+// knownPrices returns the caller's prices among ids (as the domain reads
+// them: trimmed), for the domain to tell the unknown ones. More ids than
+// a plan may have are refused by the domain without a lookup.
+func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]domain.Price, error) {
+	if len(ids) > domain.MaxPrices {
+		return nil, nil
 	}
-	cmd.CatalogPlanID, cmd.AccountID, cmd.Now = ids[0], acct.ID, s.now()
+	trimmed := make([]string, len(ids))
+	for i, id := range ids {
+		trimmed[i] = strings.TrimSpace(id)
+	}
+	return s.store.CatalogPrices(ctx, accountFrom(ctx).ID, trimmed)
+}
+
+// startCatalogPlan runs the creation of cmd (its account, public id,
+// known prices and time set) under a new internal id, with the request's
+// Idempotency-Key; the type errors of the request are merged with the
+// domain's. The public id is reserved, and the standard price recorded, in
+// the append's own statement; a public id a plan not deleted holds is a
+// 409.
+func (s *Server) startCatalogPlan(r *http.Request, body []byte, cmd domain.CreateCatalogPlan,
+	typeErrs *domain.ValidationError) (eventstore.Outcome[*domain.CatalogPlan], error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	ids, err := s.newIDs(ctx, 1)
+	if err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	cmd.CatalogPlanID = ids[0]
 	c.ID = cmd.CatalogPlanID
 	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
+	// Decide is pure: the price it mints now is the one it mints in Run,
+	// and the append records it.
+	if evs, err := new(domain.CatalogPlan).Create(cmd); err == nil && typeErrs == nil {
+		if sp := evs[0].(domain.CatalogPlanCreated).StandardPrice; sp != nil {
+			c.Options = append(c.Options, eventstore.WithCatalogPrice(acct.ID, cmd.CatalogPlanID, *sp))
+		}
+	}
 	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		events, err := p.Create(cmd)
 		return events, mergeValidation(typeErrs, err)
@@ -85,13 +129,7 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, eventstore.ErrCatalogIDTaken) {
 		err = errCatalogIDTaken(cmd.ID)
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	w.Header().Set("Location", "/api/v1/catalog/plans/"+url.PathEscape(out.State.PublicID()))
-	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
+	return out, err
 }
 
 // catalogPlanOf returns the internal id of the plan the route names in the
@@ -105,15 +143,23 @@ func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, err
 	return id, err
 }
 
-// getCatalogPlan is GET /api/v1/catalog/plans/{id}, from the read model; a
-// row that is missing or behind the stream is replaced by the plan folded
-// from the store.
+// getCatalogPlan is GET /api/v1/catalog/plans/{id}.
 func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id, err := s.catalogPlanOf(ctx, r)
+	v, err := s.readCatalogPlan(r.Context(), r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// readCatalogPlan returns the plan the route names in the caller's account
+// (deleted or not) from the read model; a row that is missing or behind
+// the stream is replaced by the plan folded from the store.
+func (s *Server) readCatalogPlan(ctx context.Context, r *http.Request) (projections.CatalogPlan, error) {
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return projections.CatalogPlan{}, err
 	}
 	v, err := s.catalogPlans.GetByID(ctx, accountFrom(ctx).ID, id)
 	behind := errors.Is(err, eventstore.ErrNotFound)
@@ -128,42 +174,45 @@ func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
 			v = projections.CatalogPlanOf(p)
 		}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	return v, err
 }
 
 // runCatalogCommand runs a command on the plan the route names, with the
 // request's Idempotency-Key, and answers 200 with the plan after it.
 func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
 	decide func(*domain.CatalogPlan) ([]domain.Event, error)) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	id, err := s.catalogPlanOf(ctx, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
-	if opts != nil {
-		c.Options = opts(id)
-	}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
-	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
-		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-	}
+	out, err := s.runCatalogCmd(r, body, opts, decide)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	markReplayed(w, out)
 	writeJSON(w, http.StatusOK, projections.CatalogPlanOf(out.State))
+}
+
+// runCatalogCmd runs a command on the plan the route names in the caller's
+// account, with the request's Idempotency-Key; a plan of another account,
+// unknown or never created is a 404.
+func (s *Server) runCatalogCmd(r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (eventstore.Outcome[*domain.CatalogPlan], error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	id, err := s.catalogPlanOf(ctx, r)
+	if err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
+	if opts != nil {
+		c.Options = opts(id)
+	}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	}
+	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
+	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
+		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
+	}
+	return out, err
 }
 
 // updateCatalogPlan is PATCH /api/v1/catalog/plans/{id}: name, description,
@@ -189,12 +238,21 @@ func (s *Server) updateCatalogPlan(w http.ResponseWriter, r *http.Request) {
 // deleteCatalogPlan is DELETE /api/v1/catalog/plans/{id}: a soft delete
 // that releases the id; 200 with the plan, deleted_at set.
 func (s *Server) deleteCatalogPlan(w http.ResponseWriter, r *http.Request) {
+	s.runCatalogCommand(w, r, nil, releaseCatalogPlan, s.decideCatalogDelete())
+}
+
+// releaseCatalogPlan is the append option of a delete: the plan's public id
+// is released in the append's own statement.
+func releaseCatalogPlan(id int64) []eventstore.AppendOption {
+	return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
+}
+
+// decideCatalogDelete decides a delete at the request's time.
+func (s *Server) decideCatalogDelete() func(*domain.CatalogPlan) ([]domain.Event, error) {
 	now := s.now()
-	s.runCatalogCommand(w, r, nil, func(id int64) []eventstore.AppendOption {
-		return []eventstore.AppendOption{eventstore.WithCatalogPlanRelease(id)}
-	}, func(p *domain.CatalogPlan) ([]domain.Event, error) {
+	return func(p *domain.CatalogPlan) ([]domain.Event, error) {
 		return p.Delete(domain.DeleteCatalogPlan{Now: now})
-	})
+	}
 }
 
 // catalogList is GET /api/v1/catalog/plans's body.

@@ -29,6 +29,28 @@ func (f *fieldReader) integer(obj jsonObject, key, path string) *int64 {
 	return &n
 }
 
+// paymentOptions reads the payment options object at key, whose keys are
+// names (outOfBand, payAsYouGo, prePaid, postPaid and credits in the
+// surface's spelling, in that order); none when missing or null.
+func (f *fieldReader) paymentOptions(obj jsonObject, key string, names [5]string) domain.PaymentOptions {
+	po := f.object(obj, key, key)
+	if po == nil {
+		return domain.PaymentOptions{}
+	}
+	flag := func(i int) bool { return f.boolean(po, names[i], key+"."+names[i], false) }
+	return domain.PaymentOptions{OutOfBand: flag(0), PayAsYouGo: flag(1), PrePaid: flag(2), PostPaid: flag(3),
+		Credits: f.str(po, names[4], key+"."+names[4])}
+}
+
+// rawJSON returns the JSON text at key as given (trimmed), nil when
+// missing or null: the domain checks it (domain.CheckJSONObject).
+func rawJSON(obj jsonObject, key string) json.RawMessage {
+	if raw := obj[key]; !isNull(raw) {
+		return json.RawMessage(bytes.TrimSpace(raw))
+	}
+	return nil
+}
+
 // typeErrors is the errors collected, nil when none.
 func (f *fieldReader) typeErrors() *domain.ValidationError {
 	if len(f.errs.Fields) == 0 {
@@ -97,18 +119,9 @@ func decodeCreateCatalogPlan(body []byte) (domain.CreateCatalogPlan, *domain.Val
 		a := f.boolean(root, "active", "active", true)
 		cmd.Active = &a
 	}
-	if raw := root["tax"]; !isNull(raw) {
-		cmd.Tax = json.RawMessage(bytes.TrimSpace(raw))
-	}
-	if po := f.object(root, "payment_options", "payment_options"); po != nil {
-		cmd.PaymentOptions = domain.PaymentOptions{
-			OutOfBand:  f.boolean(po, "out_of_band", "payment_options.out_of_band", false),
-			PayAsYouGo: f.boolean(po, "pay_as_you_go", "payment_options.pay_as_you_go", false),
-			PrePaid:    f.boolean(po, "pre_paid", "payment_options.pre_paid", false),
-			PostPaid:   f.boolean(po, "post_paid", "payment_options.post_paid", false),
-			Credits:    f.str(po, "credits", "payment_options.credits"),
-		}
-	}
+	cmd.Tax = rawJSON(root, "tax")
+	cmd.PaymentOptions = f.paymentOptions(root, "payment_options",
+		[5]string{"out_of_band", "pay_as_you_go", "pre_paid", "post_paid", "credits"})
 	if raw := root["tiers"]; !isNull(raw) {
 		var tiers []jsonObject
 		if err := json.Unmarshal(raw, &tiers); err != nil {
@@ -162,8 +175,14 @@ func decodeUpdateCatalogPlan(body []byte) (domain.UpdateCatalogPlan, *domain.Val
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // newCatalogPlanID returns "plan_" and 14 random base62 characters.
-func newCatalogPlanID() string {
-	b := []byte("plan_")
+func newCatalogPlanID() string { return newBase62ID("plan_") }
+
+// newPriceID returns "price_" and 14 random base62 characters.
+func newPriceID() string { return newBase62ID("price_") }
+
+// newBase62ID returns prefix and 14 random base62 characters (83 bits).
+func newBase62ID(prefix string) string {
+	b := []byte(prefix)
 	for range 14 {
 		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(base62)))) // never fails (crypto/rand)
 		b = append(b, base62[n.Int64()])

@@ -104,29 +104,12 @@ func (s *Server) createGeeksPlan(w http.ResponseWriter, r *http.Request) {
 	// Every problem at once, before an id is taken: the domain's checks
 	// of the fields that decoded, with the type errors.
 	if _, err := new(domain.CatalogPlan).Create(cmd); err != nil || typeErrs != nil {
-		if err := mergeGeeks(typeErrs, err); err != nil {
+		if err := mergeTypeErrors(typeErrs, err); err != nil {
 			s.writeGeeksError(w, r, err)
 			return
 		}
 	}
-	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeGeeksError(w, r, err)
-		return
-	}
-	ids, err := s.newIDs(ctx, 1)
-	if err != nil {
-		s.writeGeeksError(w, r, err)
-		return
-	}
-	cmd.CatalogPlanID = ids[0]
-	c.ID = cmd.CatalogPlanID
-	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
-	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) { return p.Create(cmd) }
-	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
-	if errors.Is(err, eventstore.ErrCatalogIDTaken) {
-		err = errCatalogIDTaken(cmd.ID)
-	}
+	out, err := s.startCatalogPlan(r, body, cmd, nil)
 	if err != nil {
 		s.writeGeeksError(w, r, err)
 		return
@@ -135,10 +118,10 @@ func (s *Server) createGeeksPlan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, geeksPlanOf(projections.CatalogPlanOf(out.State)))
 }
 
-// mergeGeeks merges the domain's error into the type errors, leaving out
+// mergeTypeErrors merges the domain's error into the type errors, leaving out
 // the domain's problems with a field that already has a type error (its
 // value was not read). nil when there are none.
-func mergeGeeks(typeErrs *domain.ValidationError, err error) error {
+func mergeTypeErrors(typeErrs *domain.ValidationError, err error) error {
 	var ve *domain.ValidationError
 	if err != nil && !errors.As(err, &ve) {
 		return err

@@ -30,16 +30,30 @@ func (s *Server) writeGeeksError(w http.ResponseWriter, r *http.Request, err err
 	default:
 		// Any other error (409, 413, 429, 500, ...) keeps its status and
 		// says its message as the detail.
-		rec := &bodyRecorder{header: http.Header{}}
-		s.writeError(rec, r, err)
-		var body apiError
-		_ = json.Unmarshal(rec.body, &body)
-		detail := body.Message
-		if detail == "" {
-			detail = body.Title
-		}
-		writeJSON(w, rec.status, geeksError{Detail: detail})
+		status, detail := s.plainError(r, err)
+		writeJSON(w, status, geeksError{Detail: detail})
 	}
+}
+
+// errorBody is what writeError answers err with: the status and the
+// body, for a dialect to reword.
+func (s *Server) errorBody(r *http.Request, err error) (int, apiError) {
+	rec := &bodyRecorder{header: http.Header{}}
+	s.writeError(rec, r, err)
+	var body apiError
+	_ = json.Unmarshal(rec.body, &body)
+	return rec.status, body
+}
+
+// plainError returns the status writeError answers err with and its
+// message (its title when it has none), for a dialect that words its
+// errors its own way.
+func (s *Server) plainError(r *http.Request, err error) (int, string) {
+	status, body := s.errorBody(r, err)
+	if body.Message == "" {
+		return status, body.Title
+	}
+	return status, body.Message
 }
 
 // bodyRecorder keeps what writeError writes, to be reworded.

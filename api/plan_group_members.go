@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"goodplan/domain"
@@ -66,10 +65,18 @@ func (s *Server) resolveMembers(ctx context.Context, account int64, b planGroupB
 			(*ve).Add(field, msg)
 		}
 	}
-	if len(b.Plans)+len(b.PaymentPlans) > domain.MaxGroupMembers {
-		return nil, nil // the domain refuses the count; no lookups for it
-	}
 	in := make([]domain.MemberInput, 0, len(b.Plans)+len(b.PaymentPlans))
+	if len(b.Plans)+len(b.PaymentPlans) > domain.MaxGroupMembers {
+		// The domain refuses the count: no lookups for it, but as many
+		// inputs, for the domain to count.
+		for _, ref := range b.Plans {
+			in = append(in, domain.MemberInput{Kind: string(domain.CatalogPlanMember), Ref: ref})
+		}
+		for _, id := range b.PaymentPlans {
+			in = append(in, domain.MemberInput{Kind: string(domain.PaymentPlanMember), Ref: strconv.FormatInt(id, 10)})
+		}
+		return in, nil
+	}
 	for i, ref := range b.Plans {
 		field := "plans." + strconv.Itoa(i)
 		m := domain.MemberInput{Kind: string(domain.CatalogPlanMember), Ref: ref}
@@ -143,69 +150,37 @@ func groupFieldErrors(err error, nCatalog int) error {
 	return out
 }
 
-// groupPlan is a catalog plan as a group shows it.
-type groupPlan struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Currency      string `json:"currency"`
-	Interval      string `json:"interval"`
-	IntervalCount int    `json:"interval_count"`
-}
-
 // planGroupJSON is a plan group as the API shows it.
-type planGroupJSON struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Plans        []groupPlan `json:"plans"`
-	PaymentPlans []int64     `json:"payment_plans"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
+type planGroupJSON = projections.PlanGroupView
+
+// renderGroups shows groups (see projections.PlanGroups.Render): a deleted
+// catalog plan is left out.
+func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
+	return s.planGroups.Render(ctx, account, groups)
 }
 
-// renderGroups shows groups, their catalog plans resolved now from the
-// catalog read model (one query for the page): a deleted catalog plan is
-// left out; one the read model has not reached is folded from the store.
-func (s *Server) renderGroups(ctx context.Context, account int64, groups []projections.PlanGroup) ([]planGroupJSON, error) {
-	var ids []int64
-	for _, g := range groups {
-		for _, m := range g.Members {
-			if m.Kind == domain.CatalogPlanMember {
-				ids = append(ids, m.ID)
-			}
-		}
-	}
-	plans, err := s.planGroups.CatalogPlans(ctx, account, ids)
+// groupPaymentPlans returns the payment plans ids of account from the plan
+// read model; one the read model has not reached is folded from the store.
+// An id of no plan of the account is missing from the map.
+func (s *Server) groupPaymentPlans(ctx context.Context, account int64, ids []int64) (map[int64]projections.GroupPaymentPlan, error) {
+	plans, err := s.planGroups.PaymentPlans(ctx, account, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]planGroupJSON, 0, len(groups))
-	for _, g := range groups {
-		v := planGroupJSON{ID: g.PublicID.String(), Name: g.Name, Plans: []groupPlan{}, PaymentPlans: []int64{},
-			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
-		for _, m := range g.Members {
-			if m.Kind == domain.PaymentPlanMember {
-				v.PaymentPlans = append(v.PaymentPlans, m.ID)
-				continue
-			}
-			p, ok := plans[m.ID]
-			if !ok {
-				cp, _, _, err := eventstore.CatalogPlanAggregate.Load(ctx, s.store, m.ID)
-				if errors.Is(err, eventstore.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return nil, err
-				}
-				p = projections.CatalogPlanOf(cp)
-				plans[m.ID] = p
-			}
-			if p.DeletedAt != nil {
-				continue
-			}
-			v.Plans = append(v.Plans, groupPlan{ID: p.ID, Name: p.Name, Currency: p.Currency,
-				Interval: string(p.Interval), IntervalCount: p.IntervalCount})
+	for _, id := range ids {
+		if _, ok := plans[id]; ok {
+			continue
 		}
-		out = append(out, v)
+		p, recs, _, err := s.store.LoadPlan(ctx, id)
+		if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != account) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if plans[id], err = projections.GroupPaymentPlanOf(p, projections.HistoryOf(recs)); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return plans, nil
 }

@@ -19,11 +19,15 @@ import (
 // eventstore.Aggregate.Run with the request's Idempotency-Key; after it
 // the API writes the group's read model row itself (PlanGroups.Put, a
 // version-guarded no-op for the consumer later), so a client reads what it
-// just wrote. A group's catalog plans are resolved when it is read: a
+// just wrote. The plan groups dialect (dialect_plangroups.go) runs the
+// same commands. A group's catalog plans are resolved when it is read: a
 // deleted catalog plan leaves every group it was in.
 
 // planGroupCommand is a command on a plan group.
 type planGroupCommand = eventstore.Cmd[*domain.PlanGroup]
+
+// groupOutcome is what a plan group command returns.
+type groupOutcome = eventstore.Outcome[*domain.PlanGroup]
 
 // planGroupRoutes mounts the plan groups API (under /api/v1).
 func (s *Server) planGroupRoutes(r chi.Router) {
@@ -32,13 +36,20 @@ func (s *Server) planGroupRoutes(r chi.Router) {
 	r.Get("/plan-groups/{id}", s.getPlanGroup)
 	r.Put("/plan-groups/{id}", s.replacePlanGroup)
 	r.Delete("/plan-groups/{id}", s.deletePlanGroup)
+	r.Get("/plan-groups/{id}/report", s.planGroupReport)
 }
 
 // planGroupOf returns the group the route names in the caller's account,
 // deleted or not; another account's group is a 404 like an unknown one.
 func (s *Server) planGroupOf(ctx context.Context, r *http.Request) (projections.PlanGroup, error) {
-	raw := chi.URLParam(r, "id")
-	missing := notFound("Plan group " + strconv.Quote(raw) + " was not found.")
+	return s.planGroupByID(ctx, chi.URLParam(r, "id"))
+}
+
+// planGroupByID returns the group raw (its public id) names in the
+// caller's account, deleted or not; a malformed id, an unknown group and
+// another account's group are the same 404.
+func (s *Server) planGroupByID(ctx context.Context, raw string) (projections.PlanGroup, error) {
+	missing := groupNotFound(raw)
 	id, err := uuid.Parse(raw)
 	if err != nil {
 		return projections.PlanGroup{}, missing
@@ -50,11 +61,149 @@ func (s *Server) planGroupOf(ctx context.Context, r *http.Request) (projections.
 	return g, err
 }
 
-// answerGroup writes the group after a command (status) and brings its
-// read model row up to date.
-func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int, out eventstore.Outcome[*domain.PlanGroup]) {
+// groupNotFound is the 404 of the group raw.
+func groupNotFound(raw string) *apiError {
+	return notFound("Plan group " + strconv.Quote(raw) + " was not found.")
+}
+
+// groupRequest is a decoded create or replace body, with how its surface
+// orders the members and names their problems.
+type groupRequest struct {
+	body     planGroupBody
+	typeErrs *domain.ValidationError
+	// arrange puts resolveMembers' inputs (catalog plans first, then
+	// payment plans) in the order the body wrote them and renames the
+	// problems found resolving them; nil keeps both (the native API).
+	arrange func([]domain.MemberInput, *domain.ValidationError) ([]domain.MemberInput, *domain.ValidationError)
+	// fields renames the domain's problems (plans.{k}.id over the members
+	// as arranged); nil: groupFieldErrors (the native API's names).
+	fields func(error) error
+}
+
+// members resolves req's members in account (see resolveMembers), adding
+// their problems to req.typeErrs.
+func (s *Server) members(ctx context.Context, account int64, req *groupRequest) ([]domain.MemberInput, error) {
+	var ve *domain.ValidationError
+	in, err := s.resolveMembers(ctx, account, req.body, &ve)
+	if err != nil {
+		return nil, err
+	}
+	if req.arrange != nil {
+		in, ve = req.arrange(in, ve)
+	}
+	if ve != nil {
+		if req.typeErrs == nil {
+			req.typeErrs = &domain.ValidationError{}
+		}
+		_ = mergeValidation(req.typeErrs, ve)
+	}
+	return in, nil
+}
+
+// problems is the error a decide answers: the request's type and member
+// problems merged with the domain's, renamed for the surface.
+func (req *groupRequest) problems(err error) error {
+	if req.fields != nil {
+		err = req.fields(err)
+	} else {
+		err = groupFieldErrors(err, len(req.body.Plans))
+	}
+	return mergeValidation(req.typeErrs, err)
+}
+
+// runCreateGroup creates a group from req with the request's
+// Idempotency-Key, and brings its read model row up to date.
+func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest) (groupOutcome, error) {
 	ctx := r.Context()
-	if err := s.planGroups.Put(ctx, out.State); err != nil {
+	acct := accountFrom(ctx)
+	var out groupOutcome
+	c := planGroupCommand{Start: true, Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return out, err
+	}
+	members, err := s.members(ctx, acct.ID, req)
+	if err != nil {
+		return out, err
+	}
+	ids, err := s.newIDs(ctx, 1)
+	if err != nil {
+		return out, err
+	}
+	cmd := domain.CreatePlanGroup{PlanGroupID: ids[0], AccountID: acct.ID, ID: uuid.New(), Name: req.body.Name,
+		Members: members, Now: s.now()}
+	c.ID = cmd.PlanGroupID
+	c.Decide = func(g *domain.PlanGroup) ([]domain.Event, error) {
+		events, err := g.Create(cmd)
+		return events, req.problems(err)
+	}
+	return s.runGroup(ctx, c)
+}
+
+// runGroup runs c and writes the group's read model row after it, so that
+// a client reads what it just wrote (the consumer's later Apply of the same
+// events is a no-op).
+func (s *Server) runGroup(ctx context.Context, c planGroupCommand) (groupOutcome, error) {
+	out, err := eventstore.PlanGroupAggregate.Run(ctx, s.store, c)
+	if err != nil {
+		return out, err
+	}
+	return out, s.planGroups.Put(ctx, out.State)
+}
+
+// runGroupCommand runs decide on the group raw names (its public id) in the
+// caller's account, with the request's Idempotency-Key: a group of another
+// account, unknown or deleted is a 404.
+func (s *Server) runGroupCommand(r *http.Request, body []byte, raw string,
+	decide func(*domain.PlanGroup) ([]domain.Event, error)) (groupOutcome, error) {
+	ctx := r.Context()
+	acct := accountFrom(ctx)
+	var out groupOutcome
+	g, err := s.planGroupByID(ctx, raw)
+	if err != nil {
+		return out, err
+	}
+	c := planGroupCommand{ID: g.ID, Meta: s.metadata(r, acct), Decide: decide}
+	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
+		return out, err
+	}
+	out, err = s.runGroup(ctx, c)
+	var nf *domain.NotFoundError
+	if errors.Is(err, domain.ErrPlanGroupNotFound) || errors.As(err, &nf) {
+		err = groupNotFound(raw)
+	}
+	return out, err
+}
+
+// runReplaceGroup replaces the name and members of the group raw names
+// with req's. Another account's group is a 404 before its plans are looked
+// up.
+func (s *Server) runReplaceGroup(r *http.Request, body []byte, raw string, req *groupRequest) (groupOutcome, error) {
+	ctx := r.Context()
+	if _, err := s.planGroupByID(ctx, raw); err != nil {
+		return groupOutcome{}, err
+	}
+	members, err := s.members(ctx, accountFrom(ctx).ID, req)
+	if err != nil {
+		return groupOutcome{}, err
+	}
+	cmd := domain.UpdatePlanGroup{Name: req.body.Name, Members: members, Now: s.now()}
+	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
+		events, err := g.Update(cmd)
+		return events, req.problems(err)
+	})
+}
+
+// runDeleteGroup deletes the group raw names; its plans are untouched.
+func (s *Server) runDeleteGroup(r *http.Request, body []byte, raw string) (groupOutcome, error) {
+	now := s.now()
+	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
+		return g.Delete(domain.DeletePlanGroup{Now: now})
+	})
+}
+
+// answerGroup writes the group after a command (status), or err.
+func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int, out groupOutcome, err error) {
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -63,7 +212,7 @@ func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int,
 		w.WriteHeader(status)
 		return
 	}
-	v, err := s.renderGroups(ctx, out.State.AccountID(), []projections.PlanGroup{projections.PlanGroupOf(out.State)})
+	v, err := s.renderGroups(r.Context(), out.State.AccountID(), []projections.PlanGroup{projections.PlanGroupOf(out.State)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -74,58 +223,35 @@ func (s *Server) answerGroup(w http.ResponseWriter, r *http.Request, status int,
 	writeJSON(w, status, v[0])
 }
 
-// createPlanGroup is POST /api/v1/plan-groups: 201 with the group; its id
-// is a UUID the server generates.
-func (s *Server) createPlanGroup(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
+// decodeGroupRequest reads a native create or replace body.
+func decodeGroupRequest(w http.ResponseWriter, r *http.Request) ([]byte, *groupRequest, error) {
 	body, err := readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, nil, err
 	}
 	b, typeErrs, err := decodePlanGroup(body)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, nil, err
 	}
-	c := planGroupCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	members, err := s.resolveMembers(ctx, acct.ID, b, &typeErrs)
+	return body, &groupRequest{body: b, typeErrs: typeErrs}, nil
+}
+
+// createPlanGroup is POST /api/v1/plan-groups: 201 with the group; its id
+// is a UUID the server generates.
+func (s *Server) createPlanGroup(w http.ResponseWriter, r *http.Request) {
+	body, req, err := decodeGroupRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ids, err := s.newIDs(ctx, 1)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	cmd := domain.CreatePlanGroup{PlanGroupID: ids[0], AccountID: acct.ID, ID: uuid.New(), Name: b.Name,
-		Members: members, Now: s.now()}
-	c.ID = cmd.PlanGroupID
-	c.Decide = func(g *domain.PlanGroup) ([]domain.Event, error) {
-		events, err := g.Create(cmd)
-		return events, mergeValidation(typeErrs, groupFieldErrors(err, len(b.Plans)))
-	}
-	out, err := eventstore.PlanGroupAggregate.Run(ctx, s.store, c)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.answerGroup(w, r, http.StatusCreated, out)
+	out, err := s.runCreateGroup(r, body, req)
+	s.answerGroup(w, r, http.StatusCreated, out, err)
 }
 
 // getPlanGroup is GET /api/v1/plan-groups/{id}; a deleted group is a 404.
 func (s *Server) getPlanGroup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	g, err := s.planGroupOf(ctx, r)
-	if err == nil && g.DeletedAt != nil {
-		err = notFound("Plan group " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-	}
+	g, err := s.livePlanGroup(ctx, chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -138,71 +264,32 @@ func (s *Server) getPlanGroup(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v[0])
 }
 
-// runPlanGroupCommand runs decide on the group the route names, with the
-// request's Idempotency-Key, and answers status with the group after it.
-func (s *Server) runPlanGroupCommand(w http.ResponseWriter, r *http.Request, body []byte, status int,
-	decide func(*domain.PlanGroup) ([]domain.Event, error)) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	g, err := s.planGroupOf(ctx, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// livePlanGroup is planGroupByID with a deleted group a 404 too.
+func (s *Server) livePlanGroup(ctx context.Context, raw string) (projections.PlanGroup, error) {
+	g, err := s.planGroupByID(ctx, raw)
+	if err == nil && g.DeletedAt != nil {
+		err = groupNotFound(raw)
 	}
-	c := planGroupCommand{ID: g.ID, Meta: s.metadata(r, acct), Decide: decide}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := eventstore.PlanGroupAggregate.Run(ctx, s.store, c)
-	var nf *domain.NotFoundError
-	if errors.Is(err, domain.ErrPlanGroupNotFound) || errors.As(err, &nf) {
-		err = notFound("Plan group " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.answerGroup(w, r, status, out)
+	return g, err
 }
 
 // replacePlanGroup is PUT /api/v1/plan-groups/{id}: name and members are
 // replaced whole; 200 with the group.
 func (s *Server) replacePlanGroup(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	body, err := readBody(w, r)
+	body, req, err := decodeGroupRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	b, typeErrs, err := decodePlanGroup(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if _, err := s.planGroupOf(ctx, r); err != nil {
-		s.writeError(w, r, err) // another account's group: 404 before its plans are looked up
-		return
-	}
-	members, err := s.resolveMembers(ctx, accountFrom(ctx).ID, b, &typeErrs)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	cmd := domain.UpdatePlanGroup{Name: b.Name, Members: members, Now: s.now()}
-	s.runPlanGroupCommand(w, r, body, http.StatusOK, func(g *domain.PlanGroup) ([]domain.Event, error) {
-		events, err := g.Update(cmd)
-		return events, mergeValidation(typeErrs, groupFieldErrors(err, len(b.Plans)))
-	})
+	out, err := s.runReplaceGroup(r, body, chi.URLParam(r, "id"), req)
+	s.answerGroup(w, r, http.StatusOK, out, err)
 }
 
 // deletePlanGroup is DELETE /api/v1/plan-groups/{id}: 204; the group's
 // plans are untouched.
 func (s *Server) deletePlanGroup(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.runPlanGroupCommand(w, r, nil, http.StatusNoContent, func(g *domain.PlanGroup) ([]domain.Event, error) {
-		return g.Delete(domain.DeletePlanGroup{Now: now})
-	})
+	out, err := s.runDeleteGroup(r, nil, chi.URLParam(r, "id"))
+	s.answerGroup(w, r, http.StatusNoContent, out, err)
 }
 
 // planGroupList is GET /api/v1/plan-groups's body.

@@ -154,6 +154,7 @@ func TestPlanGroupRefusesUnknownDeletedAndOtherAccountPlans(t *testing.T) {
 		{`{"name":"a\u0000b"}`, "name"},
 		{`{"name":"evil\u202etxt"}`, "name"},
 		{`{"name":"` + strings.Repeat("n", 256) + `"}`, "name"},
+		{`{"name":"G","plans":[` + strings.Repeat(`"starter",`, 1000) + `"x"]}`, "plans"},
 	} {
 		for _, route := range []struct{ method, path string }{{"POST", "/api/v1/plan-groups"}, {"PUT", "/api/v1/plan-groups/" + ok["id"].(string)}} {
 			res := env.group(t, route.method, route.path, c.body, http.StatusUnprocessableEntity)

@@ -20,24 +20,55 @@ import (
 
 // createPlan is POST /api/v1/plans: the seed's request, its 201 body.
 func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
+	out, created, err := s.runCreatePlan(w, r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	markReplayed(w, out)
+	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
+	writeJSON(w, http.StatusCreated, s.summary(created))
+}
+
+// planQuote is POST /api/v1/plans/quote's answer.
+type planQuote struct {
+	PlanOptions []projections.OptionBrief `json:"plan_options"`
+}
+
+// quotePlan is POST /api/v1/plans/quote: the create's body, answered 200
+// with the plan_options the create would answer (each option's id 0: ids
+// are given when a plan is created). It is the create command run dry
+// (eventstore.Cmd.DryRun): the same decoder, decision and errors, and
+// nothing recorded, neither event, email, Idempotency-Key (checked for
+// shape only) nor plan of the account's plan limit.
+func (s *Server) quotePlan(w http.ResponseWriter, r *http.Request) {
+	_, created, err := s.runCreatePlan(w, r, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planQuote{PlanOptions: s.summary(created).PlanOptions})
+}
+
+// runCreatePlan runs the create command of r's body, for real or dry (a
+// quote: no id allocated, nothing appended), and returns its outcome and
+// the plan.created it decided.
+func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool) (planOutcome, domain.PlanCreated, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
 	body, err := readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	// A malformed body is refused before anything else, a replay included:
 	// its canonical hash could match another body's.
 	cmd, typeErrs, err := decodeCreatePlan(body)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
-	c := planCommand{Start: true, Meta: s.metadata(r, acct)}
+	c := planCommand{Start: true, DryRun: dry, Meta: s.metadata(r, acct)}
 	if err := idempotent(r, acct, requestHash(body), &c); err != nil {
-		s.writeError(w, r, err)
-		return
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	if acct.PlanLimit != nil {
 		c.Options = append(c.Options, eventstore.WithPlanQuota(acct.ID))
@@ -45,11 +76,12 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 	cmd.AccountID = acct.ID
 	cmd.Now = s.now()
 	// Every id the plan needs is allocated before deciding: the plan's,
-	// the customer's, the invoice's and one per option.
-	ids, err := s.newIDs(ctx, 3+cmd.OptionCount())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	// the customer's, the invoice's and one per option. A quote's are 0.
+	ids := make([]int64, 3+cmd.OptionCount())
+	if !dry {
+		if ids, err = s.newIDs(ctx, len(ids)); err != nil {
+			return planOutcome{}, domain.PlanCreated{}, err
+		}
 	}
 	cmd.PlanID, cmd.CustomerID, cmd.InvoiceID, cmd.OptionIDs = ids[0], ids[1], ids[2], ids[3:]
 	cmd.PortalToken = portalToken(cmd.PlanID, newPortalSecret())
@@ -65,17 +97,10 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) {
 			Message: "This Idempotency-Key was already used with a different request body."}
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return planOutcome{}, domain.PlanCreated{}, err
 	}
 	created, err := createdOf(out)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	markReplayed(w, out)
-	w.Header().Set("Location", "/api/v1/plans/"+strconv.FormatInt(created.PlanID, 10))
-	writeJSON(w, http.StatusCreated, s.summary(created))
+	return out, created, err
 }
 
 // createdOf returns the plan.created event a create command decided (or,

@@ -128,10 +128,13 @@ func (s *Server) routes() chi.Router {
 		s.portalRoutes(r)
 	})
 	s.geeksRoutes(r)
+	s.planGroupDialectRoutes(r)
+	s.paygenticRoutes(r)
 	s.dashboardRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
+		r.Post("/plans/quote", s.quotePlan)
 		r.Get("/plans", s.listPlans)
 		r.Get("/plans/{id}", s.getPlan)
 		r.Get("/plans/{id}/events", s.getPlanEvents)

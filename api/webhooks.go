@@ -28,7 +28,7 @@ const (
 type endpointCreated struct {
 	ID        int64     `json:"id"`
 	URL       string    `json:"url"`
-	Events    []string  `json:"events"` // empty: every event type
+	Events    []string  `json:"events"` // empty: Good Plan's types; ["*"]: every type
 	Secret    string    `json:"secret"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -188,17 +188,23 @@ func validateEndpointURL(ve *domain.ValidationError, raw string, allowHTTP bool)
 }
 
 // validateEventTypes returns the requested types without duplicates, in
-// request order, adding an error naming each unknown one. Empty means every
-// type.
+// request order, adding an error naming each unknown one. Empty means Good
+// Plan's types (domain.WebhookEventTypes); the catalog's types are
+// received only by naming them, or with "*" (every type, which the list
+// then is alone).
 func validateEventTypes(ve *domain.ValidationError, events []string) []string {
 	out := []string{}
 	for _, e := range events {
 		switch {
-		case !domain.IsWebhookEventType(e):
-			ve.Add("events", "The event type "+strconv.Quote(e)+" is not a webhook event type.")
+		case e != domain.AllWebhookEvents && !domain.IsSubscribableEventType(e):
+			ve.Add("events", "The event type "+strconv.Quote(e)+" is not a webhook event type; name types such as "+
+				"\"plan.created\" or \"catalog_plan.created\", or \"*\" for every type.")
 		case !slices.Contains(out, e):
 			out = append(out, e)
 		}
+	}
+	if slices.Contains(out, domain.AllWebhookEvents) {
+		return []string{domain.AllWebhookEvents}
 	}
 	return out
 }

@@ -154,6 +154,8 @@ func TestWebhookEndpointValidation(t *testing.T) {
 		{"events not an array", `{"url":"https://example.com","events":"plan.created"}`, 422, "events", "array"},
 		{"unknown event", `{"url":"https://example.com","events":["plan.created","plan.exploded"]}`, 422, "events", `"plan.exploded"`},
 		{"stored-only event", `{"url":"https://example.com","events":["introduction_email.sent"]}`, 422, "events", `"introduction_email.sent"`},
+		{"unknown catalog event", `{"url":"https://example.com","events":["catalog_plan.created","catalog_plan.exploded"]}`, 422, "events", `"catalog_plan.exploded"`},
+		{"a pattern other than *", `{"url":"https://example.com","events":["catalog_plan.*"]}`, 422, "events", `or "*" for every type`},
 		{"malformed", `{"url":`, 400, "", ""},
 	}
 	for _, c := range cases {
@@ -181,6 +183,29 @@ func TestWebhookEndpointValidation(t *testing.T) {
 	// Exactly 2048 characters is fine.
 	ok := `https://example.com/` + strings.Repeat("a", 2048-len("https://example.com/"))
 	whCreate(t, env, env.key, `{"url":"`+ok+`","events":[]}`)
+}
+
+// TestWebhookEndpointCatalogEvents: an endpoint may name the catalog's
+// event types, or "*" for every type (which then stands alone).
+func TestWebhookEndpointCatalogEvents(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	for _, c := range []struct{ events, want string }{
+		{`["catalog_plan.created","catalog_plan.updated","catalog_plan.deleted","plan_group.created","plan_group.updated","plan_group.deleted"]`,
+			`["catalog_plan.created","catalog_plan.updated","catalog_plan.deleted","plan_group.created","plan_group.updated","plan_group.deleted"]`},
+		{`["plan_group.created","plan.created"]`, `["plan_group.created","plan.created"]`},
+		{`["*"]`, `["*"]`},
+		{`["plan.created","*","catalog_plan.created","*"]`, `["*"]`},
+	} {
+		created := whCreate(t, env, env.key, `{"url":"https://hooks.example.com/x","events":`+c.events+`}`)
+		if got, _ := json.Marshal(created["events"]); string(got) != c.want {
+			t.Errorf("events %s: stored %s, want %s", c.events, got, c.want)
+		}
+		res := env.do(t, "GET", whPath+"/"+whID(created), env.key, nil)
+		if got, _ := json.Marshal(res.json(t)["events"]); res.status != 200 || string(got) != c.want {
+			t.Errorf("events %s: read back %d %s", c.events, res.status, res.body)
+		}
+	}
 }
 
 func TestWebhookEndpointLimit(t *testing.T) {

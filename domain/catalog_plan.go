@@ -110,6 +110,9 @@ type CatalogPlanCreated struct {
 	Prices             []string          `json:"prices"`
 	Active             bool              `json:"active"`
 	CreatedAt          time.Time         `json:"created_at"` // UTC, the command's Now
+	// StandardPrice is the price minted with the plan; absent (as in
+	// every event written before prices) when none.
+	StandardPrice *Price `json:"standard_price,omitempty"`
 }
 
 // EventType returns EventCatalogPlanCreated.
@@ -160,6 +163,10 @@ func (p *CatalogPlan) ApplyStored(e Event, at time.Time) error {
 		p.created.Metadata = maps.Clone(e.Metadata)
 		p.created.Tiers = slices.Clone(e.Tiers)
 		p.created.Prices = slices.Clone(e.Prices)
+		if sp := e.StandardPrice; sp != nil {
+			c := *sp
+			p.created.StandardPrice = &c
+		}
 		p.updatedAt = e.CreatedAt
 	case CatalogPlanUpdated:
 		if p.version == 0 {
@@ -269,8 +276,22 @@ func (p *CatalogPlan) Tax() json.RawMessage { return slices.Clone(p.created.Tax)
 // PaymentOptions are the plan's payment options.
 func (p *CatalogPlan) PaymentOptions() PaymentOptions { return p.created.PaymentOptions }
 
-// Prices returns a copy of the attached price ids.
-func (p *CatalogPlan) Prices() []string { return slices.Clone(p.created.Prices) }
+// Prices returns the plan's price ids: its standard price first, if any,
+// then the attached ones, in the order given (nil when none).
+func (p *CatalogPlan) Prices() []string {
+	if sp := p.created.StandardPrice; sp != nil {
+		return append([]string{sp.ID}, p.created.Prices...)
+	}
+	return slices.Clone(p.created.Prices)
+}
+
+// StandardPrice is the price minted with the plan, ok false when none.
+func (p *CatalogPlan) StandardPrice() (Price, bool) {
+	if sp := p.created.StandardPrice; sp != nil {
+		return *sp, true
+	}
+	return Price{}, false
+}
 
 // Active reports whether the plan may be used for new subscriptions.
 func (p *CatalogPlan) Active() bool { return p.created.Active }

@@ -63,6 +63,7 @@ func TestCreateCatalogPlanKeepsValues(t *testing.T) {
 	cmd.Tax = json.RawMessage(`{ "rate" : 0.2, "region": "EU<>", "nested": {"z": 1, "a": [1e3]} }`)
 	cmd.PaymentOptions = domain.PaymentOptions{OutOfBand: true, PayAsYouGo: true, Credits: ""}
 	cmd.Prices = []string{"price_1", "price_2"}
+	cmd.KnownPrices = map[string]domain.Price{"price_1": {ID: "price_1", Currency: "USD"}, "price_2": {ID: "price_2", Currency: "USD"}, "price_3": {}}
 	cmd.Active = new(bool)
 	p := createCatalogPlan(t, cmd)
 	if p.PublicID() != "Plan_ABC:x-1" || p.Metadata()["k"] != "v" || len(p.Tiers()) != 3 || p.Active() ||
@@ -147,6 +148,18 @@ func TestCreateCatalogPlanValidation(t *testing.T) {
 		{"credits with a line break", func(c *domain.CreateCatalogPlan) { c.PaymentOptions.Credits = "a\nb" }, "payment_options.credits", domain.CodeInvalid},
 		{"price id empty", func(c *domain.CreateCatalogPlan) { c.Prices = []string{" "} }, "prices.0", domain.CodeRequired},
 		{"price id twice", func(c *domain.CreateCatalogPlan) { c.Prices = []string{"p", "p"} }, "prices.1", domain.CodeInvalid},
+		{"price id unknown", func(c *domain.CreateCatalogPlan) {
+			c.Prices = []string{"price_x", "price_y"}
+			c.KnownPrices = map[string]domain.Price{"price_x": {ID: "price_x", Currency: "USD"}}
+		}, "prices.1", domain.CodeUnknown},
+		{"price of another currency", func(c *domain.CreateCatalogPlan) {
+			c.Prices = []string{"price_x"}
+			c.KnownPrices = map[string]domain.Price{"price_x": {ID: "price_x", Currency: "EUR"}}
+		}, "prices.0", domain.CodeInvalid},
+		{"standard price without an amount", func(c *domain.CreateCatalogPlan) {
+			c.PricingMode, c.Amount, c.StandardPriceID = "custom", "", "price_abcdefghijklmn"
+		}, "amount", domain.CodeRequired},
+		{"standard price id malformed", func(c *domain.CreateCatalogPlan) { c.StandardPriceID = "price_1" }, "standard_price_id", domain.CodeInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := starter()
@@ -161,6 +174,54 @@ func TestCreateCatalogPlanValidation(t *testing.T) {
 				t.Fatalf("problems %v (%v), want %s on %q", ve.Problems, ve, tc.code, tc.field)
 			}
 		})
+	}
+}
+
+// TestCreateCatalogPlanStandardPrice: the standard price is minted at the
+// plan's amount, in its canonical currency, at its creation time, comes
+// first among its price ids, and survives the event's round trip; an event
+// without one (written before prices) folds to a plan without one.
+func TestCreateCatalogPlanStandardPrice(t *testing.T) {
+	cmd := starter()
+	cmd.Amount, cmd.Currency, cmd.StandardPriceID = "10.990", "eur", "price_0123456789abcD"
+	cmd.Prices = []string{"price_old"}
+	cmd.KnownPrices = map[string]domain.Price{"price_old": {ID: "price_old", UnitAmount: domain.NewDecimal(5, 0), Currency: "EUR"}}
+	var p domain.CatalogPlan
+	evs, err := p.Create(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, data, err := domain.MarshalEvent(evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := domain.UnmarshalEvent(typ, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ApplyStored(e, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	sp, ok := p.StandardPrice()
+	want := domain.Price{ID: "price_0123456789abcD", UnitAmount: domain.NewDecimal(10990, -3), Currency: "EUR", CreatedAt: catalogNow}
+	if !ok || sp.ID != want.ID || sp.UnitAmount.String() != "10.990" || sp.Currency != want.Currency || !sp.CreatedAt.Equal(want.CreatedAt) {
+		t.Fatalf("standard price %+v, %v; want %+v", sp, ok, want)
+	}
+	if got := p.Prices(); !slices.Equal(got, []string{"price_0123456789abcD", "price_old"}) {
+		t.Fatalf("prices %v", got)
+	}
+	var old domain.CatalogPlan
+	legacy := []byte(`{"catalog_plan_id":1,"account_id":1,"id":"x1","name":"","currency":"USD","amount":"1",` +
+		`"pricing_mode":"per_unit","interval":"month","interval_count":1,"prices":["a"],"created_at":"2026-12-03T10:00:00Z"}`)
+	e, err = domain.UnmarshalEvent(domain.EventCatalogPlanCreated, legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.ApplyStored(e, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := old.StandardPrice(); ok || !slices.Equal(old.Prices(), []string{"a"}) {
+		t.Fatalf("legacy event: prices %v", old.Prices())
 	}
 }
 

@@ -67,6 +67,9 @@ const (
 	// CodeTooMany: a count is over what the amount allows (more
 	// installments than minor units outstanding).
 	CodeTooMany Code = "too_many"
+	// CodeUnknown: the value names something that does not exist (an
+	// attached price id that no price of the account has).
+	CodeUnknown Code = "unknown"
 )
 
 // Problem is one field problem as data.

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,11 @@ func FuzzCatalogCommands(f *testing.F) {
 		cmd := domain.CreateCatalogPlan{CatalogPlanID: 1, AccountID: 1, ID: id, Name: text, Description: text,
 			InvoiceDisplayName: value, CatalogItem: key, Currency: currency, Amount: amount, PricingMode: mode,
 			Interval: interval, IntervalCount: &min, Metadata: map[string]string{key: value}, Tax: json.RawMessage(tax),
-			PaymentOptions: domain.PaymentOptions{Credits: text}, Prices: []string{value}, Now: now}
+			PaymentOptions: domain.PaymentOptions{Credits: text}, Prices: []string{value}, Now: now,
+			KnownPrices: map[string]domain.Price{value: {ID: value, Currency: strings.ToUpper(currency), CreatedAt: now}}}
+		if strings.HasPrefix(id, "p") {
+			cmd.StandardPriceID = "price_" + strings.Repeat("a", 14)
+		}
 		if mode == "volume" || mode == "tiered" {
 			next := max + 1
 			cmd.Tiers = []domain.TierInput{{MinQty: &min, MaxQty: &max, UnitCost: cost}, {MinQty: &next, UnitCost: amount}}

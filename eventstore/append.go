@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"goodplan/domain"
 )
 
 // The append is one statement, so one round trip and one implicit
@@ -29,6 +31,10 @@ const appendTail = `
 ), cid_release AS (
 	UPDATE catalog_plan_ids SET released_at = $10
 	WHERE catalog_plan_id = $20 AND $20::bigint <> 0 AND released_at IS NULL AND EXISTS (SELECT 1 FROM st)
+	RETURNING 1
+), price AS (
+	INSERT INTO catalog_prices (price_id, account_id, catalog_plan_id, unit_amount, currency, created_at)
+	SELECT $21, $22, $23, $24::numeric, $25, $26 FROM st WHERE $21::text IS NOT NULL
 	RETURNING 1
 ), cmd AS (
 	INSERT INTO commands (command_id, stream_id, first_version, last_version, request_hash, recorded_at)
@@ -72,6 +78,18 @@ type appendOptions struct {
 	catalogPublic  *string
 	catalogPlan    int64
 	releaseCatalog int64
+	// price is recorded in catalog_prices (WithCatalogPrice).
+	price        *domain.Price
+	priceAccount int64
+	pricePlan    int64
+}
+
+// WithCatalogPrice records price, minted by catalog plan catalogPlanID of
+// account, in catalog_prices in the same statement as the append that
+// creates the plan: the table holds a price exactly when its event is
+// stored (see CatalogPrices).
+func WithCatalogPrice(account, catalogPlanID int64, price domain.Price) AppendOption {
+	return func(o *appendOptions) { o.price, o.priceAccount, o.pricePlan = &price, account, catalogPlanID }
 }
 
 // WithCatalogPlanID reserves publicID for catalog plan catalogPlanID in
@@ -121,6 +139,27 @@ func (s *Events) Append(ctx context.Context, stream string, expected Head, event
 	return recs, err
 }
 
+// checkAppend returns the metadata as Append stores it with events (an
+// empty CommandID replaced by a generated one) and ErrEventTooLarge if one
+// of events would be over MaxEventBytes with it: what Append refuses before
+// it writes, also checked by a dry run (Cmd.DryRun).
+func checkAppend(stream string, events []NewEvent, meta Metadata) ([]byte, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = uuid.NewString()
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
+	}
+	for _, e := range events {
+		if n := len(e.Data) + len(metaJSON); n > MaxEventBytes {
+			return nil, fmt.Errorf("append %s: %s event of %d bytes (data and metadata), over %d: %w",
+				stream, e.Type, n, MaxEventBytes, ErrEventTooLarge)
+		}
+	}
+	return metaJSON, nil
+}
+
 // querier is what an append runs on: the pool (one implicit transaction) or,
 // in tests that hold commits open, an explicit transaction.
 type querier interface {
@@ -138,18 +177,9 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 	// Only a command id the caller chose can be replayed, so only those
 	// are recorded in commands; a generated one just labels the metadata.
 	recordCommand := meta.CommandID != ""
-	if !recordCommand {
-		meta.CommandID = uuid.NewString()
-	}
-	metaJSON, err := json.Marshal(meta)
+	metaJSON, err := checkAppend(stream, events, meta)
 	if err != nil {
-		return nil, fmt.Errorf("append %s: encode metadata: %w", stream, err)
-	}
-	for _, e := range events {
-		if n := len(e.Data) + len(metaJSON); n > MaxEventBytes {
-			return nil, fmt.Errorf("append %s: %s event of %d bytes (data and metadata), over %d: %w",
-				stream, e.Type, n, MaxEventBytes, ErrEventTooLarge)
-		}
+		return nil, err
 	}
 	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
 
@@ -179,12 +209,19 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 		sql = appendNewStream
 		prevHash = nil
 	}
+	var priceID, priceAmount, priceCurrency *string
+	var priceAt *time.Time
+	if p := o.price; p != nil {
+		amount := p.UnitAmount.String()
+		priceID, priceAmount, priceCurrency, priceAt = &p.ID, &amount, &p.Currency, &p.CreatedAt
+	}
 	rows, err := q.Query(ctx, sql,
 		stream, expected.Version, last.Version, last.Hash, prevHash,
 		o.quotaAccount, o.quotaAccount != 0,
 		meta.CommandID, o.requestHash, recordedAt, metaJSON,
 		ids, types, datas, hashes, recordCommand,
-		o.catalogAccount, o.catalogPublic, o.catalogPlan, o.releaseCatalog)
+		o.catalogAccount, o.catalogPublic, o.catalogPlan, o.releaseCatalog,
+		priceID, o.priceAccount, o.pricePlan, priceAmount, priceCurrency, priceAt)
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", stream, interpretError(err))
 	}

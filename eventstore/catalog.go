@@ -54,3 +54,39 @@ func (s *Events) CatalogPlanIDOf(ctx context.Context, account int64, publicID st
 	}
 	return id, nil
 }
+
+// CatalogPrices returns the prices of account among ids, by id; an id that
+// names no price of the account (another account's included) is absent.
+// Reading catalog_prices rather than a read model is deliberate: it is
+// written in the append of the event that mints the price, so a price
+// created a moment ago is found (the read models catch up asynchronously),
+// and prices never change or go away, so a check made before the append
+// that attaches one stays true.
+func (s *Events) CatalogPrices(ctx context.Context, account int64, ids []string) (map[string]domain.Price, error) {
+	out := make(map[string]domain.Price, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT price_id, unit_amount::text, currency, created_at FROM catalog_prices
+		WHERE account_id = $1 AND price_id = ANY($2)`, account, ids)
+	if err != nil {
+		return nil, fmt.Errorf("catalog prices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p domain.Price
+		var amount string
+		if err := rows.Scan(&p.ID, &amount, &p.Currency, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("catalog prices: %w", err)
+		}
+		if p.UnitAmount, err = domain.ParseDecimal(amount); err != nil {
+			return nil, fmt.Errorf("catalog price %s: %w", p.ID, err)
+		}
+		p.CreatedAt = p.CreatedAt.UTC()
+		out[p.ID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog prices: %w", err)
+	}
+	return out, nil
+}

@@ -129,6 +129,14 @@ type Cmd[A any] struct {
 	// Decide returns the events of the command on the aggregate as it is;
 	// no events means nothing to append.
 	Decide func(A) ([]domain.Event, error)
+	// DryRun runs the command without recording anything: the aggregate is
+	// loaded (unless Start) and Decide runs once, its events are encoded
+	// and checked as Append checks them (ErrEventTooLarge), and Run returns
+	// them with State and History as loaded and no Records. Nothing is
+	// appended, the command id is neither looked up nor recorded, and
+	// Options (a plan quota, say) are not applied. A preview of a command
+	// (POST /api/v1/plans/quote) is the command itself run dry.
+	DryRun bool
 }
 
 // Outcome is what a command did.
@@ -153,9 +161,13 @@ type Outcome[A any] struct {
 // with another request or stream, and Append's errors. When a command id
 // was applied before, by an earlier request or a concurrent one that won
 // the race (this one may then have been refused by Decide or Append), the
-// first outcome is returned with Replayed set and a nil error.
+// first outcome is returned with Replayed set and a nil error. A dry run
+// (c.DryRun) returns what the command would decide and writes nothing.
 func (g Aggregate[A]) Run(ctx context.Context, log EventLog, c Cmd[A]) (Outcome[A], error) {
 	stream := g.Stream(c.ID)
+	if c.DryRun {
+		return g.run(ctx, log, stream, c, nil)
+	}
 	if c.Meta.CommandID != "" {
 		if out, found, err := g.replay(ctx, log, stream, c); found || err != nil {
 			return out, err
@@ -207,6 +219,13 @@ func (g Aggregate[A]) run(ctx context.Context, log EventLog, stream string, c Cm
 		newEvents, err := Encode(events)
 		if err != nil {
 			return Outcome[A]{}, err
+		}
+		if c.DryRun {
+			if _, err := checkAppend(stream, newEvents, c.Meta); err != nil {
+				return Outcome[A]{}, err
+			}
+			out.Events = events
+			return out, nil
 		}
 		recs, err := log.Append(ctx, stream, head, newEvents, c.Meta, opts...)
 		if errors.Is(err, ErrVersionConflict) && attempt < commandAttempts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,5 +186,65 @@ func TestRunConcurrentSameCommandID(t *testing.T) {
 	}
 	if n := count(t, pool, `SELECT count(*) FROM events`); n != 6 {
 		t.Fatalf("%d events stored, want 6", n)
+	}
+}
+
+// TestRunDryRun: a dry run decides as the command would, on the aggregate
+// as loaded, and writes nothing: no event, no command id (a real run with
+// the same id afterwards is not a replay), and it refuses what Append
+// would refuse before writing (an event over the cap).
+func TestRunDryRun(t *testing.T) {
+	t.Parallel()
+	s, pool := newStore(t)
+	ctx := context.Background()
+	dry := createCmd(100, "cmd-dry", []byte("h"))
+	dry.DryRun = true
+	out, err := eventstore.PlanAggregate.Run(ctx, s, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Replayed || len(out.Events) != 1 || len(out.Records) != 0 || len(out.History) != 0 || out.State.Exists() {
+		t.Fatalf("dry create: %+v", out)
+	}
+	if created, ok := out.Events[0].(domain.PlanCreated); !ok || created.PlanID != 100 || len(created.Options) != 3 {
+		t.Fatalf("dry create decided %+v", out.Events[0])
+	}
+	if n := count(t, pool, `SELECT count(*) FROM events`) + count(t, pool, `SELECT count(*) FROM commands`); n != 0 {
+		t.Fatalf("a dry run stored %d events and commands", n)
+	}
+	first, err := eventstore.PlanAggregate.Run(ctx, s, createCmd(100, "cmd-dry", []byte("h")))
+	if err != nil || first.Replayed || len(first.Records) != 1 {
+		t.Fatalf("the real create after a dry run: %+v, %v", first, err)
+	}
+	// The same command id again, dry: decided on the plan as it is, not
+	// answered as a replay.
+	again := regenerate(100, "new-token")
+	again.DryRun, again.Meta.CommandID = true, "cmd-dry"
+	out, err = eventstore.PlanAggregate.Run(ctx, s, again)
+	if err != nil || out.Replayed || out.State.Version() != 1 || len(out.History) != 1 || len(out.Events) != 1 {
+		t.Fatalf("dry command on a plan: %+v, %v", out, err)
+	}
+	missing := regenerate(404, "x")
+	missing.DryRun = true
+	if _, err := eventstore.PlanAggregate.Run(ctx, s, missing); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("dry command on a missing plan: %v, want ErrNotFound", err)
+	}
+	huge := createCmd(200, "", nil)
+	huge.DryRun = true
+	decide := huge.Decide
+	huge.Decide = func(p *domain.Plan) ([]domain.Event, error) {
+		events, err := decide(p)
+		if err != nil {
+			return nil, err
+		}
+		created := events[0].(domain.PlanCreated)
+		created.Invoice.Description = strings.Repeat("x", eventstore.MaxEventBytes)
+		return []domain.Event{created}, nil
+	}
+	if _, err := eventstore.PlanAggregate.Run(ctx, s, huge); !errors.Is(err, eventstore.ErrEventTooLarge) {
+		t.Fatalf("dry run of an event over the cap: %v, want ErrEventTooLarge", err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM events`); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
 	}
 }

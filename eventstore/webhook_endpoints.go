@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"goodplan/domain"
 )
 
 // WebhookEndpoints holds the merchants' webhook endpoints and their secrets.
@@ -48,23 +50,24 @@ type WebhookEndpoint struct {
 	ID             int64
 	AccountID      int64
 	URL            string
-	Events         []string // empty: every type in domain.WebhookEventTypes
+	Events         []string // see domain.SubscribesTo: empty means Good Plan's types, "*" every type
 	Secret         string   // whsec_ + base64 of 24 random bytes
 	CreatedAt      time.Time
 	DisabledAt     *time.Time
 	DisabledReason string
 }
 
-// Subscribes reports whether the endpoint wants events of typ.
+// Subscribes reports whether the endpoint wants events of typ (see
+// domain.SubscribesTo).
 func (e WebhookEndpoint) Subscribes(typ string) bool {
-	return len(e.Events) == 0 || slices.Contains(e.Events, typ)
+	return domain.SubscribesTo(e.Events, typ)
 }
 
 // NewWebhookEndpoint is what CreateEndpoint needs; the secret is generated.
 type NewWebhookEndpoint struct {
 	AccountID int64
 	URL       string
-	Events    []string // empty or nil: every type
+	Events    []string // empty or nil: Good Plan's types (see domain.SubscribesTo)
 }
 
 const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, '')`
@@ -157,21 +160,23 @@ func (s *WebhookEndpoints) Endpoints(ctx context.Context, accountID int64) ([]We
 }
 
 // EndpointsFor returns the account's endpoints that should receive an event
-// of eventType: not deleted, not disabled, subscribed to every type or to
-// this one.
+// of eventType: not deleted, not disabled, and subscribed to it (see
+// WebhookEndpoint.Subscribes).
 func (s *WebhookEndpoints) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
+	// The query narrows, Subscribes decides: one definition of who gets
+	// what.
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
 		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
-		  AND (cardinality(events) = 0 OR $2 = ANY(events))
-		ORDER BY id`, accountID, eventType)
+		  AND (cardinality(events) = 0 OR $2 = ANY(events) OR $3 = ANY(events))
+		ORDER BY id`, accountID, eventType, domain.AllWebhookEvents)
 	if err != nil {
 		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
 	}
-	out, err := collectEndpoints(rows)
+	all, err := collectEndpoints(rows)
 	if err != nil {
 		return nil, fmt.Errorf("webhook endpoints for %s: %w", eventType, err)
 	}
-	return out, nil
+	return slices.DeleteFunc(all, func(e WebhookEndpoint) bool { return !e.Subscribes(eventType) }), nil
 }
 
 // WebhookSecretOverlap is how long after a rotation deliveries are still

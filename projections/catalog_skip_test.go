@@ -75,18 +75,13 @@ func TestPlanProjectionSkipsCatalogEvents(t *testing.T) {
 	if err := plans.ApplyBatch(ctx, recs); err != nil {
 		t.Fatalf("apply batch: %v", err)
 	}
-	cp := projections.NewCatalogPlans(store)
-	for _, r := range recs {
-		if err := cp.Apply(ctx, r); err != nil {
-			t.Fatalf("apply catalog %s: %v", r.Type, err)
-		}
-	}
+	projectCatalog(t, store, recs)
 	var rows int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM plan_views`).Scan(&rows); err != nil || rows != 1 {
 		t.Fatalf("%d plan rows (%v), want 1", rows, err)
 	}
 	res, err := projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
-	if err != nil || len(res.Failed) != 0 || len(res.Diffs) != 0 || res.Plans != 1 || res.CatalogPlans != 1 {
+	if err != nil || len(res.Failed) != 0 || len(res.Diffs) != 0 || res.Plans != 1 || res.CatalogPlans != 1 || res.Groups != 1 {
 		t.Fatalf("replay: %+v, %v", res, err)
 	}
 	if _, err := store.Verify(ctx); err != nil {

@@ -22,6 +22,17 @@ type lifecycleStore struct {
 	recs  []eventstore.Record
 }
 
+// newLifecycleStore is a lifecycleStore on a fresh database with one
+// account, Acme (id 1).
+func newLifecycleStore(t *testing.T) *lifecycleStore {
+	t.Helper()
+	store := eventstore.New(pgtest.NewPool(t))
+	if _, err := store.CreateAccount(context.Background(), eventstore.NewAccount{Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	return &lifecycleStore{t: t, store: store}
+}
+
 func (l *lifecycleStore) do(id int64, actor string, decide func(*domain.Plan) ([]domain.Event, error)) {
 	l.t.Helper()
 	out, err := eventstore.PlanAggregate.Run(context.Background(), l.store, eventstore.Cmd[*domain.Plan]{ID: id, Meta: eventstore.Metadata{AccountID: 1, Actor: actor}, Decide: decide})
@@ -44,15 +55,11 @@ func (l *lifecycleStore) nextID() int64 {
 // read model against folding the store, then replay and swap.
 func TestLifecycleProjectionAndReplay(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.NewPool(t)
-	store := eventstore.New(pool)
+	l := newLifecycleStore(t)
+	store, pool := l.store, l.store.Pool()
 	plans := projections.NewPlans(store)
 	ctx := context.Background()
 	now := time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC)
-	if _, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
-	l := &lifecycleStore{t: t, store: store}
 	consent := domain.Consent{At: now.Add(time.Hour), IP: "203.0.113.9", UserAgent: "phone"}
 	var ids []int64
 	for i := range 5 {

@@ -46,10 +46,13 @@ func PlanGroupOf(g *domain.PlanGroup) PlanGroup {
 // PlanGroups is the plan group read model (table plan_group_views).
 type PlanGroups struct {
 	Store *eventstore.Store
+	table string // plan_group_views, or the rebuild table during replay
 }
 
 // NewPlanGroups returns the plan group read model.
-func NewPlanGroups(store *eventstore.Store) *PlanGroups { return &PlanGroups{Store: store} }
+func NewPlanGroups(store *eventstore.Store) *PlanGroups {
+	return &PlanGroups{Store: store, table: groupLive}
+}
 
 // Apply brings the plan group of rec up to date; records of other streams
 // are ignored. Idempotent under redelivery and reordering like
@@ -61,7 +64,7 @@ func (p *PlanGroups) Apply(ctx context.Context, rec eventstore.Record) error {
 		return nil
 	}
 	var version int64
-	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM plan_group_views WHERE plan_group_id = $1`, id).Scan(&version)
+	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_group_id = $1`, id).Scan(&version)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("project plan group %d: %w", id, err)
 	}
@@ -80,12 +83,19 @@ func (p *PlanGroups) Apply(ctx context.Context, rec eventstore.Record) error {
 // it just wrote, and the consumer's later Apply of the same events is a
 // no-op.
 func (p *PlanGroups) Put(ctx context.Context, g *domain.PlanGroup) error {
+	return p.write(ctx, p.Store.Pool(), g)
+}
+
+// write upserts g's row into p.table through db, with the version guard
+// (the projection, the API and replay share it, so a rebuilt row equals a
+// projected one by construction).
+func (p *PlanGroups) write(ctx context.Context, db execer, g *domain.PlanGroup) error {
 	v := PlanGroupOf(g)
 	members, err := json.Marshal(v.Members)
 	if err != nil {
 		return fmt.Errorf("write plan group view %d: %w", v.ID, err)
 	}
-	_, err = p.Store.Pool().Exec(ctx, `INSERT INTO plan_group_views AS v
+	_, err = db.Exec(ctx, `INSERT INTO `+p.table+` AS v
 		(plan_group_id, account_id, public_id, name, members, version, created_at, updated_at, deleted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (plan_group_id) DO UPDATE SET

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -133,14 +135,19 @@ func upsertSQL(table string) string {
 			send_introduction_email = EXCLUDED.send_introduction_email,
 			introduction_email = EXCLUDED.introduction_email, lifecycle = EXCLUDED.lifecycle,
 			history = EXCLUDED.history, wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
-			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency,
+			amount_total = EXCLUDED.amount_total, amount_paid = EXCLUDED.amount_paid,
+			amount_reported = EXCLUDED.amount_reported, amount_outstanding = EXCLUDED.amount_outstanding,
+			completed_at = EXCLUDED.completed_at, extended = EXCLUDED.extended, proposed = EXCLUDED.proposed
 		WHERE v.version < EXCLUDED.version`
 }
 
 // columnList names the columns of a plan_views row, in planRow.args order.
 var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
 	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle", "history",
-	"wake_at", "due_reminder_on", "created_at", "updated_at"}
+	"wake_at", "due_reminder_on", "created_at", "updated_at",
+	// The report columns (migration 012, see reportColumns).
+	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed"}
 
 var (
 	planColumns  = strings.Join(columnList, ", ")
@@ -201,12 +208,38 @@ type planRow struct {
 	WakeAt                     *time.Time
 	DueReminderOn              *time.Time // a date; pgx reads date as midnight UTC
 	CreatedAt, UpdatedAt       time.Time
+	Report                     reportColumns
+}
+
+// reportColumns are what the plan group report reads of a plan (migration
+// 012): the invoice's currency, the ledger, when it completed and whether
+// a due date was ever moved or a schedule proposed.
+type reportColumns struct {
+	Currency                           string
+	Total, Paid, Reported, Outstanding pgtype.Numeric
+	CompletedAt                        *time.Time
+	Extended, Proposed                 bool
+}
+
+// reportColumnsOf computes p's report columns; history is its events.
+func reportColumnsOf(p *domain.Plan, history []HistoryEntry) reportColumns {
+	l := p.Ledger()
+	r := reportColumns{Currency: p.Invoice().Currency, Total: numericOf(l.Total), Paid: numericOf(l.Paid),
+		Reported: numericOf(l.Reported), Outstanding: numericOf(l.Outstanding), CompletedAt: timePtr(p.CompletedAt()),
+		Extended: extendedIn(history), Proposed: len(p.Proposals()) > 0}
+	return r
+}
+
+// numericOf is m as a PostgreSQL numeric, exactly (minor units x 10^-scale).
+func numericOf(m domain.Money) pgtype.Numeric {
+	return pgtype.Numeric{Int: big.NewInt(m.Minor()), Exp: -m.Scale(), Valid: true}
 }
 
 func (r *planRow) args() []any {
 	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
 		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
-		r.CreatedAt, r.UpdatedAt}
+		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
+		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed}
 }
 
 // scanFlagged scans a row and the deadLetteredColumn after it.
@@ -217,7 +250,8 @@ func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
 func (r *planRow) dest() []any {
 	return []any{&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
 		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
-		&r.CreatedAt, &r.UpdatedAt}
+		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
+		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed}
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
@@ -249,6 +283,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 	}
 	r.IntroEmail = marshal(p.IntroductionEmail())
 	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
+	r.Report = reportColumnsOf(p, history)
 	r.storable()
 	return r, err
 }
@@ -257,6 +292,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 // an event stored before the input boundary cleaned it may hold a NUL.
 func (r *planRow) storable() {
 	r.Status, r.PortalToken = storableText(r.Status), storableText(r.PortalToken)
+	r.Report.Currency = storableText(r.Report.Currency)
 	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle, &r.History} {
 		*b = storableJSON(*b)
 	}

@@ -30,11 +30,12 @@ type ReplayOptions struct {
 	CatchUpWait time.Duration
 }
 
-// Diff is one plan (payment plan, or catalog plan when PublicID is set)
-// whose live row differs from the rebuilt one.
+// Diff is one plan (a payment plan, or an aggregate of the catalog when
+// Kind is set) whose live row differs from the rebuilt one.
 type Diff struct {
-	PlanID   int64       // the plan's id; a catalog plan's internal id
-	PublicID string      // a catalog plan's public id; empty for a payment plan
+	Kind     string      // "catalog plan" or "plan group"; empty for a payment plan
+	PlanID   int64       // the plan's id; a catalog aggregate's internal id
+	PublicID string      // a catalog aggregate's public id; empty for a payment plan
 	Fields   []FieldDiff // empty when a whole row is missing on one side
 	Reason   string
 }
@@ -46,8 +47,8 @@ type FieldDiff struct {
 
 func (d Diff) String() string {
 	s := fmt.Sprintf("plan %d: %s", d.PlanID, d.Reason)
-	if d.PublicID != "" {
-		s = fmt.Sprintf("catalog plan %s (%d): %s", d.PublicID, d.PlanID, d.Reason)
+	if d.Kind != "" {
+		s = fmt.Sprintf("%s %s (%d): %s", d.Kind, d.PublicID, d.PlanID, d.Reason)
 	}
 	for _, f := range d.Fields {
 		s += fmt.Sprintf("\n    %s:\n      rebuilt: %s\n      live:    %s", f.Column, f.Rebuilt, f.Live)
@@ -60,10 +61,13 @@ type ReplayResult struct {
 	Events int64
 	Plans  int64
 	// CatalogEvents and CatalogPlans count the catalog plan streams
-	// replayed (see replayCatalog).
+	// replayed, GroupEvents and Groups the plan group streams (see
+	// replayView).
 	CatalogEvents int64
 	CatalogPlans  int64
-	Diffs         []Diff          // payment plans first, then catalog plans
+	GroupEvents   int64
+	Groups        int64
+	Diffs         []Diff          // payment plans first, then catalog plans, then plan groups
 	Failed        []StreamFailure // streams that could not be folded or written
 	Swapped       bool
 }
@@ -79,8 +83,9 @@ type StreamFailure struct {
 // String is "stream: reason".
 func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
-// Replay rebuilds the plan read model, then the catalog plan read model
-// (catalog_plan_views, see replayCatalog), from the event store into fresh
+// Replay rebuilds the plan read model, then the catalog plan and plan group
+// read models (catalog_plan_views and plan_group_views, see replayView),
+// from the event store into fresh
 // tables, compares it row by row with the live one and, with opts.Swap, makes
 // the rebuilt table live. It only reads events and writes read-model tables:
 // it never sends an email or a webhook. A stream that cannot be folded or
@@ -114,7 +119,11 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, err
 	}
 	res.Diffs = diffs
-	cat, err := replayCatalog(ctx, store, opts, &res)
+	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
+	if err != nil {
+		return res, err
+	}
+	groups, err := replayView(ctx, store, groupView, opts, &res, &res.GroupEvents, &res.Groups)
 	if err != nil {
 		return res, err
 	}
@@ -122,8 +131,10 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		if err := swap(ctx, store, rebuilt, failed); err != nil {
 			return res, err
 		}
-		if err := cat.swap(ctx); err != nil {
-			return res, err
+		for _, v := range []swapper{cat, groups} {
+			if err := v.swap(ctx); err != nil {
+				return res, err
+			}
 		}
 		res.Swapped = true
 	}

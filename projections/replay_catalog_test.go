@@ -23,15 +23,10 @@ func TestReplayCatalogPlans(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	store := eventstore.New(pool)
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	recs := appendCatalog(t, store, now)
-	cp := projections.NewCatalogPlans(store)
-	for _, r := range recs {
-		if err := cp.Apply(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cp, _ := projectCatalog(t, store, appendCatalog(t, store, now))
 	res, err := projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
-	if err != nil || len(res.Diffs) != 0 || len(res.Failed) != 0 || res.CatalogPlans != 1 || res.CatalogEvents != 2 {
+	if err != nil || len(res.Diffs) != 0 || len(res.Failed) != 0 || res.CatalogPlans != 1 || res.CatalogEvents != 2 ||
+		res.Groups != 1 || res.GroupEvents != 1 {
 		t.Fatalf("healthy replay: %+v, %v", res, err)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE catalog_plan_views SET currency = 'EUR'`); err != nil {
@@ -75,13 +70,7 @@ func TestReplayCatalogUnfoldableStream(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
 	store := eventstore.New(pool)
-	recs := appendCatalog(t, store, time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
-	cp := projections.NewCatalogPlans(store)
-	for _, r := range recs {
-		if err := cp.Apply(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cp, _ := projectCatalog(t, store, appendCatalog(t, store, time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)))
 	badID, err := store.NextID(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -99,4 +88,20 @@ func TestReplayCatalogUnfoldableStream(t *testing.T) {
 	if got, err := cp.Get(ctx, 1, "starter"); err != nil || got.Name != "Starter" {
 		t.Fatalf("after swap: %+v, %v", got, err)
 	}
+}
+
+// projectCatalog applies recs to the catalog plan and plan group read
+// models, as their consumers do, and returns both.
+func projectCatalog(t *testing.T, store *eventstore.Store, recs []eventstore.Record) (*projections.CatalogPlans, *projections.PlanGroups) {
+	t.Helper()
+	cp, pg := projections.NewCatalogPlans(store), projections.NewPlanGroups(store)
+	for _, r := range recs {
+		if err := cp.Apply(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.Apply(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cp, pg
 }

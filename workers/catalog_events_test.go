@@ -61,9 +61,11 @@ func (h *handledSet) missing(recs []eventstore.Record) error {
 
 // TestConsumersTakeCatalogEvents: catalog plan and plan group events,
 // relayed to NATS, are handled without error by every consumer goodplan
-// runs (the plan projection, the email worker, the webhook fan-out, even
-// for an endpoint of the account), so none is dead-lettered, no plan row or
-// webhook delivery comes of them, and the relay publishes them.
+// runs (the plan, catalog plan and plan group projections, the email
+// worker, the webhook fan-out, even for an endpoint of the account that
+// names no type), so none is dead-lettered, no plan row or webhook
+// delivery comes of them, the catalog rows do, and the relay publishes
+// them.
 func TestConsumersTakeCatalogEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -110,8 +112,11 @@ func TestConsumersTakeCatalogEvents(t *testing.T) {
 	email := &workers.EmailWorker{Store: store, PublicURL: "https://goodplan.example", Now: func() time.Time { return now }}
 	fanout := &workers.WebhookFanout{Store: store, PublicURL: "https://goodplan.example"}
 	sets := map[string]*handledSet{}
+	catalog, groups := projections.NewCatalogPlans(store), projections.NewPlanGroups(store)
 	for _, c := range []*workers.Consumer{
 		{Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Batch: 64},
+		{Durable: "projection-catalog-plans", Handle: catalog.Apply, Batch: 16},
+		{Durable: "projection-plan-groups", Handle: groups.Apply, Batch: 16},
 		{Durable: "email", Handle: email.Handle, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Batch: 16},
 	} {
@@ -132,10 +137,11 @@ func TestConsumersTakeCatalogEvents(t *testing.T) {
 	if err != nil || len(dls) != 0 {
 		t.Fatalf("dead letters %+v, %v", dls, err)
 	}
-	for _, q := range []string{`SELECT count(*) FROM plan_views`, `SELECT count(*) FROM webhook_deliveries`} {
+	for q, want := range map[string]int{`SELECT count(*) FROM plan_views`: 0, `SELECT count(*) FROM webhook_deliveries`: 0,
+		`SELECT count(*) FROM catalog_plan_views WHERE deleted_at IS NOT NULL`: 1, `SELECT count(*) FROM plan_group_views`: 1} {
 		var n int
-		if err := pool.QueryRow(ctx, q).Scan(&n); err != nil || n != 0 {
-			t.Fatalf("%s = %d (%v), want 0", q, n, err)
+		if err := pool.QueryRow(ctx, q).Scan(&n); err != nil || n != want {
+			t.Fatalf("%s = %d (%v), want %d", q, n, err, want)
 		}
 	}
 	if msgs := streamMessages(t, bus, len(recs)); len(msgs) != len(recs) {

@@ -44,12 +44,14 @@ type WebhookData struct {
 	Change json.RawMessage `json:"change,omitempty"`
 }
 
-// Handle enqueues rec's deliveries. Events of types outside
-// domain.WebhookEventTypes are skipped. The data is the plan folded from
-// its stream up to and including rec's version, so a redelivered or late
-// event still describes the plan as it was then.
+// Handle enqueues rec's deliveries to the endpoints subscribed to its type
+// (eventstore.WebhookEndpoint.Subscribes). Events of types no endpoint may
+// subscribe to (domain.IsSubscribableEventType) are skipped. The data is
+// the plan (or the catalog plan or plan group, see catalogPayload) folded
+// from its stream up to and including rec's version, so a redelivered or
+// late event still describes it as it was then.
 func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error {
-	if !domain.IsWebhookEventType(rec.Type) {
+	if !domain.IsSubscribableEventType(rec.Type) {
 		return nil
 	}
 	account, err := AccountOf(rec)
@@ -78,20 +80,14 @@ func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error
 	return nil
 }
 
+// payload is the body of rec's deliveries.
 func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]byte, error) {
-	recs, _, err := f.Store.Load(ctx, rec.StreamID)
+	upTo, err := f.recordsUpTo(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
-	upTo := recs[:0]
-	for _, r := range recs {
-		if r.Version <= rec.Version {
-			upTo = append(upTo, r)
-		}
-	}
-	if len(upTo) == 0 || upTo[len(upTo)-1].Version != rec.Version {
-		// Not visible yet (or not this store): retried with backoff.
-		return nil, fmt.Errorf("webhook fan-out: %s has no version %d", rec.StreamID, rec.Version)
+	if !domain.IsWebhookEventType(rec.Type) {
+		return f.catalogPayload(ctx, rec, upTo)
 	}
 	// A fold error (an event type this version cannot decode) is not
 	// permanent: a newer replica may handle the redelivery.
@@ -109,4 +105,23 @@ func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]b
 		Timestamp: rec.RecordedAt.UTC().Format(time.RFC3339Nano),
 		Data:      data,
 	})
+}
+
+// recordsUpTo loads rec's stream up to and including rec's version.
+func (f *WebhookFanout) recordsUpTo(ctx context.Context, rec eventstore.Record) ([]eventstore.Record, error) {
+	recs, _, err := f.Store.Load(ctx, rec.StreamID)
+	if err != nil {
+		return nil, err
+	}
+	upTo := recs[:0]
+	for _, r := range recs {
+		if r.Version <= rec.Version {
+			upTo = append(upTo, r)
+		}
+	}
+	if len(upTo) == 0 || upTo[len(upTo)-1].Version != rec.Version {
+		// Not visible yet (or not this store): retried with backoff.
+		return nil, fmt.Errorf("webhook fan-out: %s has no version %d", rec.StreamID, rec.Version)
+	}
+	return upTo, nil
 }

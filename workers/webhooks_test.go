@@ -291,31 +291,16 @@ func TestWebhookFanoutDeliversSignedPayload(t *testing.T) {
 		if sig := h.header.Get("webhook-signature"); !strings.HasPrefix(sig, "v1,") {
 			t.Errorf("signature %q", sig)
 		}
-		var body struct {
-			Event     string          `json:"event"`
-			Timestamp string          `json:"timestamp"`
-			Data      json.RawMessage `json:"data"`
-		}
-		var keys map[string]json.RawMessage
-		if err := json.Unmarshal(h.body, &body); err != nil || json.Unmarshal(h.body, &keys) != nil || len(keys) != 3 {
-			t.Fatalf("body %s: %v", h.body, err)
-		}
-		ts, err := time.Parse(time.RFC3339Nano, body.Timestamp)
-		if body.Event != "plan.created" || err != nil || !ts.Equal(rec.RecordedAt) || !strings.HasSuffix(body.Timestamp, "Z") {
-			t.Errorf("event %q timestamp %q (recorded %v)", body.Event, body.Timestamp, rec.RecordedAt)
-		}
-		if !bytes.Equal(body.Data, wantData) {
-			t.Errorf("data\n got %s\nwant %s", body.Data, wantData)
-		}
+		raw := checkBody(t, h, rec, wantData)
 		var data map[string]any
-		_ = json.Unmarshal(body.Data, &data)
+		_ = json.Unmarshal(raw, &data)
 		for _, k := range []string{"plan_id", "customer_portal_url", "plan_options", "customer", "invoice"} {
 			if _, ok := data[k]; !ok {
-				t.Errorf("data lacks %q (the create response's shape): %s", k, body.Data)
+				t.Errorf("data lacks %q (the create response's shape): %s", k, raw)
 			}
 		}
 		if len(data) != 5 || !strings.HasPrefix(data["customer_portal_url"].(string), "https://goodplan.test/plan/") {
-			t.Errorf("data: %s", body.Data)
+			t.Errorf("data: %s", raw)
 		}
 	}
 	if hits[0].ts == "" || !bytes.Equal(hits[0].body, hits[1].body) {

@@ -45,7 +45,18 @@ func verifyCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact\n", res.Events, res.Streams)
+	cat, err := store.VerifyCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range cat.Problems {
+		fmt.Fprintf(stdout, "catalog: %s\n", p)
+	}
+	if n := len(cat.Problems); n > 0 {
+		return fmt.Errorf("verify: every hash chain is intact, but the catalog disagrees with its events (%d problems, listed above)", n)
+	}
+	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact; %d catalog plans agree with their %d id reservations, %d plan groups with their plans, %d prices with the plans that mint them\n",
+		res.Events, res.Streams, cat.CatalogPlans, cat.Reservations, cat.PlanGroups, cat.Prices)
 	return nil
 }
 
@@ -137,8 +148,9 @@ func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 	for _, d := range res.Diffs {
 		fmt.Fprintln(stdout, d)
 	}
-	fmt.Fprintf(stdout, "replayed %d events into %d plans and %d events into %d catalog plans in %s: %d differences, %d streams not rebuilt\n",
-		res.Events, res.Plans, res.CatalogEvents, res.CatalogPlans, time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
+	fmt.Fprintf(stdout, "replayed %d events into %d plans, %d events into %d catalog plans and %d events into %d plan groups in %s: %d differences, %d streams not rebuilt\n",
+		res.Events, res.Plans, res.CatalogEvents, res.CatalogPlans, res.GroupEvents, res.Groups,
+		time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
 	if res.Swapped {
 		fmt.Fprintln(stdout, "swapped: the rebuilt read model is now live")
 	}
@@ -147,7 +159,7 @@ func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 		errs = append(errs, fmt.Errorf("replay: %d plan streams could not be rebuilt (the others were)", len(res.Failed)))
 	}
 	if len(res.Diffs) > 0 {
-		errs = append(errs, fmt.Errorf("replay: the live read models differ from the events in %d plans", len(res.Diffs)))
+		errs = append(errs, fmt.Errorf("replay: the live read models differ from the events in %d rows", len(res.Diffs)))
 	}
 	return errors.Join(errs...)
 }

@@ -18,7 +18,8 @@ import (
 // projection-catalog-plans consumer (it shows in the list, which reads
 // only the read model), and replay and verify still exit 0 with catalog
 // events in the store; a corrupted catalog row makes replay exit 1 with
-// the diff, and replay --swap repairs it.
+// the diff, and replay --swap repairs it; a corrupted id reservation makes
+// verify exit 1 naming the plan.
 func TestCatalogPlansThroughServe(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewDatabase(t)
@@ -64,7 +65,17 @@ func TestCatalogPlansThroughServe(t *testing.T) {
 	if res = runCLI(t, dbURL, "replay", "--wait", "5s"); res.code != 0 {
 		t.Fatalf("replay after the swap: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if res := runCLI(t, dbURL, "verify"); res.code != 0 {
+	if res := runCLI(t, dbURL, "verify"); res.code != 0 || !strings.Contains(res.stdout, "1 catalog plans agree with their 1 id reservations") {
 		t.Fatalf("verify with catalog events: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	// A reservation released while its plan lives: verify fails and says so.
+	if _, err := conn.Exec(t.Context(), `UPDATE catalog_plan_ids SET released_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	res = runCLI(t, dbURL, "verify")
+	if res.code != 1 || !strings.Contains(res.stdout, `catalog: catalogplan-`) ||
+		!strings.Contains(res.stdout, `catalog plan "starter" is not deleted but catalog_plan_ids released its id`) ||
+		!strings.Contains(res.stderr, "the catalog disagrees with its events (1 problems") {
+		t.Fatalf("verify with a corrupted reservation: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

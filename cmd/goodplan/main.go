@@ -24,7 +24,7 @@ const usage = `goodplan: self-hostable payment plans
 Usage:
   goodplan serve [--demo]                       run the API (configured by environment, see README)
   goodplan migrate                              create the database if missing and apply migrations
-  goodplan verify                               check every event's hash chain
+  goodplan verify                               check every event's hash chain, the catalog's id reservations and prices
   goodplan replay [--swap]                      rebuild the read models from the events and compare
   goodplan deadletters list [--all]             list the events consumers set aside
   goodplan deadletters retry --id ID | --all    process them again, resolving those that succeed

@@ -54,24 +54,8 @@ func TestPortalInChromium(t *testing.T) {
 	}
 	shots := screenshotDir(t)
 
-	dbURL := pgtest.NewDatabase(t)
-	key := createKey(t, dbURL, createAccount(t, dbURL, "--name", "Northwind Plumbing"))
-	// The links in emails must reach this server, so PUBLIC_URL is its own
-	// address: pick a free port first.
-	base := "http://" + freeAddr(t)
-	dataDir := t.TempDir()
-	srv := startServer(t, dbURL, "HTTP_ADDR="+strings.TrimPrefix(base, "http://"), "PUBLIC_URL="+base, "DATA_DIR="+dataDir)
-	if srv.URL != base {
-		t.Fatalf("server listens on %s, want %s", srv.URL, base)
-	}
-	status, body := call(t, http.MethodPost, base+"/api/v1/plans", key, portalRequest)
-	if status != http.StatusCreated {
-		t.Fatalf("create plan: %d %s", status, body)
-	}
-	var created createdPlan
-	if err := json.Unmarshal(body, &created); err != nil {
-		t.Fatal(err)
-	}
+	p := startPortalPlan(t)
+	srv, base, dataDir, key, created := p.srv, p.srv.URL, p.dataDir, p.key, p.created
 	var choice struct {
 		id           int64
 		installments int
@@ -82,7 +66,7 @@ func TestPortalInChromium(t *testing.T) {
 		}
 	}
 	if choice.id == 0 {
-		t.Fatalf("no 3 monthly option: %s", body)
+		t.Fatalf("no 3 monthly option: %+v", created.PlanOptions)
 	}
 
 	link := introductionLink(t, filepath.Join(dataDir, "outbox"), created.PlanID, base, srv)
@@ -181,7 +165,7 @@ func TestPortalInChromium(t *testing.T) {
 	shot("08-not-found.png")
 
 	// The plan's history as the merchant's API shows it.
-	status, body = call(t, http.MethodGet, planURL(base, created.PlanID)+"/events", key, "")
+	status, body := call(t, http.MethodGet, planURL(base, created.PlanID)+"/events", key, "")
 	if status != http.StatusOK {
 		t.Fatalf("events: %d %s", status, body)
 	}
@@ -228,6 +212,37 @@ func TestPortalInChromium(t *testing.T) {
 	if n := strings.Count(strings.Join(types, " "), "installment.paid"); n != 1 {
 		t.Errorf("%d installment.paid events, want 1 (the refused form must add none): %v", n, types)
 	}
+}
+
+// portalPlan is a goodplan server with one account and portalRequest's
+// plan in it.
+type portalPlan struct {
+	srv     *runningServer
+	dataDir string // its DATA_DIR: the outbox is under it
+	key     string // the account's API key
+	created createdPlan
+}
+
+// startPortalPlan starts goodplan serve on its own database and creates
+// portalRequest's plan. The links in emails and in the 201 must reach this
+// server, so PUBLIC_URL is its own address (a free port picked first).
+func startPortalPlan(t *testing.T) portalPlan {
+	t.Helper()
+	dbURL := pgtest.NewDatabase(t)
+	p := portalPlan{dataDir: t.TempDir(), key: createKey(t, dbURL, createAccount(t, dbURL, "--name", "Northwind Plumbing"))}
+	base := "http://" + freeAddr(t)
+	p.srv = startServer(t, dbURL, "HTTP_ADDR="+strings.TrimPrefix(base, "http://"), "PUBLIC_URL="+base, "DATA_DIR="+p.dataDir)
+	if p.srv.URL != base {
+		t.Fatalf("server listens on %s, want %s", p.srv.URL, base)
+	}
+	status, body := call(t, http.MethodPost, base+"/api/v1/plans", p.key, portalRequest)
+	if status != http.StatusCreated {
+		t.Fatalf("create plan: %d %s", status, body)
+	}
+	if err := json.Unmarshal(body, &p.created); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // screenshotDir is where the screenshots go: $PORTAL_SCREENSHOTS, or
