@@ -147,3 +147,23 @@ func TestPasswordResetByEmail(t *testing.T) {
 		t.Fatalf("sign in with the new password: %d", status)
 	}
 }
+
+// TestDashboardAccessibility: the sign-in page and the landing page (Needs
+// attention, signed in) score 100 for accessibility in Lighthouse.
+func TestDashboardAccessibility(t *testing.T) {
+	t.Parallel()
+	lighthouseBin(t) // fail at once when it is missing, before starting a server
+	dbURL := pgtest.NewDatabase(t)
+	acct := strconv.FormatInt(createAccount(t, dbURL, "--name", "Northwind Plumbing"), 10)
+	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", acct, "--email", "owner@example.com",
+		"--name", "Olive Owner", "--role", "owner"); res.code != 0 {
+		t.Fatalf("users create: %d %s", res.code, res.stderr)
+	}
+	srv := startServer(t, dbURL)
+	checkAccessibility(t, srv.URL+"/dashboard/login", "")
+	status, c := dashboardSignIn(t, srv.URL, "owner@example.com", "a long pass phrase")
+	if status != http.StatusSeeOther || c == nil {
+		t.Fatalf("sign in: %d", status)
+	}
+	checkAccessibility(t, srv.URL+"/dashboard", c.Name+"="+c.Value)
+}
