@@ -37,6 +37,7 @@ const (
 const (
 	loginErrCredentials = "The email or password is incorrect."
 	loginErrLimited     = "Too many sign-in attempts. Please wait a minute, then try again."
+	resetErrLimited     = "Too many requests for a new password. Please wait a minute, then try again."
 )
 
 // dashboardUser is the signed-in user of a request, put in its context by

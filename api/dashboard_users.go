@@ -60,7 +60,7 @@ func (s *Server) dashboardForgot(w http.ResponseWriter, r *http.Request) {
 	keys := s.attemptKeysOf(r, "reset", email)
 	if wait := s.attemptsBlocked(keys); wait > 0 {
 		setRetryAfter(w, wait)
-		s.renderForgot(w, r, http.StatusTooManyRequests, templates.DashboardForgot{Email: email, Error: loginErrLimited})
+		s.renderForgot(w, r, http.StatusTooManyRequests, templates.DashboardForgot{Email: email, Error: resetErrLimited})
 		return
 	}
 	s.countAttempt(keys)

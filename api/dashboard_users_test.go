@@ -73,9 +73,7 @@ func TestDashboardPasswordReset(t *testing.T) {
 	for range loginFailuresPerEmail - 1 {
 		forgot("ann@example.com")
 	}
-	if res := forgot("ann@example.com"); res.status != http.StatusTooManyRequests {
-		t.Fatalf("reset requests past the limit: %d", res.status)
-	}
+	requireHTML(t, "reset requests past the limit", forgot("ann@example.com"), http.StatusTooManyRequests, resetErrLimited)
 	if reqs, _ := e.userEmailRequests(t); len(reqs) != loginFailuresPerEmail {
 		t.Fatalf("%d requests stored, want %d", len(reqs), loginFailuresPerEmail)
 	}
