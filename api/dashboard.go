@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,9 +92,7 @@ func (s *Server) dashboardHome(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFail(w, r, err)
 		return
 	}
-	s.dashboardRender(w, r, http.StatusOK, func(w io.Writer) error {
-		return templates.RenderDashboardHome(w, templates.DashboardHome{Shell: shell})
-	})
+	renderDashboard(s, w, r, http.StatusOK, templates.DashboardHomePage, templates.DashboardHome{Shell: shell})
 }
 
 // dashboardShell is the layout's part of a signed-in page whose section is
@@ -112,11 +109,11 @@ func (s *Server) dashboardShell(r *http.Request, current string) (*templates.Das
 		AccountName: u.AccountName, UserName: u.Name, UserEmail: u.Email, Owner: u.owner(), CSRF: csrf}, nil
 }
 
-// dashboardRender writes the page render produces with status, or the 500
-// page (logged) if it fails.
-func (s *Server) dashboardRender(w http.ResponseWriter, r *http.Request, status int, render func(io.Writer) error) {
+// renderDashboard writes page for v with status, or a plain 500 (logged)
+// if it fails to render.
+func renderDashboard[V any](s *Server, w http.ResponseWriter, r *http.Request, status int, page templates.DashboardPage[V], v V) {
 	var b bytes.Buffer
-	if err := render(&b); err != nil {
+	if err := page.Render(&b, v); err != nil {
 		s.log.ErrorContext(r.Context(), "render dashboard page", "err", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
@@ -133,7 +130,7 @@ func (s *Server) dashboardMessage(w http.ResponseWriter, r *http.Request, status
 			v.Shell = shell
 		}
 	}
-	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardMessage(w, v) })
+	renderDashboard(s, w, r, status, templates.DashboardMessagePage, v)
 }
 
 // dashboardFail answers a request that failed on our side: logged, and the

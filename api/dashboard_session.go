@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -129,7 +128,7 @@ func (s *Server) dashboardLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardLogin) {
 	v.Root, v.Action = s.dash.root, s.dash.root+"/login"
-	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardLogin(w, v) })
+	renderDashboard(s, w, r, status, templates.DashboardLoginPage, v)
 }
 
 // dashboardLogin is POST /dashboard/login (email, password). Success is a

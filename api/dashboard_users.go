@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -44,7 +43,7 @@ func (s *Server) dashboardForgotPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderForgot(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardForgot) {
 	v.Root = s.dash.root
-	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardForgot(w, v) })
+	renderDashboard(s, w, r, status, templates.DashboardForgotPage, v)
 }
 
 // dashboardForgot is POST /dashboard/forgot (email): if a user has the
@@ -113,7 +112,7 @@ func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, statu
 	if acct, err := s.store.AccountByID(r.Context(), u.AccountID); err == nil {
 		v.AccountName = acct.Name
 	}
-	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardSetPassword(w, v) })
+	renderDashboard(s, w, r, status, templates.DashboardSetPasswordPage, v)
 }
 
 // dashboardSetPassword is POST /dashboard/{reset|invite}/{token}
@@ -160,7 +159,7 @@ func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	v.Shell, v.FormID = shell, newFormID()
-	s.dashboardRender(w, r, status, func(w io.Writer) error { return templates.RenderDashboardInvite(w, v) })
+	renderDashboard(s, w, r, status, templates.DashboardInvitePage, v)
 }
 
 // dashboardInvite is POST /dashboard/users/invite (csrf, email, name,

@@ -8,8 +8,8 @@ import (
 
 // The merchant dashboard's pages: server-rendered, usable without
 // JavaScript, one layout (dashboard/layout.html) around one page file each.
-// A new page adds its file, a parsed var below (dashboardPage) and a
-// Render function; its value type has a Shell field (see DashboardShell).
+// A new page adds its file and a DashboardPage var below; its value type
+// has a Shell field (see DashboardShell).
 
 //go:embed dashboard/*.html dashboard/dashboard.css
 var dashboardFiles embed.FS
@@ -24,18 +24,30 @@ var dashboardCSS = embeddedAsset(dashboardFiles, "dashboard/dashboard.css")
 var DashboardContentSecurityPolicy = "default-src 'none'; style-src '" + portalCSSHash(dashboardCSS) +
 	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// Parsed dashboard pages.
+// The dashboard's pages, each rendered from values of its own type.
 var (
-	dashboardLoginPage   = dashboardPage("dashboard/login.html")
-	dashboardHomePage    = dashboardPage("dashboard/home.html")
-	dashboardMessagePage = dashboardPage("dashboard/message.html")
-	dashboardForgotPage  = dashboardPage("dashboard/forgot.html")
-	dashboardSetPwPage   = dashboardPage("dashboard/set_password.html")
-	dashboardInvitePage  = dashboardPage("dashboard/invite.html")
+	DashboardLoginPage       = dashboardPage[DashboardLogin]("dashboard/login.html")
+	DashboardHomePage        = dashboardPage[DashboardHome]("dashboard/home.html")
+	DashboardMessagePage     = dashboardPage[DashboardMessage]("dashboard/message.html")
+	DashboardForgotPage      = dashboardPage[DashboardForgot]("dashboard/forgot.html")
+	DashboardSetPasswordPage = dashboardPage[DashboardSetPassword]("dashboard/set_password.html")
+	DashboardInvitePage      = dashboardPage[DashboardInvite]("dashboard/invite.html")
 )
 
-func dashboardPage(file string) *htmltemplate.Template {
-	return layoutPage(dashboardFiles, dashboardFuncs, "dashboard/layout.html", file)
+// DashboardPage is a parsed dashboard page (the layout and one page file)
+// that shows values of type V.
+type DashboardPage[V any] struct {
+	t *htmltemplate.Template
+}
+
+func dashboardPage[V any](file string) DashboardPage[V] {
+	return DashboardPage[V]{layoutPage(dashboardFiles, dashboardFuncs, "dashboard/layout.html", file)}
+}
+
+// Render writes the page for v. It returns an error only if the template
+// fails to execute; nothing is written then.
+func (p DashboardPage[V]) Render(w io.Writer, v V) error {
+	return executeLayout(w, p.t, v)
 }
 
 var dashboardFuncs = htmltemplate.FuncMap{
@@ -122,24 +134,6 @@ type DashboardMessage struct {
 	Kind  DashboardMessageKind
 }
 
-// RenderDashboardLogin writes the sign-in page. It returns an error only if
-// the template fails to execute; nothing is written then.
-func RenderDashboardLogin(w io.Writer, v DashboardLogin) error {
-	return executeLayout(w, dashboardLoginPage, v)
-}
-
-// RenderDashboardHome writes the Needs attention page. It returns an error
-// only if the template fails to execute; nothing is written then.
-func RenderDashboardHome(w io.Writer, v DashboardHome) error {
-	return executeLayout(w, dashboardHomePage, v)
-}
-
-// RenderDashboardMessage writes a one-message page. It returns an error only
-// if the template fails to execute; nothing is written then.
-func RenderDashboardMessage(w io.Writer, v DashboardMessage) error {
-	return executeLayout(w, dashboardMessagePage, v)
-}
-
 // DashboardForgot is the "forgot your password?" page: the email form, or
 // (Sent) the answer, the same whether or not a user has the email.
 type DashboardForgot struct {
@@ -171,23 +165,4 @@ type DashboardInvite struct {
 	Email, Name, Role string
 	Sent              string
 	Error             string
-}
-
-// RenderDashboardForgot writes the "forgot your password?" page. It
-// returns an error only if the template fails to execute; nothing is
-// written then.
-func RenderDashboardForgot(w io.Writer, v DashboardForgot) error {
-	return executeLayout(w, dashboardForgotPage, v)
-}
-
-// RenderDashboardSetPassword writes a one-time link's page. It returns an
-// error only if the template fails to execute; nothing is written then.
-func RenderDashboardSetPassword(w io.Writer, v DashboardSetPassword) error {
-	return executeLayout(w, dashboardSetPwPage, v)
-}
-
-// RenderDashboardInvite writes the invitation form. It returns an error
-// only if the template fails to execute; nothing is written then.
-func RenderDashboardInvite(w io.Writer, v DashboardInvite) error {
-	return executeLayout(w, dashboardInvitePage, v)
 }
