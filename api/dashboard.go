@@ -1,7 +1,7 @@
 package api
 
 import (
-	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,13 +112,7 @@ func (s *Server) dashboardShell(r *http.Request, current string) (*templates.Das
 // renderDashboard writes page for v with status, or a plain 500 (logged)
 // if it fails to render.
 func renderDashboard[V any](s *Server, w http.ResponseWriter, r *http.Request, status int, page templates.DashboardPage[V], v V) {
-	var b bytes.Buffer
-	if err := page.Render(&b, v); err != nil {
-		s.log.ErrorContext(r.Context(), "render dashboard page", "err", err)
-		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
-		return
-	}
-	writeHTML(w, status, b.Bytes())
+	s.writePage(w, r, status, "dashboard page", func(w io.Writer) error { return page.Render(w, v) })
 }
 
 // dashboardMessage writes a one-message page with status, with the

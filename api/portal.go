@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -335,9 +336,16 @@ func (s *Server) portalFail(w http.ResponseWriter, r *http.Request, err error) {
 
 // portalMessage writes a one-message page with status.
 func (s *Server) portalMessage(w http.ResponseWriter, r *http.Request, status int, kind templates.PortalMessageKind) {
+	s.writePage(w, r, status, "portal message", func(w io.Writer) error { return templates.RenderPortalMessage(w, kind) })
+}
+
+// writePage writes the HTML page render produces with status, or, if it
+// fails (logged as what), a plain 500: the page that failed is the error
+// page itself, or one whose error page would fail the same way.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, what string, render func(io.Writer) error) {
 	var b bytes.Buffer
-	if err := templates.RenderPortalMessage(&b, kind); err != nil {
-		s.log.ErrorContext(r.Context(), "render portal message", "err", err)
+	if err := render(&b); err != nil {
+		s.log.ErrorContext(r.Context(), "render "+what, "err", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
