@@ -36,6 +36,12 @@ func (s *Server) limitByIP(next http.Handler) http.Handler {
 // authBlocked reports whether the client of r has used up its failed
 // authentications (Config.AuthFailureLimit) and, if so, answers 429.
 func (s *Server) authBlocked(w http.ResponseWriter, r *http.Request) bool {
+	return s.authBlockedAs(w, r, bearerSource.body)
+}
+
+// authBlockedAs is authBlocked with the 429 body worded by body (a
+// surface's keySource.body).
+func (s *Server) authBlockedAs(w http.ResponseWriter, r *http.Request, body func(*apiError) any) bool {
 	if s.authFailureLimit <= 0 {
 		return false
 	}
@@ -47,8 +53,8 @@ func (s *Server) authBlocked(w http.ResponseWriter, r *http.Request) bool {
 	if d.allowed {
 		return false
 	}
-	tooMany(w, "Too many failed authentications from this address: at most "+
-		strconv.Itoa(s.authFailureLimit)+" a minute.", d.retryAfter)
+	tooManyAs(w, "Too many failed authentications from this address: at most "+
+		strconv.Itoa(s.authFailureLimit)+" a minute.", d.retryAfter, body)
 	return true
 }
 
@@ -64,9 +70,14 @@ func (s *Server) authFailed(r *http.Request) {
 
 // tooMany writes the 429 with Retry-After in whole seconds (at least 1).
 func tooMany(w http.ResponseWriter, msg string, retryAfter time.Duration) {
+	tooManyAs(w, msg, retryAfter, bearerSource.body)
+}
+
+// tooManyAs is tooMany with the body worded by body.
+func tooManyAs(w http.ResponseWriter, msg string, retryAfter time.Duration, body func(*apiError) any) {
 	secs := setRetryAfter(w, retryAfter)
-	writeJSON(w, http.StatusTooManyRequests, &apiError{Title: "Too many requests",
-		Message: msg + " Retry after " + secs + " s."})
+	writeJSON(w, http.StatusTooManyRequests, body(&apiError{Status: http.StatusTooManyRequests, Title: "Too many requests",
+		Message: msg + " Retry after " + secs + " s."}))
 }
 
 // setRetryAfter sets Retry-After to retryAfter in whole seconds (at least

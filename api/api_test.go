@@ -78,6 +78,11 @@ func (e *testEnv) do(t testing.TB, method, path, key string, body []byte, header
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	return e.serve(req, headers...)
+}
+
+// serve sends req, with headers (name, value, ...), to the server.
+func (e *testEnv) serve(req *http.Request, headers ...string) response {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -59,7 +59,7 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := src.key(r)
 		if !ok {
-			if !s.authBlocked(w, r) {
+			if !s.authBlockedAs(w, r, src.body) {
 				s.authFailed(r)
 				src.unauthorized(w)
 			}
@@ -70,7 +70,7 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 		if !known {
 			// A client that failed too often gets no lookup for a key
 			// not already known: guessing costs it, not the database.
-			if s.authBlocked(w, r) {
+			if s.authBlockedAs(w, r, src.body) {
 				return
 			}
 			var err error
@@ -100,7 +100,7 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 				if acct.RateLimitBurst > 0 {
 					limits += ", " + strconv.Itoa(acct.RateLimitBurst) + " per second"
 				}
-				writeJSON(w, http.StatusTooManyRequests, src.body(&apiError{Title: "Too many requests",
+				writeJSON(w, http.StatusTooManyRequests, src.body(&apiError{Status: http.StatusTooManyRequests, Title: "Too many requests",
 					Message: "Rate limit exceeded: " + limits + ". Retry after " + secs + " s."}))
 				return
 			}

@@ -49,8 +49,6 @@ func errCatalogIDTaken(id string) *apiError {
 
 // createCatalogPlan is POST /api/v1/catalog/plans: 201 with the plan.
 func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
 	body, err := readBody(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -61,15 +59,7 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
-		cmd.ID = newCatalogPlanID()
-	}
-	cmd.AccountID, cmd.Now = acct.ID, s.now()
-	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := s.startCatalogPlan(r, body, cmd, typeErrs)
+	out, err := s.runCreateCatalogPlan(r, cmd, typeErrs, routeRequestHash(r, body))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -79,11 +69,33 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, projections.CatalogPlanOf(out.State))
 }
 
+// catalogPlanOutcome is what a command on a catalog plan did.
+type catalogPlanOutcome = eventstore.Outcome[*domain.CatalogPlan]
+
+// runCreateCatalogPlan creates the plan cmd holds the raw fields of in the
+// request's account, at the request's time: a missing id is generated (not
+// when the id was refused by type: the error names it), the attached prices
+// are looked up, and the creation is started (startCatalogPlan) with the
+// request's Idempotency-Key checked against reqHash.
+func (s *Server) runCreateCatalogPlan(r *http.Request, cmd domain.CreateCatalogPlan, typeErrs *domain.ValidationError,
+	reqHash []byte) (catalogPlanOutcome, error) {
+	ctx := r.Context()
+	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
+		cmd.ID = newCatalogPlanID()
+	}
+	cmd.AccountID, cmd.Now = accountFrom(ctx).ID, s.now()
+	var err error
+	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	return s.startCatalogPlan(r, reqHash, cmd, typeErrs)
+}
+
 // knownPrices returns the caller's prices among ids (as the domain reads
 // them: trimmed), for the domain to tell the unknown ones. More ids than
 // a plan may have are refused by the domain without a lookup.
 func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]domain.Price, error) {
-	if len(ids) > domain.MaxPrices {
+	if len(ids) == 0 || len(ids) > domain.MaxPrices {
 		return nil, nil
 	}
 	trimmed := make([]string, len(ids))
@@ -95,21 +107,21 @@ func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]doma
 
 // startCatalogPlan runs the creation of cmd (its account, public id,
 // known prices and time set) under a new internal id, with the request's
-// Idempotency-Key; the type errors of the request are merged with the
+// Idempotency-Key checked against reqHash; the type errors of the request are merged with the
 // domain's. The public id is reserved, and the standard price recorded, in
 // the append's own statement; a public id a plan not deleted holds is a
 // 409.
-func (s *Server) startCatalogPlan(r *http.Request, body []byte, cmd domain.CreateCatalogPlan,
-	typeErrs *domain.ValidationError) (eventstore.Outcome[*domain.CatalogPlan], error) {
+func (s *Server) startCatalogPlan(r *http.Request, reqHash []byte, cmd domain.CreateCatalogPlan,
+	typeErrs *domain.ValidationError) (catalogPlanOutcome, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
 	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	if err := idempotent(r, acct, reqHash, &c); err != nil {
+		return catalogPlanOutcome{}, err
 	}
 	ids, err := s.newIDs(ctx, 1)
 	if err != nil {
-		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+		return catalogPlanOutcome{}, err
 	}
 	cmd.CatalogPlanID = ids[0]
 	c.ID = cmd.CatalogPlanID
@@ -145,7 +157,7 @@ func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, err
 
 // getCatalogPlan is GET /api/v1/catalog/plans/{id}.
 func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
-	v, err := s.readCatalogPlan(r.Context(), r)
+	v, err := s.readCatalogPlan(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -155,8 +167,10 @@ func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
 
 // readCatalogPlan returns the plan the route names in the caller's account
 // (deleted or not) from the read model; a row that is missing or behind
-// the stream is replaced by the plan folded from the store.
-func (s *Server) readCatalogPlan(ctx context.Context, r *http.Request) (projections.CatalogPlan, error) {
+// the stream is replaced by the plan folded from the store, so a client
+// reads what it just wrote.
+func (s *Server) readCatalogPlan(r *http.Request) (projections.CatalogPlan, error) {
+	ctx := r.Context()
 	id, err := s.catalogPlanOf(ctx, r)
 	if err != nil {
 		return projections.CatalogPlan{}, err
@@ -181,7 +195,7 @@ func (s *Server) readCatalogPlan(ctx context.Context, r *http.Request) (projecti
 // request's Idempotency-Key, and answers 200 with the plan after it.
 func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
 	decide func(*domain.CatalogPlan) ([]domain.Event, error)) {
-	out, err := s.runCatalogCmd(r, body, opts, decide)
+	out, err := s.catalogCommand(r, routeRequestHash(r, body), opts, decide)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -190,23 +204,24 @@ func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body 
 	writeJSON(w, http.StatusOK, projections.CatalogPlanOf(out.State))
 }
 
-// runCatalogCmd runs a command on the plan the route names in the caller's
-// account, with the request's Idempotency-Key; a plan of another account,
-// unknown or never created is a 404.
-func (s *Server) runCatalogCmd(r *http.Request, body []byte, opts func(id int64) []eventstore.AppendOption,
-	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (eventstore.Outcome[*domain.CatalogPlan], error) {
+// catalogCommand runs a command on the plan the route names in the caller's
+// account, with the request's Idempotency-Key checked against reqHash;
+// opts, when set, gives the append options for the plan's internal id. A
+// plan of another account, unknown or never created is a 404.
+func (s *Server) catalogCommand(r *http.Request, reqHash []byte, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (catalogPlanOutcome, error) {
 	ctx := r.Context()
 	acct := accountFrom(ctx)
 	id, err := s.catalogPlanOf(ctx, r)
 	if err != nil {
-		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+		return catalogPlanOutcome{}, err
 	}
 	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
 	if opts != nil {
 		c.Options = opts(id)
 	}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		return eventstore.Outcome[*domain.CatalogPlan]{}, err
+	if err := idempotent(r, acct, reqHash, &c); err != nil {
+		return catalogPlanOutcome{}, err
 	}
 	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
 	if errors.Is(err, domain.ErrCatalogPlanNotFound) {

@@ -93,6 +93,13 @@ func decodeCreateCatalogPlan(body []byte) (domain.CreateCatalogPlan, *domain.Val
 	if err != nil {
 		return domain.CreateCatalogPlan{}, nil, err
 	}
+	cmd, typeErrs := createCatalogPlanOf(root)
+	return cmd, typeErrs, nil
+}
+
+// createCatalogPlanOf reads a create request's fields out of its top-level
+// object (whatever encoding the surface read it from) into the command.
+func createCatalogPlanOf(root jsonObject) (domain.CreateCatalogPlan, *domain.ValidationError) {
 	var f fieldReader
 	cmd := domain.CreateCatalogPlan{
 		ID: f.str(root, "id", "id"), Name: f.str(root, "name", "name"), Description: f.str(root, "description", "description"),
@@ -133,7 +140,7 @@ func decodeCreateCatalogPlan(body []byte) (domain.CreateCatalogPlan, *domain.Val
 				MaxQty: f.integer(t, "max_qty", p+"max_qty"), UnitCost: f.amount(t, "unit_cost", p+"unit_cost")})
 		}
 	}
-	return cmd, f.typeErrors(), nil
+	return cmd, f.typeErrors()
 }
 
 // patchableCatalogFields are the keys PATCH accepts; every other field of a
@@ -155,6 +162,13 @@ func decodeUpdateCatalogPlan(body []byte) (domain.UpdateCatalogPlan, *domain.Val
 				"metadata and active can; create a new plan for another price.")
 		}
 	}
+	cmd := updateCatalogPlanOf(&f, root)
+	return cmd, f.typeErrors(), nil
+}
+
+// updateCatalogPlanOf reads an update request's fields out of its
+// top-level object, recording type errors in f.
+func updateCatalogPlanOf(f *fieldReader, root jsonObject) domain.UpdateCatalogPlan {
 	cmd := domain.UpdateCatalogPlan{Name: f.optStr(root, "name"), Description: f.optStr(root, "description"),
 		InvoiceDisplayName: f.optStr(root, "invoice_display_name")}
 	if _, ok := root["metadata"]; ok {
@@ -168,7 +182,7 @@ func decodeUpdateCatalogPlan(body []byte) (domain.UpdateCatalogPlan, *domain.Val
 		a := f.boolean(root, "active", "active", true)
 		cmd.Active = &a
 	}
-	return cmd, f.typeErrors(), nil
+	return cmd
 }
 
 // base62 are the characters of a generated plan id.

@@ -109,7 +109,7 @@ func (s *Server) createGeeksPlan(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := s.startCatalogPlan(r, body, cmd, nil)
+	out, err := s.startCatalogPlan(r, routeRequestHash(r, body), cmd, nil)
 	if err != nil {
 		s.writeGeeksError(w, r, err)
 		return

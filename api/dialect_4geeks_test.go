@@ -269,38 +269,7 @@ func TestGeeksAuthentication(t *testing.T) {
 	if res := env.do(t, "GET", "/v1/plans", env.key, nil); res.status != http.StatusUnauthorized {
 		t.Errorf("Bearer on /v1: %d %s", res.status, res.body)
 	}
-	// The key's rate limit applies as on /api/v1.
-	_, limited := env.account(t, eventstore.NewAccount{Name: "Limited", RateLimitPerMinute: 2})
-	codes := []int{}
-	for range 3 {
-		res := env.geeks(t, "GET", "/v1/plans", limited, "")
-		codes = append(codes, res.status)
-		if got := res.header["X-RateLimit-Limit"]; len(got) != 1 || got[0] != "2" {
-			t.Errorf("X-RateLimit-Limit %q", got)
-		}
-	}
-	if !reflect.DeepEqual(codes, []int{200, 200, 429}) {
-		t.Fatalf("rate limited statuses %v", codes)
-	}
-	if res := env.geeks(t, "GET", "/v1/plans", limited, ""); res.status != http.StatusTooManyRequests ||
-		!strings.HasPrefix(string(res.body), `{"detail":"Rate limit exceeded: 2 requests per minute.`) {
-		t.Fatalf("429: %d %s", res.status, res.body)
-	}
-}
-
-// TestGeeksFailedAuthCounts: a bad X-Api-Key counts as a failed
-// authentication of the address, as a bad Bearer key does.
-func TestGeeksFailedAuthCounts(t *testing.T) {
-	t.Parallel()
-	env := newEnv(t)
-	env.srv = New(Config{Store: env.store, Now: env.clock.now, AuthFailureLimit: 2})
-	bad := "gp_" + strings.Repeat("1", 64)
-	for i := range 2 {
-		if res := env.geeks(t, "GET", "/v1/plans", bad, ""); res.status != http.StatusUnauthorized {
-			t.Fatalf("bad key %d: %d %s", i, res.status, res.body)
-		}
-	}
-	if res := env.geeks(t, "GET", "/v1/plans", env.key, ""); res.status != http.StatusTooManyRequests {
-		t.Fatalf("after 2 failures, an uncached key: %d %s", res.status, res.body)
-	}
+	// The key's limits apply as on /api/v1, in the dialect's shape.
+	checkKeyLimits(t, env, func(key string) response { return env.geeks(t, "GET", "/v1/plans", key, "") },
+		`{"detail":"Rate limit exceeded: 2 requests per minute.`, `{"detail":"Too many failed authentications`)
 }

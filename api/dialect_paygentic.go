@@ -194,7 +194,7 @@ func (s *Server) createPaygenticPlan(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := s.startCatalogPlan(r, body, cmd, nil)
+	out, err := s.startCatalogPlan(r, routeRequestHash(r, body), cmd, nil)
 	if err != nil {
 		s.writePaygenticError(w, r, paygenticFields(err))
 		return
@@ -206,7 +206,7 @@ func (s *Server) createPaygenticPlan(w http.ResponseWriter, r *http.Request) {
 // getPaygenticPlan is GET /v0/plans/{id}: a deleted plan too, with
 // deletedAt; another account's plan is a 404.
 func (s *Server) getPaygenticPlan(w http.ResponseWriter, r *http.Request) {
-	v, err := s.readCatalogPlan(r.Context(), r)
+	v, err := s.readCatalogPlan(r)
 	if err != nil {
 		s.writePaygenticError(w, r, err)
 		return
@@ -218,7 +218,7 @@ func (s *Server) getPaygenticPlan(w http.ResponseWriter, r *http.Request) {
 // id is released); 200 with the plan, deletedAt set. A plan already
 // deleted is a 404.
 func (s *Server) deletePaygenticPlan(w http.ResponseWriter, r *http.Request) {
-	out, err := s.runCatalogCmd(r, nil, releaseCatalogPlan, s.decideCatalogDelete())
+	out, err := s.catalogCommand(r, routeRequestHash(r, nil), releaseCatalogPlan, s.decideCatalogDelete())
 	if err != nil {
 		s.writePaygenticError(w, r, err)
 		return

@@ -58,6 +58,14 @@ var codes = []struct {
 // writeError sends err as the JSON error body. Validation errors become the
 // seed's 422 body; unknown errors are logged and shown as a plain 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.apiErrorOf(r, err)
+	writeJSON(w, ae.Status, ae)
+}
+
+// apiErrorOf is the client error writeError answers err with (a dialect
+// rewords it in its own shape); an unknown error is logged here and
+// becomes a plain 500.
+func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 	var ae *apiError
 	var ve *domain.ValidationError
 	var se *domain.StateError
@@ -87,7 +95,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: http.StatusInternalServerError, Title: "Internal server error",
 			Message: "Something went wrong on our side; the request may be retried."}
 	}
-	writeJSON(w, ae.Status, ae)
+	return ae
 }
 
 // writeJSON writes v as compact JSON with status. API responses carry

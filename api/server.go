@@ -128,6 +128,7 @@ func (s *Server) routes() chi.Router {
 		s.portalRoutes(r)
 	})
 	s.geeksRoutes(r)
+	s.invoicedRoutes(r)
 	s.planGroupDialectRoutes(r)
 	s.paygenticRoutes(r)
 	s.dashboardRoutes(r)

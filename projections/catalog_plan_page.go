@@ -20,17 +20,6 @@ func (c *CatalogPlans) Page(ctx context.Context, account int64, limit, offset in
 	if err != nil {
 		return nil, 0, fmt.Errorf("page catalog plans: %w", err)
 	}
-	defer rows.Close()
-	items := []CatalogPlan{}
-	for rows.Next() {
-		v, err := scanCatalogPlan(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("page catalog plans: %w", err)
-		}
-		items = append(items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("page catalog plans: %w", err)
-	}
-	return items, total, nil
+	items, err := collectCatalogPlans(rows, "page catalog plans")
+	return items, total, err
 }

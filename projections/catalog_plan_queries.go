@@ -31,6 +31,24 @@ func scanCatalogPlan(row pgx.Row) (CatalogPlan, error) {
 	return v, nil
 }
 
+// collectCatalogPlans reads every row of rows (plan, version), closing
+// it; what names the query in errors.
+func collectCatalogPlans(rows pgx.Rows, what string) ([]CatalogPlan, error) {
+	defer rows.Close()
+	items := []CatalogPlan{}
+	for rows.Next() {
+		v, err := scanCatalogPlan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		items = append(items, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return items, nil
+}
+
 // Get returns the catalog plan that publicID names in account: the one
 // not deleted, else the one deleted last (it stays readable, with
 // deleted_at). eventstore.ErrNotFound when the account has none, also when
@@ -111,17 +129,9 @@ func (c *CatalogPlans) List(ctx context.Context, q CatalogListQuery) ([]CatalogP
 	if err != nil {
 		return nil, false, fmt.Errorf("list catalog plans: %w", err)
 	}
-	defer rows.Close()
-	items := []CatalogPlan{}
-	for rows.Next() {
-		v, err := scanCatalogPlan(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list catalog plans: %w", err)
-		}
-		items = append(items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list catalog plans: %w", err)
+	items, err := collectCatalogPlans(rows, "list catalog plans")
+	if err != nil {
+		return nil, false, err
 	}
 	more := len(items) > q.Limit
 	if more {
