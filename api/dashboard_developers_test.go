@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"html"
 	"net/http"
 	"net/url"
@@ -117,6 +119,16 @@ func TestDashboardAPIKeys(t *testing.T) {
 		t.Fatalf("generate: %d\n%s", res.status, res.body)
 	}
 	key := string(m[1])
+	// The copy button's script runs under the page's policy: its hash is
+	// the one the Content-Security-Policy allows.
+	script := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindSubmatch(res.body)
+	if script == nil || !strings.Contains(string(res.body), `data-copy="new-api-key"`) {
+		t.Fatalf("no copy script or button:\n%s", res.body)
+	}
+	sum := sha256.Sum256(script[1])
+	if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+		t.Fatalf("the copy script's hash is not allowed by %q", csp)
+	}
 	if got := doFrom(t, e.srv, http.MethodGet, "/api/v1/plans", "192.0.2.1:1", key, nil); got.status != http.StatusOK {
 		t.Fatalf("the new key with the API: %d %s", got.status, got.body)
 	}
