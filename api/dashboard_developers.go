@@ -185,6 +185,18 @@ func (s *Server) dashboardEndpointID(w http.ResponseWriter, r *http.Request) (in
 	return id, ok
 }
 
+// dashboardEndpointForm admits a form POST for one of the user's
+// endpoints (dashboardForm) and returns the user and the endpoint's {id};
+// false when it has answered (403, 400, or the 404 page).
+func (s *Server) dashboardEndpointForm(w http.ResponseWriter, r *http.Request) (dashboardUser, int64, bool) {
+	u, ok := s.dashboardForm(w, r)
+	if !ok {
+		return dashboardUser{}, 0, false
+	}
+	id, ok := s.dashboardEndpointID(w, r)
+	return u, id, ok
+}
+
 // dashboardEndpointError answers a refused endpoint action: another
 // account's (or a deleted) endpoint is the 404 page; an endpoint that
 // cannot be sent to, or a delivery still pending, is a 409 with the page
@@ -214,11 +226,7 @@ func (s *Server) dashboardEndpointError(w http.ResponseWriter, r *http.Request, 
 // with notice done.
 func (s *Server) dashboardEndpointAction(done string, act func(ctx context.Context, accountID, id int64) (eventstore.WebhookEndpoint, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u, ok := s.dashboardForm(w, r)
-		if !ok {
-			return
-		}
-		id, ok := s.dashboardEndpointID(w, r)
+		u, id, ok := s.dashboardEndpointForm(w, r)
 		if !ok {
 			return
 		}
@@ -236,11 +244,7 @@ func (s *Server) dashboardEndpointAction(done string, act func(ctx context.Conte
 // /dashboard/developers/webhooks/{id}/rotate-secret (csrf): the same
 // rotation as the JSON API's; the answer (200) shows the new secret once.
 func (s *Server) dashboardRotateSecret(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.dashboardForm(w, r)
-	if !ok {
-		return
-	}
-	id, ok := s.dashboardEndpointID(w, r)
+	u, id, ok := s.dashboardEndpointForm(w, r)
 	if !ok {
 		return
 	}
@@ -315,11 +319,7 @@ func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, status
 // /dashboard/developers/webhooks/{id}/deliveries/{delivery_id}/resend
 // (csrf): the same resend as the JSON API's; 303 to the log.
 func (s *Server) dashboardResend(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.dashboardForm(w, r)
-	if !ok {
-		return
-	}
-	id, ok := s.dashboardEndpointID(w, r)
+	u, id, ok := s.dashboardEndpointForm(w, r)
 	if !ok {
 		return
 	}

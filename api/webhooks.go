@@ -304,17 +304,7 @@ type secretRotated struct {
 // with both the new and the previous secret, so the receiver can switch
 // without losing any.
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
-	id, ok := endpointID(r)
-	if !ok {
-		s.writeError(w, r, endpointNotFound(r))
-		return
-	}
-	rotated, err := s.rotateEndpointSecret(r.Context(), accountFrom(r.Context()).ID, id)
-	if err != nil {
-		s.webhookError(w, r, err, endpointNotFound(r))
-		return
-	}
-	writeJSON(w, http.StatusOK, rotated)
+	endpointRoute(s, http.StatusOK, s.rotateEndpointSecret)(w, r)
 }
 
 // rotateEndpointSecret gives the account's endpoint id a new secret (see
@@ -412,38 +402,42 @@ func (s *Server) resendWebhookDelivery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, briefDelivery(d))
 }
 
-// endpointAction is POST /api/v1/webhook-endpoints/{id}/{action} for an
-// action that answers with the endpoint (pause, resume): 200 with it.
-func (s *Server) endpointAction(act func(ctx context.Context, accountID, id int64) (eventstore.WebhookEndpoint, error)) http.HandlerFunc {
+// endpointRoute is a POST /api/v1/webhook-endpoints/{id}/... that runs
+// act on the account's endpoint {id} and answers status with what it
+// returns; an id that cannot be an endpoint's, or another account's
+// endpoint, is a 404 (webhookError maps the rest).
+func endpointRoute[T any](s *Server, status int, act func(ctx context.Context, accountID, id int64) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := endpointID(r)
 		if !ok {
 			s.writeError(w, r, endpointNotFound(r))
 			return
 		}
-		ep, err := act(r.Context(), accountFrom(r.Context()).ID, id)
+		out, err := act(r.Context(), accountFrom(r.Context()).ID, id)
 		if err != nil {
 			s.webhookError(w, r, err, endpointNotFound(r))
 			return
 		}
-		writeJSON(w, http.StatusOK, viewEndpoint(ep))
+		writeJSON(w, status, out)
+	}
+}
+
+// endpointViewed adapts an endpoint action (pause, resume) to answer with
+// the endpoint as viewed.
+func endpointViewed(act func(ctx context.Context, accountID, id int64) (eventstore.WebhookEndpoint, error)) func(context.Context, int64, int64) (endpointView, error) {
+	return func(ctx context.Context, accountID, id int64) (endpointView, error) {
+		ep, err := act(ctx, accountID, id)
+		return viewEndpoint(ep), err
 	}
 }
 
 // testWebhookEndpoint is POST /api/v1/webhook-endpoints/{id}/test: a
 // test delivery (sendTestEvent), 202 with its state.
 func (s *Server) testWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := endpointID(r)
-	if !ok {
-		s.writeError(w, r, endpointNotFound(r))
-		return
-	}
-	d, err := s.sendTestEvent(r.Context(), accountFrom(r.Context()).ID, id)
-	if err != nil {
-		s.webhookError(w, r, err, endpointNotFound(r))
-		return
-	}
-	writeJSON(w, http.StatusAccepted, briefDelivery(d))
+	endpointRoute(s, http.StatusAccepted, func(ctx context.Context, accountID, id int64) (deliveryBrief, error) {
+		d, err := s.sendTestEvent(ctx, accountID, id)
+		return briefDelivery(d), err
+	})(w, r)
 }
 
 // testEventData is the data of a test delivery.
