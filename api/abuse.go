@@ -75,8 +75,15 @@ func tooMany(w http.ResponseWriter, msg string, retryAfter time.Duration) {
 
 // tooManyAs is tooMany with the body worded by body.
 func tooManyAs(w http.ResponseWriter, msg string, retryAfter time.Duration, body func(*apiError) any) {
-	secs := strconv.Itoa(max(int(math.Ceil(retryAfter.Seconds())), 1))
-	w.Header().Set("Retry-After", secs)
+	secs := setRetryAfter(w, retryAfter)
 	writeJSON(w, http.StatusTooManyRequests, body(&apiError{Status: http.StatusTooManyRequests, Title: "Too many requests",
 		Message: msg + " Retry after " + secs + " s."}))
+}
+
+// setRetryAfter sets Retry-After to retryAfter in whole seconds (at least
+// 1) and returns the value.
+func setRetryAfter(w http.ResponseWriter, retryAfter time.Duration) string {
+	secs := strconv.Itoa(max(int(math.Ceil(retryAfter.Seconds())), 1))
+	w.Header().Set("Retry-After", secs)
+	return secs
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -85,34 +86,53 @@ func (s *Server) portalRoutes(r chi.Router) {
 // portalHeaders keeps portal pages out of shared caches, keeps the token
 // out of Referer headers and forbids framing, scripts and foreign form
 // targets.
-func portalHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", templates.PortalContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Robots-Tag", "noindex, nofollow")
-		next.ServeHTTP(w, r)
-	})
+var portalHeaders = pageHeaders(templates.PortalContentSecurityPolicy, "no-referrer")
+
+// pageHeaders are the headers of every HTML page (portal and dashboard):
+// no caching anywhere (the pages are personal), the given
+// Content-Security-Policy and Referrer-Policy, no framing, no MIME
+// sniffing, no indexing.
+func pageHeaders(csp, referrerPolicy string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Referrer-Policy", referrerPolicy)
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Robots-Tag", "noindex, nofollow")
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // portalRecoverer turns a panic in a portal handler into the HTML error
-// page (the API's recoverer answers JSON).
+// page (the API's recoverer answers JSON). The path holds the token, a
+// secret: it is not logged.
 func (s *Server) portalRecoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
+	return s.pageRecoverer("/plan/…", func(w http.ResponseWriter, r *http.Request) {
+		s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
+	})(next)
+}
+
+// pageRecoverer turns a panic into page, an HTML 500, logging logPath as
+// the request's path.
+func (s *Server) pageRecoverer(logPath string, page http.HandlerFunc) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", logPath, "panic", v)
+					page(w, r)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", "/plan/…", "panic", v)
-				s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // portalPage is GET /plan/{token}.
@@ -316,9 +336,16 @@ func (s *Server) portalFail(w http.ResponseWriter, r *http.Request, err error) {
 
 // portalMessage writes a one-message page with status.
 func (s *Server) portalMessage(w http.ResponseWriter, r *http.Request, status int, kind templates.PortalMessageKind) {
+	s.writePage(w, r, status, "portal message", func(w io.Writer) error { return templates.RenderPortalMessage(w, kind) })
+}
+
+// writePage writes the HTML page render produces with status, or, if it
+// fails (logged as what), a plain 500: the page that failed is the error
+// page itself, or one whose error page would fail the same way.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, what string, render func(io.Writer) error) {
 	var b bytes.Buffer
-	if err := templates.RenderPortalMessage(&b, kind); err != nil {
-		s.log.ErrorContext(r.Context(), "render portal message", "err", err)
+	if err := render(&b); err != nil {
+		s.log.ErrorContext(r.Context(), "render "+what, "err", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}

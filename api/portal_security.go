@@ -18,11 +18,20 @@ import (
 // the whole form, so the same form posted twice is applied once.
 func (s *Server) portalMetadata(r *http.Request, accountID int64) eventstore.Metadata {
 	meta := s.metadataFor(r, accountID, domain.SourceCustomer)
-	if validFormID(r.PostForm.Get("form_id")) {
-		sum := sha256.Sum256([]byte(r.URL.Path + "\n" + r.PostForm.Encode()))
-		meta.CommandID = "portal:" + hex.EncodeToString(sum[:16])
-	}
+	meta.CommandID = formCommandID(r, "portal:", "")
 	return meta
+}
+
+// formCommandID is the command id of a form posted with a well-formed
+// form_id: prefix and a hash of scope (who posts: "" when the path says
+// it), the path and the whole form, so the same form posted twice, or
+// twice at once, is applied once. "" (a fresh command) without a form_id.
+func formCommandID(r *http.Request, prefix, scope string) string {
+	if !validFormID(r.PostForm.Get("form_id")) {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(scope + r.URL.Path + "\n" + r.PostForm.Encode()))
+	return prefix + hex.EncodeToString(sum[:16])
 }
 
 // newFormID returns a fresh form_id: 128 random bits, base64url.
@@ -62,17 +71,27 @@ func (s *Server) portalCSRFValid(ctx context.Context, token, got string) (bool, 
 	return got != "" && hmac.Equal([]byte(got), []byte(want)), nil
 }
 
-// portalCSRFKey loads the installation-wide CSRF key once; a failed load
-// is retried by the next request.
+// portalCSRFKey is the installation-wide key of the portal's csrf fields.
 func (s *Server) portalCSRFKey(ctx context.Context) ([]byte, error) {
-	s.csrfMu.Lock()
-	defer s.csrfMu.Unlock()
-	if s.csrfKey == nil {
-		key, err := s.store.InstanceSecret(ctx, portalCSRFSecret, 32)
-		if err != nil {
-			return nil, err
-		}
-		s.csrfKey = key
+	return s.instanceKey(ctx, portalCSRFSecret)
+}
+
+// instanceKey returns the installation-wide 32-byte secret name (see
+// eventstore.Secrets), loaded once per process; a failed load is retried
+// by the next call.
+func (s *Server) instanceKey(ctx context.Context, name string) ([]byte, error) {
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	if key, ok := s.instanceKeys[name]; ok {
+		return key, nil
 	}
-	return s.csrfKey, nil
+	key, err := s.store.InstanceSecret(ctx, name, 32)
+	if err != nil {
+		return nil, err
+	}
+	if s.instanceKeys == nil {
+		s.instanceKeys = make(map[string][]byte)
+	}
+	s.instanceKeys[name] = key
+	return key, nil
 }

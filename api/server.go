@@ -69,8 +69,9 @@ type Server struct {
 	catalogPlans     *projections.CatalogPlans
 	planGroups       *projections.PlanGroups
 	router           chi.Router
-	csrfMu           sync.Mutex // guards csrfKey
-	csrfKey          []byte     // the portal's CSRF key, loaded on first use (portal.go)
+	keysMu           sync.Mutex        // guards instanceKeys
+	instanceKeys     map[string][]byte // installation-wide keys by name, loaded on first use (instanceKey)
+	dash             dashboardConfig   // the dashboard's paths, cookie and limits (dashboard.go)
 }
 
 // New returns a Server for cfg.
@@ -103,6 +104,7 @@ func New(cfg Config) *Server {
 	s.plans = projections.NewPlans(s.store)
 	s.catalogPlans = projections.NewCatalogPlans(s.store)
 	s.planGroups = projections.NewPlanGroups(s.store)
+	s.dash = newDashboardConfig(s.publicURL, s.now)
 	s.router = s.routes()
 	return s
 }
@@ -129,6 +131,7 @@ func (s *Server) routes() chi.Router {
 	s.invoicedRoutes(r)
 	s.planGroupDialectRoutes(r)
 	s.paygenticRoutes(r)
+	s.dashboardRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Post("/plans", s.createPlan)
@@ -144,6 +147,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/webhook-endpoints/{id}", s.getWebhookEndpoint)
 		r.Delete("/webhook-endpoints/{id}", s.deleteWebhookEndpoint)
 		r.Post("/webhook-endpoints/{id}/rotate-secret", s.rotateWebhookSecret)
+		r.Post("/webhook-endpoints/{id}/pause", endpointRoute(s, http.StatusOK, endpointViewed(s.store.PauseEndpoint)))
+		r.Post("/webhook-endpoints/{id}/resume", endpointRoute(s, http.StatusOK, endpointViewed(s.store.ResumeEndpoint)))
+		r.Post("/webhook-endpoints/{id}/test", s.testWebhookEndpoint)
 		r.Get("/webhook-endpoints/{id}/deliveries", s.listWebhookDeliveries)
 		r.Post("/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", s.resendWebhookDelivery)
 	})

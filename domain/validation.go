@@ -111,6 +111,10 @@ func validateCreatePlan(cmd CreatePlan) (createInput, error) {
 	return in, ve.OrNil()
 }
 
+// ValidEmail reports whether s is an email address the service accepts
+// (customers' and merchant users' alike); see validEmail.
+func ValidEmail(s string) bool { return validEmail(s) }
+
 // validEmail accepts a plain address (no display name, no comments) with
 // exactly one @, a non-empty local part and a dotted domain without empty
 // labels.

@@ -51,6 +51,8 @@ func interpretError(err error) error {
 			return ErrVersionConflict
 		case "catalog_plan_ids_live_key":
 			return ErrCatalogIDTaken
+		case "users_email_key":
+			return ErrEmailTaken
 		}
 	case "23514": // check_violation
 		if pgErr.ConstraintName == "accounts_plan_quota_check" {

@@ -37,6 +37,17 @@ type Metadata struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	IP            string `json:"ip,omitempty"`
 	UserAgent     string `json:"user_agent,omitempty"`
+	// User is the merchant's dashboard user who acted (Actor is then
+	// "merchant", as for an API key); nil when a key, the customer or the
+	// service acted.
+	User *ActorUser `json:"user,omitempty"`
+}
+
+// ActorUser names the dashboard user behind a command in its events'
+// metadata, as they were when it ran ("user":{"id":7,"email":"..."}).
+type ActorUser struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
 }
 
 // Head is the position of a stream: its version and the hash of its last

@@ -1,6 +1,6 @@
 // Package eventstore is goodplan's source of truth: an append-only,
 // hash-chained log of events in PostgreSQL (DESIGN.md section 2), and the
-// plain tables kept beside it (accounts and keys, webhook endpoints and
+// plain tables kept beside it (accounts, keys and dashboard users, webhook endpoints and
 // their delivery queue, dead letters, locks, instance secrets).
 //
 // Appends are one round trip and take no global or advisory lock; optimistic
@@ -29,6 +29,7 @@ type Store struct {
 	*DeadLetters
 	*Locks
 	*Secrets
+	*Users
 
 	pool *pgxpool.Pool
 }
@@ -44,6 +45,7 @@ func New(pool *pgxpool.Pool) *Store {
 		DeadLetters:      &DeadLetters{pool: pool},
 		Locks:            &Locks{pool: pool},
 		Secrets:          &Secrets{pool: pool},
+		Users:            &Users{pool: pool},
 		pool:             pool,
 	}
 }

@@ -332,3 +332,12 @@ func TestPortalContrast(t *testing.T) {
 		t.Fatalf("only %d colour pairs found in portal.css: is it parsed?", n)
 	}
 }
+
+// TestDashboardContrast: every text colour of dashboard.css reads at 4.5:1
+// or more on what it is drawn on (the page, the header, a card).
+func TestDashboardContrast(t *testing.T) {
+	t.Parallel()
+	if n := checkStylesheetContrast(t, "dashboard.css", dashboardCSS, ".top", ".card"); n < 30 {
+		t.Fatalf("only %d colour pairs found in dashboard.css: is it parsed?", n)
+	}
+}

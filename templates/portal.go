@@ -18,7 +18,7 @@ import (
 var portalFiles embed.FS
 
 // portalCSS is the portal's whole style sheet, inlined in every page.
-var portalCSS = portalAsset("portal/portal.css")
+var portalCSS = embeddedAsset(portalFiles, "portal/portal.css")
 
 // PortalContentSecurityPolicy is the Content-Security-Policy header value
 // for portal pages: no scripts, no images, no frames, forms posted only to
@@ -26,8 +26,9 @@ var portalCSS = portalAsset("portal/portal.css")
 var PortalContentSecurityPolicy = "default-src 'none'; style-src '" + portalCSSHash(portalCSS) +
 	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-func portalAsset(name string) string {
-	b, err := portalFiles.ReadFile(name)
+// embeddedAsset returns the embedded file name of files.
+func embeddedAsset(files embed.FS, name string) string {
+	b, err := files.ReadFile(name)
 	if err != nil {
 		panic(err)
 	}
@@ -46,8 +47,14 @@ var (
 )
 
 func portalPage(file string) *htmltemplate.Template {
-	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(portalFuncs).
-		ParseFS(portalFiles, "portal/layout.html", file))
+	return layoutPage(portalFiles, portalFuncs, "portal/layout.html", file)
+}
+
+// layoutPage parses a page of files: the layout (whose base name is
+// layout.html) and one page file, with funcs; a missing key is an error.
+func layoutPage(files embed.FS, funcs htmltemplate.FuncMap, layout, file string) *htmltemplate.Template {
+	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(funcs).
+		ParseFS(files, layout, file))
 }
 
 var portalFuncs = htmltemplate.FuncMap{
@@ -187,19 +194,21 @@ const (
 // RenderPortalPlan writes the plan page for v. It returns an error only if
 // the template fails to execute; nothing is written then.
 func RenderPortalPlan(w io.Writer, v PortalPlan) error {
-	return executePortal(w, portalPlanPage, v)
+	return executeLayout(w, portalPlanPage, v)
 }
 
 // RenderPortalMessage writes the one-message page of kind. It returns an
 // error only if the template fails to execute; nothing is written then.
 func RenderPortalMessage(w io.Writer, kind PortalMessageKind) error {
-	return executePortal(w, portalMessagePage, struct{ Kind PortalMessageKind }{kind})
+	return executeLayout(w, portalMessagePage, struct{ Kind PortalMessageKind }{kind})
 }
 
-func executePortal(w io.Writer, t *htmltemplate.Template, v any) error {
+// executeLayout renders page t (a layout and one page file, portal or
+// dashboard) into a buffer and writes it only if it executed completely.
+func executeLayout(w io.Writer, t *htmltemplate.Template, v any) error {
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
-		return fmt.Errorf("render portal page: %w", err)
+		return fmt.Errorf("render page: %w", err)
 	}
 	_, err := b.WriteTo(w)
 	return err

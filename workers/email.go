@@ -78,9 +78,10 @@ func (j *emailJob) id(prefix string, plan int64) string {
 	return prefix + ":" + eventstore.PlanStream(plan) + j.key
 }
 
-// Handle acts on plan.created (the introduction email) and
-// notification.requested (a scheduled notice) and ignores every other
-// event. It returns nil when the email was sent or its failure recorded (a
+// Handle acts on plan.created (the introduction email),
+// notification.requested (a scheduled notice) and user_email.requested (a
+// merchant user's invitation or password reset link, email_user.go) and
+// ignores every other event. It returns nil when the email was sent or its failure recorded (a
 // 5xx refusal, or a transient failure on delivery attempt MaxAttempts), or
 // when it is not owed (any more); RetryAfter with a growing delay after a
 // transient failure; Permanent for an event it can never handle (a stream
@@ -105,6 +106,8 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 			return Permanent(fmt.Errorf("notice %s: %w", rec.EventID, err))
 		}
 		job = w.noticeJob(e.NoticeKey)
+	case eventstore.EventUserEmailRequested:
+		return w.handleUserEmail(ctx, rec)
 	default:
 		return nil
 	}
@@ -182,7 +185,19 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 		return fmt.Errorf("%s for plan %d: %w", job.what, id, ctxErr) // shutting down: redelivered later
 	}
 
-	attempt := DeliveryAttempt(ctx)
+	retry, reason, attempt := w.sendFailed(ctx, log, job.what, err)
+	if retry != nil {
+		return fmt.Errorf("%s for plan %d: %w", job.what, id, retry)
+	}
+	return w.giveUp(sctx, plan, job, reason, attempt)
+}
+
+// sendFailed decides what the failed send of an email (what, for logs)
+// leads to: a RetryAfter error while attempts remain after a transient
+// failure, or else (nil and) the reason to record the failure for good,
+// with the attempt it happened on.
+func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what string, err error) (retry error, reason string, attempt int) {
+	attempt = DeliveryAttempt(ctx)
 	maxAttempts := w.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = 10
@@ -190,15 +205,15 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 	permanent := IsPermanentSMTP(err)
 	if !permanent && attempt < maxAttempts {
 		delay := w.retryDelay(attempt)
-		log.Warn(job.what+" failed; will retry", "attempt", attempt, "delay", delay, "err", err)
-		return RetryAfter(fmt.Errorf("%s for plan %d: %w", job.what, id, err), delay)
+		log.Warn(what+" failed; will retry", "attempt", attempt, "delay", delay, "err", err)
+		return RetryAfter(err, delay), "", attempt
 	}
-	reason := err.Error()
+	reason = err.Error()
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", attempt, reason)
 	}
-	log.Error(job.what+" failed", "attempt", attempt, "permanent", permanent, "err", err)
-	return w.giveUp(sctx, plan, job, reason, attempt)
+	log.Error(what+" failed", "attempt", attempt, "permanent", permanent, "err", err)
+	return nil, strings.ToValidUTF8(truncate(reason, maxReasonLen), ""), attempt
 }
 
 // sendAndRecordTimeout bounds one send and the recording of its outcome,

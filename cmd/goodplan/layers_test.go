@@ -34,6 +34,9 @@ const (
 	modNATSServer = "github.com/nats-io/nats-server/v2"
 	modGoMail     = "github.com/wneessen/go-mail"
 	modChi        = "github.com/go-chi/chi/v5"
+	// modXCrypto gives eventstore argon2id, for the dashboard users'
+	// password hashes, which only the store reads.
+	modXCrypto = "golang.org/x/crypto"
 )
 
 // layers holds the arrows, keyed by the folder under the module root. A
@@ -43,7 +46,7 @@ var layers = map[string]layer{
 	"domain":     {modules: []string{modAPD, modUUID}},
 	"templates":  {},
 	"migrations": {}, // embedded SQL files, read by eventstore
-	"eventstore": {layers: []string{"domain", "migrations"}, modules: []string{modPgx, modTern}},
+	"eventstore": {layers: []string{"domain", "migrations"}, modules: []string{modPgx, modTern, modXCrypto}},
 	"projections": {layers: []string{"domain", "eventstore"},
 		modules: []string{modPgx}},
 	// The embedded broker (nats-server) is NATS's as much as nats.go is:
@@ -68,7 +71,7 @@ var pendingExceptions = map[[2]string]string{}
 //
 //	domain       -> stdlib, apd, uuid
 //	templates    -> stdlib
-//	eventstore   -> domain, pgx (and migrations, tern)
+//	eventstore   -> domain, pgx (and migrations, tern, x/crypto's argon2)
 //	projections  -> domain, eventstore, pgx
 //	workers      -> domain, eventstore, projections, templates, nats.go, go-mail
 //	api          -> domain, eventstore, projections, templates, chi

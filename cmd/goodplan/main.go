@@ -1,7 +1,7 @@
 // Command goodplan is the payment-plan service: `goodplan serve` runs the
 // JSON API, the customer portal, the relay, the consumers, the webhook
 // deliverer and the scheduler (with an embedded NATS unless NATS_URL is
-// set); the other subcommands administer accounts, keys, dead letters and
+// set); the other subcommands administer accounts, keys, dashboard users, dead letters and
 // the event store.
 package main
 
@@ -37,6 +37,8 @@ Usage:
   goodplan apikeys list --account ID            the account's keys: id, first characters, created, last used, revoked
   goodplan apikeys revoke --account ID --key KEY_OR_ID
                                                 revoke a key (the whole key or its id); refused within 1 s everywhere
+  goodplan users create --account ID --email EMAIL [--name NAME] [--role owner|member]
+                                                a dashboard user; the password is read from standard input (one line)
 
 Run 'goodplan COMMAND -h' for a command's flags.
 `
@@ -48,7 +50,7 @@ func (e usageError) Error() string { return e.msg }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -63,7 +65,7 @@ func main() {
 
 // run is the whole program, with its environment passed in so tests can run
 // it in-process.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
@@ -108,6 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprint(stderr, usage)
 		return usageError{"apikeys: expected 'create', 'list' or 'revoke'"}
+	case "users":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, usage)
+			return usageError{"users: expected 'create'"}
+		}
+		return usersCreate(ctx, cfg, rest[1:], stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

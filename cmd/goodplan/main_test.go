@@ -87,9 +87,16 @@ type cliResult struct {
 // (at most a minute).
 func runCLI(t *testing.T, dbURL string, args ...string) cliResult {
 	t.Helper()
+	return runCLIInput(t, dbURL, "", args...)
+}
+
+// runCLIInput is runCLI with stdin as the binary's standard input.
+func runCLIInput(t *testing.T, dbURL, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goodplanBin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = cliEnv("DATABASE_URL="+dbURL, "PUBLIC_URL=http://portal.test")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -186,8 +193,14 @@ type runningServer struct {
 // is printed if the test failed. env ("NAME=value") overrides the defaults.
 func startServer(t *testing.T, dbURL string, env ...string) *runningServer {
 	t.Helper()
+	return startServe(t, dbURL, nil, env...)
+}
+
+// startServe is startServer with flags for serve (e.g. --demo).
+func startServe(t *testing.T, dbURL string, flags []string, env ...string) *runningServer {
+	t.Helper()
 	logs := &logBuffer{addr: make(chan string, 1)}
-	cmd := exec.Command(goodplanBin, "serve")
+	cmd := exec.Command(goodplanBin, append([]string{"serve"}, flags...)...)
 	cmd.Env = cliEnv(
 		"DATABASE_URL="+dbURL,
 		"HTTP_ADDR=127.0.0.1:0",

@@ -306,10 +306,17 @@ func newBrowser(t *testing.T) context.Context {
 // email in the outbox and returns the portal link in its plain-text body.
 func introductionLink(t *testing.T, outbox string, planID int64, base string, srv *runningServer) string {
 	t.Helper()
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/plan/[A-Za-z0-9._-]+`)
-	msgID := fmt.Sprintf("<plan-%d.introduction@", planID)
+	return outboxLink(t, outbox, fmt.Sprintf("<plan-%d.introduction@", planID),
+		regexp.MustCompile(regexp.QuoteMeta(base)+`/plan/[A-Za-z0-9._-]+`), srv)
+}
+
+// outboxLink waits (at most a minute) for an email in the outbox whose
+// Message-ID starts with msgID and returns the first match of linkRE in its
+// plain-text body.
+func outboxLink(t *testing.T, outbox, msgID string, linkRE *regexp.Regexp, srv *runningServer) string {
+	t.Helper()
 	var link string
-	pgtest.WaitForNil(t, time.Minute, fmt.Sprintf("plan %d's introduction email in %s", planID, outbox), func() error {
+	pgtest.WaitForNil(t, time.Minute, fmt.Sprintf("an email %s... in %s", msgID, outbox), func() error {
 		files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
 		for _, f := range files {
 			raw, err := os.ReadFile(f)
@@ -325,7 +332,7 @@ func introductionLink(t *testing.T, outbox string, planID int64, base string, sr
 			}
 			text := plainTextBody(t, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
 			if link = linkRE.FindString(text); link == "" {
-				t.Fatalf("the introduction email has no portal link under %s:\n%s", base, text)
+				t.Fatalf("the email %s has no link %s:\n%s", msgID, linkRE, text)
 			}
 			return nil
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,7 +49,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	base := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", base)
 	if *demo {
-		if err := ensureDemoAccount(ctx, store.Accounts, base, stdout); err != nil {
+		if err := ensureDemoAccount(ctx, store, base, cfg.PublicURL, stdout); err != nil {
 			ln.Close()
 			return err
 		}
@@ -130,11 +132,13 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
 	fanout := &workers.WebhookFanout{Store: store, PublicURL: cfg.PublicURL, Log: log, Notify: deliverer.Wake}
-	// The email worker sends the introduction email of each new plan and the
-	// notices the scheduler requests, fed by one durable per event type: a
+	// The email worker sends the introduction email of each new plan, the
+	// notices the scheduler requests and the dashboard users' links, fed by
+	// one durable per event type: a
 	// consumer with several filter subjects needs nats-server 2.10.
 	created := []string{prefix + ".events.*." + domain.EventPlanCreated}
 	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
+	userEmails := []string{prefix + ".events.*." + eventstore.EventUserEmailRequested}
 	catalogPlans := projections.NewCatalogPlans(store)
 	catalogPlanEvents := []string{prefix + ".events.*.catalog_plan.>"}
 	planGroups := projections.NewPlanGroups(store)
@@ -151,6 +155,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		// The emails a plan's event owes (a merchant's decision, a customer's
 		// action, an abandoned plan): every event, the others acked at once.
 		{Durable: "plan-email", Handle: email.HandlePlanEmail, Concurrency: 4, Batch: 16},
+		{Durable: "user-email", Filter: userEmails, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
@@ -196,10 +201,17 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*eventstore.S
 	return eventstore.New(pool), nil
 }
 
-// ensureDemoAccount creates a demo account and key when there is no account
-// yet, and prints the key with a curl command that works as printed.
-func ensureDemoAccount(ctx context.Context, accounts *eventstore.Accounts, base string, stdout io.Writer) error {
-	accts, err := accounts.List(ctx)
+// demoEmail is the demo owner's sign-in email.
+const demoEmail = "demo@example.com"
+
+// ensureDemoAccount creates a demo account, an API key and a dashboard
+// owner with a generated password when there is no account yet, and
+// prints the key with a curl command that works as printed, and the
+// dashboard's sign-in address (on PUBLIC_URL, the origin the dashboard
+// accepts forms from) with the email and password. Both secrets are shown
+// this once: only their hashes are stored.
+func ensureDemoAccount(ctx context.Context, store *eventstore.Store, base, publicURL string, stdout io.Writer) error {
+	accts, err := store.Accounts.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,12 +220,19 @@ func ensureDemoAccount(ctx context.Context, accounts *eventstore.Accounts, base 
 			accts[0].ID, accts[0].Name, accts[0].ID)
 		return nil
 	}
-	acct, err := accounts.CreateAccount(ctx, eventstore.NewAccount{Name: "Demo Merchant", RateLimitPerMinute: 60, RateLimitBurst: 10})
+	acct, err := store.CreateAccount(ctx, eventstore.NewAccount{Name: "Demo Merchant", RateLimitPerMinute: 60, RateLimitBurst: 10})
 	if err != nil {
 		return err
 	}
-	key, err := accounts.CreateAPIKey(ctx, acct.ID)
+	key, err := store.CreateAPIKey(ctx, acct.ID)
 	if err != nil {
+		return err
+	}
+	var raw [12]byte
+	_, _ = rand.Read(raw[:]) // never fails (crypto/rand)
+	password := base64.RawURLEncoding.EncodeToString(raw[:])
+	if _, err := store.CreateUser(ctx, eventstore.NewUser{AccountID: acct.ID, Email: demoEmail, Name: "Demo Owner",
+		Role: eventstore.RoleOwner, Password: password}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, `
@@ -228,6 +247,12 @@ Then try:
     -H "Content-Type: application/json" \
     -d '{"customer":{"name":"John Doe","email":"john@example.com"},"invoice":{"amount":1200.00,"invoice_number":"INV-2024-001"}}'
 
-`, acct.ID, key, base)
+The merchant dashboard (this password is shown only this once):
+
+  %s/dashboard/login
+  email:    %s
+  password: %s
+
+`, acct.ID, key, base, strings.TrimRight(publicURL, "/"), demoEmail, password)
 	return nil
 }
