@@ -86,3 +86,22 @@ func (s *Events) ReadAll(ctx context.Context, after Cursor, limit int) ([]Record
 	}
 	return recs, nil
 }
+
+// LoadPage returns at most limit events of stream with a version below
+// before (0: from the newest), newest first: a page of a long history
+// read through the (stream_id, version) key.
+func (s *Events) LoadPage(ctx context.Context, stream string, before int64, limit int) ([]Record, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+		WHERE stream_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3`, stream, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("load page of %s: %w", stream, err)
+	}
+	recs, err := collectRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load page of %s: %w", stream, err)
+	}
+	return recs, nil
+}
