@@ -160,7 +160,7 @@ func fillPlanView(v *templates.DashboardPlan, d projections.Detail, now time.Tim
 		v.Schedule = append(v.Schedule, templates.DashboardInstallment{Number: in.Number, DueDate: in.DueDate.String(),
 			Amount: in.Amount.String(), Paid: in.Paid.String(), Outstanding: in.Outstanding.String(), Status: string(in.Status),
 			Overdue: d.Status == domain.StatusActive && in.DueDate.Before(today) && in.Status.Open(),
-			Extend: slices.Contains(allowed.Extend, in.Number), Defer: slices.Contains(allowed.Defer, in.Number),
+			Extend:  slices.Contains(allowed.Extend, in.Number), Defer: slices.Contains(allowed.Defer, in.Number),
 			MinDueDate: in.DueDate.AddDays(1).String()})
 	}
 	for _, pay := range d.Payments {
