@@ -74,8 +74,17 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
 		return
 	}
+	stream := eventstore.PlanStream(id)
+	head, err := s.store.StreamVersion(ctx, stream)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	// The read model answers, unless it has not reached the plan's last
+	// event yet (a command just run): the page's forms carry the version
+	// they act on, so it must be the current one.
 	d, err := s.plans.Get(ctx, u.AccountID, id, s.publicURL)
-	if errors.Is(err, eventstore.ErrNotFound) {
+	if errors.Is(err, eventstore.ErrNotFound) || err == nil && d.Version < head {
 		var p *domain.Plan
 		var recs []eventstore.Record
 		if p, recs, _, err = s.store.LoadPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
@@ -93,7 +102,6 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		s.dashboardFail(w, r, err)
 		return
 	}
-	stream := eventstore.PlanStream(id)
 	recs, err := s.store.LoadPage(ctx, stream, before, planPageEvents)
 	if err != nil {
 		s.dashboardFail(w, r, err)

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -104,4 +105,18 @@ func (s *Events) LoadPage(ctx context.Context, stream string, before int64, limi
 		return nil, fmt.Errorf("load page of %s: %w", stream, err)
 	}
 	return recs, nil
+}
+
+// StreamVersion returns the version of stream's last event, 0 for a stream
+// without events: one probe of its key.
+func (s *Events) StreamVersion(ctx context.Context, stream string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("version of %s: %w", stream, err)
+	}
+	return v, nil
 }
