@@ -142,7 +142,7 @@ func stamp(t *time.Time) string {
 // the plan's state (domain.AllowedFor) marked where they apply.
 func fillPlanView(v *templates.DashboardPlan, d projections.Detail, now time.Time) {
 	allowed := domain.AllowedFor(domain.PlanState{Status: d.Status, Installments: d.Schedule, Payments: d.Payments,
-		Proposals: d.Proposals})
+		Proposals: d.Proposals, SendIntroduction: d.SendIntroductionEmail, Introduction: d.IntroductionEmail.Status})
 	today := domain.DateOf(now)
 	v.PlanID, v.Version, v.Status = d.PlanID, d.Version, string(d.Status)
 	v.CustomerName, v.CustomerEmail, v.CustomerPhone = d.Customer.Name, d.Customer.Email, d.Customer.Phone
@@ -154,7 +154,8 @@ func fillPlanView(v *templates.DashboardPlan, d projections.Detail, now time.Tim
 	v.Ledger = templates.DashboardLedger{Total: d.Ledger.Total.String(), Paid: d.Ledger.Paid.String(),
 		Reported: d.Ledger.Reported.String(), Outstanding: d.Ledger.Outstanding.String()}
 	v.Can = templates.DashboardPlanCan{RecordPayment: allowed.RecordPayment, Cancel: allowed.Cancel,
-		WriteOff: allowed.WriteOff, Reactivate: allowed.Reactivate, PortalLink: allowed.PortalLink}
+		WriteOff: allowed.WriteOff, Reactivate: allowed.Reactivate, PortalLink: allowed.PortalLink,
+		ResendIntroduction: allowed.ResendIntroduction}
 	for _, m := range domain.PaymentMethods {
 		v.Methods = append(v.Methods, string(m))
 	}
@@ -209,8 +210,11 @@ func planEmails(d projections.Detail) []templates.DashboardEmail {
 	var out []templates.DashboardEmail
 	if d.SendIntroductionEmail {
 		e := d.IntroductionEmail
-		out = append(out, templates.DashboardEmail{What: "Introduction", Status: string(e.Status), When: stamp(e.At),
-			Detail: e.Reason})
+		row := templates.DashboardEmail{What: "Introduction", Status: string(e.Status), When: stamp(e.At), Detail: e.Reason}
+		if e.Resends > 0 {
+			row.What += " (asked for again " + strconv.Itoa(e.Resends) + "×)"
+		}
+		out = append(out, row)
 	}
 	for _, n := range d.Notifications {
 		what := strings.ReplaceAll(string(n.Kind), "_", " ")
@@ -354,10 +358,11 @@ var dashboardPlanCommands = map[string]planForm{
 	"decline-proposal": withTarget("proposal_id", func(r *http.Request, id int64) decision {
 		return declineDecision(id, r.PostForm.Get("reason"))
 	}),
-	"cancel":      plainForm(func(r *http.Request) decision { return cancelDecision(r.PostForm.Get("reason")) }),
-	"write-off":   plainForm(func(r *http.Request) decision { return writeOffDecision(r.PostForm.Get("reason")) }),
-	"reactivate":  plainForm(func(*http.Request) decision { return reactivateDecision() }),
-	"portal-link": plainForm(func(*http.Request) decision { return portalLinkDecision() }),
+	"cancel":              plainForm(func(r *http.Request) decision { return cancelDecision(r.PostForm.Get("reason")) }),
+	"write-off":           plainForm(func(r *http.Request) decision { return writeOffDecision(r.PostForm.Get("reason")) }),
+	"reactivate":          plainForm(func(*http.Request) decision { return reactivateDecision() }),
+	"portal-link":         plainForm(func(*http.Request) decision { return portalLinkDecision() }),
+	"resend-introduction": plainForm(func(*http.Request) decision { return resendIntroductionDecision() }),
 }
 
 // dashboardPlanCommand is POST /dashboard/plans/{id}/{command} (csrf,

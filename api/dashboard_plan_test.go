@@ -23,7 +23,7 @@ import (
 // planCommandNames are the commands a plan page may offer, in the
 // issue's words.
 var planCommandNames = []string{"confirm-payment", "reject-payment", "record-payment", "extend", "defer",
-	"approve-proposal", "counter-proposal", "decline-proposal", "cancel", "write-off", "reactivate", "portal-link"}
+	"approve-proposal", "counter-proposal", "decline-proposal", "cancel", "write-off", "reactivate", "portal-link", "resend-introduction"}
 
 // offered returns the commands the domain allows plan id now, by the
 // names of its forms.
@@ -40,7 +40,7 @@ func (e *testEnv) offered(t *testing.T, id int64) []string {
 		"record-payment": a.RecordPayment, "extend": len(a.Extend) > 0, "defer": len(a.Defer) > 0,
 		"approve-proposal": len(a.ApproveProposal) > 0, "counter-proposal": len(a.CounterProposal) > 0,
 		"decline-proposal": len(a.DeclineProposal) > 0, "cancel": a.Cancel, "write-off": a.WriteOff,
-		"reactivate": a.Reactivate, "portal-link": a.PortalLink,
+		"reactivate": a.Reactivate, "portal-link": a.PortalLink, "resend-introduction": a.ResendIntroduction,
 	} {
 		if ok {
 			out = append(out, name)
@@ -220,6 +220,7 @@ func TestDashboardPlanCommands(t *testing.T) {
 		{"write-off", activeWithReport, nil, domain.EventPlanWrittenOff},
 		{"reactivate", cancelled, nil, domain.EventPlanReactivated},
 		{"portal-link", cancelled, nil, domain.EventPortalLinkRegenerated},
+		{"resend-introduction", withProposal, nil, domain.EventIntroductionEmailResendRequested},
 	} {
 		id := tc.plan()
 		page := e.planPage(t, id, cookie)

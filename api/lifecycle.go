@@ -32,6 +32,7 @@ func (s *Server) lifecycleRoutes(r chi.Router) {
 	r.Post("/plans/{id}/write-off", s.writeOffPlan)
 	r.Post("/plans/{id}/reactivate", s.reactivatePlan)
 	r.Post("/plans/{id}/portal-link", s.regeneratePortalLink)
+	r.Post("/plans/{id}/resend-introduction", s.resendIntroduction)
 }
 
 // decision is a merchant command bound to its request: it decides on the
@@ -235,6 +236,13 @@ func (s *Server) regeneratePortalLink(w http.ResponseWriter, r *http.Request) {
 	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision { return portalLinkDecision() })
 }
 
+// resendIntroduction is POST /plans/{id}/resend-introduction: the email
+// worker sends the introduction email again (or for the first time, for a
+// plan created without it), with the current options and portal link.
+func (s *Server) resendIntroduction(w http.ResponseWriter, r *http.Request) {
+	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision { return resendIntroductionDecision() })
+}
+
 // The merchant's commands on a plan, one function each, given their input
 // as read from a JSON body (the handlers above) or a dashboard form
 // (dashboard_plan.go): both surfaces run the same decision through the
@@ -312,6 +320,11 @@ func portalLinkDecision() decision {
 	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RegeneratePortalLink(portalToken(p.ID(), secret), now)
 	}
+}
+
+// resendIntroductionDecision asks for the introduction email again.
+func resendIntroductionDecision() decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ResendIntroduction(now) }
 }
 
 // stateMessage is a domain rule violation as a client sentence.

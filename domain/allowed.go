@@ -22,6 +22,10 @@ type PlanState struct {
 	Installments []InstallmentState
 	Payments     []Payment
 	Proposals    []Proposal
+	// SendIntroduction and Introduction: whether the plan asked for its
+	// introduction email and where it stands.
+	SendIntroduction bool
+	Introduction     EmailStatus
 }
 
 // Allowed is what the merchant may do to a plan now, command by command:
@@ -51,13 +55,15 @@ type Allowed struct {
 	// PortalLink: a new portal link may be made (always, for a plan that
 	// exists).
 	PortalLink bool
+	// ResendIntroduction: the introduction email may be sent again.
+	ResendIntroduction bool
 }
 
 // Any reports whether at least one command is allowed.
 func (a Allowed) Any() bool {
 	return len(a.ConfirmPayment)+len(a.RejectPayment)+len(a.Extend)+len(a.Defer)+len(a.ApproveProposal)+
 		len(a.CounterProposal)+len(a.DeclineProposal) > 0 ||
-		a.RecordPayment || a.Cancel || a.WriteOff || a.Reactivate || a.PortalLink
+		a.RecordPayment || a.Cancel || a.WriteOff || a.Reactivate || a.PortalLink || a.ResendIntroduction
 }
 
 // Allowed returns the merchant commands the plan allows now (see
@@ -71,20 +77,23 @@ func (p *Plan) Allowed() Allowed {
 
 // State returns the part of the plan that decides its commands.
 func (p *Plan) State() PlanState {
-	return PlanState{Status: p.status, Installments: p.Installments(), Payments: p.Payments(), Proposals: p.Proposals()}
+	return PlanState{Status: p.status, Installments: p.Installments(), Payments: p.Payments(), Proposals: p.Proposals(),
+		SendIntroduction: p.sendIntro, Introduction: p.introEmail.Status}
 }
 
 // AllowedFor returns the merchant commands a plan in state s allows: the
 // rules of ConfirmPayment, RejectPayment, RecordPayment,
 // ExtendInstallment, DeferInstallment, ApproveProposal, CounterProposal,
-// DeclineProposal, Cancel, WriteOff, Reactivate and RegeneratePortalLink
-// about the plan's state.
+// DeclineProposal, Cancel, WriteOff, Reactivate, RegeneratePortalLink and
+// ResendIntroduction about the plan's state.
 func AllowedFor(s PlanState) Allowed {
 	a := Allowed{
 		Cancel:     slices.Contains(openStatuses, s.Status),
 		WriteOff:   slices.Contains(openStatuses, s.Status),
 		Reactivate: slices.Contains(reopenable, s.Status),
 		PortalLink: true,
+		ResendIntroduction: slices.Contains(openStatuses, s.Status) &&
+			!(s.SendIntroduction && s.Introduction == EmailPending),
 	}
 	if slices.Contains(activeOnly, s.Status) {
 		a.RecordPayment = true

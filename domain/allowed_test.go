@@ -31,6 +31,11 @@ func TestAllowedIsWhatTheCommandsDecide(t *testing.T) {
 	fixtures["active, proposal countered"] = then(t, activePlan(), propose(5), counter(5))
 	fixtures["active, first paid, proposal pending"] = then(t, seq(activePlan(), recorded(90, 1, "400.00", on("2025-12-02"), al(1, "400.00"))),
 		propose(6))
+	fixtures["active, introduction sent"] = seq(activePlan(), domain.IntroductionEmailSent{MessageID: "<m@x>", To: "a@b.c",
+		SentAt: on("2025-11-27")})
+	fixtures["pending, introduction failed, resent"] = seq(pendingPlan(),
+		domain.IntroductionEmailFailed{Reason: "550", Attempts: 1, FailedAt: on("2025-11-27")},
+		domain.IntroductionEmailResendRequested{Resend: 1, RequestedAt: on("2025-11-28")})
 	fixtures["cancelled, with a proposal"] = seq(then(t, activePlan(), propose(5)),
 		domain.PlanCancelled{Outstanding: usdm("1200"), CancelledAt: on("2025-12-04")})
 
@@ -62,6 +67,7 @@ func TestAllowedIsWhatTheCommandsDecide(t *testing.T) {
 			check("cancel", a.Cancel, func(p *domain.Plan) ([]domain.Event, error) { return p.Cancel("", now) })
 			check("write-off", a.WriteOff, func(p *domain.Plan) ([]domain.Event, error) { return p.WriteOff("", now) })
 			check("reactivate", a.Reactivate, func(p *domain.Plan) ([]domain.Event, error) { return p.Reactivate(now) })
+			check("resend-introduction", a.ResendIntroduction, func(p *domain.Plan) ([]domain.Event, error) { return p.ResendIntroduction(now) })
 			check("portal-link", a.PortalLink, func(p *domain.Plan) ([]domain.Event, error) { return p.RegeneratePortalLink("new", now) })
 			for _, pay := range append(p.Payments(), domain.Payment{ID: 404}) {
 				check("confirm-payment", slices.Contains(a.ConfirmPayment, pay.ID), func(p *domain.Plan) ([]domain.Event, error) {
@@ -93,4 +99,40 @@ func TestAllowedIsWhatTheCommandsDecide(t *testing.T) {
 	if a := (&domain.Plan{}).Allowed(); a.Any() {
 		t.Errorf("a plan that does not exist allows %+v", a)
 	}
+}
+
+// TestResendIntroduction: a sent (or failed) introduction email may be
+// asked for again; the plan then owes it (pending) until its outcome is
+// recorded, and counts the requests.
+func TestResendIntroduction(t *testing.T) {
+	t.Parallel()
+	sent := domain.IntroductionEmailSent{MessageID: "<m@x>", To: "a@b.c", SentAt: on("2025-11-27")}
+	runPlanTests(t, []planTest{
+		{name: "while it is being sent", given: pendingPlan(),
+			when:    func(p *domain.Plan) ([]domain.Event, error) { return p.ResendIntroduction(on("2025-11-28")) },
+			wantErr: conflict("The introduction email is being sent; it cannot be sent again until it is.")},
+		{name: "after it was sent", given: seq(activePlan(), sent),
+			when: func(p *domain.Plan) ([]domain.Event, error) { return p.ResendIntroduction(on("2025-11-28")) },
+			want: []domain.Event{domain.IntroductionEmailResendRequested{Resend: 1, RequestedAt: on("2025-11-28")}},
+			check: func(t *testing.T, p *domain.Plan) {
+				if e := p.IntroductionEmail(); e.Status != domain.EmailPending || e.Resends != 1 {
+					t.Fatalf("introduction email %+v", e)
+				}
+				evs, err := p.RecordIntroductionEmailSent("<m2@x>", "a@b.c", on("2025-11-28"))
+				if err != nil || len(evs) != 1 {
+					t.Fatalf("record the resent email: %v %v", evs, err)
+				}
+				p.Apply(evs[0])
+				if e := p.IntroductionEmail(); e.Status != domain.EmailSent || e.Resends != 1 || e.MessageID != "<m2@x>" {
+					t.Fatalf("introduction email %+v", e)
+				}
+			}},
+		{name: "the second time", given: seq(activePlan(), sent,
+			domain.IntroductionEmailResendRequested{Resend: 1, RequestedAt: on("2025-11-28")}, sent),
+			when: func(p *domain.Plan) ([]domain.Event, error) { return p.ResendIntroduction(on("2025-11-29")) },
+			want: []domain.Event{domain.IntroductionEmailResendRequested{Resend: 2, RequestedAt: on("2025-11-29")}}},
+		{name: "a closed plan", given: cancelledPlan(),
+			when:    func(p *domain.Plan) ([]domain.Event, error) { return p.ResendIntroduction(on("2025-11-29")) },
+			wantErr: stateErr("resend the introduction email", domain.StatusCancelled)},
+	})
 }

@@ -46,7 +46,7 @@ type DashboardPlan struct {
 
 // DashboardPlanCan is which plan-wide commands the plan's state allows.
 type DashboardPlanCan struct {
-	RecordPayment, Cancel, WriteOff, Reactivate, PortalLink bool
+	RecordPayment, Cancel, WriteOff, Reactivate, PortalLink, ResendIntroduction bool
 }
 
 // DashboardPlanOption is one option offered; Chosen is the customer's.
