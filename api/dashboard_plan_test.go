@@ -155,6 +155,18 @@ func TestDashboardPlanPageInEveryState(t *testing.T) {
 		} else {
 			requireHTML(t, tc.name, page, http.StatusOK, `data-section="schedule"`, `data-installment="1"`)
 		}
+		// Every visible control has its label, and ids are unique.
+		labels := map[string]bool{}
+		for _, m := range labelFor.FindAllSubmatch(page.body, -1) {
+			labels[string(m[1])] = true
+		}
+		seen := map[string]bool{}
+		for _, m := range controlIDs.FindAllSubmatch(page.body, -1) {
+			if id := string(m[1]); !labels[id] || seen[id] {
+				t.Fatalf("%s: control #%s has no <label for>, or its id is not unique", tc.name, id)
+			}
+			seen[string(m[1])] = true
+		}
 		got, want := actionsOn(page.body), e.offered(t, tc.id)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: forms %v, the domain allows %v", tc.name, got, want)
