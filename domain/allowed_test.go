@@ -18,7 +18,9 @@ func TestAllowedIsWhatTheCommandsDecide(t *testing.T) {
 	now := on("2025-12-05")
 	terms := domain.TermsInput{Installments: "4", Interval: "monthly", FirstPaymentDate: "2025-12-15"}
 	propose := func(id int64) decision {
-		return func(p *domain.Plan) ([]domain.Event, error) { return p.ProposeSchedule(id, terms, domain.Consent{At: now}) }
+		return func(p *domain.Plan) ([]domain.Event, error) {
+			return p.ProposeSchedule(id, terms, domain.Consent{At: now})
+		}
 	}
 	counter := func(id int64) decision {
 		return func(p *domain.Plan) ([]domain.Event, error) { return p.CounterProposal(id, terms, "", now) }

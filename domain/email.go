@@ -52,7 +52,9 @@ type IntroductionEmailResendRequested struct {
 }
 
 // EventType returns EventIntroductionEmailResendRequested.
-func (IntroductionEmailResendRequested) EventType() string { return EventIntroductionEmailResendRequested }
+func (IntroductionEmailResendRequested) EventType() string {
+	return EventIntroductionEmailResendRequested
+}
 
 // EmailStatus is where the introduction email stands.
 type EmailStatus string
