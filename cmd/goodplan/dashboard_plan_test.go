@@ -12,6 +12,19 @@ import (
 	"goodplan/eventstore/pgtest"
 )
 
+// newDashboardOwner creates the account "Northwind Plumbing" in dbURL's
+// database, its owner owner@example.com (password "a long pass phrase")
+// and an API key, which it returns.
+func newDashboardOwner(t *testing.T, dbURL string) string {
+	t.Helper()
+	acct := createAccount(t, dbURL, "--name", "Northwind Plumbing")
+	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", strconv.FormatInt(acct, 10),
+		"--email", "owner@example.com", "--name", "Olive Owner", "--role", "owner"); res.code != 0 {
+		t.Fatalf("users create: %d %s", res.code, res.stderr)
+	}
+	return createKey(t, dbURL, acct)
+}
+
 // TestDashboardPlanAccessibility: a plan's page in the dashboard scores
 // 100 for accessibility in Lighthouse, with the options (pending) and with
 // the schedule and its forms (active, once the customer chose in the
@@ -20,12 +33,7 @@ func TestDashboardPlanAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
 	dbURL := pgtest.NewDatabase(t)
-	acctID := createAccount(t, dbURL, "--name", "Northwind Plumbing")
-	key := createKey(t, dbURL, acctID)
-	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", strconv.FormatInt(acctID, 10),
-		"--email", "owner@example.com", "--name", "Olive Owner", "--role", "owner"); res.code != 0 {
-		t.Fatalf("users create: %d %s", res.code, res.stderr)
-	}
+	key := newDashboardOwner(t, dbURL)
 	base := "http://" + freeAddr(t)
 	srv := startServer(t, dbURL, "HTTP_ADDR="+strings.TrimPrefix(base, "http://"), "PUBLIC_URL="+base, "DATA_DIR="+t.TempDir())
 	status, body := call(t, http.MethodPost, base+"/api/v1/plans", key, portalRequest)
