@@ -69,9 +69,10 @@ func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTy
 // decoders maps each known event type to a function decoding its data into
 // the concrete (value) event type.
 var decoders = map[string]func([]byte) (Event, error){
-	EventPlanCreated:             decode[PlanCreated],
-	EventIntroductionEmailSent:   decode[IntroductionEmailSent],
-	EventIntroductionEmailFailed: decode[IntroductionEmailFailed],
+	EventPlanCreated:                      decode[PlanCreated],
+	EventIntroductionEmailSent:            decode[IntroductionEmailSent],
+	EventIntroductionEmailFailed:          decode[IntroductionEmailFailed],
+	EventIntroductionEmailResendRequested: decode[IntroductionEmailResendRequested],
 
 	EventPlanActivated:         decode[PlanActivated],
 	EventPlanCompleted:         decode[PlanCompleted],

@@ -75,6 +75,7 @@ func codecEvents(in codecInput) []domain.Event {
 			SendIntroductionEmail: in.flag, CreatedAt: in.at},
 		domain.IntroductionEmailSent{MessageID: in.s1, To: in.s2, SentAt: in.at},
 		domain.IntroductionEmailFailed{Reason: in.s1, Attempts: in.n, FailedAt: in.at},
+		domain.IntroductionEmailResendRequested{Resend: in.n, RequestedAt: in.at},
 		domain.PlanActivated{OptionID: id, ProposalID: id, Interval: domain.Interval(in.s1), Schedule: in.schedule(),
 			Consent: in.consent(), ActivatedAt: in.at},
 		domain.PlanCompleted{CompletedAt: in.at},

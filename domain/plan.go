@@ -143,6 +143,8 @@ func (p *Plan) ApplyAt(e Event, at time.Time) {
 		p.applyEmailSent(e)
 	case IntroductionEmailFailed:
 		p.applyEmailFailed(e)
+	case IntroductionEmailResendRequested:
+		p.applyResendRequested(e)
 	default:
 		p.applyLifecycle(e)
 	}

@@ -183,3 +183,46 @@ func (s *Deliveries) Resend(ctx context.Context, accountID, endpointID, delivery
 	}
 	return d, nil
 }
+
+// PlanDelivery is a delivery of one of a plan's events: the endpoint's
+// URL and the last attempt's answer.
+type PlanDelivery struct {
+	Delivery
+	EndpointURL string
+	Last        *Attempt // nil before the first attempt
+}
+
+// PlanDeliveries returns the newest deliveries (at most limit) of the
+// events of stream to account's endpoints (deleted ones included: the
+// deliveries happened), newest first.
+func (s *Deliveries) PlanDeliveries(ctx context.Context, accountID int64, stream string, limit int) ([]PlanDelivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.state, d.attempts,
+			d.next_attempt_at, d.created_at, d.updated_at, en.url,
+			a.attempt, COALESCE(a.status_code, 0), a.latency_ms, COALESCE(a.response_excerpt, ''), COALESCE(a.error, ''), a.attempted_at
+		FROM webhook_deliveries d
+		JOIN webhook_endpoints en ON en.id = d.endpoint_id AND en.account_id = $1
+		LEFT JOIN LATERAL (SELECT * FROM webhook_attempts WHERE delivery_id = d.id ORDER BY attempt DESC, id DESC LIMIT 1) a ON true
+		WHERE d.event_id IN (SELECT event_id FROM events WHERE stream_id = $2)
+		ORDER BY d.id DESC LIMIT $3`, accountID, stream, limit)
+	if err != nil {
+		return nil, fmt.Errorf("plan deliveries of %s: %w", stream, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PlanDelivery, error) {
+		var d PlanDelivery
+		var number *int
+		var ms *int64
+		var a Attempt
+		var at *time.Time
+		err := row.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.State, &d.Attempts, &d.NextAttemptAt,
+			&d.CreatedAt, &d.UpdatedAt, &d.EndpointURL, &number, &a.StatusCode, &ms, &a.ResponseExcerpt, &a.Error, &at)
+		if err == nil && number != nil && ms != nil && at != nil {
+			a.DeliveryID, a.Number, a.Latency, a.AttemptedAt = d.ID, *number, time.Duration(*ms)*time.Millisecond, *at
+			d.Last = &a
+		}
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plan deliveries of %s: %w", stream, err)
+	}
+	return out, nil
+}

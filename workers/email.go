@@ -78,7 +78,8 @@ func (j *emailJob) id(prefix string, plan int64) string {
 	return prefix + ":" + eventstore.PlanStream(plan) + j.key
 }
 
-// Handle acts on plan.created (the introduction email),
+// Handle acts on plan.created and introduction_email.resend_requested (the
+// introduction email),
 // notification.requested (a scheduled notice) and user_email.requested (a
 // merchant user's invitation or password reset link, email_user.go) and
 // ignores every other event. It returns nil when the email was sent or its failure recorded (a
@@ -99,7 +100,13 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 		if json.Unmarshal(rec.Data, &asked) == nil && asked.Send != nil && !*asked.Send {
 			return nil
 		}
-		job = w.introductionJob()
+		job = w.introductionJob(0)
+	case domain.EventIntroductionEmailResendRequested:
+		var e domain.IntroductionEmailResendRequested
+		if err := json.Unmarshal(rec.Data, &e); err != nil || e.Resend < 1 {
+			return Permanent(fmt.Errorf("introduction email resend %s: %v", rec.EventID, err))
+		}
+		job = w.introductionJob(e.Resend)
 	case domain.EventNotificationRequested:
 		var e domain.NotificationRequested
 		if err := json.Unmarshal(rec.Data, &e); err != nil {

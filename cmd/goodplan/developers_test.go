@@ -16,12 +16,7 @@ func TestDashboardDevelopersAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
 	dbURL := pgtest.NewDatabase(t)
-	acct := createAccount(t, dbURL, "--name", "Northwind Plumbing")
-	key := createKey(t, dbURL, acct)
-	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", strconv.FormatInt(acct, 10),
-		"--email", "owner@example.com", "--name", "Olive Owner", "--role", "owner"); res.code != 0 {
-		t.Fatalf("users create: %d %s", res.code, res.stderr)
-	}
+	key := newDashboardOwner(t, dbURL)
 	srv := startServer(t, dbURL)
 	status, body := call(t, http.MethodPost, srv.URL+"/api/v1/webhook-endpoints", key, `{"url":"https://example.com/hooks","events":["plan.created"]}`)
 	var ep struct {
