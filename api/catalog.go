@@ -321,8 +321,24 @@ type catalogList struct {
 // first, from the read model.
 func (s *Server) listCatalogPlans(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	lq := projections.CatalogListQuery{AccountID: accountFrom(ctx).ID, Limit: defaultPageSize,
+	lq, err := catalogListQuery(accountFrom(ctx).ID, r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, more, err := s.listCatalog(ctx, lq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, catalogList{Items: items, HasMore: more})
+}
+
+// catalogListQuery reads the list query of account's catalog plans from
+// q (limit, starting_after, updated_after, currency, interval, active); a
+// bad value is a validation error naming its parameter.
+func catalogListQuery(account int64, q url.Values) (projections.CatalogListQuery, error) {
+	lq := projections.CatalogListQuery{AccountID: account, Limit: defaultPageSize,
 		StartingAfter: q.Get("starting_after"), Interval: q.Get("interval")}
 	var ve domain.ValidationError
 	if v := q.Get("limit"); v != "" {
@@ -358,18 +374,16 @@ func (s *Server) listCatalogPlans(w http.ResponseWriter, r *http.Request) {
 		}
 		lq.Active = &a
 	}
-	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	return lq, ve.OrNil()
+}
+
+// listCatalog returns a page of catalog plans (see CatalogPlans.List); a
+// starting_after that names no listed plan is a validation error.
+func (s *Server) listCatalog(ctx context.Context, lq projections.CatalogListQuery) ([]projections.CatalogPlan, bool, error) {
 	items, more, err := s.catalogPlans.List(ctx, lq)
 	if errors.Is(err, projections.ErrUnknownCursor) {
 		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
 			Fields: map[string][]string{"starting_after": {"The starting_after must be the id of a listed catalog plan."}}}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, catalogList{Items: items, HasMore: more})
+	return items, more, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
@@ -325,7 +326,23 @@ type planGroupList struct {
 func (s *Server) listPlanGroups(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	acct := accountFrom(ctx).ID
-	q := r.URL.Query()
+	groups, more, err := s.listGroups(ctx, acct, r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, err := s.renderGroups(ctx, acct, groups)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planGroupList{Items: items, HasMore: more})
+}
+
+// listGroups returns the page of account's groups q asks for (limit,
+// starting_after) and whether more follow; a bad parameter is a
+// validation error naming it.
+func (s *Server) listGroups(ctx context.Context, account int64, q url.Values) ([]projections.PlanGroup, bool, error) {
 	limit := defaultPageSize
 	var after uuid.UUID
 	var ve domain.ValidationError
@@ -344,22 +361,12 @@ func (s *Server) listPlanGroups(w http.ResponseWriter, r *http.Request) {
 		after = id
 	}
 	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, false, err
 	}
-	groups, more, err := s.planGroups.List(ctx, acct, limit, after)
+	groups, more, err := s.planGroups.List(ctx, account, limit, after)
 	if errors.Is(err, projections.ErrUnknownGroupCursor) {
 		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
 			Fields: map[string][]string{"starting_after": {"The starting_after must be the id of a listed plan group."}}}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, err := s.renderGroups(ctx, acct, groups)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planGroupList{Items: items, HasMore: more})
+	return groups, more, err
 }
