@@ -105,6 +105,16 @@ func (s *Server) dashboardShellFor(w http.ResponseWriter, r *http.Request, secti
 	return shell, true
 }
 
+// doneNotice is the notice of what r's query says was just done
+// (done=kind), if texts (kind -> text) has the kind; nil otherwise.
+func doneNotice(r *http.Request, texts map[string]string) *templates.DashboardNotice {
+	kind := r.URL.Query().Get("done")
+	if text, ok := texts[kind]; ok {
+		return &templates.DashboardNotice{Kind: kind, Text: text}
+	}
+	return nil
+}
+
 // nextPage is the link to the page after the one shown at path with
 // query q: q with starting_after set to last.
 func nextPage(path string, q url.Values, last string) string {
@@ -128,7 +138,8 @@ func (s *Server) dashboardCatalogList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v := templates.DashboardCatalogList{Shell: shell, Currency: q.Get("currency"), Interval: q.Get("interval"),
-		Active: q.Get("active"), Intervals: catalogIntervals, Notice: q.Get("done")}
+		Active: q.Get("active"), Intervals: catalogIntervals,
+		Notice: doneNotice(r, map[string]string{"deleted": "The catalog plan was deleted."})}
 	if q.Get("limit") == "" {
 		q.Set("limit", strconv.Itoa(dashboardPageSize))
 	}
@@ -350,7 +361,8 @@ func (s *Server) dashboardCatalogPlanPage(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	v := templates.DashboardCatalogPlan{Notice: r.URL.Query().Get("done"), Edit: templates.DashboardCatalogEdit{
+	v := templates.DashboardCatalogPlan{Notice: doneNotice(r, map[string]string{"created": "The catalog plan was created.",
+		"updated": "The catalog plan was saved."}), Edit: templates.DashboardCatalogEdit{
 		Name: p.Name, Description: p.Description, InvoiceDisplayName: p.InvoiceDisplayName, Active: p.Active}}
 	v.Edit.Metadata = metadataRows(p.Metadata)
 	status := http.StatusOK

@@ -90,7 +90,7 @@ func TestDashboardCatalogPlans(t *testing.T) {
 			"pricing_mode": {"tiered"}, "interval": {"week"}, "interval_count": {"2"}, "active": {"true"},
 			"tier_min_qty": {"", "11", "", "", ""}, "tier_max_qty": {"10", "", "", "", ""},
 			"tier_unit_cost": {"0.0015", "0.001", "", "", ""},
-			"meta_key": {"team", "", ""}, "meta_value": {"growth", "", ""}}
+			"meta_key":       {"team", "", ""}, "meta_value": {"growth", "", ""}}
 	}
 	before := e.eventCount(t)
 	noCSRF := form()
@@ -102,7 +102,7 @@ func TestDashboardCatalogPlans(t *testing.T) {
 	bad.Set("interval_count", "two")
 	bad["meta_key"], bad["meta_value"] = []string{"", "k", "k"}, []string{"orphan", "1", "2"}
 	e.refused(t, "bad create", e.dashPost(t, "/dashboard/catalog/new", cookie, bad), http.StatusUnprocessableEntity, before,
-		"The catalog plan was not created", "The interval_count must be a whole number.", "Each metadata value needs a key.",
+		"Nothing was saved:", "The interval_count must be a whole number.", "Each metadata value needs a key.",
 		"is given twice", "tiers.0.unit_cost", `value="Fortnightly"`, `value="two"`)
 
 	// Created once, however many times the same form is posted.
@@ -175,7 +175,7 @@ func TestDashboardCatalogPlans(t *testing.T) {
 	// edit changes nothing.
 	before = e.eventCount(t)
 	e.refused(t, "bad edit", e.dashPost(t, "/dashboard/catalog/fortnightly/edit", cookie, url.Values{
-		"name": {strings.Repeat("n", 300)}}), http.StatusUnprocessableEntity, before, "The changes were not saved",
+		"name": {strings.Repeat("n", 300)}}), http.StatusUnprocessableEntity, before, "Nothing was saved:",
 		"The name ")
 	res = e.dashPost(t, "/dashboard/catalog/fortnightly/edit", cookie, url.Values{"form_id": {newFormID()},
 		"name": {"Fortnightly plus"}, "description": {"Two weeks"}, "invoice_display_name": {"FN"},
@@ -271,7 +271,7 @@ func TestDashboardPlanGroups(t *testing.T) {
 		"name": {"Collections"}}), http.StatusForbidden, before)
 	e.refused(t, "bad create", e.dashPost(t, "/dashboard/plan-groups/new", cookie, url.Values{"name": {"Collections"},
 		"plans": {"starter", "nope"}, "payment_plans": {"12x, " + strconv.FormatInt(open.PlanID, 10)}}),
-		http.StatusUnprocessableEntity, before, "The plan group was not saved", `names no catalog plan: &#34;nope&#34;`,
+		http.StatusUnprocessableEntity, before, "Nothing was saved:", `names no catalog plan: &#34;nope&#34;`,
 		"The payment_plans.0 must be a payment plan id", `value="Collections"`, `name="plans" value="starter" checked`)
 
 	form := url.Values{"form_id": {newFormID()}, "name": {"Collections"}, "plans": {"starter", "pro"}, "payment_plans": {pp}}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -58,7 +59,7 @@ func (s *Server) dashboardGroupList(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	v := templates.DashboardGroupList{Shell: shell, Notice: r.URL.Query().Get("done")}
+	v := templates.DashboardGroupList{Shell: shell, Notice: doneNotice(r, map[string]string{"deleted": "The plan group was deleted."})}
 	for _, g := range views {
 		v.Items = append(v.Items, templates.DashboardGroupRow{ID: g.ID, Href: s.groupHref(g.ID), Name: g.Name,
 			Updated: g.UpdatedAt.Format("2006-01-02"), CatalogPlans: len(g.Plans), PaymentPlans: len(g.PaymentPlans)})
@@ -148,29 +149,33 @@ func groupForm(r *http.Request) *groupRequest {
 	return req
 }
 
-// refusedGroupForm writes the form again (422) with msgs and the values
-// posted.
-func (s *Server) refusedGroupForm(w http.ResponseWriter, r *http.Request, id string, msgs []string) {
-	s.renderGroupForm(w, r, http.StatusUnprocessableEntity, templates.DashboardGroupForm{ID: id, Name: r.PostForm.Get("name"),
-		PaymentPlans: r.PostForm.Get("payment_plans"), Errors: msgs}, r.PostForm["plans"])
-}
-
 // dashboardGroupCreate is POST /dashboard/plan-groups/new: the group is
 // created as POST /api/v1/plan-groups creates it; 303 to its page. A
 // refused form is the form again (422), nothing created.
 func (s *Server) dashboardGroupCreate(w http.ResponseWriter, r *http.Request) {
+	s.postGroupForm(w, r, "", "created", func(ctx context.Context, cl caller, req *groupRequest) (groupOutcome, error) {
+		return s.createGroupAs(ctx, cl, req)
+	})
+}
+
+// postGroupForm runs the create or edit form of group id ("" for a new
+// one) with run; 303 to the group's page with the notice done, or the form
+// again (422) with the problems, nothing changed.
+func (s *Server) postGroupForm(w http.ResponseWriter, r *http.Request, id, done string,
+	run func(context.Context, caller, *groupRequest) (groupOutcome, error)) {
 	u, ok := s.dashboardForm(w, r)
 	if !ok {
 		return
 	}
-	out, err := s.createGroupAs(r.Context(), s.dashboardCaller(r, u), groupForm(r))
+	out, err := run(r.Context(), s.dashboardCaller(r, u), groupForm(r))
 	if err != nil {
 		if msgs, ok := s.dashboardRefusal(w, r, err); ok {
-			s.refusedGroupForm(w, r, "", msgs)
+			s.renderGroupForm(w, r, http.StatusUnprocessableEntity, templates.DashboardGroupForm{ID: id,
+				Name: r.PostForm.Get("name"), PaymentPlans: r.PostForm.Get("payment_plans"), Errors: msgs}, r.PostForm["plans"])
 		}
 		return
 	}
-	http.Redirect(w, r, s.groupHref(out.State.PublicID().String())+"?done=created", http.StatusSeeOther)
+	http.Redirect(w, r, s.groupHref(out.State.PublicID().String())+"?done="+done, http.StatusSeeOther)
 }
 
 // dashboardGroupEditPage is GET /dashboard/plan-groups/{id}/edit.
@@ -196,19 +201,10 @@ func (s *Server) dashboardGroupEditPage(w http.ResponseWriter, r *http.Request) 
 // the group's page. A refused form is the form again (422), nothing
 // changed.
 func (s *Server) dashboardGroupUpdate(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.dashboardForm(w, r)
-	if !ok {
-		return
-	}
 	id := chi.URLParam(r, "id")
-	out, err := s.replaceGroupAs(r.Context(), s.dashboardCaller(r, u), id, groupForm(r))
-	if err != nil {
-		if msgs, ok := s.dashboardRefusal(w, r, err); ok {
-			s.refusedGroupForm(w, r, id, msgs)
-		}
-		return
-	}
-	http.Redirect(w, r, s.groupHref(out.State.PublicID().String())+"?done=updated", http.StatusSeeOther)
+	s.postGroupForm(w, r, id, "updated", func(ctx context.Context, cl caller, req *groupRequest) (groupOutcome, error) {
+		return s.replaceGroupAs(ctx, cl, id, req)
+	})
 }
 
 // dashboardGroupDeletePage is GET /dashboard/plan-groups/{id}/delete: the
@@ -257,7 +253,8 @@ func (s *Server) dashboardGroupPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := templates.DashboardGroupReport{Shell: shell, ID: view.ID, Name: view.Name, Notice: r.URL.Query().Get("done"),
+	v := templates.DashboardGroupReport{Shell: shell, ID: view.ID, Name: view.Name,
+		Notice: doneNotice(r, map[string]string{"created": "The plan group was created.", "updated": "The plan group was saved."}),
 		Report: reportView(rep)}
 	for _, id := range view.PaymentPlans {
 		sid := strconv.FormatInt(id, 10)

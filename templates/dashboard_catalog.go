@@ -5,15 +5,28 @@ package templates
 // report), and the confirmation page of a delete. Values are display text
 // made by the api package (amounts as decimal text, dates YYYY-MM-DD).
 
+// catalogPage is a catalog page: the layout, the parts the catalog pages
+// share (dashboard/catalog_parts.html) and file.
+func catalogPage[V any](file string) DashboardPage[V] {
+	return DashboardPage[V]{layoutPage(dashboardFiles, dashboardFuncs, "dashboard/layout.html",
+		"dashboard/catalog_parts.html", file)}
+}
+
+// DashboardNotice says what was just done: Kind marks it (data-notice),
+// Text says it.
+type DashboardNotice struct {
+	Kind, Text string
+}
+
 // The catalog pages.
 var (
-	DashboardCatalogListPage   = dashboardPage[DashboardCatalogList]("dashboard/catalog_list.html")
-	DashboardCatalogNewPage    = dashboardPage[DashboardCatalogForm]("dashboard/catalog_new.html")
-	DashboardCatalogPlanPage   = dashboardPage[DashboardCatalogPlan]("dashboard/catalog_plan.html")
-	DashboardConfirmDeletePage = dashboardPage[DashboardConfirmDelete]("dashboard/confirm_delete.html")
-	DashboardGroupListPage     = dashboardPage[DashboardGroupList]("dashboard/group_list.html")
-	DashboardGroupFormPage     = dashboardPage[DashboardGroupForm]("dashboard/group_form.html")
-	DashboardGroupReportPage   = dashboardPage[DashboardGroupReport]("dashboard/group_report.html")
+	DashboardCatalogListPage   = catalogPage[DashboardCatalogList]("dashboard/catalog_list.html")
+	DashboardCatalogNewPage    = catalogPage[DashboardCatalogForm]("dashboard/catalog_new.html")
+	DashboardCatalogPlanPage   = catalogPage[DashboardCatalogPlan]("dashboard/catalog_plan.html")
+	DashboardConfirmDeletePage = catalogPage[DashboardConfirmDelete]("dashboard/confirm_delete.html")
+	DashboardGroupListPage     = catalogPage[DashboardGroupList]("dashboard/group_list.html")
+	DashboardGroupFormPage     = catalogPage[DashboardGroupForm]("dashboard/group_form.html")
+	DashboardGroupReportPage   = catalogPage[DashboardGroupReport]("dashboard/group_report.html")
 )
 
 // DashboardCatalogList is the list of catalog plans: the filters as given
@@ -27,7 +40,7 @@ type DashboardCatalogList struct {
 	Items                      []DashboardCatalogRow
 	Next                       string
 	Error                      string
-	Notice                     string
+	Notice                     *DashboardNotice
 }
 
 // DashboardCatalogRow is one catalog plan of a list.
@@ -75,7 +88,7 @@ type DashboardCatalogPlan struct {
 	QuoteError string
 	Edit       DashboardCatalogEdit
 	EditErrors []string
-	Notice     string
+	Notice     *DashboardNotice
 }
 
 // DashboardCatalogDetail is what a catalog plan's page shows of it.
@@ -126,7 +139,7 @@ type DashboardGroupList struct {
 	Shell  *DashboardShell
 	Items  []DashboardGroupRow
 	Next   string
-	Notice string
+	Notice *DashboardNotice
 }
 
 // DashboardGroupRow is one plan group of a list.
@@ -163,7 +176,7 @@ type DashboardGroupReport struct {
 	ID, Name     string
 	PaymentPlans []DashboardPlanLink
 	Report       DashboardReport
-	Notice       string
+	Notice       *DashboardNotice
 }
 
 // DashboardPlanLink links a payment plan's page.
