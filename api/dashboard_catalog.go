@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"net/http"
@@ -82,16 +83,9 @@ func problemMessages(ae *apiError) []string {
 		out = append(out, ae.Fields[f]...)
 	}
 	if len(out) == 0 {
-		out = append(out, cmpOr(ae.Message, ae.Title))
+		out = append(out, cmp.Or(ae.Message, ae.Title))
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // dashboardShellFor is the shell of a page of section (a path under the
@@ -177,7 +171,7 @@ func catalogPrice(p projections.CatalogPlan) string {
 	case p.PricingMode == domain.Custom:
 		return "Custom pricing"
 	case len(p.Tiers) > 0:
-		return p.Currency + " in " + strconv.Itoa(len(p.Tiers)) + " tiers"
+		return p.Currency + ", " + strconv.Itoa(len(p.Tiers)) + " tiers"
 	case p.Amount != nil:
 		return p.Currency + " " + p.Amount.String()
 	}
@@ -367,7 +361,7 @@ func (s *Server) dashboardCatalogPlanPage(w http.ResponseWriter, r *http.Request
 	v.Edit.Metadata = metadataRows(p.Metadata)
 	status := http.StatusOK
 	if v.Quantity = r.URL.Query().Get("quantity"); v.Quantity != "" {
-		q, err := s.dashboardQuote(r.Context(), p, v.Quantity)
+		q, err := s.dashboardQuote(r.Context(), dashboardUserOf(r).AccountID, p.ID, v.Quantity)
 		if err != nil {
 			msgs, ok := s.dashboardRefusal(w, r, err)
 			if !ok {
@@ -380,14 +374,14 @@ func (s *Server) dashboardCatalogPlanPage(w http.ResponseWriter, r *http.Request
 	s.renderCatalogPlan(w, r, status, p, v)
 }
 
-// dashboardQuote prices quantity (text) of p.
-func (s *Server) dashboardQuote(ctx context.Context, p projections.CatalogPlan, quantity string) (*templates.DashboardQuote, error) {
+// dashboardQuote prices quantity (text) of the plan pid of account.
+func (s *Server) dashboardQuote(ctx context.Context, account int64, pid, quantity string) (*templates.DashboardQuote, error) {
 	n, err := domain.ParseDecimal(strings.TrimSpace(quantity))
 	if err != nil {
 		return nil, &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
 			Message: "The quantity must be a decimal number."}
 	}
-	q, err := s.quoteCatalogPlanIn(ctx, dashboardAccount(ctx), p.ID, n)
+	q, err := s.quoteCatalogPlanIn(ctx, account, pid, n)
 	if err != nil {
 		return nil, err
 	}
@@ -400,12 +394,6 @@ func (s *Server) dashboardQuote(ctx context.Context, p projections.CatalogPlan, 
 		v.Lines = append(v.Lines, line)
 	}
 	return v, nil
-}
-
-// dashboardAccount is the account of the signed-in user of ctx.
-func dashboardAccount(ctx context.Context) int64 {
-	u, _ := ctx.Value(dashboardUserKey{}).(dashboardUser)
-	return u.AccountID
 }
 
 // metadataRows are m's entries by key.
@@ -496,7 +484,7 @@ func (s *Server) dashboardCatalogDeletePage(w http.ResponseWriter, r *http.Reque
 	if !ok {
 		return
 	}
-	s.renderConfirmDelete(w, r, "/catalog", templates.DashboardConfirmDelete{What: "catalog plan", Name: cmpOr(p.Name, p.ID),
+	s.renderConfirmDelete(w, r, "/catalog", templates.DashboardConfirmDelete{What: "catalog plan", Name: cmp.Or(p.Name, p.ID),
 		ID: p.ID, Action: s.catalogHref(p.ID) + "/delete", Command: "delete-catalog-plan", Back: s.catalogHref(p.ID),
 		Consequence: "It leaves the catalog and every plan group it is in, and its id can be used again. Payment plans are not changed."})
 }
