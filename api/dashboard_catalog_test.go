@@ -118,6 +118,9 @@ func TestDashboardCatalogPlans(t *testing.T) {
 		t.Fatalf("create events %v", typesOf(recs))
 	}
 	requireActor(t, "create", recs[0], owner)
+	before = e.eventCount(t)
+	e.refused(t, "an id taken", e.dashPost(t, "/dashboard/catalog/new", cookie, form()), http.StatusUnprocessableEntity, before,
+		"The id is already used by another catalog plan.")
 	api := e.do(t, "GET", "/api/v1/catalog/plans/fortnightly", e.key, nil).json(t)
 	if api["interval_count"] != float64(2) || api["currency"] != "USD" || len(api["tiers"].([]any)) != 2 ||
 		api["metadata"].(map[string]any)["team"] != "growth" || api["active"] != true {
