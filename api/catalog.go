@@ -72,29 +72,38 @@ func (s *Server) createCatalogPlan(w http.ResponseWriter, r *http.Request) {
 // catalogPlanOutcome is what a command on a catalog plan did.
 type catalogPlanOutcome = eventstore.Outcome[*domain.CatalogPlan]
 
-// runCreateCatalogPlan creates the plan cmd holds the raw fields of in the
-// request's account, at the request's time: a missing id is generated (not
-// when the id was refused by type: the error names it), the attached prices
-// are looked up, and the creation is started (startCatalogPlan) with the
-// request's Idempotency-Key checked against reqHash.
+// runCreateCatalogPlan is createCatalogPlanAs for an API request, with
+// its Idempotency-Key checked against reqHash.
 func (s *Server) runCreateCatalogPlan(r *http.Request, cmd domain.CreateCatalogPlan, typeErrs *domain.ValidationError,
 	reqHash []byte) (catalogPlanOutcome, error) {
-	ctx := r.Context()
+	cl, err := s.apiCaller(r, reqHash)
+	if err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	return s.createCatalogPlanAs(r.Context(), cl, cmd, typeErrs)
+}
+
+// createCatalogPlanAs creates the plan cmd holds the raw fields of in cl's
+// account, now: a missing id is generated (not when the id was refused by
+// type: the error names it), the attached prices are looked up, and the
+// creation is started (startCatalogPlanAs).
+func (s *Server) createCatalogPlanAs(ctx context.Context, cl caller, cmd domain.CreateCatalogPlan,
+	typeErrs *domain.ValidationError) (catalogPlanOutcome, error) {
 	if cmd.ID == "" && (typeErrs == nil || typeErrs.Fields["id"] == nil) {
 		cmd.ID = newCatalogPlanID()
 	}
-	cmd.AccountID, cmd.Now = accountFrom(ctx).ID, s.now()
+	cmd.AccountID, cmd.Now = cl.account, s.now()
 	var err error
-	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
+	if cmd.KnownPrices, err = s.knownPrices(ctx, cl.account, cmd.Prices); err != nil {
 		return catalogPlanOutcome{}, err
 	}
-	return s.startCatalogPlan(r, reqHash, cmd, typeErrs)
+	return s.startCatalogPlanAs(ctx, cl, cmd, typeErrs)
 }
 
-// knownPrices returns the caller's prices among ids (as the domain reads
+// knownPrices returns account's prices among ids (as the domain reads
 // them: trimmed), for the domain to tell the unknown ones. More ids than
 // a plan may have are refused by the domain without a lookup.
-func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]domain.Price, error) {
+func (s *Server) knownPrices(ctx context.Context, account int64, ids []string) (map[string]domain.Price, error) {
 	if len(ids) == 0 || len(ids) > domain.MaxPrices {
 		return nil, nil
 	}
@@ -102,35 +111,41 @@ func (s *Server) knownPrices(ctx context.Context, ids []string) (map[string]doma
 	for i, id := range ids {
 		trimmed[i] = strings.TrimSpace(id)
 	}
-	return s.store.CatalogPrices(ctx, accountFrom(ctx).ID, trimmed)
+	return s.store.CatalogPrices(ctx, account, trimmed)
 }
 
-// startCatalogPlan runs the creation of cmd (its account, public id,
-// known prices and time set) under a new internal id, with the request's
-// Idempotency-Key checked against reqHash; the type errors of the request are merged with the
-// domain's. The public id is reserved, and the standard price recorded, in
-// the append's own statement; a public id a plan not deleted holds is a
-// 409.
+// startCatalogPlan is startCatalogPlanAs for an API request, with its
+// Idempotency-Key checked against reqHash.
 func (s *Server) startCatalogPlan(r *http.Request, reqHash []byte, cmd domain.CreateCatalogPlan,
 	typeErrs *domain.ValidationError) (catalogPlanOutcome, error) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	c := catalogPlanCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, reqHash, &c); err != nil {
+	cl, err := s.apiCaller(r, reqHash)
+	if err != nil {
 		return catalogPlanOutcome{}, err
 	}
+	return s.startCatalogPlanAs(r.Context(), cl, cmd, typeErrs)
+}
+
+// startCatalogPlanAs runs the creation of cmd (its account, public id,
+// known prices and time set) by cl under a new internal id; the type
+// errors of the request are merged with the domain's. The public id is
+// reserved, and the standard price recorded, in the append's own
+// statement; a public id a plan not deleted holds is a 409.
+func (s *Server) startCatalogPlanAs(ctx context.Context, cl caller, cmd domain.CreateCatalogPlan,
+	typeErrs *domain.ValidationError) (catalogPlanOutcome, error) {
+	c := commandOf[*domain.CatalogPlan](cl)
+	c.Start = true
 	ids, err := s.newIDs(ctx, 1)
 	if err != nil {
 		return catalogPlanOutcome{}, err
 	}
 	cmd.CatalogPlanID = ids[0]
 	c.ID = cmd.CatalogPlanID
-	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(acct.ID, cmd.ID, cmd.CatalogPlanID)}
+	c.Options = []eventstore.AppendOption{eventstore.WithCatalogPlanID(cl.account, cmd.ID, cmd.CatalogPlanID)}
 	// Decide is pure: the price it mints now is the one it mints in Run,
 	// and the append records it.
 	if evs, err := new(domain.CatalogPlan).Create(cmd); err == nil && typeErrs == nil {
 		if sp := evs[0].(domain.CatalogPlanCreated).StandardPrice; sp != nil {
-			c.Options = append(c.Options, eventstore.WithCatalogPrice(acct.ID, cmd.CatalogPlanID, *sp))
+			c.Options = append(c.Options, eventstore.WithCatalogPrice(cl.account, cmd.CatalogPlanID, *sp))
 		}
 	}
 	c.Decide = func(p *domain.CatalogPlan) ([]domain.Event, error) {
@@ -147,12 +162,23 @@ func (s *Server) startCatalogPlan(r *http.Request, reqHash []byte, cmd domain.Cr
 // catalogPlanOf returns the internal id of the plan the route names in the
 // caller's account. Another account's plan is a 404, like an unknown one.
 func (s *Server) catalogPlanOf(ctx context.Context, r *http.Request) (int64, error) {
-	pid := chi.URLParam(r, "id")
-	id, err := s.store.CatalogPlanIDOf(ctx, accountFrom(ctx).ID, pid)
+	return s.catalogPlanIn(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"))
+}
+
+// catalogPlanIn returns the internal id of the plan pid (its public id)
+// names in account: the one not deleted, else the one deleted last.
+// Another account's plan is a 404, like an unknown one.
+func (s *Server) catalogPlanIn(ctx context.Context, account int64, pid string) (int64, error) {
+	id, err := s.store.CatalogPlanIDOf(ctx, account, pid)
 	if errors.Is(err, eventstore.ErrNotFound) {
-		return 0, notFound("Catalog plan " + strconv.Quote(pid) + " was not found.")
+		return 0, catalogNotFound(pid)
 	}
 	return id, err
+}
+
+// catalogNotFound is the 404 of the catalog plan pid.
+func catalogNotFound(pid string) *apiError {
+	return notFound("Catalog plan " + strconv.Quote(pid) + " was not found.")
 }
 
 // getCatalogPlan is GET /api/v1/catalog/plans/{id}.
@@ -171,11 +197,16 @@ func (s *Server) getCatalogPlan(w http.ResponseWriter, r *http.Request) {
 // reads what it just wrote.
 func (s *Server) readCatalogPlan(r *http.Request) (projections.CatalogPlan, error) {
 	ctx := r.Context()
-	id, err := s.catalogPlanOf(ctx, r)
+	return s.readCatalogPlanIn(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"))
+}
+
+// readCatalogPlanIn is readCatalogPlan of the plan pid names in account.
+func (s *Server) readCatalogPlanIn(ctx context.Context, account int64, pid string) (projections.CatalogPlan, error) {
+	id, err := s.catalogPlanIn(ctx, account, pid)
 	if err != nil {
 		return projections.CatalogPlan{}, err
 	}
-	v, err := s.catalogPlans.GetByID(ctx, accountFrom(ctx).ID, id)
+	v, err := s.catalogPlans.GetByID(ctx, account, id)
 	behind := errors.Is(err, eventstore.ErrNotFound)
 	if err == nil {
 		var newer []eventstore.Record
@@ -210,22 +241,31 @@ func (s *Server) runCatalogCommand(w http.ResponseWriter, r *http.Request, body 
 // plan of another account, unknown or never created is a 404.
 func (s *Server) catalogCommand(r *http.Request, reqHash []byte, opts func(id int64) []eventstore.AppendOption,
 	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (catalogPlanOutcome, error) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	id, err := s.catalogPlanOf(ctx, r)
+	cl, err := s.apiCaller(r, reqHash)
 	if err != nil {
 		return catalogPlanOutcome{}, err
 	}
-	c := catalogPlanCommand{ID: id, Meta: s.metadata(r, acct), Decide: decide}
+	return s.catalogCommandAs(r.Context(), cl, chi.URLParam(r, "id"), opts, decide)
+}
+
+// catalogCommandAs runs a command by cl on the plan pid names in cl's
+// account; opts, when set, gives the append options for the plan's
+// internal id. A plan of another account, unknown or never created is a
+// 404.
+func (s *Server) catalogCommandAs(ctx context.Context, cl caller, pid string, opts func(id int64) []eventstore.AppendOption,
+	decide func(*domain.CatalogPlan) ([]domain.Event, error)) (catalogPlanOutcome, error) {
+	id, err := s.catalogPlanIn(ctx, cl.account, pid)
+	if err != nil {
+		return catalogPlanOutcome{}, err
+	}
+	c := commandOf[*domain.CatalogPlan](cl)
+	c.ID, c.Decide = id, decide
 	if opts != nil {
 		c.Options = opts(id)
 	}
-	if err := idempotent(r, acct, reqHash, &c); err != nil {
-		return catalogPlanOutcome{}, err
-	}
 	out, err := eventstore.CatalogPlanAggregate.Run(ctx, s.store, c)
 	if errors.Is(err, domain.ErrCatalogPlanNotFound) {
-		err = notFound("Catalog plan " + strconv.Quote(chi.URLParam(r, "id")) + " was not found.")
+		err = catalogNotFound(pid)
 	}
 	return out, err
 }
@@ -281,8 +321,24 @@ type catalogList struct {
 // first, from the read model.
 func (s *Server) listCatalogPlans(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	lq := projections.CatalogListQuery{AccountID: accountFrom(ctx).ID, Limit: defaultPageSize,
+	lq, err := catalogListQuery(accountFrom(ctx).ID, r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, more, err := s.listCatalog(ctx, lq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, catalogList{Items: items, HasMore: more})
+}
+
+// catalogListQuery reads the list query of account's catalog plans from
+// q (limit, starting_after, updated_after, currency, interval, active); a
+// bad value is a validation error naming its parameter.
+func catalogListQuery(account int64, q url.Values) (projections.CatalogListQuery, error) {
+	lq := projections.CatalogListQuery{AccountID: account, Limit: defaultPageSize,
 		StartingAfter: q.Get("starting_after"), Interval: q.Get("interval")}
 	var ve domain.ValidationError
 	if v := q.Get("limit"); v != "" {
@@ -318,18 +374,16 @@ func (s *Server) listCatalogPlans(w http.ResponseWriter, r *http.Request) {
 		}
 		lq.Active = &a
 	}
-	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	return lq, ve.OrNil()
+}
+
+// listCatalog returns a page of catalog plans (see CatalogPlans.List); a
+// starting_after that names no listed plan is a validation error.
+func (s *Server) listCatalog(ctx context.Context, lq projections.CatalogListQuery) ([]projections.CatalogPlan, bool, error) {
 	items, more, err := s.catalogPlans.List(ctx, lq)
 	if errors.Is(err, projections.ErrUnknownCursor) {
 		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
 			Fields: map[string][]string{"starting_after": {"The starting_after must be the id of a listed catalog plan."}}}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, catalogList{Items: items, HasMore: more})
+	return items, more, err
 }

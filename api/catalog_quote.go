@@ -1,8 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
+
+	"github.com/go-chi/chi/v5"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -65,18 +68,29 @@ func (s *Server) quoteCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.catalogPlanOf(ctx, r)
+	out, err := s.quoteCatalogPlanIn(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"), quantity)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// quoteCatalogPlanIn prices quantity of the plan pid names in account: a
+// deleted plan, another account's or an unknown one is a 404, a plan with
+// custom pricing errNoListPrice, a total over the largest amount a 422
+// naming the quantity.
+func (s *Server) quoteCatalogPlanIn(ctx context.Context, account int64, pid string, quantity domain.Decimal) (quoteBody, error) {
+	id, err := s.catalogPlanIn(ctx, account, pid)
+	if err != nil {
+		return quoteBody{}, err
 	}
 	p, _, _, err := eventstore.CatalogPlanAggregate.Load(ctx, s.store, id)
 	if err == nil && p.Deleted() {
 		err = notFound("The catalog plan was deleted.")
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return quoteBody{}, err
 	}
 	q, err := p.Quote(quantity)
 	switch {
@@ -87,8 +101,7 @@ func (s *Server) quoteCatalogPlan(w http.ResponseWriter, r *http.Request) {
 			Fields: map[string][]string{"quantity": {"The quantity prices above the largest amount goodplan handles."}}}
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return quoteBody{}, err
 	}
 	out := quoteBody{Currency: q.Currency.Code, Quantity: q.Quantity, Total: q.Total, Lines: []quoteLine{}}
 	for _, l := range q.Lines {
@@ -99,5 +112,5 @@ func (s *Server) quoteCatalogPlan(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Lines = append(out.Lines, ql)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

@@ -59,6 +59,35 @@ func idempotent[A any](r *http.Request, acct eventstore.Account, reqHash []byte,
 	return nil
 }
 
+// caller is who runs a command of the catalog and plan group helpers, and
+// how: the account it acts in, the event metadata (Meta.CommandID set when
+// the command is replayable) and the request hash a replay is checked
+// against. The API's caller is apiCaller (the key's account and its
+// Idempotency-Key), the dashboard's dashboardCaller (the user's account
+// and the form's form_id): both run the same helpers.
+type caller struct {
+	account int64
+	meta    eventstore.Metadata
+	reqHash []byte
+}
+
+// apiCaller is the caller of an API request authenticated by a key: its
+// account, the merchant as actor, and its Idempotency-Key (see idempotent)
+// checked against reqHash.
+func (s *Server) apiCaller(r *http.Request, reqHash []byte) (caller, error) {
+	acct := accountFrom(r.Context())
+	c := eventstore.Cmd[struct{}]{Meta: s.metadata(r, acct)}
+	if err := idempotent(r, acct, reqHash, &c); err != nil {
+		return caller{}, err
+	}
+	return caller{account: acct.ID, meta: c.Meta, reqHash: c.RequestHash}, nil
+}
+
+// commandOf is a command on an aggregate of type A run by cl.
+func commandOf[A any](cl caller) eventstore.Cmd[A] {
+	return eventstore.Cmd[A]{Meta: cl.meta, RequestHash: cl.reqHash}
+}
+
 // markReplayed tells the client that out is the first outcome of its
 // Idempotency-Key, answered again.
 func markReplayed[A any](w http.ResponseWriter, out eventstore.Outcome[A]) {

@@ -77,6 +77,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 			r.Post("/logout", s.dashboardLogout)
 			r.Get("/", s.dashboardHome)
 			s.dashboardPlanRoutes(r)
+			s.dashboardCatalogRoutes(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireOwner)
 				// The owners' pages (developers, settings' users) go here.

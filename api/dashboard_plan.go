@@ -296,9 +296,9 @@ func eventWords(typ string) string {
 // or the field problems that refuse it.
 type planForm func(r *http.Request, ids func() (int64, error)) (decision, *domain.ValidationError, error)
 
-// formInt reads form field name as a positive integer id, adding a
+// formTargetID reads form field name as a positive integer id, adding a
 // problem to ve when it is not one.
-func formInt(r *http.Request, ve *domain.ValidationError, name string) int64 {
+func formTargetID(r *http.Request, ve *domain.ValidationError, name string) int64 {
 	n, err := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get(name)), 10, 64)
 	if err != nil || n < 1 {
 		ve.Add(name, "The "+name+" must be a positive whole number.")
@@ -311,7 +311,7 @@ func formInt(r *http.Request, ve *domain.ValidationError, name string) int64 {
 func withTarget(name string, decide func(r *http.Request, target int64) decision) planForm {
 	return func(r *http.Request, _ func() (int64, error)) (decision, *domain.ValidationError, error) {
 		var ve domain.ValidationError
-		n := formInt(r, &ve, name)
+		n := formTargetID(r, &ve, name)
 		if len(ve.Fields) > 0 {
 			return nil, &ve, nil
 		}

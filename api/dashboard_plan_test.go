@@ -97,9 +97,9 @@ func (e *testEnv) planPage(t *testing.T, id int64, cookie string) response {
 	return e.dashGet(t, fmt.Sprintf("/dashboard/plans/%d", id), cookie)
 }
 
-// dashPost posts form to path as cookie's user from the dashboard's own
+// planFormPost posts form to path as cookie's user from the dashboard's own
 // origin.
-func (e *testEnv) dashPost(t *testing.T, path, cookie string, form url.Values) response {
+func (e *testEnv) planFormPost(t *testing.T, path, cookie string, form url.Values) response {
 	t.Helper()
 	return e.dashDo(t, http.MethodPost, path, dashClient, cookie, form, "Origin", "https://goodplan.test",
 		"User-Agent", "dashboard test")
@@ -239,7 +239,7 @@ func TestDashboardPlanCommands(t *testing.T) {
 		path, form := pageCommandForm(t, page.body, tc.command, tc.fields...)
 		before := len(e.records(t, id))
 		for range 2 { // a double submit
-			res := e.dashPost(t, path, cookie, form)
+			res := e.planFormPost(t, path, cookie, form)
 			if want := fmt.Sprintf("/dashboard/plans/%d?done=%s", id, tc.command); res.status != http.StatusSeeOther ||
 				res.header.Get("Location") != want {
 				t.Fatalf("%s: %d %q\n%s", tc.command, res.status, res.header.Get("Location"), res.body)
@@ -291,7 +291,7 @@ func TestDashboardPlanCommandRefusals(t *testing.T) {
 		}
 	}
 
-	res := e.dashPost(t, recordPath, cookie, badRecord)
+	res := e.planFormPost(t, recordPath, cookie, badRecord)
 	requireHTML(t, "bad amount", res, http.StatusUnprocessableEntity, `data-problem="record-payment"`, "amount")
 	unchanged("a refused amount")
 
@@ -301,7 +301,7 @@ func TestDashboardPlanCommandRefusals(t *testing.T) {
 			noCSRF[k] = v
 		}
 	}
-	if res := e.dashPost(t, cancelPath, cookie, noCSRF); res.status != http.StatusForbidden {
+	if res := e.planFormPost(t, cancelPath, cookie, noCSRF); res.status != http.StatusForbidden {
 		t.Fatalf("without csrf: %d", res.status)
 	}
 	unchanged("a form without csrf")
@@ -311,7 +311,7 @@ func TestDashboardPlanCommandRefusals(t *testing.T) {
 		t.Fatalf("another account's plan page: %d", res.status)
 	}
 	strangerForm := url.Values{"csrf": {e.csrfOf(t, stranger)}, "version": cancelForm["version"], "form_id": {newFormID()}}
-	if res := e.dashPost(t, cancelPath, stranger, strangerForm); res.status != http.StatusNotFound {
+	if res := e.planFormPost(t, cancelPath, stranger, strangerForm); res.status != http.StatusNotFound {
 		t.Fatalf("another account's plan command: %d\n%s", res.status, res.body)
 	}
 	unchanged("another account's user")
@@ -319,20 +319,20 @@ func TestDashboardPlanCommandRefusals(t *testing.T) {
 	// Something happens to the plan after the page was shown.
 	e.report(t, id, "10.00")
 	before++
-	res = e.dashPost(t, cancelPath, cookie, cancelForm)
+	res = e.planFormPost(t, cancelPath, cookie, cancelForm)
 	requireHTML(t, "stale version", res, http.StatusConflict, `data-problem="cancel"`, "The plan changed")
 	unchanged("a stale form")
 	// The 409 page carries the current version: its form works.
 	path, fresh := pageCommandForm(t, res.body, "cancel", "reason", "now current")
-	if res := e.dashPost(t, path, cookie, fresh); res.status != http.StatusSeeOther {
+	if res := e.planFormPost(t, path, cookie, fresh); res.status != http.StatusSeeOther {
 		t.Fatalf("the form of the 409 page: %d\n%s", res.status, res.body)
 	}
 	// A command the plan no longer allows (a form kept from before) is a
 	// 409 with the domain's words.
-	res = e.dashPost(t, cancelPath, cookie, url.Values{"csrf": cancelForm["csrf"], "form_id": {newFormID()},
+	res = e.planFormPost(t, cancelPath, cookie, url.Values{"csrf": cancelForm["csrf"], "form_id": {newFormID()},
 		"version": {strconv.Itoa(before + 1)}})
 	requireHTML(t, "cancelled twice", res, http.StatusConflict, "Cannot cancel the plan: the plan is cancelled.")
-	if res := e.dashPost(t, fmt.Sprintf("/dashboard/plans/%d/explode", id), cookie, fresh); res.status != http.StatusNotFound {
+	if res := e.planFormPost(t, fmt.Sprintf("/dashboard/plans/%d/explode", id), cookie, fresh); res.status != http.StatusNotFound {
 		t.Fatalf("unknown command: %d", res.status)
 	}
 }
@@ -350,7 +350,7 @@ func TestDashboardPlanTimelineShowsBothActors(t *testing.T) {
 	pid := e.report(t, f.id, "100.00")
 	page := e.planPage(t, f.id, cookie)
 	path, form := pageCommandForm(t, page.body, "confirm-payment", "payment_id", strconv.FormatInt(pid, 10))
-	if res := e.dashPost(t, path, cookie, form); res.status != http.StatusSeeOther {
+	if res := e.planFormPost(t, path, cookie, form); res.status != http.StatusSeeOther {
 		t.Fatalf("confirm: %d\n%s", res.status, res.body)
 	}
 	page = e.planPage(t, f.id, cookie)

@@ -184,7 +184,7 @@ func (s *Server) createPaygenticPlan(w http.ResponseWriter, r *http.Request) {
 	if in.price {
 		cmd.StandardPriceID = newPriceID()
 	}
-	if cmd.KnownPrices, err = s.knownPrices(ctx, cmd.Prices); err != nil {
+	if cmd.KnownPrices, err = s.knownPrices(ctx, accountFrom(ctx).ID, cmd.Prices); err != nil {
 		s.writePaygenticError(w, r, err)
 		return
 	}

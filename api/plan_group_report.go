@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -24,15 +25,25 @@ type planGroupReportJSON struct {
 // account's, is a 404.
 func (s *Server) planGroupReport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	g, err := s.livePlanGroup(ctx, chi.URLParam(r, "id"))
+	g, err := s.livePlanGroup(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	entries, err := s.planGroups.Entries(ctx, g.AccountID, []projections.PlanGroup{g})
+	rep, err := s.groupReport(ctx, g)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, planGroupReportJSON{ID: g.PublicID.String(), Name: g.Name, GroupReport: rep})
+}
+
+// groupReport is domain.ReportGroup's report of g's plans, from the read
+// models (a plan they have not reached yet is folded from the store).
+func (s *Server) groupReport(ctx context.Context, g projections.PlanGroup) (domain.GroupReport, error) {
+	entries, err := s.planGroups.Entries(ctx, g.AccountID, []projections.PlanGroup{g})
+	if err != nil {
+		return domain.GroupReport{}, err
 	}
 	var ids []int64
 	var catalog []domain.ReportCatalogPlan
@@ -47,8 +58,7 @@ func (s *Server) planGroupReport(w http.ResponseWriter, r *http.Request) {
 	}
 	plans, err := s.groupPaymentPlans(ctx, g.AccountID, ids)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return domain.GroupReport{}, err
 	}
 	payments := make([]domain.ReportPaymentPlan, 0, len(ids))
 	for _, id := range ids {
@@ -56,10 +66,5 @@ func (s *Server) planGroupReport(w http.ResponseWriter, r *http.Request) {
 			payments = append(payments, p.ReportPaymentPlan)
 		}
 	}
-	rep, err := domain.ReportGroup(payments, catalog)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planGroupReportJSON{ID: g.PublicID.String(), Name: g.Name, GroupReport: rep})
+	return domain.ReportGroup(payments, catalog)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
@@ -42,19 +43,19 @@ func (s *Server) planGroupRoutes(r chi.Router) {
 // planGroupOf returns the group the route names in the caller's account,
 // deleted or not; another account's group is a 404 like an unknown one.
 func (s *Server) planGroupOf(ctx context.Context, r *http.Request) (projections.PlanGroup, error) {
-	return s.planGroupByID(ctx, chi.URLParam(r, "id"))
+	return s.planGroupByID(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"))
 }
 
-// planGroupByID returns the group raw (its public id) names in the
-// caller's account, deleted or not; a malformed id, an unknown group and
-// another account's group are the same 404.
-func (s *Server) planGroupByID(ctx context.Context, raw string) (projections.PlanGroup, error) {
+// planGroupByID returns the group raw (its public id) names in account,
+// deleted or not; a malformed id, an unknown group and another account's
+// group are the same 404.
+func (s *Server) planGroupByID(ctx context.Context, account int64, raw string) (projections.PlanGroup, error) {
 	missing := groupNotFound(raw)
 	id, err := uuid.Parse(raw)
 	if err != nil {
 		return projections.PlanGroup{}, missing
 	}
-	g, err := s.planGroups.Get(ctx, accountFrom(ctx).ID, id)
+	g, err := s.planGroups.Get(ctx, account, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return g, missing
 	}
@@ -111,17 +112,23 @@ func (req *groupRequest) problems(err error) error {
 	return mergeValidation(req.typeErrs, err)
 }
 
-// runCreateGroup creates a group from req with the request's
-// Idempotency-Key, and brings its read model row up to date.
+// runCreateGroup is createGroupAs for an API request, with its
+// Idempotency-Key.
 func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest) (groupOutcome, error) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
-	var out groupOutcome
-	c := planGroupCommand{Start: true, Meta: s.metadata(r, acct)}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		return out, err
+	cl, err := s.apiCaller(r, routeRequestHash(r, body))
+	if err != nil {
+		return groupOutcome{}, err
 	}
-	members, err := s.members(ctx, acct.ID, req)
+	return s.createGroupAs(r.Context(), cl, req)
+}
+
+// createGroupAs creates a group from req in cl's account, and brings its
+// read model row up to date.
+func (s *Server) createGroupAs(ctx context.Context, cl caller, req *groupRequest) (groupOutcome, error) {
+	var out groupOutcome
+	c := commandOf[*domain.PlanGroup](cl)
+	c.Start = true
+	members, err := s.members(ctx, cl.account, req)
 	if err != nil {
 		return out, err
 	}
@@ -129,7 +136,7 @@ func (s *Server) runCreateGroup(r *http.Request, body []byte, req *groupRequest)
 	if err != nil {
 		return out, err
 	}
-	cmd := domain.CreatePlanGroup{PlanGroupID: ids[0], AccountID: acct.ID, ID: uuid.New(), Name: req.body.Name,
+	cmd := domain.CreatePlanGroup{PlanGroupID: ids[0], AccountID: cl.account, ID: uuid.New(), Name: req.body.Name,
 		Members: members, Now: s.now()}
 	c.ID = cmd.PlanGroupID
 	c.Decide = func(g *domain.PlanGroup) ([]domain.Event, error) {
@@ -150,22 +157,18 @@ func (s *Server) runGroup(ctx context.Context, c planGroupCommand) (groupOutcome
 	return out, s.planGroups.Put(ctx, out.State)
 }
 
-// runGroupCommand runs decide on the group raw names (its public id) in the
-// caller's account, with the request's Idempotency-Key: a group of another
-// account, unknown or deleted is a 404.
-func (s *Server) runGroupCommand(r *http.Request, body []byte, raw string,
+// groupCommandAs runs decide by cl on the group raw names (its public id)
+// in cl's account: a group of another account, unknown or deleted is a
+// 404.
+func (s *Server) groupCommandAs(ctx context.Context, cl caller, raw string,
 	decide func(*domain.PlanGroup) ([]domain.Event, error)) (groupOutcome, error) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
 	var out groupOutcome
-	g, err := s.planGroupByID(ctx, raw)
+	g, err := s.planGroupByID(ctx, cl.account, raw)
 	if err != nil {
 		return out, err
 	}
-	c := planGroupCommand{ID: g.ID, Meta: s.metadata(r, acct), Decide: decide}
-	if err := idempotent(r, acct, routeRequestHash(r, body), &c); err != nil {
-		return out, err
-	}
+	c := commandOf[*domain.PlanGroup](cl)
+	c.ID, c.Decide = g.ID, decide
 	out, err = s.runGroup(ctx, c)
 	var nf *domain.NotFoundError
 	if errors.Is(err, domain.ErrPlanGroupNotFound) || errors.As(err, &nf) {
@@ -174,29 +177,49 @@ func (s *Server) runGroupCommand(r *http.Request, body []byte, raw string,
 	return out, err
 }
 
-// runReplaceGroup replaces the name and members of the group raw names
-// with req's. Another account's group is a 404 before its plans are looked
-// up.
+// runReplaceGroup is replaceGroupAs for an API request, with its
+// Idempotency-Key.
 func (s *Server) runReplaceGroup(r *http.Request, body []byte, raw string, req *groupRequest) (groupOutcome, error) {
-	ctx := r.Context()
-	if _, err := s.planGroupByID(ctx, raw); err != nil {
+	cl, err := s.apiCaller(r, routeRequestHash(r, body))
+	if err != nil {
 		return groupOutcome{}, err
 	}
-	members, err := s.members(ctx, accountFrom(ctx).ID, req)
+	return s.replaceGroupAs(r.Context(), cl, raw, req)
+}
+
+// replaceGroupAs replaces the name and members of the group raw names in
+// cl's account with req's. Another account's group is a 404 before its
+// plans are looked up.
+func (s *Server) replaceGroupAs(ctx context.Context, cl caller, raw string, req *groupRequest) (groupOutcome, error) {
+	if _, err := s.planGroupByID(ctx, cl.account, raw); err != nil {
+		return groupOutcome{}, err
+	}
+	members, err := s.members(ctx, cl.account, req)
 	if err != nil {
 		return groupOutcome{}, err
 	}
 	cmd := domain.UpdatePlanGroup{Name: req.body.Name, Members: members, Now: s.now()}
-	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
+	return s.groupCommandAs(ctx, cl, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
 		events, err := g.Update(cmd)
 		return events, req.problems(err)
 	})
 }
 
-// runDeleteGroup deletes the group raw names; its plans are untouched.
+// runDeleteGroup is deleteGroupAs for an API request, with its
+// Idempotency-Key.
 func (s *Server) runDeleteGroup(r *http.Request, body []byte, raw string) (groupOutcome, error) {
+	cl, err := s.apiCaller(r, routeRequestHash(r, body))
+	if err != nil {
+		return groupOutcome{}, err
+	}
+	return s.deleteGroupAs(r.Context(), cl, raw)
+}
+
+// deleteGroupAs deletes the group raw names in cl's account; its plans are
+// untouched.
+func (s *Server) deleteGroupAs(ctx context.Context, cl caller, raw string) (groupOutcome, error) {
 	now := s.now()
-	return s.runGroupCommand(r, body, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
+	return s.groupCommandAs(ctx, cl, raw, func(g *domain.PlanGroup) ([]domain.Event, error) {
 		return g.Delete(domain.DeletePlanGroup{Now: now})
 	})
 }
@@ -251,7 +274,7 @@ func (s *Server) createPlanGroup(w http.ResponseWriter, r *http.Request) {
 // getPlanGroup is GET /api/v1/plan-groups/{id}; a deleted group is a 404.
 func (s *Server) getPlanGroup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	g, err := s.livePlanGroup(ctx, chi.URLParam(r, "id"))
+	g, err := s.livePlanGroup(ctx, accountFrom(ctx).ID, chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -265,8 +288,8 @@ func (s *Server) getPlanGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 // livePlanGroup is planGroupByID with a deleted group a 404 too.
-func (s *Server) livePlanGroup(ctx context.Context, raw string) (projections.PlanGroup, error) {
-	g, err := s.planGroupByID(ctx, raw)
+func (s *Server) livePlanGroup(ctx context.Context, account int64, raw string) (projections.PlanGroup, error) {
+	g, err := s.planGroupByID(ctx, account, raw)
 	if err == nil && g.DeletedAt != nil {
 		err = groupNotFound(raw)
 	}
@@ -303,7 +326,23 @@ type planGroupList struct {
 func (s *Server) listPlanGroups(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	acct := accountFrom(ctx).ID
-	q := r.URL.Query()
+	groups, more, err := s.listGroups(ctx, acct, r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, err := s.renderGroups(ctx, acct, groups)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planGroupList{Items: items, HasMore: more})
+}
+
+// listGroups returns the page of account's groups q asks for (limit,
+// starting_after) and whether more follow; a bad parameter is a
+// validation error naming it.
+func (s *Server) listGroups(ctx context.Context, account int64, q url.Values) ([]projections.PlanGroup, bool, error) {
 	limit := defaultPageSize
 	var after uuid.UUID
 	var ve domain.ValidationError
@@ -322,22 +361,12 @@ func (s *Server) listPlanGroups(w http.ResponseWriter, r *http.Request) {
 		after = id
 	}
 	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, false, err
 	}
-	groups, more, err := s.planGroups.List(ctx, acct, limit, after)
+	groups, more, err := s.planGroups.List(ctx, account, limit, after)
 	if errors.Is(err, projections.ErrUnknownGroupCursor) {
 		err = &apiError{Status: http.StatusUnprocessableEntity, Title: "Validation failed",
 			Fields: map[string][]string{"starting_after": {"The starting_after must be the id of a listed plan group."}}}
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, err := s.renderGroups(ctx, acct, groups)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planGroupList{Items: items, HasMore: more})
+	return groups, more, err
 }

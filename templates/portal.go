@@ -51,10 +51,12 @@ func portalPage(file string) *htmltemplate.Template {
 }
 
 // layoutPage parses a page of files: the layout (whose base name is
-// layout.html) and one page file, with funcs; a missing key is an error.
-func layoutPage(files embed.FS, funcs htmltemplate.FuncMap, layout, file string) *htmltemplate.Template {
+// layout.html) and the page's files (the page file, after any file of
+// parts it shares with other pages), with funcs; a missing key is an
+// error.
+func layoutPage(files embed.FS, funcs htmltemplate.FuncMap, layout string, pages ...string) *htmltemplate.Template {
 	return htmltemplate.Must(htmltemplate.New("layout.html").Option("missingkey=error").Funcs(funcs).
-		ParseFS(files, layout, file))
+		ParseFS(files, append([]string{layout}, pages...)...))
 }
 
 var portalFuncs = htmltemplate.FuncMap{
