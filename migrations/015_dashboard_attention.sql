@@ -11,9 +11,6 @@
 --   checkin_since     when the check-in reminder of a still-open
 --                     installment was requested: the check-in went three
 --                     days without an answer (NULL: none)
---   fell_behind       a check-in ever went unanswered (its reminder was
---                     requested): the cure rate's denominator
---   activated_at      when the customer's schedule began
 --   due_on/due_amount the chosen schedule's installments (due date, amount)
 --   paid_on/paid_amount the confirmed payments (payment date, amount applied)
 --   cash_from/cash_to the earliest and latest of those dates
@@ -24,8 +21,6 @@ ALTER TABLE plan_views
     ADD COLUMN proposal_since timestamptz,
     ADD COLUMN open_due_on    date,
     ADD COLUMN checkin_since  timestamptz,
-    ADD COLUMN fell_behind    boolean   NOT NULL DEFAULT false,
-    ADD COLUMN activated_at   timestamptz,
     ADD COLUMN due_on         date[]    NOT NULL DEFAULT '{}',
     ADD COLUMN due_amount     numeric[] NOT NULL DEFAULT '{}',
     ADD COLUMN paid_on        date[]    NOT NULL DEFAULT '{}',
@@ -44,13 +39,13 @@ CREATE INDEX plan_views_attention_overdue_idx ON plan_views (account_id, open_du
 CREATE INDEX plan_views_attention_checkin_idx ON plan_views (account_id, checkin_since, plan_id)
     WHERE checkin_since IS NOT NULL;
 
--- Overview: the plans with money due or paid in a window; outstanding by
--- status from the index alone; the cure rate's and the completions' plans.
+-- Overview: the plans with money due or paid in a window; plans and
+-- outstanding by status and currency from the index alone; the completed
+-- plans' days to completion.
 CREATE INDEX plan_views_cash_idx ON plan_views (account_id, cash_to) WHERE cash_to IS NOT NULL;
 CREATE INDEX plan_views_outstanding_idx ON plan_views (account_id, status, currency) INCLUDE (amount_outstanding);
-CREATE INDEX plan_views_fell_behind_idx ON plan_views (account_id, status) INCLUDE (checkin_since) WHERE fell_behind;
-CREATE INDEX plan_views_completed_idx ON plan_views (account_id, completed_at) INCLUDE (activated_at)
-    WHERE completed_at IS NOT NULL;
+CREATE INDEX plan_views_completed_idx ON plan_views (account_id) INCLUDE (created_at, completed_at)
+    WHERE status = 'completed';
 
 -- Failing webhook endpoints: an endpoint's deliveries that failed or are
 -- being retried, newest first.

@@ -14,12 +14,10 @@ import (
 // pages compare them with today (an open due date before today is
 // overdue).
 type attentionColumns struct {
-	ReportedSince *time.Time // earliest report of a payment awaiting confirmation
-	ProposalSince *time.Time // the proposal awaiting the merchant's answer
-	OpenDueOn     *time.Time // earliest due date still waiting for money (a date)
-	CheckinSince  *time.Time // the reminder of a check-in left unanswered
-	FellBehind    bool       // a check-in ever went unanswered
-	ActivatedAt   *time.Time
+	ReportedSince *time.Time  // earliest report of a payment awaiting confirmation
+	ProposalSince *time.Time  // the proposal awaiting the merchant's answer
+	OpenDueOn     *time.Time  // earliest due date still waiting for money (a date)
+	CheckinSince  *time.Time  // the reminder of a check-in left unanswered
 	DueOn         []time.Time // the schedule's due dates (dates) ...
 	DueAmount     []pgtype.Numeric
 	PaidOn        []time.Time // ... and the confirmed payments' dates
@@ -30,7 +28,7 @@ type attentionColumns struct {
 
 // attentionColumnsOf computes p's attention columns.
 func attentionColumnsOf(p *domain.Plan) attentionColumns {
-	a := attentionColumns{ActivatedAt: timePtr(p.ActivatedAt()), DueOn: []time.Time{}, DueAmount: []pgtype.Numeric{},
+	a := attentionColumns{DueOn: []time.Time{}, DueAmount: []pgtype.Numeric{},
 		PaidOn: []time.Time{}, PaidAmount: []pgtype.Numeric{}}
 	status := p.Status()
 	active := status == domain.StatusActive
@@ -76,7 +74,6 @@ func attentionColumnsOf(p *domain.Plan) attentionColumns {
 		if n.Kind != domain.NoticeCheckinReminder {
 			continue
 		}
-		a.FellBehind = true
 		if open[n.NoticeKey] {
 			earliest(&a.CheckinSince, n.RequestedAt)
 		}

@@ -141,7 +141,7 @@ func upsertSQL(table string) string {
 			completed_at = EXCLUDED.completed_at, extended = EXCLUDED.extended, proposed = EXCLUDED.proposed,
 			reported_since = EXCLUDED.reported_since, proposal_since = EXCLUDED.proposal_since,
 			open_due_on = EXCLUDED.open_due_on, checkin_since = EXCLUDED.checkin_since,
-			fell_behind = EXCLUDED.fell_behind, activated_at = EXCLUDED.activated_at, due_on = EXCLUDED.due_on,
+			due_on = EXCLUDED.due_on,
 			due_amount = EXCLUDED.due_amount, paid_on = EXCLUDED.paid_on, paid_amount = EXCLUDED.paid_amount,
 			cash_from = EXCLUDED.cash_from, cash_to = EXCLUDED.cash_to
 		WHERE v.version < EXCLUDED.version`
@@ -154,7 +154,7 @@ var columnList = []string{"plan_id", "account_id", "version", "status", "portal_
 	// The report columns (migration 012, see reportColumns).
 	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed",
 	// The dashboard's columns (migration 015, see attentionColumns).
-	"reported_since", "proposal_since", "open_due_on", "checkin_since", "fell_behind", "activated_at",
+	"reported_since", "proposal_since", "open_due_on", "checkin_since",
 	"due_on", "due_amount", "paid_on", "paid_amount", "cash_from", "cash_to"}
 
 var (
@@ -250,7 +250,7 @@ func (r *planRow) args() []any {
 		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
 		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
 		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed,
-		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince, a.FellBehind, a.ActivatedAt,
+		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince,
 		a.DueOn, a.DueAmount, a.PaidOn, a.PaidAmount, a.CashFrom, a.CashTo}
 }
 
@@ -265,7 +265,7 @@ func (r *planRow) dest() []any {
 		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
 		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed,
-		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince, &a.FellBehind, &a.ActivatedAt,
+		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince,
 		&a.DueOn, &a.DueAmount, &a.PaidOn, &a.PaidAmount, &a.CashFrom, &a.CashTo}
 }
 
