@@ -133,9 +133,9 @@ type FailingEndpoint struct {
 	LastFailure time.Time
 }
 
-// failingEndpointCap bounds the deliveries counted per endpoint: the page
+// FailingEndpointCap bounds the deliveries counted per endpoint: the page
 // says "1000 or more" beyond it.
-const failingEndpointCap = 1000
+const FailingEndpointCap = 1000
 
 // FailingEndpoints returns the account's endpoints (not deleted) with a
 // delivery that failed or is being retried, updated at or after since,
@@ -150,7 +150,7 @@ func (p *Plans) FailingEndpoints(ctx context.Context, accountID int64, since tim
 			  AND d.updated_at >= $2
 			ORDER BY d.updated_at DESC LIMIT $4) x) f
 		WHERE e.account_id = $1 AND e.deleted_at IS NULL AND f.n > 0
-		ORDER BY e.id LIMIT $3`, accountID, since, limit, failingEndpointCap)
+		ORDER BY e.id LIMIT $3`, accountID, since, limit, FailingEndpointCap)
 	if err != nil {
 		return nil, 0, fmt.Errorf("failing endpoints: %w", err)
 	}
