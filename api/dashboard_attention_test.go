@@ -141,7 +141,7 @@ func TestDashboardNeedsAttention(t *testing.T) {
 	// Overdue is counted from today: A's second installment (2026-01-04)
 	// is overdue the day after.
 	e.clock.t = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	requireAttention(t, "a month later", e.dashGet(t, "/dashboard", owner), map[string][]int64{
+	requireAttention(t, "a month later", e.dashGet(t, "/dashboard", e.signIn(t, "owner@example.com")), map[string][]int64{
 		"installment-overdue": {a.PlanID, c.PlanID}})
 }
 
