@@ -79,8 +79,11 @@ func (s *Server) dashboardHome(w http.ResponseWriter, r *http.Request) {
 // the link to all of it when the rows are not all.
 func (s *Server) attentionSection(kind string, total int64, shown int, more string) templates.DashboardAttentionList {
 	t := attentionText[kind]
-	l := templates.DashboardAttentionList{Kind: kind, Title: t.title, SinceHeader: t.since, Empty: t.empty, Total: total,
-		Rows: []templates.DashboardAttentionRow{}}
+	l := templates.DashboardAttentionList{Kind: kind, Title: t.title, SinceHeader: t.since, Empty: t.empty,
+		Total: strconv.FormatInt(total, 10), Rows: []templates.DashboardAttentionRow{}}
+	if total >= projections.AttentionCountCap {
+		l.Total += " or more"
+	}
 	if total > int64(shown) {
 		l.More = more
 	}

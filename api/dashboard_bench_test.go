@@ -81,7 +81,7 @@ func BenchmarkDashboardSummaryPages(b *testing.B) {
 // seedDashboardPlans appends n plans of account, created over the 70 days
 // before now, with their events (see BenchmarkDashboardSummaryPages),
 // straight into the events and streams tables with valid hash chains.
-func seedDashboardPlans(b *testing.B, store *eventstore.Store, accountID int64, n int, now time.Time) {
+func seedDashboardPlans(b testing.TB, store *eventstore.Store, accountID int64, n int, now time.Time) {
 	const chunk = 2000
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)

@@ -47,12 +47,18 @@ type AttentionItem struct {
 }
 
 // AttentionList is the first rows of one kind, oldest first, and how many
-// plans of the account are in that state.
+// plans of the account are in that state, counted up to AttentionCountCap
+// (Total == AttentionCountCap means at least that many).
 type AttentionList struct {
 	Kind  string
 	Items []AttentionItem
 	Total int64
 }
+
+// AttentionCountCap bounds each Needs attention count, so the page's cost
+// does not grow with the account: the plans list, filtered, counts them
+// all.
+const AttentionCountCap = 10_000
 
 // since is the column as a timestamptz (a date's midnight UTC, whatever
 // the session's time zone).
@@ -74,9 +80,9 @@ func (k attentionKind) where() string {
 }
 
 // Attention returns, for each kind of AttentionKinds, the account's
-// oldest limit plans in that state and their count, as of today (UTC): one
-// round trip, each list and count an index scan of the kind's partial
-// index.
+// oldest limit plans in that state and their count (up to
+// AttentionCountCap), as of today (UTC): one round trip, each list and
+// count a bounded index scan of the kind's partial index.
 func (p *Plans) Attention(ctx context.Context, accountID int64, today time.Time, limit int) ([]AttentionList, error) {
 	day := today.UTC().Format(time.DateOnly)
 	var sql string
@@ -88,10 +94,10 @@ func (p *Plans) Attention(ctx context.Context, accountID int64, today time.Time,
 		sql += fmt.Sprintf(`(SELECT %d, plan_id, coalesce(customer->>'name', ''), coalesce(customer->>'email', ''),
 			coalesce(invoice->>'invoice_number', ''), currency, %s::text, %s, 0::bigint
 			FROM %s WHERE %s ORDER BY %s, plan_id LIMIT $3)
-			UNION ALL (SELECT %d, 0, '', '', '', '', '', NULL, count(*) FROM %s WHERE %s)`,
+			UNION ALL (SELECT %d, 0, '', '', '', '', '', NULL, count(*) FROM (SELECT FROM %s WHERE %s LIMIT $4) c)`,
 			i, k.amount, k.since(), p.table, k.where(), k.column, i, p.table, k.where())
 	}
-	rows, err := p.Store.Pool().Query(ctx, sql, accountID, day, limit)
+	rows, err := p.Store.Pool().Query(ctx, sql, accountID, day, limit, AttentionCountCap)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
