@@ -58,7 +58,7 @@ type AttentionList struct {
 // AttentionCountCap bounds each Needs attention count, so the page's cost
 // does not grow with the account: the plans list, filtered, counts them
 // all.
-const AttentionCountCap = 10_000
+const AttentionCountCap = 1000
 
 // since is the column as a timestamptz (a date's midnight UTC, whatever
 // the session's time zone).

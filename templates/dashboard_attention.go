@@ -20,7 +20,7 @@ type DashboardAttentionList struct {
 	SinceHeader string // the heading of the Since column
 	Empty       string // what an empty list says
 	Rows        []DashboardAttentionRow
-	Total       string // "12", or "10000 or more"
+	Total       string // "12", or "1000 or more"
 	More        string
 }
 
