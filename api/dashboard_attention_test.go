@@ -13,6 +13,7 @@ import (
 
 	"goodplan/domain"
 	"goodplan/eventstore"
+	"goodplan/projections"
 )
 
 // attentionRows lists the plan ids (or, for webhook-failing, endpoint ids)
@@ -146,23 +147,35 @@ func TestDashboardNeedsAttention(t *testing.T) {
 }
 
 // TestDashboardNeedsAttentionIsBounded: each list shows the oldest
-// attentionLimit rows, the count of all and a link to the plans list.
+// attentionLimit rows, its count (capped) and a link to the plans list.
 func TestDashboardNeedsAttentionIsBounded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
 	// Rows straight into the read model: what is listed is the column's.
-	if _, err := e.store.Pool().Exec(context.Background(), `INSERT INTO plan_views (plan_id, account_id, version, status,
-			portal_token, customer, invoice, plan_options, send_introduction_email, introduction_email, created_at, updated_at, currency, amount_reported, reported_since)
-		SELECT 1000 + g, $1, 3, 'active', 'tok' || g, '{"name":"C"}', '{}', '[]', false, '{}', now(), now(), 'usd', 1, $2::timestamptz + g * interval '1 minute'
-		FROM generate_series(1, $3) g`, e.acct.ID, seedNow, attentionLimit+5); err != nil {
-		t.Fatal(err)
+	insert := func(from, n int, column string) {
+		t.Helper()
+		if _, err := e.store.Pool().Exec(context.Background(), `INSERT INTO plan_views (plan_id, account_id, version, status,
+				portal_token, customer, invoice, plan_options, send_introduction_email, introduction_email, created_at, updated_at,
+				currency, amount_reported, `+column+`)
+			SELECT g, $1, 3, 'active', 'tok' || g, '{"name":"C"}', '{}', '[]', false, '{}', now(), now(), 'usd', 1,
+				$2::timestamptz + g * interval '1 minute'
+			FROM generate_series($3::int, $3::int + $4::int - 1) g`, e.acct.ID, seedNow, from, n); err != nil {
+			t.Fatal(err)
+		}
 	}
+	insert(1001, attentionLimit+5, "reported_since")
+	insert(5001, projections.AttentionCountCap+5, "proposal_since")
 	page := e.dashGet(t, "/dashboard", e.signIn(t, "owner@example.com"))
 	rows := attentionRows(page, "payment-reported")
 	if len(rows) != attentionLimit || rows[0] != 1001 || rows[attentionLimit-1] != 1000+attentionLimit {
 		t.Fatalf("rows: %d from %v", len(rows), rows[:1])
 	}
+	if rows := attentionRows(page, "proposal-pending"); len(rows) != attentionLimit || rows[0] != 5001 {
+		t.Fatalf("proposal rows: %d from %v", len(rows), rows[:1])
+	}
 	requireHTML(t, "bounded", page, http.StatusOK, fmt.Sprintf(`<span class="count">(%d)</span>`, attentionLimit+5),
-		`<a href="/dashboard/plans?attention=payment-reported">All 55: Reported payments to confirm</a>`)
+		`<a href="/dashboard/plans?attention=payment-reported">All 55: Reported payments to confirm</a>`,
+		fmt.Sprintf(`Proposals to answer <span class="count">(%d or more)</span>`, projections.AttentionCountCap),
+		`<a href="/dashboard/plans?attention=proposal-pending">`)
 }
