@@ -110,7 +110,6 @@ type DashboardLogin struct {
 	ErrorKind string
 }
 
-
 // DashboardMessageKind names a one-message dashboard page.
 type DashboardMessageKind string
 
