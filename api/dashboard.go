@@ -80,6 +80,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 				r.Use(s.requireOwner)
 				// The owners' pages (developers, settings' users) go here.
 				s.dashboardOwnerUserRoutes(r)
+				s.dashboardDeveloperRoutes(r)
 			})
 		})
 	})

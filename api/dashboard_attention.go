@@ -104,7 +104,7 @@ func (s *Server) attentionList(l projections.AttentionList) templates.DashboardA
 }
 
 // failingEndpointsList is the failing webhook endpoints' list: each row
-// links to the endpoint on the Developers page.
+// links to the endpoint's delivery log on the Developers pages.
 func (s *Server) failingEndpointsList(eps []projections.FailingEndpoint, total int64) *templates.DashboardAttentionList {
 	v := s.attentionSection(projections.AttentionWebhookFailing, total, len(eps), s.dash.root+"/developers")
 	for _, e := range eps {
@@ -117,7 +117,7 @@ func (s *Server) failingEndpointsList(eps []projections.FailingEndpoint, total i
 			failures += " (disabled)"
 		}
 		v.Rows = append(v.Rows, templates.DashboardAttentionRow{EndpointID: e.EndpointID,
-			Href: s.dash.root + "/developers#endpoint-" + id, Label: e.URL, Amount: failures,
+			Href: s.dash.root + "/developers/webhooks/" + id, Label: e.URL, Amount: failures,
 			Since: e.LastFailure.Format(time.DateOnly)})
 	}
 	return &v

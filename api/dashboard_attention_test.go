@@ -89,15 +89,19 @@ func TestDashboardNeedsAttention(t *testing.T) {
 	e.projectAll(t, x.PlanID, a.PlanID, b.PlanID, c.PlanID)
 
 	// Webhook endpoints: ours fails (a delivery gave up), one of ours
-	// delivers, the other account's fails.
-	var failing, fine, othersFailing int64
+	// delivers, one is paused (which fails its deliveries on purpose), the
+	// other account's fails.
+	var failing, fine, paused, othersFailing int64
 	for _, ep := range []struct {
 		id      *int64
 		account int64
 		state   string
-	}{{&failing, e.acct.ID, "failed"}, {&fine, e.acct.ID, "succeeded"}, {&othersFailing, other.ID, "failed"}} {
-		if err := e.store.Pool().QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret)
-			VALUES ($1, 'https://hooks.example.com/' || $2, '{}', 'whsec_x') RETURNING id`, ep.account, ep.state).Scan(ep.id); err != nil {
+		paused  bool
+	}{{&failing, e.acct.ID, "failed", false}, {&fine, e.acct.ID, "succeeded", false}, {&paused, e.acct.ID, "failed", true},
+		{&othersFailing, other.ID, "failed", false}} {
+		if err := e.store.Pool().QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret, paused_at)
+			VALUES ($1, 'https://hooks.example.com/' || $2, '{}', 'whsec_x', CASE WHEN $3 THEN now() END) RETURNING id`,
+			ep.account, ep.state, ep.paused).Scan(ep.id); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.store.Pool().Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, state, attempts, updated_at)
@@ -112,7 +116,7 @@ func TestDashboardNeedsAttention(t *testing.T) {
 		"installment-overdue": {c.PlanID}, "checkin-unanswered": {c.PlanID}, "webhook-failing": {failing}})
 	requireHTML(t, "Needs attention", page, http.StatusOK, `<h1>Needs attention</h1>`,
 		fmt.Sprintf(`<a href="/dashboard/plans/%d">Plan %d</a>`, a.PlanID, a.PlanID),
-		fmt.Sprintf(`href="/dashboard/developers#endpoint-%d"`, failing),
+		fmt.Sprintf(`href="/dashboard/developers/webhooks/%d"`, failing),
 		`<td class="num">400.00 USD</td>`, `<td>2025-12-04</td>`, `Jane Roe`, `INV-7`,
 		`Reported payments to confirm <span class="count">(1)</span>`, `aria-current="page">Needs attention`)
 	if strings.Contains(string(page.body), "Globex") || strings.Contains(string(page.body), fmt.Sprintf(`/plans/%d"`, x.PlanID)) {

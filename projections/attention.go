@@ -143,7 +143,8 @@ type FailingEndpoint struct {
 // says "1000 or more" beyond it.
 const FailingEndpointCap = 1000
 
-// FailingEndpoints returns the account's endpoints (not deleted) with a
+// FailingEndpoints returns the account's endpoints (not deleted, not
+// paused: pausing fails the pending deliveries on purpose) with a
 // delivery that failed or is being retried, updated at or after since,
 // oldest endpoint first, at most limit, and how many there are. Each
 // endpoint's failures are an index scan of webhook_deliveries_failing_idx.
@@ -155,7 +156,7 @@ func (p *Plans) FailingEndpoints(ctx context.Context, accountID int64, since tim
 			WHERE d.endpoint_id = e.id AND (d.state = 'failed' OR (d.state = 'pending' AND d.attempts > 0))
 			  AND d.updated_at >= $2
 			ORDER BY d.updated_at DESC LIMIT $4) x) f
-		WHERE e.account_id = $1 AND e.deleted_at IS NULL AND f.n > 0
+		WHERE e.account_id = $1 AND e.deleted_at IS NULL AND e.paused_at IS NULL AND f.n > 0
 		ORDER BY e.id LIMIT $3`, accountID, since, limit, FailingEndpointCap)
 	if err != nil {
 		return nil, 0, fmt.Errorf("failing endpoints: %w", err)
