@@ -75,7 +75,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
 			r.Post("/logout", s.dashboardLogout)
-			r.Get("/", s.dashboardHome)
+			s.dashboardSummaryRoutes(r)
 			s.dashboardPlanRoutes(r)
 			s.dashboardCatalogRoutes(r)
 			r.Group(func(r chi.Router) {
@@ -86,16 +86,6 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 			})
 		})
 	})
-}
-
-// dashboardHome is GET /dashboard, the landing page: Needs attention.
-func (s *Server) dashboardHome(w http.ResponseWriter, r *http.Request) {
-	shell, err := s.dashboardShell(r, s.dash.root)
-	if err != nil {
-		s.dashboardFail(w, r, err)
-		return
-	}
-	renderDashboard(s, w, r, http.StatusOK, templates.DashboardHomePage, templates.DashboardHome{Shell: shell})
 }
 
 // dashboardShell is the layout's part of a signed-in page whose section is

@@ -26,7 +26,7 @@ import (
 const dashPassword = "correct horse battery"
 
 // dashUser creates a user of acct with dashPassword.
-func (e *testEnv) dashUser(t *testing.T, acct eventstore.Account, email, role string) eventstore.User {
+func (e *testEnv) dashUser(t testing.TB, acct eventstore.Account, email, role string) eventstore.User {
 	t.Helper()
 	u, err := e.store.CreateUser(context.Background(), eventstore.NewUser{AccountID: acct.ID, Email: email,
 		Name: "Pat " + role, Role: role, Password: dashPassword})
@@ -39,7 +39,7 @@ func (e *testEnv) dashUser(t *testing.T, acct eventstore.Account, email, role st
 // dashDo sends a request to the dashboard from client address remote
 // (host:port), with the session cookie value when it is not "" and
 // headers ("name", "value", ...).
-func (e *testEnv) dashDo(t *testing.T, method, path, remote, cookie string, form url.Values, headers ...string) response {
+func (e *testEnv) dashDo(t testing.TB, method, path, remote, cookie string, form url.Values, headers ...string) response {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -66,7 +66,7 @@ func (e *testEnv) dashDo(t *testing.T, method, path, remote, cookie string, form
 const dashClient = "192.0.2.10:4321"
 
 // login posts the sign-in form from dashClient.
-func (e *testEnv) login(t *testing.T, email, password string, headers ...string) response {
+func (e *testEnv) login(t testing.TB, email, password string, headers ...string) response {
 	t.Helper()
 	return e.dashDo(t, http.MethodPost, "/dashboard/login", dashClient, "",
 		url.Values{"email": {email}, "password": {password}}, headers...)
@@ -96,7 +96,7 @@ func sessionCookieOf(res response) *http.Cookie {
 }
 
 // dashGet is a GET of path with the session cookie.
-func (e *testEnv) dashGet(t *testing.T, path, cookie string) response {
+func (e *testEnv) dashGet(t testing.TB, path, cookie string) response {
 	t.Helper()
 	return e.dashDo(t, http.MethodGet, path, dashClient, cookie, nil)
 }

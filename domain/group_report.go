@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/apd/v3"
@@ -213,10 +212,7 @@ func reportPayments(plans []ReportPaymentPlan) (PaymentPlansReport, error) {
 // finish rounds t's sums and computes its rates and median.
 func (t *currencyTally) finish() (PaymentCurrencyReport, error) {
 	rep := t.rep
-	places := int32(2)
-	if c, ok := LookupCurrency(strings.ToUpper(rep.Currency)); ok {
-		places = c.MinorUnits
-	}
+	places := places(rep.Currency)
 	var err error
 	for _, f := range []struct {
 		dst *Decimal
@@ -239,15 +235,21 @@ func (t *currencyTally) finish() (PaymentCurrencyReport, error) {
 	}
 	if n := len(t.days); n > 0 {
 		slices.Sort(t.days)
-		var m Decimal
-		if n%2 == 1 {
-			m = NewDecimal(int64(t.days[n/2]), 0)
-		} else if s := int64(t.days[n/2-1] + t.days[n/2]); s%2 == 0 {
-			m = NewDecimal(s/2, 0)
-		} else {
-			m = NewDecimal(s*5, -1)
-		}
+		m := median(n, func(i int) int { return t.days[i] })
 		rep.MedianDaysToCompletion = &m
 	}
 	return rep, nil
+}
+
+// median is the median of n > 0 whole numbers, the i-th smallest being
+// at(i): the middle one, or the mean of the two middle ones ("12.5").
+func median(n int, at func(i int) int) Decimal {
+	if n%2 == 1 {
+		return NewDecimal(int64(at(n/2)), 0)
+	}
+	s := int64(at(n/2-1) + at(n/2))
+	if s%2 == 0 {
+		return NewDecimal(s/2, 0)
+	}
+	return NewDecimal(s*5, -1)
 }

@@ -138,7 +138,12 @@ func upsertSQL(table string) string {
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency,
 			amount_total = EXCLUDED.amount_total, amount_paid = EXCLUDED.amount_paid,
 			amount_reported = EXCLUDED.amount_reported, amount_outstanding = EXCLUDED.amount_outstanding,
-			completed_at = EXCLUDED.completed_at, extended = EXCLUDED.extended, proposed = EXCLUDED.proposed
+			completed_at = EXCLUDED.completed_at, extended = EXCLUDED.extended, proposed = EXCLUDED.proposed,
+			reported_since = EXCLUDED.reported_since, proposal_since = EXCLUDED.proposal_since,
+			open_due_on = EXCLUDED.open_due_on, checkin_since = EXCLUDED.checkin_since,
+			due_on = EXCLUDED.due_on,
+			due_amount = EXCLUDED.due_amount, paid_on = EXCLUDED.paid_on, paid_amount = EXCLUDED.paid_amount,
+			cash_from = EXCLUDED.cash_from, cash_to = EXCLUDED.cash_to
 		WHERE v.version < EXCLUDED.version`
 }
 
@@ -147,7 +152,10 @@ var columnList = []string{"plan_id", "account_id", "version", "status", "portal_
 	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle", "history",
 	"wake_at", "due_reminder_on", "created_at", "updated_at",
 	// The report columns (migration 012, see reportColumns).
-	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed"}
+	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed",
+	// The dashboard's columns (migration 015, see attentionColumns).
+	"reported_since", "proposal_since", "open_due_on", "checkin_since",
+	"due_on", "due_amount", "paid_on", "paid_amount", "cash_from", "cash_to"}
 
 var (
 	planColumns  = strings.Join(columnList, ", ")
@@ -209,6 +217,7 @@ type planRow struct {
 	DueReminderOn              *time.Time // a date; pgx reads date as midnight UTC
 	CreatedAt, UpdatedAt       time.Time
 	Report                     reportColumns
+	Attention                  attentionColumns
 }
 
 // reportColumns are what the plan group report reads of a plan (migration
@@ -236,10 +245,13 @@ func numericOf(m domain.Money) pgtype.Numeric {
 }
 
 func (r *planRow) args() []any {
+	a := &r.Attention
 	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
 		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
 		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
-		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed}
+		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed,
+		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince,
+		a.DueOn, a.DueAmount, a.PaidOn, a.PaidAmount, a.CashFrom, a.CashTo}
 }
 
 // scanFlagged scans a row and the deadLetteredColumn after it.
@@ -248,10 +260,13 @@ func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
 }
 
 func (r *planRow) dest() []any {
+	a := &r.Attention
 	return []any{&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
 		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
-		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed}
+		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed,
+		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince,
+		&a.DueOn, &a.DueAmount, &a.PaidOn, &a.PaidAmount, &a.CashFrom, &a.CashTo}
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
@@ -284,6 +299,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 	r.IntroEmail = marshal(p.IntroductionEmail())
 	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
 	r.Report = reportColumnsOf(p, history)
+	r.Attention = attentionColumnsOf(p)
 	r.storable()
 	return r, err
 }

@@ -34,6 +34,7 @@ var DashboardContentSecurityPolicy = "default-src 'none'; style-src '" + portalC
 var (
 	DashboardLoginPage       = dashboardPage[DashboardLogin]("dashboard/login.html")
 	DashboardHomePage        = dashboardPage[DashboardHome]("dashboard/home.html")
+	DashboardOverviewPage    = dashboardPage[DashboardOverview]("dashboard/overview.html")
 	DashboardMessagePage     = dashboardPage[DashboardMessage]("dashboard/message.html")
 	DashboardForgotPage      = dashboardPage[DashboardForgot]("dashboard/forgot.html")
 	DashboardSetPasswordPage = dashboardPage[DashboardSetPassword]("dashboard/set_password.html")
@@ -84,12 +85,13 @@ type DashboardNavLink struct {
 	Current     bool
 }
 
-// Nav returns the navigation: Needs attention, Plans, Catalog, Plan
+// Nav returns the navigation: Needs attention, Overview, Plans, Catalog, Plan
 // groups, Developers (owners only) and Settings, the one whose path is
 // Current marked.
 func (s *DashboardShell) Nav() []DashboardNavLink {
 	links := []DashboardNavLink{
 		{Href: s.Root, Label: "Needs attention"},
+		{Href: s.Root + "/overview", Label: "Overview"},
 		{Href: s.Root + "/plans", Label: "Plans"},
 		{Href: s.Root + "/catalog", Label: "Catalog"},
 		{Href: s.Root + "/plan-groups", Label: "Plan groups"},
@@ -114,11 +116,6 @@ type DashboardLogin struct {
 	Email     string
 	Error     string
 	ErrorKind string
-}
-
-// DashboardHome is the landing page, Needs attention.
-type DashboardHome struct {
-	Shell *DashboardShell
 }
 
 // DashboardMessageKind names a one-message dashboard page.

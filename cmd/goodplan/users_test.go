@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -148,22 +151,94 @@ func TestPasswordResetByEmail(t *testing.T) {
 	}
 }
 
-// TestDashboardAccessibility: the sign-in page and the landing page (Needs
-// attention, signed in) score 100 for accessibility in Lighthouse.
+// TestDashboardAccessibility: the sign-in page, the landing page (Needs
+// attention, signed in, with a payment a customer reported in the portal
+// on it) and the Overview score 100 for accessibility in Lighthouse.
 func TestDashboardAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
 	dbURL := pgtest.NewDatabase(t)
-	acct := strconv.FormatInt(createAccount(t, dbURL, "--name", "Northwind Plumbing"), 10)
-	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", acct, "--email", "owner@example.com",
-		"--name", "Olive Owner", "--role", "owner"); res.code != 0 {
+	acctID := createAccount(t, dbURL, "--name", "Northwind Plumbing")
+	key := createKey(t, dbURL, acctID)
+	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", strconv.FormatInt(acctID, 10),
+		"--email", "owner@example.com", "--name", "Olive Owner", "--role", "owner"); res.code != 0 {
 		t.Fatalf("users create: %d %s", res.code, res.stderr)
 	}
-	srv := startServer(t, dbURL)
+	base := "http://" + freeAddr(t)
+	srv := startServer(t, dbURL, "HTTP_ADDR="+strings.TrimPrefix(base, "http://"), "PUBLIC_URL="+base)
 	checkAccessibility(t, srv.URL+"/dashboard/login", "")
 	status, c := dashboardSignIn(t, srv.URL, "owner@example.com", "a long pass phrase")
 	if status != http.StatusSeeOther || c == nil {
 		t.Fatalf("sign in: %d", status)
 	}
-	checkAccessibility(t, srv.URL+"/dashboard", c.Name+"="+c.Value)
+	cookie := c.Name + "=" + c.Value
+
+	// A customer chooses an option and reports a payment in the portal.
+	status, body := call(t, http.MethodPost, base+"/api/v1/plans", key, portalRequest)
+	if status != http.StatusCreated {
+		t.Fatalf("create plan: %d %s", status, body)
+	}
+	var created struct {
+		PlanID int64  `json:"plan_id"`
+		Link   string `json:"customer_portal_url"`
+	}
+	if err := json.Unmarshal(body, &created); err != nil {
+		t.Fatal(err)
+	}
+	waitForPortal(t, created.Link)
+	postPortalForm(t, created.Link, "/select", nil)
+	postPortalForm(t, created.Link, "/payments", url.Values{"amount": {"100.00"}, "method": {"e_transfer"}})
+	row := fmt.Sprintf(`data-attention="payment-reported" data-plan-id="%d"`, created.PlanID)
+	pgtest.WaitFor(t, 30*time.Second, "the reported payment under Needs attention", func() bool {
+		return strings.Contains(string(dashboardPage(t, srv.URL+"/dashboard", cookie)), row)
+	})
+	checkAccessibility(t, srv.URL+"/dashboard", cookie)
+	checkAccessibility(t, srv.URL+"/dashboard/overview", cookie)
+}
+
+// dashboardPage is the body of a dashboard page GET with cookie.
+func dashboardPage(t *testing.T, pageURL, cookie string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, pageURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return b
+}
+
+// postPortalForm posts the portal page's form whose action ends with
+// action, with its hidden fields (the first option's for /select) and
+// fields, and checks it is answered with the plan page.
+func postPortalForm(t *testing.T, link, action string, fields url.Values) {
+	t.Helper()
+	_, page := call(t, http.MethodGet, link, "", "")
+	_, rest, ok := strings.Cut(string(page), action+`">`)
+	form, _, _ := strings.Cut(rest, "</form>")
+	if !ok {
+		t.Fatalf("no %s form on the portal page:\n%s", action, page)
+	}
+	values := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(form, -1) {
+		if values.Get(m[1]) == "" {
+			values.Set(m[1], m[2])
+		}
+	}
+	for k, v := range fields {
+		values[k] = v
+	}
+	res, err := http.PostForm(link+action, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("portal %s: %d", action, res.StatusCode)
+	}
 }
