@@ -20,9 +20,9 @@ import (
 type PlanListQuery struct {
 	AccountID int64
 	Status    string // "" for any
-	// Search matches the customer's email or the invoice number exactly
-	// (any letter case), or a part of the customer's name (any letter
-	// case); "" for any plan.
+	// Search is a customer's email (it has an @), matched whole, or else
+	// an invoice number, matched whole, or a part of the customer's name;
+	// in any letter case. "" for any plan.
 	Search string
 	// After pages towards older plans (ids below it), Before towards
 	// newer ones (ids above it); 0 for none. At most one is set.
@@ -70,11 +70,15 @@ func (q PlanListQuery) where() (string, []any) {
 		args = append(args, q.Status)
 		conds = append(conds, fmt.Sprintf("v.status = $%d", len(args)))
 	}
-	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" {
+	switch s := strings.ToLower(strings.TrimSpace(q.Search)); {
+	case s == "":
+	case strings.Contains(s, "@"): // an email: no name or invoice number has one
+		args = append(args, s)
+		conds = append(conds, fmt.Sprintf(`lower(v.customer->>'email') = $%d`, len(args)))
+	default:
 		args = append(args, s, "%"+likeEscaper.Replace(s)+"%")
 		n := len(args)
-		conds = append(conds, fmt.Sprintf(`(lower(v.customer->>'email') = $%d OR lower(v.invoice->>'invoice_number') = $%d
-			OR lower(v.customer->>'name') LIKE $%d)`, n-1, n-1, n))
+		conds = append(conds, fmt.Sprintf(`(lower(v.invoice->>'invoice_number') = $%d OR lower(v.customer->>'name') LIKE $%d)`, n-1, n))
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -85,19 +89,8 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // ListPage returns the page of plans q selects (q.Limit of them at most).
 func (p *Plans) ListPage(ctx context.Context, q PlanListQuery) (PlanListPage, error) {
-	where, args := q.where()
-	order := "DESC"
-	if q.Before > 0 {
-		args = append(args, q.Before)
-		where += fmt.Sprintf(" AND v.plan_id > $%d", len(args))
-		order = "ASC"
-	} else if q.After > 0 {
-		args = append(args, q.After)
-		where += fmt.Sprintf(" AND v.plan_id < $%d", len(args))
-	}
-	args = append(args, q.Limit+1)
-	rows, err := p.listRows(ctx, fmt.Sprintf(`SELECT %s FROM %s v WHERE %s ORDER BY v.plan_id %s LIMIT $%d`,
-		listColumns, p.table, where, order, len(args)), args)
+	sql, args := p.listPageSQL(q)
+	rows, err := p.listRows(ctx, sql, args)
 	if err != nil {
 		return PlanListPage{}, err
 	}
@@ -113,6 +106,24 @@ func (p *Plans) ListPage(ctx context.Context, q PlanListQuery) (PlanListPage, er
 		page.Older, page.Newer = more, q.After > 0
 	}
 	return page, nil
+}
+
+// listPageSQL is ListPage's query: one row more than the page, to tell
+// whether there is a page after it.
+func (p *Plans) listPageSQL(q PlanListQuery) (string, []any) {
+	where, args := q.where()
+	order := "DESC"
+	if q.Before > 0 {
+		args = append(args, q.Before)
+		where += fmt.Sprintf(" AND v.plan_id > $%d", len(args))
+		order = "ASC"
+	} else if q.After > 0 {
+		args = append(args, q.After)
+		where += fmt.Sprintf(" AND v.plan_id < $%d", len(args))
+	}
+	args = append(args, q.Limit+1)
+	return fmt.Sprintf(`SELECT %s FROM %s v WHERE %s ORDER BY v.plan_id %s LIMIT $%d`,
+		listColumns, p.table, where, order, len(args)), args
 }
 
 func (p *Plans) listRows(ctx context.Context, sql string, args []any) ([]PlanListRow, error) {
