@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -148,8 +149,9 @@ func TestPasswordResetByEmail(t *testing.T) {
 	}
 }
 
-// TestDashboardAccessibility: the sign-in page and the landing page (Needs
-// attention, signed in) score 100 for accessibility in Lighthouse.
+// TestDashboardAccessibility: the sign-in page, the landing page (Needs
+// attention, signed in), the plan list and the create form score 100 for
+// accessibility in Lighthouse.
 func TestDashboardAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
@@ -166,4 +168,24 @@ func TestDashboardAccessibility(t *testing.T) {
 		t.Fatalf("sign in: %d", status)
 	}
 	checkAccessibility(t, srv.URL+"/dashboard", c.Name+"="+c.Value)
+
+	// The plan list with a plan in it (once projected), and the create form.
+	id, _ := strconv.ParseInt(acct, 10, 64)
+	if status, body := call(t, http.MethodPost, srv.URL+"/api/v1/plans", createKey(t, dbURL, id), minimalRequest); status != http.StatusCreated {
+		t.Fatalf("create a plan: %d %s", status, body)
+	}
+	client := &http.Client{Timeout: 15 * time.Second}
+	pgtest.WaitFor(t, 30*time.Second, "the plan in the dashboard's list", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/dashboard/plans", nil)
+		req.AddCookie(c)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(b), "data-plan-id=")
+	})
+	checkAccessibility(t, srv.URL+"/dashboard/plans", c.Name+"="+c.Value)
+	checkAccessibility(t, srv.URL+"/dashboard/plans/new", c.Name+"="+c.Value)
 }
