@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -73,12 +74,21 @@ func (e *testEnv) otherPlan(t *testing.T, key, body string) int64 {
 	return id
 }
 
-func TestDashboardPlanListPagesFiltersAndSearches(t *testing.T) {
-	t.Parallel()
+// newTwoAccountEnv is an env whose account (Acme) has the owner
+// owner@example.com, and another account (Globex, whose API key it
+// returns) the owner g@example.com.
+func newTwoAccountEnv(t *testing.T) (*testEnv, string) {
+	t.Helper()
 	e := newEnv(t)
 	other, otherKey := e.account(t, eventstore.NewAccount{Name: "Globex"})
 	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
 	e.dashUser(t, other, "g@example.com", eventstore.RoleOwner)
+	return e, otherKey
+}
+
+func TestDashboardPlanListPagesFiltersAndSearches(t *testing.T) {
+	t.Parallel()
+	e, otherKey := newTwoAccountEnv(t)
 
 	// 30 plans, oldest first; 2 of them cancelled.
 	var ids []int64
@@ -195,10 +205,7 @@ func (e *testEnv) exportGet(t *testing.T, path, cookie, name string) string {
 
 func TestDashboardExportsCSV(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	other, otherKey := e.account(t, eventstore.NewAccount{Name: "Globex"})
-	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
-	e.dashUser(t, other, "g@example.com", eventstore.RoleOwner)
+	e, otherKey := newTwoAccountEnv(t)
 
 	hostile := e.dashPlan(t, `=cmd|' /C calc'!A0`, "evil@example.com", "+SUM(A1)", "1200", "USD")
 	quoted := e.dashPlan(t, `Zoë "Zee", Müller`, "zoe@example.com", "@INV-2", "99.5", "EUR")
@@ -304,10 +311,7 @@ func TestDashboardCreatePlan(t *testing.T) {
 	bad.Set("options.durations", "3, six")
 	bad.Del("options.intervals")
 	for _, preview := range []bool{false, true} {
-		f := url.Values{}
-		for k, v := range bad {
-			f[k] = v
-		}
+		f := maps.Clone(bad)
 		if preview {
 			f.Set("preview", "1")
 		}
@@ -323,10 +327,7 @@ func TestDashboardCreatePlan(t *testing.T) {
 
 	// Preview: the options the API's quote computes, nothing recorded.
 	form := planCreateForm(csrf)
-	pf := url.Values{}
-	for k, v := range form {
-		pf[k] = v
-	}
+	pf := maps.Clone(form)
 	pf.Set("preview", "1")
 	res := post(pf)
 	requireHTML(t, "preview", res, http.StatusOK, `data-preview="options"`, `value="Dana Scully"`,
@@ -353,10 +354,7 @@ func TestDashboardCreatePlan(t *testing.T) {
 	}
 
 	// Without the csrf field, or from another origin: 403, nothing.
-	noCSRF := url.Values{}
-	for k, v := range form {
-		noCSRF[k] = v
-	}
+	noCSRF := maps.Clone(form)
 	noCSRF.Del("csrf")
 	requireHTML(t, "create without csrf", post(noCSRF), http.StatusForbidden, `data-page="forbidden"`)
 	requireHTML(t, "create from another origin", post(form, "Origin", "https://evil.example"), http.StatusForbidden)
