@@ -23,9 +23,9 @@ const dashboardPlansPageSize = 25
 // maxPlanSearch bounds the search read (an email is at most 254).
 const maxPlanSearch = 254
 
-// dashboardPlanRoutes registers the plan list, the exports and the create
+// dashboardPlanListRoutes registers the plan list, the exports and the create
 // form (inside requireUser).
-func (s *Server) dashboardPlanRoutes(r chi.Router) {
+func (s *Server) dashboardPlanListRoutes(r chi.Router) {
 	r.Get("/plans", s.dashboardPlans)
 	r.Get("/plans/new", s.dashboardPlanNewPage)
 	r.Post("/plans/new", s.dashboardPlanCreate)
@@ -219,7 +219,7 @@ func (s *Server) dashboardPlanCreate(w http.ResponseWriter, r *http.Request) {
 	if preview {
 		currency := created.Invoice.Currency
 		for _, o := range created.Options {
-			v.Options = append(v.Options, templates.DashboardPlanOption{Installments: o.Installments,
+			v.Options = append(v.Options, templates.DashboardPreviewOption{Installments: o.Installments,
 				Interval: string(o.Interval), PaymentAmount: o.PaymentAmount.String() + " " + currency,
 				FirstPaymentDate: o.FirstPaymentDate.String(), FinalPaymentDate: o.FinalPaymentDate.String()})
 		}

@@ -49,7 +49,7 @@ type DashboardPlanNew struct {
 	Errors map[string][]string
 	// Options are the options the plan would offer (Previewed: the
 	// preview ran and the form was valid).
-	Options   []DashboardPlanOption
+	Options   []DashboardPreviewOption
 	Previewed bool
 	Intervals []string // the intervals offered as checkboxes
 }
@@ -65,8 +65,8 @@ type DashboardPlanForm struct {
 	SendIntroductionEmail                      bool
 }
 
-// DashboardPlanOption is one option of a preview.
-type DashboardPlanOption struct {
+// DashboardPreviewOption is one option of a preview.
+type DashboardPreviewOption struct {
 	Installments     int
 	Interval         string
 	PaymentAmount    string // with the currency
