@@ -76,11 +76,13 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 			r.Use(s.requireUser)
 			r.Post("/logout", s.dashboardLogout)
 			r.Get("/", s.dashboardHome)
+			s.dashboardPlanRoutes(r)
 			s.dashboardPlanListRoutes(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireOwner)
 				// The owners' pages (developers, settings' users) go here.
 				s.dashboardOwnerUserRoutes(r)
+				s.dashboardDeveloperRoutes(r)
 			})
 		})
 	})

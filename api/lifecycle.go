@@ -32,6 +32,7 @@ func (s *Server) lifecycleRoutes(r chi.Router) {
 	r.Post("/plans/{id}/write-off", s.writeOffPlan)
 	r.Post("/plans/{id}/reactivate", s.reactivatePlan)
 	r.Post("/plans/{id}/portal-link", s.regeneratePortalLink)
+	r.Post("/plans/{id}/resend-introduction", s.resendIntroduction)
 }
 
 // decision is a merchant command bound to its request: it decides on the
@@ -136,10 +137,7 @@ func (s *Server) recordPayment(w http.ResponseWriter, r *http.Request) {
 	s.command(w, r, http.StatusCreated, func(f *fieldReader, obj jsonObject) decision {
 		in := s.paymentInput(f, obj)
 		in.PaymentID = ids[0]
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-			in.Now = now
-			return p.RecordPayment(in)
-		}
+		return recordPaymentDecision(in)
 	})
 }
 
@@ -157,8 +155,7 @@ func (s *Server) paymentInput(f *fieldReader, obj jsonObject) domain.PaymentInpu
 // optional amount (default: the amount reported).
 func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "payment_id", "Payment", http.StatusOK, func(id int64, f *fieldReader, obj jsonObject) decision {
-		amount := f.amount(obj, "amount", "amount")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ConfirmPayment(id, amount, now) }
+		return confirmPaymentDecision(id, f.amount(obj, "amount", "amount"))
 	})
 }
 
@@ -166,8 +163,7 @@ func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
 // optional reason: a reported payment that never arrived.
 func (s *Server) rejectPayment(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "payment_id", "Payment", http.StatusOK, func(id int64, f *fieldReader, obj jsonObject) decision {
-		reason := f.str(obj, "reason", "reason")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.RejectPayment(id, reason, now) }
+		return rejectPaymentDecision(id, f.str(obj, "reason", "reason"))
 	})
 }
 
@@ -175,25 +171,21 @@ func (s *Server) rejectPayment(w http.ResponseWriter, r *http.Request) {
 // due_date and optional shift_following.
 func (s *Server) extendInstallment(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "number", "Installment", http.StatusOK, func(n int64, f *fieldReader, obj jsonObject) decision {
-		due := f.str(obj, "due_date", "due_date")
-		shift := f.boolean(obj, "shift_following", "shift_following", false)
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-			return p.ExtendInstallment(int(n), due, shift, now)
-		}
+		return extendDecision(n, f.str(obj, "due_date", "due_date"), f.boolean(obj, "shift_following", "shift_following", false))
 	})
 }
 
 // deferInstallment is POST /plans/{id}/installments/{number}/defer.
 func (s *Server) deferInstallment(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "number", "Installment", http.StatusOK, func(n int64, _ *fieldReader, _ jsonObject) decision {
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.DeferInstallment(int(n), now) }
+		return deferDecision(n)
 	})
 }
 
 // approveProposal is POST /plans/{id}/proposals/{proposal_id}/approve.
 func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "proposal_id", "Proposal", http.StatusOK, func(id int64, _ *fieldReader, _ jsonObject) decision {
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ApproveProposal(id, now) }
+		return approveDecision(id)
 	})
 }
 
@@ -201,8 +193,7 @@ func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request) {
 // an optional reason shown to the customer.
 func (s *Server) declineProposal(w http.ResponseWriter, r *http.Request) {
 	s.withRouteInt(w, r, "proposal_id", "Proposal", http.StatusOK, func(id int64, f *fieldReader, obj jsonObject) decision {
-		reason := f.str(obj, "reason", "reason")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.DeclineProposal(id, reason, now) }
+		return declineDecision(id, f.str(obj, "reason", "reason"))
 	})
 }
 
@@ -215,46 +206,125 @@ func (s *Server) counterProposal(w http.ResponseWriter, r *http.Request) {
 			Interval:         f.str(obj, "interval", "interval"),
 			FirstPaymentDate: f.str(obj, "first_payment_date", "first_payment_date"),
 		}
-		message := f.str(obj, "message", "message")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-			return p.CounterProposal(id, terms, message, now)
-		}
+		return counterDecision(id, terms, f.str(obj, "message", "message"))
 	})
 }
 
 // cancelPlan is POST /plans/{id}/cancel with an optional reason.
 func (s *Server) cancelPlan(w http.ResponseWriter, r *http.Request) {
 	s.command(w, r, http.StatusOK, func(f *fieldReader, obj jsonObject) decision {
-		reason := f.str(obj, "reason", "reason")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.Cancel(reason, now) }
+		return cancelDecision(f.str(obj, "reason", "reason"))
 	})
 }
 
 // writeOffPlan is POST /plans/{id}/write-off with an optional reason.
 func (s *Server) writeOffPlan(w http.ResponseWriter, r *http.Request) {
 	s.command(w, r, http.StatusOK, func(f *fieldReader, obj jsonObject) decision {
-		reason := f.str(obj, "reason", "reason")
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.WriteOff(reason, now) }
+		return writeOffDecision(f.str(obj, "reason", "reason"))
 	})
 }
 
 // reactivatePlan is POST /plans/{id}/reactivate.
 func (s *Server) reactivatePlan(w http.ResponseWriter, r *http.Request) {
-	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision {
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.Reactivate(now) }
-	})
+	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision { return reactivateDecision() })
 }
 
 // regeneratePortalLink is POST /plans/{id}/portal-link: a new portal link;
 // the old one stops working at once. The response's customer_portal_url is
 // the new link.
 func (s *Server) regeneratePortalLink(w http.ResponseWriter, r *http.Request) {
-	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision {
-		secret := newPortalSecret() // one secret for every retry of the decision
-		return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-			return p.RegeneratePortalLink(portalToken(p.ID(), secret), now)
-		}
-	})
+	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision { return portalLinkDecision() })
+}
+
+// resendIntroduction is POST /plans/{id}/resend-introduction: the email
+// worker sends the introduction email again (or for the first time, for a
+// plan created without it), with the current options and portal link.
+func (s *Server) resendIntroduction(w http.ResponseWriter, r *http.Request) {
+	s.command(w, r, http.StatusOK, func(*fieldReader, jsonObject) decision { return resendIntroductionDecision() })
+}
+
+// The merchant's commands on a plan, one function each, given their input
+// as read from a JSON body (the handlers above) or a dashboard form
+// (dashboard_plan.go): both surfaces run the same decision through the
+// same command path.
+
+// recordPaymentDecision records payment in (its PaymentID allocated).
+func recordPaymentDecision(in domain.PaymentInput) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		in.Now = now
+		return p.RecordPayment(in)
+	}
+}
+
+// confirmPaymentDecision confirms reported payment id for amount ("": the
+// amount reported).
+func confirmPaymentDecision(id int64, amount string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ConfirmPayment(id, amount, now) }
+}
+
+// rejectPaymentDecision rejects reported payment id.
+func rejectPaymentDecision(id int64, reason string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.RejectPayment(id, reason, now) }
+}
+
+// extendDecision moves installment n to due (and the later ones by as
+// many days with shift).
+func extendDecision(n int64, due string, shift bool) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.ExtendInstallment(int(n), due, shift, now)
+	}
+}
+
+// deferDecision moves installment n to the end of the schedule.
+func deferDecision(n int64) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.DeferInstallment(int(n), now)
+	}
+}
+
+// approveDecision approves proposal id.
+func approveDecision(id int64) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ApproveProposal(id, now) }
+}
+
+// declineDecision declines proposal id.
+func declineDecision(id int64, reason string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.DeclineProposal(id, reason, now) }
+}
+
+// counterDecision counters proposal id with terms and message.
+func counterDecision(id int64, terms domain.TermsInput, message string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.CounterProposal(id, terms, message, now)
+	}
+}
+
+// cancelDecision cancels the plan.
+func cancelDecision(reason string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.Cancel(reason, now) }
+}
+
+// writeOffDecision writes off what is outstanding.
+func writeOffDecision(reason string) decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.WriteOff(reason, now) }
+}
+
+// reactivateDecision reopens a closed plan.
+func reactivateDecision() decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.Reactivate(now) }
+}
+
+// portalLinkDecision gives the plan a new portal link.
+func portalLinkDecision() decision {
+	secret := newPortalSecret() // one secret for every retry of the decision
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.RegeneratePortalLink(portalToken(p.ID(), secret), now)
+	}
+}
+
+// resendIntroductionDecision asks for the introduction email again.
+func resendIntroductionDecision() decision {
+	return func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return p.ResendIntroduction(now) }
 }
 
 // stateMessage is a domain rule violation as a client sentence.

@@ -565,3 +565,19 @@ func TestConcurrentRetriesWithOneKey(t *testing.T) {
 		}
 	}
 }
+
+// TestResendIntroductionThroughTheAPI: the introduction email is asked for
+// again (the plan owes it: pending), and not again while it is owed.
+func TestResendIntroductionThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.createPlan(t)
+	e.postPlan(t, d.PlanID, "/resend-introduction", ``, http.StatusOK)
+	if types := e.eventTypes(t, d.PlanID); types[len(types)-1] != domain.EventIntroductionEmailResendRequested {
+		t.Fatalf("events %v", types)
+	}
+	res := e.do(t, "POST", fmt.Sprintf("/api/v1/plans/%d/resend-introduction", d.PlanID), e.key, nil)
+	if res.status != http.StatusConflict || !strings.Contains(string(res.body), "being sent") {
+		t.Fatalf("a second resend while the first is owed: %d %s", res.status, res.body)
+	}
+}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
@@ -41,6 +44,7 @@ type endpointView struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	DisabledAt     *time.Time `json:"disabled_at"`
 	DisabledReason *string    `json:"disabled_reason"`
+	PausedAt       *time.Time `json:"paused_at"` // null: not paused
 }
 
 func viewEndpoint(e eventstore.WebhookEndpoint) endpointView {
@@ -51,6 +55,10 @@ func viewEndpoint(e eventstore.WebhookEndpoint) endpointView {
 	if e.DisabledAt != nil {
 		at, reason := e.DisabledAt.UTC(), e.DisabledReason
 		v.DisabledAt, v.DisabledReason = &at, &reason
+	}
+	if e.PausedAt != nil {
+		at := e.PausedAt.UTC()
+		v.PausedAt = &at
 	}
 	return v
 }
@@ -127,24 +135,9 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f fieldReader
-	rawURL := strings.TrimSpace(f.str(root, "url", "url"))
+	rawURL := f.str(root, "url", "url")
 	events := f.strings(root, "events", "events")
-	if _, bad := f.errs.Fields["url"]; !bad {
-		validateEndpointURL(&f.errs, rawURL, s.httpWebhooks)
-	}
-	events = validateEventTypes(&f.errs, events)
-	if err := f.errs.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	acct := accountFrom(r.Context())
-	ep, err := s.store.CreateEndpoint(r.Context(), eventstore.NewWebhookEndpoint{AccountID: acct.ID, URL: rawURL, Events: events})
-	if errors.Is(err, eventstore.ErrEndpointLimit) {
-		var ve domain.ValidationError
-		ve.Add("url", "An account may have at most "+strconv.Itoa(eventstore.MaxWebhookEndpoints)+
-			" webhook endpoints; delete one before adding another.")
-		err = &ve
-	}
+	ep, err := s.createEndpoint(r.Context(), accountFrom(r.Context()).ID, rawURL, events, &f.errs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -152,6 +145,33 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/v1/webhook-endpoints/"+strconv.FormatInt(ep.ID, 10))
 	writeJSON(w, http.StatusCreated, endpointCreated{ID: ep.ID, URL: ep.URL, Events: viewEndpoint(ep).Events,
 		Secret: ep.Secret, CreatedAt: ep.CreatedAt.UTC()})
+}
+
+// createEndpoint creates an endpoint of account accountID for rawURL and
+// events, as the JSON API and the dashboard ask for it: ve holds what
+// reading the request refused already (a field's name in ve is not
+// checked again); the url and events are validated into it, and if it
+// then holds anything it is the error, with nothing created. An account
+// at its endpoint limit is a validation error of "url".
+func (s *Server) createEndpoint(ctx context.Context, accountID int64, rawURL string, events []string,
+	ve *domain.ValidationError) (eventstore.WebhookEndpoint, error) {
+	rawURL = strings.TrimSpace(rawURL)
+	if _, bad := ve.Fields["url"]; !bad {
+		validateEndpointURL(ve, rawURL, s.httpWebhooks)
+	}
+	if _, bad := ve.Fields["events"]; !bad {
+		events = validateEventTypes(ve, events)
+	}
+	if err := ve.OrNil(); err != nil {
+		return eventstore.WebhookEndpoint{}, err
+	}
+	ep, err := s.store.CreateEndpoint(ctx, eventstore.NewWebhookEndpoint{AccountID: accountID, URL: rawURL, Events: events})
+	if errors.Is(err, eventstore.ErrEndpointLimit) {
+		ve.Add("url", "An account may have at most "+strconv.Itoa(eventstore.MaxWebhookEndpoints)+
+			" webhook endpoints; delete one before adding another.")
+		return eventstore.WebhookEndpoint{}, ve
+	}
+	return ep, err
 }
 
 // validateEndpointURL accepts an absolute https URL (or http when
@@ -245,6 +265,9 @@ func (s *Server) webhookError(w http.ResponseWriter, r *http.Request, err error,
 	case errors.Is(err, eventstore.ErrEndpointDisabled):
 		err = &apiError{Status: http.StatusConflict, Title: "Conflict",
 			Message: "The webhook endpoint is disabled (it answered 410 Gone); nothing can be sent to it."}
+	case errors.Is(err, eventstore.ErrEndpointPaused):
+		err = &apiError{Status: http.StatusConflict, Title: "Conflict",
+			Message: "The webhook endpoint is paused; resume it first (POST .../resume)."}
 	case errors.Is(err, eventstore.ErrDeliveryPending):
 		err = &apiError{Status: http.StatusConflict, Title: "Conflict",
 			Message: "The delivery is still pending; it will be attempted at its next_attempt_at."}
@@ -281,19 +304,20 @@ type secretRotated struct {
 // with both the new and the previous secret, so the receiver can switch
 // without losing any.
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
-	id, ok := endpointID(r)
-	if !ok {
-		s.writeError(w, r, endpointNotFound(r))
-		return
-	}
+	endpointRoute(s, http.StatusOK, s.rotateEndpointSecret)(w, r)
+}
+
+// rotateEndpointSecret gives the account's endpoint id a new secret (see
+// eventstore.WebhookEndpoints.RotateEndpointSecret), for the JSON API and
+// the dashboard.
+func (s *Server) rotateEndpointSecret(ctx context.Context, accountID, id int64) (secretRotated, error) {
 	now := s.now()
-	ep, err := s.store.RotateEndpointSecret(r.Context(), accountFrom(r.Context()).ID, id, now)
+	ep, err := s.store.RotateEndpointSecret(ctx, accountID, id, now)
 	if err != nil {
-		s.webhookError(w, r, err, endpointNotFound(r))
-		return
+		return secretRotated{}, err
 	}
-	writeJSON(w, http.StatusOK, secretRotated{endpointView: viewEndpoint(ep), Secret: ep.Secret,
-		PreviousSecretExpiresAt: now.Add(eventstore.WebhookSecretOverlap).UTC().Truncate(time.Microsecond)})
+	return secretRotated{endpointView: viewEndpoint(ep), Secret: ep.Secret,
+		PreviousSecretExpiresAt: now.Add(eventstore.WebhookSecretOverlap).UTC().Truncate(time.Microsecond)}, nil
 }
 
 // deleteWebhookEndpoint is DELETE /api/v1/webhook-endpoints/{id}: a soft
@@ -376,4 +400,69 @@ func (s *Server) resendWebhookDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, briefDelivery(d))
+}
+
+// endpointRoute is a POST /api/v1/webhook-endpoints/{id}/... that runs
+// act on the account's endpoint {id} and answers status with what it
+// returns; an id that cannot be an endpoint's, or another account's
+// endpoint, is a 404 (webhookError maps the rest).
+func endpointRoute[T any](s *Server, status int, act func(ctx context.Context, accountID, id int64) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := endpointID(r)
+		if !ok {
+			s.writeError(w, r, endpointNotFound(r))
+			return
+		}
+		out, err := act(r.Context(), accountFrom(r.Context()).ID, id)
+		if err != nil {
+			s.webhookError(w, r, err, endpointNotFound(r))
+			return
+		}
+		writeJSON(w, status, out)
+	}
+}
+
+// endpointViewed adapts an endpoint action (pause, resume) to answer with
+// the endpoint as viewed.
+func endpointViewed(act func(ctx context.Context, accountID, id int64) (eventstore.WebhookEndpoint, error)) func(context.Context, int64, int64) (endpointView, error) {
+	return func(ctx context.Context, accountID, id int64) (endpointView, error) {
+		ep, err := act(ctx, accountID, id)
+		return viewEndpoint(ep), err
+	}
+}
+
+// testWebhookEndpoint is POST /api/v1/webhook-endpoints/{id}/test: a
+// test delivery (sendTestEvent), 202 with its state.
+func (s *Server) testWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+	endpointRoute(s, http.StatusAccepted, func(ctx context.Context, accountID, id int64) (deliveryBrief, error) {
+		d, err := s.sendTestEvent(ctx, accountID, id)
+		return briefDelivery(d), err
+	})(w, r)
+}
+
+// testEventData is the data of a test delivery.
+type testEventData struct {
+	EndpointID int64  `json:"endpoint_id"`
+	Message    string `json:"message"`
+}
+
+// sendTestEvent queues a delivery of type domain.WebhookTestEvent to the
+// account's endpoint id: body {"event":"webhook.test","timestamp":...,
+// "data":{"endpoint_id":...,"message":...}}, a new webhook-id, signed,
+// retried and logged like every delivery. It is not an event: nothing is
+// appended to the event store and no other endpoint gets it. Refused
+// (eventstore.ErrEndpointDisabled, ErrEndpointPaused) when nothing may be
+// sent to the endpoint.
+func (s *Server) sendTestEvent(ctx context.Context, accountID, id int64) (eventstore.Delivery, error) {
+	body, err := json.Marshal(struct {
+		Event     string        `json:"event"`
+		Timestamp string        `json:"timestamp"`
+		Data      testEventData `json:"data"`
+	}{domain.WebhookTestEvent, s.now().UTC().Format(time.RFC3339Nano),
+		testEventData{EndpointID: id, Message: "This is a test event from Good Plan; it changes nothing."}})
+	if err != nil {
+		return eventstore.Delivery{}, err
+	}
+	return s.store.EnqueueTest(ctx, accountID, eventstore.NewDelivery{EndpointID: id, EventID: uuid.New(),
+		EventType: domain.WebhookTestEvent, Payload: body})
 }

@@ -10,6 +10,9 @@ import (
 const (
 	EventIntroductionEmailSent   = "introduction_email.sent"
 	EventIntroductionEmailFailed = "introduction_email.failed"
+	// EventIntroductionEmailResendRequested: the merchant asked for the
+	// introduction email again (the email worker sends it).
+	EventIntroductionEmailResendRequested = "introduction_email.resend_requested"
 )
 
 // ErrNoIntroductionEmail: the plan was created with send_introduction_email
@@ -39,6 +42,20 @@ type IntroductionEmailFailed struct {
 // EventType returns EventIntroductionEmailFailed.
 func (IntroductionEmailFailed) EventType() string { return EventIntroductionEmailFailed }
 
+// IntroductionEmailResendRequested records the merchant's request to send
+// the introduction email again: the Resend-th time it was asked for again
+// (1 for the first). The plan owes the email until its outcome is
+// recorded.
+type IntroductionEmailResendRequested struct {
+	Resend      int       `json:"resend"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// EventType returns EventIntroductionEmailResendRequested.
+func (IntroductionEmailResendRequested) EventType() string {
+	return EventIntroductionEmailResendRequested
+}
+
 // EmailStatus is where the introduction email stands.
 type EmailStatus string
 
@@ -56,6 +73,8 @@ type IntroductionEmail struct {
 	MessageID string      `json:"message_id,omitempty"`
 	At        *time.Time  `json:"at,omitempty"` // when it was sent or given up
 	Reason    string      `json:"reason,omitempty"`
+	// Resends is how many times the merchant asked for it again.
+	Resends int `json:"resends,omitempty"`
 }
 
 // IntroductionEmail returns the state of the plan's introduction email.
@@ -87,6 +106,20 @@ func (p *Plan) RecordIntroductionEmailFailed(reason string, attempts int, at tim
 		FailedAt: at.UTC()}}, nil
 }
 
+// ResendIntroduction decides the merchant's request to send the
+// introduction email again (or for the first time, for a plan created
+// without it), with the current options and portal link, to a pending or
+// active plan's customer. An email still being sent is a *ConflictError.
+func (p *Plan) ResendIntroduction(now time.Time) ([]Event, error) {
+	if err := p.require("resend the introduction email", openStatuses...); err != nil {
+		return nil, err
+	}
+	if p.sendIntro && p.introEmail.Status == EmailPending {
+		return nil, &ConflictError{Msg: "The introduction email is being sent; it cannot be sent again until it is."}
+	}
+	return []Event{IntroductionEmailResendRequested{Resend: p.introEmail.Resends + 1, RequestedAt: now.UTC()}}, nil
+}
+
 func (p *Plan) canRecordEmail() error {
 	if !p.Exists() {
 		return ErrPlanNotFound
@@ -99,10 +132,15 @@ func (p *Plan) canRecordEmail() error {
 
 func (p *Plan) applyEmailSent(e IntroductionEmailSent) {
 	at := e.SentAt
-	p.introEmail = IntroductionEmail{Status: EmailSent, MessageID: e.MessageID, At: &at}
+	p.introEmail = IntroductionEmail{Status: EmailSent, MessageID: e.MessageID, At: &at, Resends: p.introEmail.Resends}
 }
 
 func (p *Plan) applyEmailFailed(e IntroductionEmailFailed) {
 	at := e.FailedAt
-	p.introEmail = IntroductionEmail{Status: EmailFailed, At: &at, Reason: e.Reason}
+	p.introEmail = IntroductionEmail{Status: EmailFailed, At: &at, Reason: e.Reason, Resends: p.introEmail.Resends}
+}
+
+func (p *Plan) applyResendRequested(e IntroductionEmailResendRequested) {
+	p.sendIntro = true
+	p.introEmail = IntroductionEmail{Status: EmailPending, Resends: e.Resend}
 }

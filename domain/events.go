@@ -42,8 +42,8 @@ func (PlanCreated) EventType() string { return EventPlanCreated }
 
 // WebhookEventTypes are the event types told to the outside world, Good
 // Plan's vocabulary (DESIGN.md section 5): a webhook endpoint subscribes to
-// some of them. Events of other types (introduction_email.sent, say) stay
-// inside goodplan.
+// some of them. Events of other types (introduction_email.sent,
+// plan_email.requested, say) stay inside goodplan.
 var WebhookEventTypes = []string{
 	EventPlanCreated,
 	EventPlanActivated,
@@ -69,9 +69,10 @@ func IsWebhookEventType(typ string) bool { return slices.Contains(WebhookEventTy
 // decoders maps each known event type to a function decoding its data into
 // the concrete (value) event type.
 var decoders = map[string]func([]byte) (Event, error){
-	EventPlanCreated:             decode[PlanCreated],
-	EventIntroductionEmailSent:   decode[IntroductionEmailSent],
-	EventIntroductionEmailFailed: decode[IntroductionEmailFailed],
+	EventPlanCreated:                      decode[PlanCreated],
+	EventIntroductionEmailSent:            decode[IntroductionEmailSent],
+	EventIntroductionEmailFailed:          decode[IntroductionEmailFailed],
+	EventIntroductionEmailResendRequested: decode[IntroductionEmailResendRequested],
 
 	EventPlanActivated:         decode[PlanActivated],
 	EventPlanCompleted:         decode[PlanCompleted],
@@ -96,6 +97,10 @@ var decoders = map[string]func([]byte) (Event, error){
 	EventNotificationRequested: decode[NotificationRequested],
 	EventNotificationSent:      decode[NotificationSent],
 	EventNotificationFailed:    decode[NotificationFailed],
+
+	EventPlanEmailRequested: decode[PlanEmailRequested],
+	EventPlanEmailSent:      decode[PlanEmailSent],
+	EventPlanEmailFailed:    decode[PlanEmailFailed],
 
 	EventCatalogPlanCreated: decode[CatalogPlanCreated],
 	EventCatalogPlanUpdated: decode[CatalogPlanUpdated],

@@ -8,7 +8,7 @@ import (
 
 // planFields is the number of fields SameState compares. A new field of
 // Plan makes SameState panic until it is compared too.
-const planFields = 24
+const planFields = 25
 
 // SameState reports whether p and o hold the same state, comparing every
 // field of Plan (a nil slice equals an empty one). The ledger property test
@@ -17,7 +17,7 @@ const planFields = 24
 func SameState(p, o *Plan) bool {
 	if reflect.TypeFor[Plan]().NumField() != planFields ||
 		reflect.TypeFor[Option]().NumField() != 7 || reflect.TypeFor[Payment]().NumField() != 13 ||
-		reflect.TypeFor[Proposal]().NumField() != 12 {
+		reflect.TypeFor[Proposal]().NumField() != 12 || reflect.TypeFor[PlanEmail]().NumField() != 7 {
 		panic("SameState: Plan has fields it does not compare")
 	}
 	return p.version == o.version && p.id == o.id && p.accountID == o.accountID && p.status == o.status &&
@@ -31,7 +31,7 @@ func SameState(p, o *Plan) bool {
 		slices.Equal(p.installments, o.installments) &&
 		slices.EqualFunc(p.payments, o.payments, samePayment) &&
 		slices.EqualFunc(p.proposals, o.proposals, sameProposal) &&
-		slices.Equal(p.notices, o.notices) &&
+		slices.Equal(p.notices, o.notices) && slices.EqualFunc(p.emails, o.emails, samePlanEmail) &&
 		samePtr(p.consent, o.consent) &&
 		p.activatedAt == o.activatedAt && p.completedAt == o.completedAt &&
 		p.closedAt == o.closedAt && p.closedReason == o.closedReason
@@ -55,6 +55,11 @@ func sameProposal(a, b Proposal) bool {
 		slices.Equal(a.Schedule, b.Schedule) && samePtr(a.Counter, b.Counter) && samePtr(a.CounterAmount, b.CounterAmount) &&
 		slices.Equal(a.CounterSchedule, b.CounterSchedule) && a.Message == b.Message && a.CreatedAt == b.CreatedAt &&
 		sameTime(a.AnsweredAt, b.AnsweredAt) && samePtr(a.consent, b.consent)
+}
+
+func samePlanEmail(a, b PlanEmail) bool {
+	return a.PlanEmailKey == b.PlanEmailKey && a.To == b.To && a.Status == b.Status && a.MessageID == b.MessageID &&
+		a.RequestedAt == b.RequestedAt && sameTime(a.At, b.At) && a.Reason == b.Reason
 }
 
 func sameTime(a, b *time.Time) bool { return samePtr(a, b) }

@@ -65,6 +65,7 @@ func codecEvents(in codecInput) []domain.Event {
 	id := int64(in.n)
 	terms := domain.Terms{Installments: in.n, Interval: domain.Interval(in.s2), FirstPaymentDate: in.date}
 	key := domain.NoticeKey{Kind: domain.NoticeKind(in.s2), Installment: in.n, DueDate: in.date}
+	emailKey := domain.PlanEmailKey{Kind: domain.PlanEmailKind(in.s1), EventVersion: id}
 	return append([]domain.Event{
 		domain.PlanCreated{PlanID: id, AccountID: -id, PortalToken: in.s2,
 			Customer: domain.Customer{ID: id, Name: in.s1, Email: in.s2, Phone: in.s1},
@@ -74,6 +75,7 @@ func codecEvents(in codecInput) []domain.Event {
 			SendIntroductionEmail: in.flag, CreatedAt: in.at},
 		domain.IntroductionEmailSent{MessageID: in.s1, To: in.s2, SentAt: in.at},
 		domain.IntroductionEmailFailed{Reason: in.s1, Attempts: in.n, FailedAt: in.at},
+		domain.IntroductionEmailResendRequested{Resend: in.n, RequestedAt: in.at},
 		domain.PlanActivated{OptionID: id, ProposalID: id, Interval: domain.Interval(in.s1), Schedule: in.schedule(),
 			Consent: in.consent(), ActivatedAt: in.at},
 		domain.PlanCompleted{CompletedAt: in.at},
@@ -101,6 +103,9 @@ func codecEvents(in codecInput) []domain.Event {
 		domain.NotificationRequested{NoticeKey: key, Amount: in.money, RequestedAt: in.at},
 		domain.NotificationSent{NoticeKey: key, MessageID: in.s1, To: in.s2, SentAt: in.at},
 		domain.NotificationFailed{NoticeKey: key, Reason: in.s1, Attempts: in.n, FailedAt: in.at},
+		domain.PlanEmailRequested{PlanEmailKey: emailKey, To: []string{in.s1, in.s2}, RequestedAt: in.at},
+		domain.PlanEmailSent{PlanEmailKey: emailKey, To: in.s2, MessageID: in.s1, SentAt: in.at},
+		domain.PlanEmailFailed{PlanEmailKey: emailKey, To: in.s1, Reason: in.s2, Attempts: in.n, FailedAt: in.at},
 	}, catalogCodecEvents(in)...)
 }
 

@@ -220,7 +220,7 @@ func (p *Plan) DeferInstallment(number int, now time.Time) ([]Event, error) {
 // openInstallment returns installment number of an active plan if it is
 // not paid in full.
 func (p *Plan) openInstallment(number int, action string) (installment, error) {
-	if err := p.require(action, StatusActive); err != nil {
+	if err := p.require(action, activeOnly...); err != nil {
 		return installment{}, err
 	}
 	i, err := p.installmentIndex(number)

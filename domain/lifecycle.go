@@ -136,7 +136,7 @@ func (p *Plan) SelectOption(cmd SelectOption) ([]Event, error) {
 
 // Cancel decides the merchant's cancellation of a pending or active plan.
 func (p *Plan) Cancel(reason string, now time.Time) ([]Event, error) {
-	if err := p.require("cancel the plan", StatusPending, StatusActive); err != nil {
+	if err := p.require("cancel the plan", openStatuses...); err != nil {
 		return nil, err
 	}
 	reason, err := cleanReason("reason", reason)
@@ -149,7 +149,7 @@ func (p *Plan) Cancel(reason string, now time.Time) ([]Event, error) {
 // WriteOff decides that the merchant gives up what is outstanding on a
 // pending or active plan.
 func (p *Plan) WriteOff(reason string, now time.Time) ([]Event, error) {
-	if err := p.require("write off the plan", StatusPending, StatusActive); err != nil {
+	if err := p.require("write off the plan", openStatuses...); err != nil {
 		return nil, err
 	}
 	reason, err := cleanReason("reason", reason)
@@ -163,7 +163,7 @@ func (p *Plan) WriteOff(reason string, now time.Time) ([]Event, error) {
 // again if it has a schedule, pending (with a fresh abandonment clock)
 // otherwise.
 func (p *Plan) Reactivate(now time.Time) ([]Event, error) {
-	if err := p.require("reactivate the plan", StatusCancelled, StatusWrittenOff, StatusAbandoned); err != nil {
+	if err := p.require("reactivate the plan", reopenable...); err != nil {
 		return nil, err
 	}
 	to := StatusPending

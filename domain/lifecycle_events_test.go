@@ -20,6 +20,7 @@ var lifecycleEventTypes = []string{
 	domain.EventProposalCreated, domain.EventProposalApproved, domain.EventProposalCountered, domain.EventProposalDeclined,
 	domain.EventProposalCounterAccepted,
 	domain.EventNotificationRequested, domain.EventNotificationSent, domain.EventNotificationFailed,
+	domain.EventPlanEmailRequested, domain.EventPlanEmailSent, domain.EventPlanEmailFailed,
 }
 
 // lifecycleEventSamples has one event of each type with every field set.
@@ -29,6 +30,7 @@ func lifecycleEventSamples() []domain.Event {
 	sched := []domain.Installment{inst(1, "400.00", "2025-12-04"), inst(2, "0.01", "2026-01-31")}
 	tm := domain.Terms{Installments: 2, Interval: domain.Biweekly, FirstPaymentDate: d("2025-12-10")}
 	key := domain.NoticeKey{Kind: domain.NoticeCheckinReminder, Installment: 3, DueDate: d("2026-02-28")}
+	emailKey := domain.PlanEmailKey{Kind: domain.NotifyPaymentReported, EventVersion: 12}
 	return []domain.Event{
 		domain.IntroductionEmailSent{MessageID: "<a@b>", To: "john@example.com", SentAt: ts},
 		domain.IntroductionEmailFailed{Reason: "550", Attempts: 5, FailedAt: ts},
@@ -55,6 +57,9 @@ func lifecycleEventSamples() []domain.Event {
 		domain.NotificationRequested{NoticeKey: key, Amount: money("0.001", kwd), RequestedAt: ts},
 		domain.NotificationSent{NoticeKey: key, MessageID: "<c@d>", To: "john@example.com", SentAt: ts},
 		domain.NotificationFailed{NoticeKey: key, Reason: "timeout", Attempts: 3, FailedAt: ts},
+		domain.PlanEmailRequested{PlanEmailKey: emailKey, To: []string{"ops@example.com", "boss@example.com"}, RequestedAt: ts},
+		domain.PlanEmailSent{PlanEmailKey: emailKey, To: "ops@example.com", MessageID: "<e@f>", SentAt: ts},
+		domain.PlanEmailFailed{PlanEmailKey: emailKey, To: "boss@example.com", Reason: "550", Attempts: 1, FailedAt: ts},
 	}
 }
 

@@ -161,7 +161,7 @@ func (p *Plan) RecordPayment(in PaymentInput) ([]Event, error) {
 }
 
 func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPaid, error) {
-	if err := p.require(action, StatusActive); err != nil {
+	if err := p.require(action, activeOnly...); err != nil {
 		return InstallmentPaid{}, err
 	}
 	var ve ValidationError
@@ -213,7 +213,7 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 // for amount ("" means the reported amount; a merchant who received less
 // confirms what arrived). It adds plan.completed when nothing is left.
 func (p *Plan) ConfirmPayment(paymentID int64, amount string, now time.Time) ([]Event, error) {
-	if err := p.require("confirm a payment", StatusActive); err != nil {
+	if err := p.require("confirm a payment", activeOnly...); err != nil {
 		return nil, err
 	}
 	pay, err := p.reportedPayment(paymentID)
@@ -238,7 +238,7 @@ func (p *Plan) ConfirmPayment(paymentID int64, amount string, now time.Time) ([]
 // it stops counting as reported, and the installments it covered are open
 // again (check-ins and reminders resume).
 func (p *Plan) RejectPayment(paymentID int64, reason string, now time.Time) ([]Event, error) {
-	if err := p.require("reject a payment", StatusActive); err != nil {
+	if err := p.require("reject a payment", activeOnly...); err != nil {
 		return nil, err
 	}
 	if _, err := p.reportedPayment(paymentID); err != nil {

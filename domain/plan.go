@@ -101,6 +101,7 @@ type Plan struct {
 	payments       []Payment
 	proposals      []Proposal
 	notices        []Notice
+	emails         []PlanEmail // emails owed after an event (plan_email.*)
 	consent        *Consent
 	activatedAt    time.Time
 	completedAt    time.Time
@@ -142,6 +143,8 @@ func (p *Plan) ApplyAt(e Event, at time.Time) {
 		p.applyEmailSent(e)
 	case IntroductionEmailFailed:
 		p.applyEmailFailed(e)
+	case IntroductionEmailResendRequested:
+		p.applyResendRequested(e)
 	default:
 		p.applyLifecycle(e)
 	}
@@ -264,6 +267,12 @@ func (p *Plan) applyLifecycle(e Event) {
 		p.applyNotice(e.NoticeKey, EmailSent, e.SentAt)
 	case NotificationFailed:
 		p.applyNotice(e.NoticeKey, EmailFailed, e.FailedAt)
+	case PlanEmailRequested:
+		p.applyPlanEmailRequested(e)
+	case PlanEmailSent:
+		p.applyPlanEmailSent(e)
+	case PlanEmailFailed:
+		p.applyPlanEmailFailed(e)
 	}
 }
 

@@ -297,7 +297,7 @@ func (p *Plan) activateOnAgreement(events []Event, pr Proposal, schedule []Insta
 // answerable returns proposal id of a pending or active plan if its status
 // is one of want.
 func (p *Plan) answerable(id int64, action string, want ...ProposalStatus) (Proposal, error) {
-	if err := p.require(action, StatusPending, StatusActive); err != nil {
+	if err := p.require(action, openStatuses...); err != nil {
 		return Proposal{}, err
 	}
 	for _, pr := range p.proposals {

@@ -15,6 +15,11 @@ var CatalogWebhookEventTypes = []string{
 	EventPlanGroupDeleted,
 }
 
+// WebhookTestEvent is the type of a test delivery a merchant sends to one
+// endpoint (dashboard, POST /api/v1/webhook-endpoints/{id}/test). It is
+// never an event of the store and no endpoint subscribes to it.
+const WebhookTestEvent = "webhook.test"
+
 // AllWebhookEvents, named in an endpoint's events, subscribes it to every
 // type of WebhookEventTypes and CatalogWebhookEventTypes.
 const AllWebhookEvents = "*"

@@ -26,6 +26,8 @@ type Account struct {
 	RateLimitBurst     int    // requests per second at most; 0: no burst cap
 	ReminderDays       int    // days before a due date the customer is reminded; 0: never
 	CreatedAt          time.Time
+	// Emails are the account's email settings (see account_settings.go).
+	Emails domain.EmailSettings
 }
 
 // NewAccount is what CreateAccount needs.
@@ -39,12 +41,18 @@ type NewAccount struct {
 	ReminderDays *int
 }
 
-const accountColumns = `id, name, plan_limit, rate_limit_per_minute, rate_limit_burst, reminder_days, created_at`
+const accountColumns = `id, name, plan_limit, rate_limit_per_minute, rate_limit_burst, reminder_days, created_at, ` +
+	emailSettingsColumns
 
 // scanAccount reads accountColumns.
 func scanAccount(row pgx.Row) (Account, error) {
 	var a Account
-	err := row.Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.ReminderDays, &a.CreatedAt)
+	var off []string
+	err := row.Scan(&a.ID, &a.Name, &a.PlanLimit, &a.RateLimitPerMinute, &a.RateLimitBurst, &a.ReminderDays, &a.CreatedAt,
+		&a.Emails.NotifyEmails, &a.Emails.SenderName, &off)
+	for _, k := range off {
+		a.Emails.CustomerEmailsOff = append(a.Emails.CustomerEmailsOff, domain.PlanEmailKind(k))
+	}
 	return a, err
 }
 

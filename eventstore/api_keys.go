@@ -69,7 +69,7 @@ func (s *Accounts) CreateAPIKey(ctx context.Context, accountID int64) (string, e
 // depends only on a hash the caller cannot steer, never on the key's bytes.
 func (s *Accounts) AccountByKeyHash(ctx context.Context, sum [sha256.Size]byte) (Account, error) {
 	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT a.id, a.name, a.plan_limit, a.rate_limit_per_minute, a.rate_limit_burst,
-			a.reminder_days, a.created_at
+			a.reminder_days, a.created_at, a.notify_emails, a.sender_name, a.customer_emails_off
 		FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, sum[:]))
 	if err != nil {

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -85,4 +86,37 @@ func (s *Events) ReadAll(ctx context.Context, after Cursor, limit int) ([]Record
 		return nil, fmt.Errorf("read all after %d/%d: %w", after.TxID, after.Position, err)
 	}
 	return recs, nil
+}
+
+// LoadPage returns at most limit events of stream with a version below
+// before (0: from the newest), newest first: a page of a long history
+// read through the (stream_id, version) key.
+func (s *Events) LoadPage(ctx context.Context, stream string, before int64, limit int) ([]Record, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+		WHERE stream_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3`, stream, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("load page of %s: %w", stream, err)
+	}
+	recs, err := collectRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load page of %s: %w", stream, err)
+	}
+	return recs, nil
+}
+
+// StreamVersion returns the version of stream's last event, 0 for a stream
+// without events: one probe of its key.
+func (s *Events) StreamVersion(ctx context.Context, stream string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("version of %s: %w", stream, err)
+	}
+	return v, nil
 }

@@ -111,7 +111,8 @@ const claimWindow = 8
 // (at-least-once); so does one that lags past its lease, whose outcomes are
 // then fenced out (see DueDelivery.LeaseUntil). Deliveries of endpoints
 // deleted or disabled since they were enqueued are failed instead of
-// returned.
+// returned; so are those of endpoints paused since (a delivery enqueued
+// while PauseEndpoint ran).
 func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lease time.Duration, opts ClaimOptions) ([]DueDelivery, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -150,8 +151,8 @@ func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lea
 		FOR UPDATE OF d SKIP LOCKED
 	)
 	UPDATE webhook_deliveries d
-	SET state = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL THEN 'pending' ELSE 'failed' END,
-	    next_attempt_at = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL THEN $7::timestamptz END,
+	SET state = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL THEN 'pending' ELSE 'failed' END,
+	    next_attempt_at = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL THEN $7::timestamptz END,
 	    updated_at = now()
 	FROM picked p, webhook_endpoints e, async_commit
 	WHERE d.id = p.id AND e.id = d.endpoint_id

@@ -43,6 +43,9 @@ var (
 	// ErrDeliveryPending: the delivery is still pending (possibly in
 	// flight), so it cannot be resent; it will be attempted on schedule.
 	ErrDeliveryPending = errors.New("webhook delivery is still pending")
+	// ErrEndpointPaused: the endpoint is paused by its merchant, so nothing
+	// is sent to it until it is resumed.
+	ErrEndpointPaused = errors.New("webhook endpoint is paused")
 )
 
 // WebhookEndpoint is a merchant's webhook target.
@@ -55,6 +58,12 @@ type WebhookEndpoint struct {
 	CreatedAt      time.Time
 	DisabledAt     *time.Time
 	DisabledReason string
+	// PausedAt is when the merchant paused the endpoint (nil: not paused).
+	// While paused, events are skipped for it: no delivery is enqueued
+	// (EndpointsFor leaves it out), none is claimed, and none can be
+	// resent or tested; the deliveries pending when it was paused are
+	// stopped. See PauseEndpoint.
+	PausedAt *time.Time
 }
 
 // Subscribes reports whether the endpoint wants events of typ (see
@@ -70,10 +79,10 @@ type NewWebhookEndpoint struct {
 	Events    []string // empty or nil: Good Plan's types (see domain.SubscribesTo)
 }
 
-const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, '')`
+const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, ''), paused_at`
 
 func scanEndpoint(row pgx.Row, e *WebhookEndpoint) error {
-	return row.Scan(&e.ID, &e.AccountID, &e.URL, &e.Events, &e.Secret, &e.CreatedAt, &e.DisabledAt, &e.DisabledReason)
+	return row.Scan(&e.ID, &e.AccountID, &e.URL, &e.Events, &e.Secret, &e.CreatedAt, &e.DisabledAt, &e.DisabledReason, &e.PausedAt)
 }
 
 func collectEndpoints(rows pgx.Rows) ([]WebhookEndpoint, error) {
@@ -160,13 +169,13 @@ func (s *WebhookEndpoints) Endpoints(ctx context.Context, accountID int64) ([]We
 }
 
 // EndpointsFor returns the account's endpoints that should receive an event
-// of eventType: not deleted, not disabled, and subscribed to it (see
-// WebhookEndpoint.Subscribes).
+// of eventType: not deleted, not disabled, not paused, and subscribed to it
+// (see WebhookEndpoint.Subscribes).
 func (s *WebhookEndpoints) EndpointsFor(ctx context.Context, accountID int64, eventType string) ([]WebhookEndpoint, error) {
 	// The query narrows, Subscribes decides: one definition of who gets
 	// what.
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
-		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
+		WHERE account_id = $1 AND deleted_at IS NULL AND disabled_at IS NULL AND paused_at IS NULL
 		  AND (cardinality(events) = 0 OR $2 = ANY(events) OR $3 = ANY(events))
 		ORDER BY id`, accountID, eventType, domain.AllWebhookEvents)
 	if err != nil {
@@ -251,4 +260,42 @@ func stopPending(ctx context.Context, tx pgx.Tx, endpointID int64) error {
 	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = now()
 		WHERE endpoint_id = $1 AND state = 'pending'`, endpointID)
 	return err
+}
+
+// PauseEndpoint pauses endpoint id of account (a no-op if it is paused
+// already) and returns it. Events are skipped for a paused endpoint, not
+// queued: no delivery is enqueued for an event recorded while it is
+// paused, and the deliveries pending when it is paused are stopped
+// (failed), so resuming never releases a burst of stale events; the
+// merchant can resend any of them from the delivery log once it is
+// resumed. ErrNotFound when it does not exist, was deleted, or belongs to
+// another account.
+func (s *WebhookEndpoints) PauseEndpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := scanEndpoint(tx.QueryRow(ctx, `UPDATE webhook_endpoints SET paused_at = COALESCE(paused_at, now())
+			WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL
+			RETURNING `+endpointColumns, id, accountID), &e); err != nil {
+			return err
+		}
+		return stopPending(ctx, tx, id)
+	})
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("pause webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return e, nil
+}
+
+// ResumeEndpoint resumes endpoint id of account (a no-op if it is not
+// paused) and returns it: events recorded from now on are delivered
+// again. ErrNotFound as PauseEndpoint.
+func (s *WebhookEndpoints) ResumeEndpoint(ctx context.Context, accountID, id int64) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := scanEndpoint(s.pool.QueryRow(ctx, `UPDATE webhook_endpoints SET paused_at = NULL
+		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL
+		RETURNING `+endpointColumns, id, accountID), &e)
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("resume webhook endpoint %d: %w", id, interpretError(err))
+	}
+	return e, nil
 }

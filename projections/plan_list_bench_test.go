@@ -133,15 +133,15 @@ func BenchmarkPlanList(b *testing.B) {
 
 	const mid = 1_000_000 + (benchPlans+benchOtherPlans)/2
 	for _, c := range []struct {
-		name  string
-		q     PlanListQuery
+		name string
+		q    PlanListQuery
 		// index is the index the plan must use; with pkey, walking the
 		// primary key backwards does too, which the planner chooses when
 		// it expects the page's rows soon (a big account, a common status
 		// or name).
 		index string
 		pkey  bool
-		min   int    // rows the page must have at least
+		min   int // rows the page must have at least
 	}{
 		{"list", PlanListQuery{}, "plan_views_account_id_idx", true, 25},
 		{"list-deep", PlanListQuery{After: mid}, "plan_views_account_id_idx", true, 25},

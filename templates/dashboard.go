@@ -11,18 +11,24 @@ import (
 // A new page adds its file and a DashboardPage var below; its value type
 // has a Shell field (see DashboardShell).
 
-//go:embed dashboard/*.html dashboard/dashboard.css
+//go:embed dashboard/*.html dashboard/dashboard.css dashboard/copy.js
 var dashboardFiles embed.FS
 
 // dashboardCSS is the dashboard's whole style sheet, inlined in every page.
 var dashboardCSS = embeddedAsset(dashboardFiles, "dashboard/dashboard.css")
 
+// dashboardCopyJS is the one script of the dashboard, inlined where a
+// secret is shown once: it reveals the "Copy" buttons (data-copy="{id of
+// the field}") and copies the field on a click. Without it the read-only
+// field is selected and copied by hand.
+var dashboardCopyJS = embeddedAsset(dashboardFiles, "dashboard/copy.js")
+
 // DashboardContentSecurityPolicy is the Content-Security-Policy header
-// value of dashboard pages: no scripts, no images, no frames, forms posted
-// only to the service itself, and only the inline style sheet (by its
-// hash).
+// value of dashboard pages: no images, no frames, forms posted only to the
+// service itself, and only the inline style sheet and the copy script (by
+// their hashes).
 var DashboardContentSecurityPolicy = "default-src 'none'; style-src '" + portalCSSHash(dashboardCSS) +
-	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"'; script-src '" + portalCSSHash(dashboardCopyJS) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // The dashboard's pages, each rendered from values of its own type.
 var (
@@ -53,6 +59,8 @@ func (p DashboardPage[V]) Render(w io.Writer, v V) error {
 var dashboardFuncs = htmltemplate.FuncMap{
 	// The style sheet is a constant of this package, never data.
 	"css": func() htmltemplate.CSS { return htmltemplate.CSS(dashboardCSS) },
+	// The copy script is a constant of this package too.
+	"copyjs": func() htmltemplate.JS { return htmltemplate.JS(dashboardCopyJS) },
 }
 
 // DashboardShell is what the layout of every signed-in page shows: the

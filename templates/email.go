@@ -25,10 +25,12 @@ func parseEmail(name string) emailTemplates {
 		name: name,
 		subject: texttemplate.Must(texttemplate.New(file("subject")).Option("missingkey=error").
 			ParseFS(files, "email/"+file("subject"))),
+		// The layout first: a "footer" the email's file defines replaces
+		// the layout's default (the last definition parsed wins).
 		text: texttemplate.Must(texttemplate.New(file("txt")).Option("missingkey=error").
-			ParseFS(files, "email/"+file("txt"), "email/layout.txt.tmpl")),
+			ParseFS(files, "email/layout.txt.tmpl", "email/"+file("txt"))),
 		html: htmltemplate.Must(htmltemplate.New(file("html")).Option("missingkey=error").
-			ParseFS(files, "email/"+file("html"), "email/layout.html.tmpl")),
+			ParseFS(files, "email/layout.html.tmpl", "email/"+file("html"))),
 	}
 }
 

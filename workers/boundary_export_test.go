@@ -17,7 +17,7 @@ func (f *WebhookFanout) WebhookPayloadOf(ctx context.Context, rec eventstore.Rec
 // IntroductionMIME builds plan's introduction email and writes it as the
 // MIME message a mail server would get (for the boundary property test).
 func (w *EmailWorker) IntroductionMIME(p *domain.Plan, acct eventstore.Account, out io.Writer) error {
-	e, err := w.introductionJob().build(p, acct)
+	e, err := w.introductionJob(0).build(p, acct)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -33,9 +34,11 @@ const emailActor = "email-worker"
 const maxReasonLen = 500
 
 // EmailWorker sends the customer's emails: each new plan's introduction
-// email and the scheduled notices the Scheduler requests. It is a Handler
-// for a durable consumer of plan.created and notification.requested
-// events.
+// email and the scheduled notices the Scheduler requests (Handle, for a
+// durable consumer of plan.created and notification.requested events),
+// and the emails a plan's events owe the customer or the merchant
+// (HandlePlanEmail, see email_plan.go). Customer emails carry the
+// account's sender name.
 //
 // It decides from the plan's current state in the store, not from the
 // event, so a redelivered or replayed event never sends a second email once
@@ -75,7 +78,8 @@ func (j *emailJob) id(prefix string, plan int64) string {
 	return prefix + ":" + eventstore.PlanStream(plan) + j.key
 }
 
-// Handle acts on plan.created (the introduction email),
+// Handle acts on plan.created and introduction_email.resend_requested (the
+// introduction email),
 // notification.requested (a scheduled notice) and user_email.requested (a
 // merchant user's invitation or password reset link, email_user.go) and
 // ignores every other event. It returns nil when the email was sent or its failure recorded (a
@@ -96,7 +100,13 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 		if json.Unmarshal(rec.Data, &asked) == nil && asked.Send != nil && !*asked.Send {
 			return nil
 		}
-		job = w.introductionJob()
+		job = w.introductionJob(0)
+	case domain.EventIntroductionEmailResendRequested:
+		var e domain.IntroductionEmailResendRequested
+		if err := json.Unmarshal(rec.Data, &e); err != nil || e.Resend < 1 {
+			return Permanent(fmt.Errorf("introduction email resend %s: %v", rec.EventID, err))
+		}
+		job = w.introductionJob(e.Resend)
 	case domain.EventNotificationRequested:
 		var e domain.NotificationRequested
 		if err := json.Unmarshal(rec.Data, &e); err != nil {
@@ -228,11 +238,15 @@ func (w *EmailWorker) giveUp(ctx context.Context, plan *domain.Plan, job *emailJ
 	return nil
 }
 
-// email addresses r to plan's customer, from the worker's sender.
-func (w *EmailWorker) email(plan *domain.Plan, messageID string, r templates.Rendered) Email {
-	from := w.From
-	if from == "" {
-		from = DefaultEmailFrom
+// email addresses r to plan's customer, from the worker's sender under
+// the account's sender name, if it has one.
+func (w *EmailWorker) email(plan *domain.Plan, acct eventstore.Account, messageID string, r templates.Rendered) Email {
+	from := w.from()
+	if name := acct.Emails.SenderName; name != "" {
+		if addr, err := mail.ParseAddress(from); err == nil {
+			addr.Name = name // String quotes or encodes it
+			from = addr.String()
+		}
 	}
 	c := plan.Customer()
 	return Email{
@@ -244,6 +258,14 @@ func (w *EmailWorker) email(plan *domain.Plan, messageID string, r templates.Ren
 		Text:       r.Text,
 		HTML:       r.HTML,
 	}
+}
+
+// from is the worker's sender: EMAIL_FROM, or DefaultEmailFrom.
+func (w *EmailWorker) from() string {
+	if w.From == "" {
+		return DefaultEmailFrom
+	}
+	return w.From
 }
 
 // messageID is "<{local}@{host of publicURL}>", the host being "localhost"
@@ -285,7 +307,8 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command str
 		if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) {
+		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) ||
+			errors.Is(err, domain.ErrPlanEmailNotRequested) {
 			break
 		}
 	}

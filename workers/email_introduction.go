@@ -12,18 +12,33 @@ import (
 )
 
 // introductionJob is the plan's introduction email, owed while its status
-// is pending.
-func (w *EmailWorker) introductionJob() *emailJob {
+// is pending: the first one (resend 0, on plan.created) or the resend-th
+// one the merchant asked for again (introduction_email.resend_requested),
+// each owed only while it is the latest asked for, with its own claim,
+// outcome command ids and Message-ID.
+func (w *EmailWorker) introductionJob(resend int) *emailJob {
+	key := ""
+	if resend > 0 {
+		key = "#resend-" + strconv.Itoa(resend)
+	}
 	return &emailJob{
 		what: "introduction email",
 		name: "introduction-email",
-		owed: func(p *domain.Plan) bool { return p.IntroductionEmail().Status == domain.EmailPending },
+		key:  key,
+		owed: func(p *domain.Plan) bool {
+			e := p.IntroductionEmail()
+			return e.Status == domain.EmailPending && e.Resends == resend
+		},
 		build: func(p *domain.Plan, acct eventstore.Account) (Email, error) {
 			r, err := templates.Introduction(introductionData(p, acct, w.PublicURL))
 			if err != nil {
 				return Email{}, fmt.Errorf("introduction email for plan %d: %w", p.ID(), err)
 			}
-			return w.email(p, IntroductionMessageID(p.ID(), w.PublicURL), r), nil
+			id := IntroductionMessageID(p.ID(), w.PublicURL)
+			if resend > 0 {
+				id = messageID("plan-"+strconv.FormatInt(p.ID(), 10)+".introduction.resend-"+strconv.Itoa(resend), w.PublicURL)
+			}
+			return w.email(p, acct, id, r), nil
 		},
 		sent: func(p *domain.Plan, e Email, at time.Time) ([]domain.Event, error) {
 			return p.RecordIntroductionEmailSent(e.MessageID, e.ToAddress, at)

@@ -38,7 +38,7 @@ func (w *EmailWorker) noticeJob(k domain.NoticeKey) *emailJob {
 			if err != nil {
 				return Email{}, fmt.Errorf("%s notice for plan %d: %w", k.Kind, p.ID(), err)
 			}
-			return w.email(p, NoticeMessageID(p.ID(), k, w.PublicURL), r), nil
+			return w.email(p, acct, NoticeMessageID(p.ID(), k, w.PublicURL), r), nil
 		},
 		sent: func(p *domain.Plan, e Email, at time.Time) ([]domain.Event, error) {
 			return p.RecordNotificationSent(k, e.MessageID, e.ToAddress, at)

@@ -715,13 +715,21 @@ func TestNoticeMessageID(t *testing.T) {
 // still one email, and no event appended to the plan's events.
 func (env *emailEnv) redeliverSendsNothing(t *testing.T, rec eventstore.Record, events int) {
 	t.Helper()
+	env.redeliverWith(t, env.handle, rec, 1, events)
+}
+
+// redeliverWith handles rec twice more with handle: still want messages,
+// and no event appended to the plan's events.
+func (env *emailEnv) redeliverWith(t *testing.T, handle func(*testing.T, eventstore.Record, int) error, rec eventstore.Record,
+	want, events int) {
+	t.Helper()
 	for attempt := 1; attempt <= 2; attempt++ {
-		if err := env.handle(t, rec, attempt); err != nil {
+		if err := handle(t, rec, attempt); err != nil {
 			t.Fatalf("Handle again: %v", err)
 		}
 	}
-	if n := len(env.smtp.Messages()); n != 1 {
-		t.Errorf("after redelivery %d messages, want 1", n)
+	if n := len(env.smtp.Messages()); n != want {
+		t.Errorf("after redelivery %d messages, want %d", n, want)
 	}
 	if _, again := env.planRecords(t, rec); len(again) != events {
 		t.Errorf("redelivery appended events: %d, was %d", len(again), events)

@@ -80,11 +80,7 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 	if err != nil {
 		return fail("cannot build the email: " + err.Error())
 	}
-	from := w.From
-	if from == "" {
-		from = DefaultEmailFrom
-	}
-	email := Email{MessageID: messageID(rec.StreamID, w.PublicURL), FromHeader: from, ToName: u.Name, ToAddress: u.Email,
+	email := Email{MessageID: messageID(rec.StreamID, w.PublicURL), FromHeader: w.from(), ToName: u.Name, ToAddress: u.Email,
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML}
 	log := w.logger().With("stream", rec.StreamID, "kind", req.Kind, "user_id", u.ID, "message_id", email.MessageID)
 

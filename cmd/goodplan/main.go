@@ -30,6 +30,9 @@ Usage:
   goodplan deadletters retry --id ID | --all    process them again, resolving those that succeed
   goodplan deadletters resolve --id ID          mark one resolved without processing it (dealt with otherwise)
   goodplan accounts create --name NAME [--plan-limit N] [--rate-limit N] [--burst N] [--reminder-days N]
+  goodplan accounts update --account ID [--notify-email ADDRESS ...] [--no-notify-emails]
+                           [--sender-name NAME] [--customer-email KIND=on|off ...]
+                                                the account's email settings (printed after)
   goodplan apikeys create --account ID          print a new API key (shown once)
   goodplan apikeys list --account ID            the account's keys: id, first characters, created, last used, revoked
   goodplan apikeys revoke --account ID --key KEY_OR_ID
@@ -84,11 +87,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "deadletters":
 		return deadLettersCmd(ctx, cfg, rest, stdout, stderr)
 	case "accounts":
-		if len(rest) == 0 || rest[0] != "create" {
-			fmt.Fprint(stderr, usage)
-			return usageError{"accounts: expected 'create'"}
+		switch {
+		case len(rest) > 0 && rest[0] == "create":
+			return accountsCreate(ctx, cfg, rest[1:], stdout, stderr)
+		case len(rest) > 0 && rest[0] == "update":
+			return accountsUpdate(ctx, cfg, rest[1:], stdout, stderr)
 		}
-		return accountsCreate(ctx, cfg, rest[1:], stdout, stderr)
+		fmt.Fprint(stderr, usage)
+		return usageError{"accounts: expected 'create' or 'update'"}
 	case "apikeys":
 		sub := ""
 		if len(rest) > 0 {

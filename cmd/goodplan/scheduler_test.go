@@ -87,36 +87,12 @@ func TestScheduledNoticeEmails(t *testing.T) {
 
 	// First payment in 5 days: inside the 7-day lead, outside the default 3.
 	due := clock.now().UTC().AddDate(0, 0, 5).Format(time.DateOnly)
-	status, b := call(t, "POST", base+"/api/v1/plans", key, `{"customer":{"name":"Kim","email":"kim@example.com"},
-		"invoice":{"amount":"900.00"},"options":{"durations":[3],"first_payment_date":"`+due+`"},"send_introduction_email":false}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create plan: %d %s", status, b)
-	}
-	var created struct {
-		PlanID      int64 `json:"plan_id"`
-		PlanOptions []struct {
-			ID int64 `json:"id"`
-		} `json:"plan_options"`
-	}
-	if err := json.Unmarshal(b, &created); err != nil {
-		t.Fatal(err)
-	}
-	// The customer chooses the option (as the portal would).
-	pool, err := pgxpool.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	store := eventstore.New(pool)
-	if _, err := eventstore.PlanAggregate.Run(t.Context(), store, eventstore.Cmd[*domain.Plan]{ID: created.PlanID, Meta: eventstore.Metadata{AccountID: acct, Actor: "customer"}, Decide: func(p *domain.Plan) ([]domain.Event, error) {
-		return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	store := storeOf(t, db)
+	created := activePlanViaAPI(t, store, base, key, acct, clock, `{"durations":[3],"first_payment_date":"`+due+`"}`)
 
 	waitNotice := func(kind, subject string) {
 		t.Helper()
-		wantID := fmt.Sprintf("<plan-%d.%s.1.%s@portal.test>", created.PlanID, kind, due)
+		wantID := fmt.Sprintf("<plan-%d.%s.1.%s@portal.test>", created, kind, due)
 		var got []sunkMail
 		pgtest.WaitFor(t, time.Minute, "the "+kind+" email with Message-ID "+wantID, func() bool {
 			got = sunkWithID(sink, wantID)
@@ -133,7 +109,7 @@ func TestScheduledNoticeEmails(t *testing.T) {
 	// Both outcomes are recorded once, and nothing was sent twice.
 	counts := map[string]int{}
 	pgtest.WaitForNil(t, 30*time.Second, "2 notification.sent", func() error {
-		_, recs, _, err := store.LoadPlan(t.Context(), created.PlanID)
+		_, recs, _, err := store.LoadPlan(t.Context(), created)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +134,52 @@ func TestScheduledNoticeEmails(t *testing.T) {
 }
 
 // sunkWithID returns the accepted emails with Message-ID id.
+// storeOf opens the store of database db for the test.
+func storeOf(t *testing.T, db string) *eventstore.Store {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return eventstore.New(pool)
+}
+
+// activePlanViaAPI creates a plan of 900.00 USD for Kim with options (the
+// request's "options" object) and no introduction email through the API,
+// and has the customer choose its first option (as the portal would); it
+// returns the plan id.
+func activePlanViaAPI(t *testing.T, store *eventstore.Store, base, key string, acct int64, clock *shiftClock, options string) int64 {
+	t.Helper()
+	status, b := call(t, "POST", base+"/api/v1/plans", key, `{"customer":{"name":"Kim","email":"kim@example.com"},
+		"invoice":{"amount":"900.00"},"options":`+options+`,"send_introduction_email":false}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create plan: %d %s", status, b)
+	}
+	var created struct {
+		PlanID      int64 `json:"plan_id"`
+		PlanOptions []struct {
+			ID int64 `json:"id"`
+		} `json:"plan_options"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil {
+		t.Fatal(err)
+	}
+	actAs(t, store, "customer", acct, created.PlanID, func(p *domain.Plan) ([]domain.Event, error) {
+		return p.SelectOption(domain.SelectOption{OptionID: created.PlanOptions[0].ID, Consent: domain.Consent{At: clock.now()}})
+	})
+	return created.PlanID
+}
+
+// actAs runs decide on plan id as actor.
+func actAs(t *testing.T, store *eventstore.Store, actor string, acct, id int64, decide func(p *domain.Plan) ([]domain.Event, error)) {
+	t.Helper()
+	if _, err := eventstore.PlanAggregate.Run(t.Context(), store, eventstore.Cmd[*domain.Plan]{ID: id,
+		Meta: eventstore.Metadata{AccountID: acct, Actor: actor}, Decide: decide}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sunkWithID(s *mailSink, id string) []sunkMail {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -138,6 +138,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 	// consumer with several filter subjects needs nats-server 2.10.
 	created := []string{prefix + ".events.*." + domain.EventPlanCreated}
 	notices := []string{prefix + ".events.*." + domain.EventNotificationRequested}
+	resends := []string{prefix + ".events.*." + domain.EventIntroductionEmailResendRequested}
 	userEmails := []string{prefix + ".events.*." + eventstore.EventUserEmailRequested}
 	catalogPlans := projections.NewCatalogPlans(store)
 	catalogPlanEvents := []string{prefix + ".events.*.catalog_plan.>"}
@@ -152,6 +153,10 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "projection-plans", Handle: plans.Apply, BatchHandle: plans.ApplyBatch, Concurrency: 4, Batch: 64},
 		{Durable: "introduction-email", Filter: created, Handle: email.Handle, Concurrency: 8, Batch: 2},
 		{Durable: "notice-email", Filter: notices, Handle: email.Handle, Concurrency: 8, Batch: 2},
+		// The emails a plan's event owes (a merchant's decision, a customer's
+		// action, an abandoned plan): every event, the others acked at once.
+		{Durable: "plan-email", Handle: email.HandlePlanEmail, Concurrency: 4, Batch: 16},
+		{Durable: "introduction-resend-email", Filter: resends, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "user-email", Filter: userEmails, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},

@@ -1,5 +1,0 @@
--- Placeholder for migration 013, which another branch of issues 11/12
--- owns: tern refuses a gap in the numbering, so this branch keeps the
--- sequence whole until that branch is merged. Delete this file when the
--- real 013_*.sql lands (it must not be merged beside it).
-SELECT 1;

@@ -1,0 +1,1 @@
+document.querySelectorAll("[data-copy]").forEach(function(b){var t=document.getElementById(b.getAttribute("data-copy"));if(!t||!navigator.clipboard)return;b.hidden=false;b.addEventListener("click",function(){navigator.clipboard.writeText(t.value).then(function(){b.textContent="Copied"})})});
