@@ -125,7 +125,10 @@ func TestDashboardInChromium(t *testing.T) {
 	cctx, cancelCustomer := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelCustomer)
 	customer := dashBrowser{t: t, ctx: cctx}
-	customer.run("open the portal link", desktop, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`button[data-option-id]`)))
+	customer.run("the customer's context has no dashboard session", desktop, chromedp.Navigate(base+"/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-page="login"]`)))
+	customer.run("open the portal link", chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-option-id]`)))
 	customer.submit("choose an option", chromedp.CSS(`button[data-option-id]`))
 	customer.run("fill the payment",
 		chromedp.WaitVisible(chromedp.CSS(`[data-notice="selected"]`)),
