@@ -11,11 +11,9 @@ package main
 // screenshotDir; .ci/run keeps it as a CI artifact).
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -243,18 +241,9 @@ func TestDashboardInChromium(t *testing.T) {
 // email's kind).
 func outboxMessages(t *testing.T, outbox string) map[string][]string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
 	prefix := regexp.MustCompile(`^<plan-\d+\.(introduction@|[a-z_]+\.)`)
 	out := map[string][]string{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := mail.ReadMessage(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for _, msg := range outboxEmails(t, outbox) {
 		if p := prefix.FindString(msg.Header.Get("Message-Id")); p != "" {
 			out[p] = append(out[p], msg.Header.Get("To"))
 		}
