@@ -17,12 +17,20 @@ import (
 // and an API key, which it returns.
 func newDashboardOwner(t *testing.T, dbURL string) string {
 	t.Helper()
+	return createKey(t, dbURL, newDashboardAccount(t, dbURL))
+}
+
+// newDashboardAccount creates the account "Northwind Plumbing" in dbURL's
+// database and its owner Olive Owner, owner@example.com (password "a long
+// pass phrase"), with the CLI; it returns the account's id.
+func newDashboardAccount(t *testing.T, dbURL string) int64 {
+	t.Helper()
 	acct := createAccount(t, dbURL, "--name", "Northwind Plumbing")
 	if res := runCLIInput(t, dbURL, "a long pass phrase\n", "users", "create", "--account", strconv.FormatInt(acct, 10),
 		"--email", "owner@example.com", "--name", "Olive Owner", "--role", "owner"); res.code != 0 {
 		t.Fatalf("users create: %d %s", res.code, res.stderr)
 	}
-	return createKey(t, dbURL, acct)
+	return acct
 }
 
 // TestDashboardPlanAccessibility: a plan's page in the dashboard scores

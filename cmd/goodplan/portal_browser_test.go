@@ -317,16 +317,7 @@ func outboxLink(t *testing.T, outbox, msgID string, linkRE *regexp.Regexp, srv *
 	t.Helper()
 	var link string
 	pgtest.WaitForNil(t, time.Minute, fmt.Sprintf("an email %s... in %s", msgID, outbox), func() error {
-		files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			msg, err := mail.ReadMessage(bytes.NewReader(raw))
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
+		for _, msg := range outboxEmails(t, outbox) {
 			if !strings.HasPrefix(msg.Header.Get("Message-Id"), msgID) {
 				continue
 			}
@@ -339,6 +330,25 @@ func outboxLink(t *testing.T, outbox, msgID string, linkRE *regexp.Regexp, srv *
 		return fmt.Errorf("none yet; server log:\n%s", srv.logs.String())
 	})
 	return link
+}
+
+// outboxEmails reads every .eml file in the outbox.
+func outboxEmails(t *testing.T, outbox string) []*mail.Message {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	var out []*mail.Message
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 // plainTextBody returns the decoded text/plain part of a message body.
