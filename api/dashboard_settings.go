@@ -42,6 +42,8 @@ func (s *Server) dashboardSettingsRoutes(r chi.Router) {
 		r.Post("/settings/account", s.dashboardUpdateAccount)
 		r.Post("/settings/emails", s.dashboardUpdateEmails)
 		r.Get("/settings/users", s.dashboardUsersPage)
+		r.Post("/settings/users/{id}/role", s.dashboardSetUserRole)
+		r.Post("/settings/users/{id}/remove", s.dashboardRemoveUser)
 	})
 }
 
@@ -164,8 +166,17 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, u dashbo
 }
 
 // dashboardUsersPage is GET /dashboard/settings/users (owners): the
-// account's users, oldest first.
+// account's users, oldest first (?done=role-changed|user-removed: the
+// notice of a change just made).
 func (s *Server) dashboardUsersPage(w http.ResponseWriter, r *http.Request) {
+	v := templates.DashboardUsers{}
+	if done := r.URL.Query().Get("done"); done == "role-changed" || done == "user-removed" {
+		v.Notice = done
+	}
+	s.renderUsers(w, r, http.StatusOK, v)
+}
+
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardUsers) {
 	shell, err := s.dashboardShell(r, s.dash.root+"/settings")
 	if err != nil {
 		s.dashboardFail(w, r, err)
@@ -176,10 +187,62 @@ func (s *Server) dashboardUsersPage(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFail(w, r, err)
 		return
 	}
-	v := templates.DashboardUsers{Shell: shell}
+	v.Shell = shell
+	me := dashboardUserOf(r).ID
 	for _, u := range users {
 		v.Users = append(v.Users, templates.DashboardUserRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
-			Created: dashTime(&u.CreatedAt)})
+			Created: dashTime(&u.CreatedAt), Self: u.ID == me})
 	}
-	renderDashboard(s, w, r, http.StatusOK, templates.DashboardUsersPage, v)
+	renderDashboard(s, w, r, status, templates.DashboardUsersPage, v)
+}
+
+// dashboardSetUserRole is POST /dashboard/settings/users/{id}/role (csrf,
+// role; owners).
+func (s *Server) dashboardSetUserRole(w http.ResponseWriter, r *http.Request) {
+	s.changeUser(w, r, "role-changed", func(owner dashboardUser, id int64) error {
+		_, err := s.store.SetUserRole(r.Context(), owner.AccountID, id, r.PostForm.Get("role"))
+		return err
+	})
+}
+
+// dashboardRemoveUser is POST /dashboard/settings/users/{id}/remove (csrf;
+// owners).
+func (s *Server) dashboardRemoveUser(w http.ResponseWriter, r *http.Request) {
+	s.changeUser(w, r, "user-removed", func(owner dashboardUser, id int64) error {
+		return s.store.RemoveUser(r.Context(), owner.AccountID, id)
+	})
+}
+
+// changeUser runs change on user {id} of the owner's account: a 303 to
+// the users' page with the notice done (to Settings when owners changed
+// themselves: they may be no owner any more, or no user), a 422 with the
+// page and the refusal for the last owner or a bad role (nothing
+// changed), a 404 for a user of another account or none.
+func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, done string, change func(owner dashboardUser, id int64) error) {
+	owner, ok := s.dashboardForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err == nil {
+		err = change(owner, id)
+	} else {
+		err = eventstore.ErrNotFound
+	}
+	var ve *domain.ValidationError
+	switch {
+	case errors.Is(err, eventstore.ErrLastOwner):
+		s.renderUsers(w, r, http.StatusUnprocessableEntity, templates.DashboardUsers{
+			Error: "The account's last owner can be neither made a member nor removed: make another user an owner first."})
+	case errors.As(err, &ve):
+		s.renderUsers(w, r, http.StatusUnprocessableEntity, templates.DashboardUsers{Error: "The role must be owner or member."})
+	case errors.Is(err, eventstore.ErrNotFound):
+		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
+	case err != nil:
+		s.dashboardFail(w, r, err)
+	case id == owner.ID:
+		http.Redirect(w, r, s.dash.root+"/settings", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, s.dash.root+"/settings/users?done="+done, http.StatusSeeOther)
+	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -188,4 +189,72 @@ func TestDashboardSettingsMemberReadsOnly(t *testing.T) {
 	if strings.Contains(string(users.body), "stranger@example.com") {
 		t.Fatalf("the users page lists another account's user:\n%s", users.body)
 	}
+}
+
+// TestDashboardSettingsUsersRolesAndRemoval: an owner changes a user's
+// role and removes a user, never the last owner; another account's user is
+// a 404; a member and a form without csrf change nothing.
+func TestDashboardSettingsUsersRolesAndRemoval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	own := e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	mem := e.dashUser(t, e.acct, "member@example.com", eventstore.RoleMember)
+	other, _ := e.account(t, eventstore.NewAccount{Name: "Other"})
+	stranger := e.dashUser(t, other, "stranger@example.com", eventstore.RoleOwner)
+	owner, member := e.signIn(t, "owner@example.com"), e.signIn(t, "member@example.com")
+	userPath := func(u eventstore.User, what string) string {
+		return "/dashboard/settings/users/" + strconv.FormatInt(u.ID, 10) + "/" + what
+	}
+	roleOf := func(u eventstore.User) string {
+		t.Helper()
+		got, err := e.store.UserByID(ctx, u.AccountID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Role
+	}
+	wantPage(t, "owner GET users", e.dashGet(t, "/dashboard/settings/users", owner), http.StatusOK,
+		`data-action="change-role"`, `data-action="remove-user"`, `action="`+userPath(mem, "role")+`"`, "Pat owner (you)")
+
+	// Refused: the last owner, a bad role, a member, no csrf, another account's user.
+	for _, path := range []string{userPath(own, "role"), userPath(own, "remove")} {
+		res := e.devPost(t, path, owner, url.Values{"role": {"member"}})
+		wantPage(t, "last owner "+path, res, http.StatusUnprocessableEntity, `id="users-error"`, "last owner")
+	}
+	wantPage(t, "role admin", e.devPost(t, userPath(mem, "role"), owner, url.Values{"role": {"admin"}}),
+		http.StatusUnprocessableEntity, "The role must be owner or member.")
+	csrf := e.csrfOf(t, member)
+	for _, path := range []string{userPath(own, "role"), userPath(own, "remove"), userPath(mem, "role")} {
+		res := e.dashDo(t, http.MethodPost, path, dashClient, member, url.Values{"csrf": {csrf}, "role": {"owner"}})
+		wantPage(t, "member POST "+path, res, http.StatusForbidden, `data-page="owner_only"`)
+	}
+	res := e.dashDo(t, http.MethodPost, userPath(mem, "remove"), dashClient, owner, url.Values{})
+	wantPage(t, "no csrf", res, http.StatusForbidden, `data-page="forbidden"`)
+	for _, path := range []string{userPath(stranger, "role"), userPath(stranger, "remove"), "/dashboard/settings/users/x/remove"} {
+		wantPage(t, "another account's user "+path, e.devPost(t, path, owner, url.Values{"role": {"member"}}),
+			http.StatusNotFound, `data-page="not_found"`)
+	}
+	if roleOf(own) != eventstore.RoleOwner || roleOf(mem) != eventstore.RoleMember || roleOf(stranger) != eventstore.RoleOwner {
+		t.Fatal("a refused form changed a role")
+	}
+
+	// The member made an owner; then the first owner steps down (to Settings).
+	wantRedirect(t, "make owner", e.devPost(t, userPath(mem, "role"), owner, url.Values{"role": {"owner"}}),
+		"/dashboard/settings/users?done=role-changed")
+	if roleOf(mem) != eventstore.RoleOwner {
+		t.Fatal("the role did not change")
+	}
+	wantPage(t, "users after the change", e.dashGet(t, "/dashboard/settings/users?done=role-changed", owner), http.StatusOK,
+		`data-notice="role-changed"`)
+	wantRedirect(t, "step down", e.devPost(t, userPath(own, "role"), owner, url.Values{"role": {"member"}}), "/dashboard/settings")
+	wantPage(t, "users page after stepping down", e.dashGet(t, "/dashboard/settings/users", owner), http.StatusForbidden,
+		`data-page="owner_only"`)
+
+	// The new owner removes the old one, whose session ends.
+	wantRedirect(t, "remove", e.devPost(t, userPath(own, "remove"), member, nil), "/dashboard/settings/users?done=user-removed")
+	if _, err := e.store.UserByID(ctx, own.AccountID, own.ID); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("the removed user: %v", err)
+	}
+	e.requireSignedOut(t, "the removed user", owner)
 }

@@ -40,14 +40,21 @@ type DashboardNotifyEmail struct {
 	Address string
 }
 
-// DashboardUsers is the owners' list of the account's users.
+// DashboardUsers is the owners' list of the account's users, each with
+// the forms that change its role and remove it. Notice names the change
+// just made ("role-changed" or "user-removed"); Error is why the last
+// change was refused.
 type DashboardUsers struct {
-	Shell *DashboardShell
-	Users []DashboardUserRow
+	Shell  *DashboardShell
+	Users  []DashboardUserRow
+	Notice string
+	Error  string
 }
 
-// DashboardUserRow is one user of the account.
+// DashboardUserRow is one user of the account; Self marks the signed-in
+// user.
 type DashboardUserRow struct {
 	ID                         int64
 	Name, Email, Role, Created string
+	Self                       bool
 }
