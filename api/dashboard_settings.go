@@ -80,9 +80,8 @@ func settingsView(acct eventstore.Account) templates.DashboardSettings {
 // renderSettings writes the Settings page; an owner's form gets blank
 // notification address inputs up to domain.MaxNotifyEmails.
 func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardSettings) {
-	shell, err := s.dashboardShell(r, s.dash.root+"/settings")
-	if err != nil {
-		s.dashboardFail(w, r, err)
+	shell := s.settingsShell(w, r)
+	if shell == nil {
 		return
 	}
 	v.Shell = shell
@@ -90,6 +89,17 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		v.NotifyEmails = append(v.NotifyEmails, templates.DashboardNotifyEmail{N: len(v.NotifyEmails) + 1})
 	}
 	renderDashboard(s, w, r, status, templates.DashboardSettingsPage, v)
+}
+
+// settingsShell is the shell of a page of the Settings section, or nil
+// when it failed (having answered with the 500 page).
+func (s *Server) settingsShell(w http.ResponseWriter, r *http.Request) *templates.DashboardShell {
+	shell, err := s.dashboardShell(r, s.dash.root+"/settings")
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return nil
+	}
+	return shell
 }
 
 // dashboardUpdateAccount is POST /dashboard/settings/account (csrf, name;
@@ -177,9 +187,8 @@ func (s *Server) dashboardUsersPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardUsers) {
-	shell, err := s.dashboardShell(r, s.dash.root+"/settings")
-	if err != nil {
-		s.dashboardFail(w, r, err)
+	shell := s.settingsShell(w, r)
+	if shell == nil {
 		return
 	}
 	users, err := s.store.AccountUsers(r.Context(), shell.AccountID)
