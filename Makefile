@@ -21,12 +21,19 @@ vet:
 # accessibility tests of cmd/goodplan (lighthouse_test.go), installed with
 # the machine's npm into tools/lighthouse/node_modules. It drives Debian's
 # Chromium (/usr/bin/chromium: apt-get install -y chromium).
+# `make test` installs it on first use (and again when the lockfile changes).
+LIGHTHOUSE := tools/lighthouse/node_modules/.bin/lighthouse
+
 lighthouse:
 	npm ci --prefix tools/lighthouse --no-audit --no-fund
 
+$(LIGHTHOUSE): tools/lighthouse/package-lock.json
+	npm ci --prefix tools/lighthouse --no-audit --no-fund
+	touch $@
+
 # Every test, with the race detector, against the machine's real PostgreSQL
 # (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
-test: vet
+test: vet $(LIGHTHOUSE)
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # The benchmark harness (bench/README.md): baselines, HTTP, reads, pipeline,

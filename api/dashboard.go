@@ -78,6 +78,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 			s.dashboardSummaryRoutes(r)
 			s.dashboardPlanRoutes(r)
 			s.dashboardCatalogRoutes(r)
+			s.dashboardPlanListRoutes(r)
 			s.dashboardSettingsRoutes(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireOwner)

@@ -158,7 +158,7 @@ func TestDashboardAPIKeys(t *testing.T) {
 		t.Fatalf("the key after refused revocations: %d", got.status)
 	}
 	wantRedirect(t, "revoke", e.devPost(t, revoke, owner, nil), "/dashboard/developers?done=key-revoked")
-	pgtest.WaitFor(t, time.Second, "the revoked key to be refused", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the revoked key to be refused", func() bool {
 		return doFrom(t, e.srv, http.MethodGet, "/api/v1/plans", "192.0.2.1:1", key, nil).status == http.StatusUnauthorized
 	})
 	wantPage(t, "after revoking", e.dashGet(t, "/dashboard/developers?done=key-revoked", owner), http.StatusOK,

@@ -54,8 +54,7 @@ func (s *Server) quotePlan(w http.ResponseWriter, r *http.Request) {
 // quote: no id allocated, nothing appended), and returns its outcome and
 // the plan.created it decided.
 func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool) (planOutcome, domain.PlanCreated, error) {
-	ctx := r.Context()
-	acct := accountFrom(ctx)
+	acct := accountFrom(r.Context())
 	body, err := readBody(w, r)
 	if err != nil {
 		return planOutcome{}, domain.PlanCreated{}, err
@@ -70,6 +69,16 @@ func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool)
 	if err := idempotent(r, acct, requestHash(body), &c); err != nil {
 		return planOutcome{}, domain.PlanCreated{}, err
 	}
+	return s.runCreate(r.Context(), acct, cmd, typeErrs, c)
+}
+
+// runCreate runs the create command cmd for account acct, with typeErrs
+// (the decoder's, or nil) added to the domain's field errors, as c says
+// (its metadata, command id and request hash, DryRun): the one create
+// path of the API, its quote and the dashboard's form.
+func (s *Server) runCreate(ctx context.Context, acct eventstore.Account, cmd domain.CreatePlan,
+	typeErrs *domain.ValidationError, c planCommand) (planOutcome, domain.PlanCreated, error) {
+	c.Start = true
 	if acct.PlanLimit != nil {
 		c.Options = append(c.Options, eventstore.WithPlanQuota(acct.ID))
 	}
@@ -78,7 +87,8 @@ func (s *Server) runCreatePlan(w http.ResponseWriter, r *http.Request, dry bool)
 	// Every id the plan needs is allocated before deciding: the plan's,
 	// the customer's, the invoice's and one per option. A quote's are 0.
 	ids := make([]int64, 3+cmd.OptionCount())
-	if !dry {
+	if !c.DryRun {
+		var err error
 		if ids, err = s.newIDs(ctx, len(ids)); err != nil {
 			return planOutcome{}, domain.PlanCreated{}, err
 		}

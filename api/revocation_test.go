@@ -49,11 +49,12 @@ func (r *replica) status(t *testing.T, key string) int {
 	return doFrom(t, r.srv, "GET", "/api/v1/plans", "192.0.2.1:1234", key, nil).status
 }
 
-// TestRevokedKeyRefusedByEveryReplicaWithinOneSecond: two separately
-// constructed servers on one database both cache a key (their clocks stand
-// still, so only a notification can evict it); revoking it through the
-// store makes both answer 401 within a second.
-func TestRevokedKeyRefusedByEveryReplicaWithinOneSecond(t *testing.T) {
+// TestRevokedKeyRefusedByEveryReplica: two separately constructed servers
+// on one database both cache a key (their clocks stand still, so only a
+// notification can evict it); revoking it through the store makes both
+// answer 401. The waits' bounds are liveness limits for a loaded machine,
+// not latency claims: with the clocks still, no expiry can pass the test.
+func TestRevokedKeyRefusedByEveryReplica(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewDatabase(t)
 	a, b := newReplica(t, dbURL, true), newReplica(t, dbURL, true)
@@ -85,7 +86,7 @@ func TestRevokedKeyRefusedByEveryReplicaWithinOneSecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, r := range map[string]*replica{"replica a": a, "replica b": b} {
-		pgtest.WaitFor(t, time.Second, name+" refuses the revoked key", func() bool { return r.status(t, key) == http.StatusUnauthorized })
+		pgtest.WaitFor(t, 10*time.Second, name+" refuses the revoked key", func() bool { return r.status(t, key) == http.StatusUnauthorized })
 		if s := r.status(t, other); s != http.StatusOK {
 			t.Fatalf("%s: the account's other key: %d", name, s)
 		}
@@ -213,5 +214,5 @@ func TestRevocationListenerReconnects(t *testing.T) {
 	if _, err := r.store.RevokeAPIKey(ctx, acct.ID, k2); err != nil {
 		t.Fatal(err)
 	}
-	pgtest.WaitFor(t, time.Second, "a later revocation refused", func() bool { return r.status(t, k2) == http.StatusUnauthorized })
+	pgtest.WaitFor(t, 10*time.Second, "a later revocation refused", func() bool { return r.status(t, k2) == http.StatusUnauthorized })
 }

@@ -57,7 +57,7 @@ func TestAPIKeysListAndRevoke(t *testing.T) {
 	if m := line.FindStringSubmatch(strings.TrimSuffix(out, "\n")); m == nil || m[1] != rows[0][1] || m[4] == "" {
 		t.Fatalf("apikeys revoke printed %q", out)
 	}
-	pgtest.Every(10*time.Millisecond).WaitForNil(t, time.Second, "the revoked key to be refused", func() error {
+	pgtest.Every(10*time.Millisecond).WaitForNil(t, 10*time.Second, "the revoked key to be refused", func() error {
 		if status, _ := call(t, http.MethodGet, srv.URL+"/api/v1/plans", k1, ""); status != http.StatusUnauthorized {
 			return fmt.Errorf("it still answers %d", status)
 		}

@@ -153,7 +153,8 @@ func TestPasswordResetByEmail(t *testing.T) {
 
 // TestDashboardAccessibility: the sign-in page, the landing page (Needs
 // attention, signed in, with a payment a customer reported in the portal
-// on it) and the Overview score 100 for accessibility in Lighthouse.
+// on it), the Overview, the plan list and the create form score 100 for
+// accessibility in Lighthouse.
 func TestDashboardAccessibility(t *testing.T) {
 	t.Parallel()
 	lighthouseBin(t) // fail at once when it is missing, before starting a server
@@ -194,6 +195,13 @@ func TestDashboardAccessibility(t *testing.T) {
 	})
 	checkAccessibility(t, srv.URL+"/dashboard", cookie)
 	checkAccessibility(t, srv.URL+"/dashboard/overview", cookie)
+	// The plan list with the plan in it (projected: it is under Needs
+	// attention), and the create form.
+	if !strings.Contains(string(dashboardPage(t, srv.URL+"/dashboard/plans", cookie)), fmt.Sprintf(`data-plan-id="%d"`, created.PlanID)) {
+		t.Fatalf("plan %d is not in the dashboard's plan list", created.PlanID)
+	}
+	checkAccessibility(t, srv.URL+"/dashboard/plans", cookie)
+	checkAccessibility(t, srv.URL+"/dashboard/plans/new", cookie)
 }
 
 // dashboardPage is the body of a dashboard page GET with cookie.

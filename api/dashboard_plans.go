@@ -1,0 +1,230 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"goodplan/domain"
+	"goodplan/projections"
+	"goodplan/templates"
+)
+
+// The dashboard's plan list (GET /dashboard/plans), its CSV exports
+// (dashboard_export.go) and the create form (GET/POST /dashboard/plans/new).
+// A plan's own page (/dashboard/plans/{id}) is another file's.
+
+// dashboardPlansPageSize is how many plans a page of the list shows.
+const dashboardPlansPageSize = 25
+
+// maxPlanSearch bounds the search read (an email is at most 254).
+const maxPlanSearch = 254
+
+// dashboardPlanListRoutes registers the plan list, the exports and the create
+// form (inside requireUser).
+func (s *Server) dashboardPlanListRoutes(r chi.Router) {
+	r.Get("/plans", s.dashboardPlans)
+	r.Get("/plans/new", s.dashboardPlanNewPage)
+	r.Post("/plans/new", s.dashboardPlanCreate)
+	r.Get("/plans/export.csv", s.dashboardExportPlans)
+	r.Get("/payments/export.csv", s.dashboardExportPayments)
+}
+
+// planListFilter reads the list's filters from r's query string: status,
+// q (the search), after and before (plan ids, keyset paging). A bad one is
+// a message for the page.
+func planListFilter(r *http.Request, accountID int64) (projections.PlanListQuery, string) {
+	qs := r.URL.Query()
+	q := projections.PlanListQuery{AccountID: accountID, Limit: dashboardPlansPageSize,
+		Status: qs.Get("status"), Search: strings.TrimSpace(qs.Get("q"))}
+	if len(q.Search) > maxPlanSearch {
+		q.Search = q.Search[:maxPlanSearch]
+	}
+	if q.Status != "" && !domain.IsStatus(q.Status) {
+		return q, "The status must be one of " + strings.Join(domain.StatusNames(), ", ") + "."
+	}
+	for _, k := range []struct {
+		name string
+		to   *int64
+	}{{"after", &q.After}, {"before", &q.Before}} {
+		if v := qs.Get(k.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return q, "The page link is not valid: start from the first page."
+			}
+			*k.to = n
+		}
+	}
+	if q.After > 0 && q.Before > 0 {
+		return q, "The page link is not valid: start from the first page."
+	}
+	return q, ""
+}
+
+// listHref is the path under the dashboard with q's filters (and extra
+// query parameters, name then value).
+func (s *Server) listHref(path string, q projections.PlanListQuery, extra ...string) string {
+	v := url.Values{}
+	if q.Status != "" {
+		v.Set("status", q.Status)
+	}
+	if q.Search != "" {
+		v.Set("q", q.Search)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		v.Set(extra[i], extra[i+1])
+	}
+	if len(v) == 0 {
+		return s.dash.root + path
+	}
+	return s.dash.root + path + "?" + v.Encode()
+}
+
+// dashboardPlans is GET /dashboard/plans?status=&q=&after=|before=: the
+// account's plans, newest first, a page at a time.
+func (s *Server) dashboardPlans(w http.ResponseWriter, r *http.Request) {
+	shell, err := s.dashboardShell(r, s.dash.root+"/plans")
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	q, bad := planListFilter(r, shell.AccountID)
+	v := templates.DashboardPlans{Shell: shell, Status: q.Status, Search: q.Search, Statuses: domain.StatusNames(),
+		Filtered: q.Status != "" || q.Search != "", Error: bad,
+		ExportPlansHref: s.listHref("/plans/export.csv", q), ExportPaymentsHref: s.listHref("/payments/export.csv", q)}
+	if bad != "" {
+		renderDashboard(s, w, r, http.StatusBadRequest, templates.DashboardPlansPage, v)
+		return
+	}
+	page, err := s.plans.ListPage(r.Context(), q)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	for _, row := range page.Rows {
+		v.Rows = append(v.Rows, templates.DashboardPlanRow{ID: row.PlanID, CustomerName: row.CustomerName,
+			CustomerEmail: row.CustomerEmail, InvoiceNumber: row.InvoiceNumber, Status: row.Status,
+			Amount: row.Amount + " " + row.Currency, Outstanding: row.Outstanding + " " + row.Currency,
+			Created: row.CreatedAt.UTC().Format("2006-01-02")})
+	}
+	if n := len(page.Rows); n > 0 {
+		if page.Older {
+			v.OlderHref = s.listHref("/plans", q, "after", strconv.FormatInt(page.Rows[n-1].PlanID, 10))
+		}
+		if page.Newer {
+			v.NewerHref = s.listHref("/plans", q, "before", strconv.FormatInt(page.Rows[0].PlanID, 10))
+		}
+	} else if q.After > 0 || q.Before > 0 {
+		v.NewerHref = s.listHref("/plans", q) // past the end: back to the first page
+	}
+	renderDashboard(s, w, r, http.StatusOK, templates.DashboardPlansPage, v)
+}
+
+// planIntervals are the intervals the create form offers.
+var planIntervals = []string{string(domain.Weekly), string(domain.Biweekly), string(domain.Monthly)}
+
+// dashboardPlanNewPage is GET /dashboard/plans/new: the create form with
+// the API's defaults (monthly, 3, 6 and 12 payments, the introduction
+// email sent).
+func (s *Server) dashboardPlanNewPage(w http.ResponseWriter, r *http.Request) {
+	s.renderPlanNew(w, r, http.StatusOK, templates.DashboardPlanNew{FormID: newFormID(),
+		Form: templates.DashboardPlanForm{Currency: domain.DefaultCurrency, Intervals: []string{string(domain.Monthly)},
+			Durations: "3, 6, 12", SendIntroductionEmail: true}})
+}
+
+func (s *Server) renderPlanNew(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardPlanNew) {
+	shell, err := s.dashboardShell(r, s.dash.root+"/plans")
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	v.Shell, v.Intervals = shell, planIntervals
+	renderDashboard(s, w, r, status, templates.DashboardPlanNewPage, v)
+}
+
+// planFormOf reads the create form: its values as typed (to show again)
+// and the create command they make, with the type errors of the fields
+// the form parses itself (the durations), as decodeCreatePlan's.
+func planFormOf(f url.Values) (templates.DashboardPlanForm, domain.CreatePlan, *domain.ValidationError) {
+	form := templates.DashboardPlanForm{CustomerName: f.Get("customer.name"), CustomerEmail: f.Get("customer.email"),
+		CustomerPhone: f.Get("customer.phone"), Amount: f.Get("invoice.amount"), Currency: f.Get("invoice.currency"),
+		InvoiceNumber: f.Get("invoice.invoice_number"), Description: f.Get("invoice.description"),
+		Intervals: f["options.intervals"], Durations: f.Get("options.durations"),
+		FirstPaymentDate: f.Get("options.first_payment_date"), SendIntroductionEmail: f.Get("send_introduction_email") == "true"}
+	cmd := domain.CreatePlan{CustomerName: form.CustomerName, CustomerEmail: form.CustomerEmail,
+		CustomerPhone: form.CustomerPhone, Amount: strings.TrimSpace(form.Amount), Currency: strings.TrimSpace(form.Currency),
+		InvoiceNumber: form.InvoiceNumber, Description: form.Description, FirstPaymentDate: strings.TrimSpace(form.FirstPaymentDate),
+		SendIntroductionEmail: form.SendIntroductionEmail, Intervals: []string{}}
+	// No interval ticked is an empty list (refused), not the API's default.
+	cmd.Intervals = append(cmd.Intervals, form.Intervals...)
+	var typeErrs domain.ValidationError
+	if d := strings.TrimSpace(form.Durations); d != "" {
+		for _, part := range strings.Split(d, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil || n < -1e6 || n > 1e6 {
+				typeErrs.Add("options.durations", "The numbers of payments must be whole numbers separated by commas, e.g. 3, 6, 12.")
+				cmd.Durations = nil
+				break
+			}
+			cmd.Durations = append(cmd.Durations, n)
+		}
+	}
+	if len(typeErrs.Fields) > 0 {
+		return form, cmd, &typeErrs
+	}
+	return form, cmd, nil
+}
+
+// dashboardPlanCreate is POST /dashboard/plans/new: with the preview
+// button, the form again with the options the plan would offer (the create
+// run dry, as POST /api/v1/plans/quote: nothing recorded); otherwise the
+// create command of POST /api/v1/plans, with the user as the actor, and a
+// 303 to the new plan's page. The introduction email goes out as for the
+// API (send_introduction_email). A form posted twice (its form_id) creates
+// one plan. Refused: the form with the messages (422), nothing recorded.
+func (s *Server) dashboardPlanCreate(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.dashboardForm(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	acct, err := s.store.AccountByID(ctx, u.AccountID)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	form, cmd, typeErrs := planFormOf(r.PostForm)
+	preview := r.PostForm.Get("preview") != ""
+	v := templates.DashboardPlanNew{FormID: r.PostForm.Get("form_id"), Form: form, Previewed: preview}
+	if !validFormID(v.FormID) {
+		v.FormID = newFormID()
+	}
+	_, created, err := s.runCreate(ctx, acct, cmd, typeErrs, planCommand{DryRun: preview, Meta: s.dashboardMetadata(r, u)})
+	if err != nil {
+		ae := s.apiErrorOf(r, err)
+		if ae.Status >= http.StatusInternalServerError {
+			s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
+			return
+		}
+		v.Errors = ae.Fields
+		if len(v.Errors) == 0 {
+			v.Errors = map[string][]string{"plan": {ae.Message}}
+		}
+		s.renderPlanNew(w, r, ae.Status, v)
+		return
+	}
+	if preview {
+		currency := created.Invoice.Currency
+		for _, o := range created.Options {
+			v.Options = append(v.Options, templates.DashboardPreviewOption{Installments: o.Installments,
+				Interval: string(o.Interval), PaymentAmount: o.PaymentAmount.String() + " " + currency,
+				FirstPaymentDate: o.FirstPaymentDate.String(), FinalPaymentDate: o.FinalPaymentDate.String()})
+		}
+		s.renderPlanNew(w, r, http.StatusOK, v)
+		return
+	}
+	http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(created.PlanID, 10), http.StatusSeeOther)
+}
