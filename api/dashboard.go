@@ -79,6 +79,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 			s.dashboardPlanRoutes(r)
 			s.dashboardCatalogRoutes(r)
 			s.dashboardPlanListRoutes(r)
+			s.dashboardSettingsRoutes(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireOwner)
 				// The owners' pages (developers, settings' users) go here.

@@ -153,9 +153,8 @@ func (s *Server) dashboardInvitePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderInvite(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardInvite) {
-	shell, err := s.dashboardShell(r, s.dash.root+"/settings")
-	if err != nil {
-		s.dashboardFail(w, r, err)
+	shell := s.settingsShell(w, r)
+	if shell == nil {
 		return
 	}
 	v.Shell, v.FormID = shell, newFormID()

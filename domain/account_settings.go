@@ -117,3 +117,30 @@ func kindList() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// MaxReminderDays is the most days before a due date a customer can be
+// reminded (accounts.reminder_days' CHECK).
+const MaxReminderDays = 30
+
+// CheckAccountName cleans an account's name as typed by a person and adds
+// its problem to ve under field: required, a single line (CheckText) of at
+// most MaxNameLen characters.
+func CheckAccountName(ve *ValidationError, field, name string) string {
+	name = CheckText(ve, field, name, SingleLine, MaxNameLen)
+	if ve.Fields[field] == nil && name == "" {
+		ve.Require(field)
+	}
+	return name
+}
+
+// CheckReminderDays reads the days before each due date the customer is
+// reminded, as typed by a person (a whole number from 0, no reminder, to
+// MaxReminderDays), adding its problem to ve under field.
+func CheckReminderDays(ve *ValidationError, field, raw string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || n < 0 || n > MaxReminderDays {
+		ve.Add(field, "The "+field+" must be a whole number from 0 to "+strconv.Itoa(MaxReminderDays)+".")
+		return 0
+	}
+	return n
+}

@@ -31,14 +31,44 @@ func (s *Accounts) EmailSettings(ctx context.Context, id int64) (domain.EmailSet
 // requested), so each plan's history still says who was emailed what.
 // settings_updated_at says when they last changed.
 func (s *Accounts) UpdateEmailSettings(ctx context.Context, id int64, c domain.EmailSettingsChange) (Account, error) {
+	return s.UpdateAccount(ctx, id, AccountChange{Emails: c})
+}
+
+// AccountChange is a change of an account's settings as typed by a person
+// (the dashboard's Settings page): a nil field leaves it as it is.
+type AccountChange struct {
+	Name         *string // checked by domain.CheckAccountName (field "name")
+	ReminderDays *string // checked by domain.CheckReminderDays (field "reminder_days")
+	Emails       domain.EmailSettingsChange
+}
+
+// UpdateAccount applies c to account id and returns the account as it is
+// after. Every problem of c is reported at once in a
+// *domain.ValidationError, and then nothing changed; ErrNotFound for a
+// missing account. See UpdateEmailSettings for why this is a row update
+// rather than an event.
+func (s *Accounts) UpdateAccount(ctx context.Context, id int64, c AccountChange) (Account, error) {
 	var out Account
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("account %d: %w", id, interpretError(err))
 		}
-		next, err := a.Emails.Change(c)
-		if err != nil {
+		var ve domain.ValidationError
+		if c.Name != nil {
+			a.Name = domain.CheckAccountName(&ve, "name", *c.Name)
+		}
+		if c.ReminderDays != nil {
+			a.ReminderDays = domain.CheckReminderDays(&ve, "reminder_days", *c.ReminderDays)
+		}
+		next, err := a.Emails.Change(c.Emails)
+		var eve *domain.ValidationError
+		if errors.As(err, &eve) {
+			ve.Merge(eve)
+		} else if err != nil {
+			return err
+		}
+		if err := ve.OrNil(); err != nil {
 			return err
 		}
 		off := make([]string, len(next.CustomerEmailsOff))
@@ -46,8 +76,10 @@ func (s *Accounts) UpdateEmailSettings(ctx context.Context, id int64, c domain.E
 			off[i] = string(k)
 		}
 		out, err = scanAccount(tx.QueryRow(ctx, `UPDATE accounts
-			SET notify_emails = $2, sender_name = $3, customer_emails_off = $4, settings_updated_at = now()
-			WHERE id = $1 RETURNING `+accountColumns, id, nonNilStrings(next.NotifyEmails), next.SenderName, off))
+			SET name = $2, reminder_days = $3, notify_emails = $4, sender_name = $5, customer_emails_off = $6,
+			    settings_updated_at = now()
+			WHERE id = $1 RETURNING `+accountColumns, id, a.Name, a.ReminderDays, nonNilStrings(next.NotifyEmails),
+			next.SenderName, off))
 		return err
 	})
 	if err != nil {
@@ -55,7 +87,7 @@ func (s *Accounts) UpdateEmailSettings(ctx context.Context, id int64, c domain.E
 		if errors.As(err, &ve) || errors.Is(err, ErrNotFound) {
 			return Account{}, err
 		}
-		return Account{}, fmt.Errorf("update email settings of account %d: %w", id, err)
+		return Account{}, fmt.Errorf("update account %d: %w", id, err)
 	}
 	return out, nil
 }
