@@ -248,13 +248,17 @@ func TestInvitationAndPasswordResetLinks(t *testing.T) {
 	if u, err := store.UserByToken(ctx, eventstore.TokenInvite, token, t0.Add(59*time.Minute)); err != nil || u != invited {
 		t.Fatalf("user by invitation: %+v, %v", u, err)
 	}
+	other := "x" // a token that differs from the real one in its first character
+	if token[0] == 'x' {
+		other = "y"
+	}
 	for _, tc := range []struct {
 		name, purpose, token string
 		at                   time.Time
 	}{
 		{"expired", eventstore.TokenInvite, token, t0.Add(eventstore.UserTokenLifetime)},
 		{"another purpose", eventstore.TokenReset, token, t0},
-		{"unknown", eventstore.TokenInvite, "x" + token[1:], t0},
+		{"unknown", eventstore.TokenInvite, other + token[1:], t0},
 	} {
 		if _, err := store.UserByToken(ctx, tc.purpose, tc.token, tc.at); !errors.Is(err, eventstore.ErrTokenInvalid) {
 			t.Fatalf("%s: UserByToken %v", tc.name, err)
