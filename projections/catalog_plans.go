@@ -3,11 +3,9 @@ package projections
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"goodplan/domain"
@@ -86,23 +84,8 @@ func NewCatalogPlans(store *eventstore.Store) *CatalogPlans {
 // plan is folded from all its events in the store and written with a
 // version guard, so the row never moves backwards.
 func (c *CatalogPlans) Apply(ctx context.Context, rec eventstore.Record) error {
-	id, ok := eventstore.CatalogPlanAggregate.IDOf(rec.StreamID)
-	if !ok {
-		return nil
-	}
-	var version int64
-	err := c.Store.Pool().QueryRow(ctx, `SELECT version FROM `+c.table+` WHERE catalog_plan_id = $1`, id).Scan(&version)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("project catalog plan %d: %w", id, err)
-	}
-	if version >= rec.Version {
-		return nil
-	}
-	p, _, _, err := eventstore.CatalogPlanAggregate.Load(ctx, c.Store, id)
-	if err != nil {
-		return fmt.Errorf("project catalog plan %d: %w", id, err)
-	}
-	return c.write(ctx, c.Store.Pool(), p)
+	return applyAggregate(ctx, c.Store, eventstore.CatalogPlanAggregate, c.table, "catalog_plan_id", rec,
+		func(p *domain.CatalogPlan) error { return c.write(ctx, c.Store.Pool(), p) })
 }
 
 // execer is what a row write needs: the pool or a transaction.

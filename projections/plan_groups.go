@@ -59,23 +59,8 @@ func NewPlanGroups(store *eventstore.Store) *PlanGroups {
 // CatalogPlans.Apply: a row at or past rec.Version is left alone, else the
 // group is folded from the store and written with a version guard.
 func (p *PlanGroups) Apply(ctx context.Context, rec eventstore.Record) error {
-	id, ok := eventstore.PlanGroupAggregate.IDOf(rec.StreamID)
-	if !ok {
-		return nil
-	}
-	var version int64
-	err := p.Store.Pool().QueryRow(ctx, `SELECT version FROM `+p.table+` WHERE plan_group_id = $1`, id).Scan(&version)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("project plan group %d: %w", id, err)
-	}
-	if version >= rec.Version {
-		return nil
-	}
-	g, _, _, err := eventstore.PlanGroupAggregate.Load(ctx, p.Store, id)
-	if err != nil {
-		return fmt.Errorf("project plan group %d: %w", id, err)
-	}
-	return p.Put(ctx, g)
+	return applyAggregate(ctx, p.Store, eventstore.PlanGroupAggregate, p.table, "plan_group_id", rec,
+		func(g *domain.PlanGroup) error { return p.Put(ctx, g) })
 }
 
 // Put writes the folded group g unless the row is already at or past its
