@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -122,5 +123,27 @@ func TestAttentionColumnsProjectedAndReplayed(t *testing.T) {
 	}
 	if lists, err = plans.Attention(ctx, 1, today, 50); err != nil || len(lists[0].Items) != 1 {
 		t.Fatalf("after swap: %+v, %v", lists, err)
+	}
+
+	// The weekly amounts too: a corrupted row of plan_week_amounts is
+	// reported, and the swap repairs it.
+	if _, err := store.Pool().Exec(ctx, `UPDATE plan_week_amounts SET paid = 1 WHERE plan_id = $1 AND week = '2025-11-24'`, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})
+	if err != nil || len(res.Diffs) != 1 || res.Diffs[0].PlanID != ids[3] || !strings.Contains(res.Diffs[0].String(), "plan_week_amounts") || !res.Swapped {
+		t.Fatalf("corrupted weekly amounts: %+v, %v", res, err)
+	}
+	after, err := plans.OverviewFacts(ctx, 1, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
+	sortCash := func(c []domain.OverviewCashFact) string {
+		slices.SortFunc(c, func(a, b domain.OverviewCashFact) int { return strings.Compare(a.Week.String(), b.Week.String()) })
+		return fmt.Sprint(c)
+	}
+	if err != nil || sortCash(after.Cash) != sortCash(facts.Cash) {
+		t.Fatalf("overview facts after the swap: %v, want %v, %v", after.Cash, facts.Cash, err)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
+	if err != nil || len(res.Diffs) != 0 {
+		t.Fatalf("replay after the repair: %+v, %v", res.Diffs, err)
 	}
 }

@@ -25,8 +25,8 @@ func OverviewWeeksEnding(today time.Time) []domain.Date {
 
 // OverviewFacts reads what the Overview of account is computed from (see
 // domain.BuildOverview) for the weeks ending with today's: the weekly sums
-// of what fell due and what was collected, per currency, from the plans
-// whose due or payment dates reach into the window (plan_views_cash_idx);
+// of what fell due and what was collected, per currency, from the plans'
+// weekly amounts (plan_week_amounts, its (account_id, week) index);
 // the plans and what they owe by status and currency
 // (plan_views_outstanding_idx, the index alone); and the completed plans'
 // days to completion (plan_views_completed_idx). Sums are exact (numeric).
@@ -35,12 +35,9 @@ func (p *Plans) OverviewFacts(ctx context.Context, accountID int64, today time.T
 	f := domain.OverviewFacts{Weeks: weeks, Cash: []domain.OverviewCashFact{}, Statuses: []domain.OverviewStatusFact{},
 		CompletionDays: []domain.OverviewDaysFact{}}
 	from, to := weeks[0].Time(), weeks[len(weeks)-1].AddDays(7).Time()
-	rows, err := p.Store.Pool().Query(ctx, `SELECT 0, v.currency, $2::date + ((c.d - $2::date) / 7) * 7, 0, sum(c.due)::text, sum(c.paid)::text
-		FROM `+p.table+` v CROSS JOIN LATERAL (
-			SELECT d, a AS due, 0::numeric AS paid FROM unnest(v.due_on, v.due_amount) AS u(d, a)
-			UNION ALL SELECT d, 0::numeric, a FROM unnest(v.paid_on, v.paid_amount) AS u(d, a)) c
-		WHERE v.account_id = $1 AND v.cash_to >= $2::date AND v.cash_from < $3::date AND c.d >= $2::date AND c.d < $3::date
-		GROUP BY 2, 3
+	rows, err := p.Store.Pool().Query(ctx, `SELECT 0, currency, week, 0, sum(due)::text, sum(paid)::text
+		FROM `+weeksTableOf(p.table)+` WHERE account_id = $1 AND week >= $2::date AND week < $3::date
+		GROUP BY currency, week
 		UNION ALL
 		SELECT 1, currency, NULL, count(*), status, sum(amount_outstanding)::text FROM `+p.table+`
 		WHERE account_id = $1 GROUP BY status, currency

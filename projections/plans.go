@@ -124,10 +124,10 @@ func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMe
 }
 
 // upsertSQL writes a plan row unless the table already has it at the same
-// or a later version.
+// or a later version, and its weekly amounts (see weeksUpsertSQL).
 func upsertSQL(table string) string {
-	return `INSERT INTO ` + table + ` AS v (` + planColumns + `)
-		VALUES (` + placeholders + `)
+	return weeksUpsertSQL(table, `INSERT INTO `+table+` AS v (`+planColumns+`)
+		VALUES (`+placeholders+`)
 		ON CONFLICT (plan_id) DO UPDATE SET
 			account_id = EXCLUDED.account_id, version = EXCLUDED.version, status = EXCLUDED.status,
 			portal_token = EXCLUDED.portal_token, customer = EXCLUDED.customer, invoice = EXCLUDED.invoice,
@@ -144,7 +144,7 @@ func upsertSQL(table string) string {
 			due_on = EXCLUDED.due_on,
 			due_amount = EXCLUDED.due_amount, paid_on = EXCLUDED.paid_on, paid_amount = EXCLUDED.paid_amount,
 			cash_from = EXCLUDED.cash_from, cash_to = EXCLUDED.cash_to
-		WHERE v.version < EXCLUDED.version`
+		WHERE v.version < EXCLUDED.version`)
 }
 
 // columnList names the columns of a plan_views row, in planRow.args order.

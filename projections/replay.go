@@ -98,7 +98,9 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	var res ReplayResult
 	pool := store.Pool()
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
-		CREATE TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		CREATE TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+		DROP TABLE IF EXISTS `+weeksRebuildTable+`;
+		CREATE TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
 		return res, fmt.Errorf("create %s: %w", rebuildTable, err)
 	}
 	if err := rebuild(ctx, store, &res); err != nil {
@@ -106,6 +108,10 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	}
 	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
 		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
+	}
+	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `true`)+`;
+		ALTER TABLE `+weeksRebuildTable+` ADD PRIMARY KEY (plan_id, week, currency)`); err != nil {
+		return res, fmt.Errorf("fill %s: %w", weeksRebuildTable, err)
 	}
 	rebuilt := &Plans{Store: store, table: rebuildTable}
 	failed := map[int64]bool{}
@@ -118,7 +124,11 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	if err != nil {
 		return res, err
 	}
-	res.Diffs = diffs
+	weekDiffs, err := compareWeeks(ctx, store, rebuilt, opts.CatchUpWait, failed)
+	if err != nil {
+		return res, err
+	}
+	res.Diffs = append(diffs, weekDiffs...)
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
 		return res, err
@@ -314,7 +324,7 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 		return fmt.Errorf("swap: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `LOCK TABLE plan_views IN EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, `LOCK TABLE plan_views, `+weeksTable+` IN EXCLUSIVE MODE`); err != nil {
 		return fmt.Errorf("swap lock: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT s.stream_id FROM streams s
@@ -337,7 +347,9 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 	rows.Close()
 	for _, id := range behind {
 		if failed[id] {
-			if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` SELECT * FROM plan_views WHERE plan_id = $1`, id); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` SELECT * FROM plan_views WHERE plan_id = $1;
+				DELETE FROM `+weeksRebuildTable+` WHERE plan_id = $1;
+				INSERT INTO `+weeksRebuildTable+` SELECT * FROM `+weeksTable+` WHERE plan_id = $1`, id); err != nil {
 				return fmt.Errorf("swap keep plan %d: %w", id, err)
 			}
 			continue
@@ -353,11 +365,14 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 		if _, err := tx.Exec(ctx, `DELETE FROM `+rebuildTable+` WHERE plan_id = $1`, id); err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` (`+planColumns+`) VALUES (`+placeholders+`)`, r.args()...); err != nil {
+		if _, err := tx.Exec(ctx, upsertSQL(rebuildTable), r.args()...); err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}
 	if err := swapTables(ctx, tx, "plan_views", rebuildTable); err != nil {
+		return err
+	}
+	if err := swapTables(ctx, tx, weeksTable, weeksRebuildTable); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -21,14 +21,16 @@ func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait 
 	return compareRows(ctx, store, wait, `SELECT coalesce(r.plan_id, l.plan_id), NULL::text, r.version, l.version, to_jsonb(r), to_jsonb(l)
 		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
 		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
-		ORDER BY 1 LIMIT 1000`, failed,
-		func(ctx context.Context, id int64) (int64, error) {
-			plan, recs, _, err := store.LoadPlan(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			return plan.Version(), rebuilt.write(ctx, plan, nil, recs)
-		})
+		ORDER BY 1 LIMIT 1000`, failed, rebuilt.refold)
+}
+
+// refold writes plan id's row as the store has it now (see compareRows).
+func (p *Plans) refold(ctx context.Context, id int64) (int64, error) {
+	plan, recs, _, err := p.Store.LoadPlan(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return plan.Version(), p.write(ctx, plan, nil, recs)
 }
 
 // compareRows runs query (rows of id, public id or NULL, rebuilt version,
