@@ -35,17 +35,33 @@ func (p *Plans) OverviewFacts(ctx context.Context, accountID int64, today time.T
 	f := domain.OverviewFacts{Weeks: weeks, Cash: []domain.OverviewCashFact{}, Statuses: []domain.OverviewStatusFact{},
 		CompletionDays: []domain.OverviewDaysFact{}}
 	from, to := weeks[0].Time(), weeks[len(weeks)-1].AddDays(7).Time()
-	rows, err := p.Store.Pool().Query(ctx, `SELECT 0, currency, week, 0, sum(due)::text, sum(paid)::text
+	// The weekly sums (the larger part) run on a connection of their own,
+	// beside the rest.
+	cash := make(chan error, 1)
+	cf := domain.OverviewFacts{Cash: []domain.OverviewCashFact{}}
+	go func() {
+		cash <- p.overviewRows(ctx, &cf, `SELECT 0, currency, week, 0, sum(due)::text, sum(paid)::text
 		FROM `+weeksTableOf(p.table)+` WHERE account_id = $1 AND week >= $2::date AND week < $3::date
-		GROUP BY currency, week
-		UNION ALL
-		SELECT 1, currency, NULL, count(*), status, sum(amount_outstanding)::text FROM `+p.table+`
+		GROUP BY currency, week`, accountID, from, to)
+	}()
+	err := p.overviewRows(ctx, &f, `SELECT 1, currency, NULL, count(*), status, sum(amount_outstanding)::text FROM `+p.table+`
 		WHERE account_id = $1 GROUP BY status, currency
 		UNION ALL
 		SELECT 2, '', NULL, count(*), ((completed_at AT TIME ZONE 'UTC')::date - (created_at AT TIME ZONE 'UTC')::date)::text, ''
-		FROM `+p.table+` WHERE account_id = $1 AND status = 'completed' GROUP BY 5`, accountID, from, to)
+		FROM `+p.table+` WHERE account_id = $1 AND status = 'completed' GROUP BY 5`, accountID)
+	if cerr := <-cash; err == nil {
+		err = cerr
+	}
+	f.Cash = cf.Cash
+	return f, err
+}
+
+// overviewRows reads the rows of query (part, currency, week, plans, a, b:
+// see OverviewFacts) into f.
+func (p *Plans) overviewRows(ctx context.Context, f *domain.OverviewFacts, query string, args ...any) error {
+	rows, err := p.Store.Pool().Query(ctx, query, args...)
 	if err != nil {
-		return f, fmt.Errorf("overview: %w", err)
+		return fmt.Errorf("overview: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -54,33 +70,33 @@ func (p *Plans) OverviewFacts(ctx context.Context, accountID int64, today time.T
 		var week *time.Time
 		var n int
 		if err := rows.Scan(&part, &currency, &week, &n, &a, &b); err != nil {
-			return f, fmt.Errorf("overview: %w", err)
+			return fmt.Errorf("overview: %w", err)
 		}
 		switch part {
 		case 0:
 			c := domain.OverviewCashFact{Currency: currency, Week: domain.DateOf(*week)}
 			if err := sumOf(&c.Due, a); err != nil {
-				return f, err
+				return err
 			}
 			if err := sumOf(&c.Collected, b); err != nil {
-				return f, err
+				return err
 			}
 			f.Cash = append(f.Cash, c)
 		case 1:
 			s := domain.OverviewStatusFact{Status: domain.Status(a), Currency: currency, Plans: n}
 			if err := sumOf(&s.Outstanding, b); err != nil {
-				return f, err
+				return err
 			}
 			f.Statuses = append(f.Statuses, s)
 		case 2:
 			var days int
 			if _, err := fmt.Sscan(a, &days); err != nil {
-				return f, fmt.Errorf("overview days %q: %w", a, err)
+				return fmt.Errorf("overview days %q: %w", a, err)
 			}
 			f.CompletionDays = append(f.CompletionDays, domain.OverviewDaysFact{Days: days, Plans: n})
 		}
 	}
-	return f, rows.Err()
+	return rows.Err()
 }
 
 // sumOf reads a sum as PostgreSQL's numeric prints it into dst: exact,
