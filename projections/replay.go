@@ -347,10 +347,12 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 	rows.Close()
 	for _, id := range behind {
 		if failed[id] {
-			if _, err := tx.Exec(ctx, `INSERT INTO `+rebuildTable+` SELECT * FROM plan_views WHERE plan_id = $1;
-				DELETE FROM `+weeksRebuildTable+` WHERE plan_id = $1;
-				INSERT INTO `+weeksRebuildTable+` SELECT * FROM `+weeksTable+` WHERE plan_id = $1`, id); err != nil {
-				return fmt.Errorf("swap keep plan %d: %w", id, err)
+			for _, stmt := range []string{`INSERT INTO ` + rebuildTable + ` SELECT * FROM plan_views WHERE plan_id = $1`,
+				`DELETE FROM ` + weeksRebuildTable + ` WHERE plan_id = $1`,
+				`INSERT INTO ` + weeksRebuildTable + ` SELECT * FROM ` + weeksTable + ` WHERE plan_id = $1`} {
+				if _, err := tx.Exec(ctx, stmt, id); err != nil {
+					return fmt.Errorf("swap keep plan %d: %w", id, err)
+				}
 			}
 			continue
 		}
