@@ -63,7 +63,8 @@ func verifyCmd(ctx context.Context, cfg config, args []string, stdout, stderr io
 func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("accounts create", flag.ContinueOnError)
 	name := fs.String("name", "", "the merchant's name (required)")
-	planLimit := fs.Int64("plan-limit", -1, "how many plans the account may create (default: unlimited)")
+	var planLimit optionalCount
+	fs.Var(&planLimit, "plan-limit", "at most `N` plans the account may create (default unlimited)")
 	rate := fs.Int("rate-limit", 60, "API requests per minute per key (0: unlimited)")
 	burst := fs.Int("burst", 10, "API requests per second per key at most (0: no burst cap)")
 	reminderDays := fs.Int("reminder-days", domain.DefaultReminderDays,
@@ -76,7 +77,7 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 		fs.Usage()
 		return usageError{"accounts create: --name is required"}
 	}
-	if *rate < 0 || *burst < 0 || *planLimit < -1 {
+	if *rate < 0 || *burst < 0 {
 		return usageError{"accounts create: limits must not be negative"}
 	}
 	if *reminderDays < 0 || *reminderDays > 30 {
@@ -88,8 +89,8 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 	}
 	defer store.Pool().Close()
 	na := eventstore.NewAccount{Name: *name, RateLimitPerMinute: *rate, RateLimitBurst: *burst, ReminderDays: reminderDays}
-	if *planLimit >= 0 {
-		na.PlanLimit = planLimit
+	if planLimit.set {
+		na.PlanLimit = &planLimit.n
 	}
 	acct, err := store.CreateAccount(ctx, na)
 	if err != nil {

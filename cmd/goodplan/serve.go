@@ -30,11 +30,17 @@ const shutdownTimeout = 10 * time.Second
 func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "on first start (no accounts yet), create a demo account and print an API key")
-	if err := parseFlags(fs, args, stderr, "serve [--demo]"); err != nil {
+	if err := parseFlags(fs, args, stderr, "serve [--demo]", printEnvHelp); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	log.Info("starting goodplan", "version", version, "config", cfg)
+	log.Info("starting goodplan", "version", versionString(), "config", cfg)
+
+	releaseDataDir, err := claimDataDir(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer releaseDataDir()
 
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -56,7 +62,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 
 	handler := api.New(api.Config{
-		Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
+		Store: store, PublicURL: cfg.PublicURL, Version: versionString(), Logger: log, Now: cfg.clock(),
 		IPRateLimit: cfg.IPRateLimit, IPBurst: cfg.IPBurst, AuthFailureLimit: cfg.AuthFailureLimit,
 		TrustedProxies: cfg.TrustedProxies, HTTPWebhooks: cfg.WebhookAllowPrivateNetworks,
 	})
