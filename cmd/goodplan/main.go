@@ -41,7 +41,7 @@ Usage:
                                                 a dashboard user; the password is read from standard input (one line)
   goodplan version                              print the version (also --version)
 
-Every command reads DATABASE_URL (default postgres://localhost:5432/goodplan?sslmode=disable);
+Every command but version reads DATABASE_URL (default postgres://localhost:5432/goodplan?sslmode=disable);
 serve reads the rest of its configuration from the environment too (goodplan serve -h lists it).
 Run 'goodplan COMMAND -h' for a command's flags.
 `
