@@ -15,10 +15,13 @@ type Events struct {
 	pool     *pgxpool.Pool
 	ids      idAllocator
 	appended chan struct{} // see RunNotifier
+	group    *groupCommitter
 }
 
 func newEvents(pool *pgxpool.Pool) *Events {
-	return &Events{pool: pool, ids: idAllocator{pool: pool}, appended: make(chan struct{}, 1)}
+	s := &Events{pool: pool, ids: idAllocator{pool: pool}, appended: make(chan struct{}, 1)}
+	s.group = newGroupCommitter(pool, s.signalAppend)
+	return s
 }
 
 // NewEvent is an event to append: its id, type name and exact JSON bytes.

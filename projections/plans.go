@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,20 +170,21 @@ var (
 	}()
 )
 
-// ApplyBatch applies recs (in stream order) in one transaction: one commit
-// for the whole batch. First events are folded from the message; later ones
-// catch their plan up from the store, as Apply does.
+// ApplyBatch applies recs (in stream order) in one implicit transaction:
+// one round trip and one commit for the whole batch. First events are
+// folded from the message; later ones catch their plan up from the store,
+// as Apply does. Each plan is written once (its latest row), and the rows
+// are written in plan id order: concurrent batches that share plans lock
+// them in the same order and so never deadlock each other (issue 14).
 func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error {
-	tx, err := p.Store.Pool().Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("project batch: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	batch := &pgx.Batch{}
+	rows := map[int64]planRow{}
 	loaded := map[int64]bool{} // a loaded plan has every event of its stream
 	for _, rec := range recs {
 		id, ok := eventstore.PlanIDOf(rec.StreamID)
 		if !ok || loaded[id] {
+			continue
+		}
+		if old, ok := rows[id]; ok && old.Version >= rec.Version {
 			continue
 		}
 		plan, options, history, err := p.planFor(ctx, id, rec)
@@ -193,15 +196,23 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 		if err != nil {
 			return err
 		}
-		batch.Queue(upsertSQL(p.table), row.args()...)
+		rows[id] = row
 	}
-	if batch.Len() == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	batch := &pgx.Batch{}
+	sql := upsertSQL(p.table)
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
+		row := rows[id]
+		batch.Queue(sql, row.args()...)
+	}
+	// pgx sends a batch as one pipeline ending in one Sync: PostgreSQL
+	// runs it as one implicit transaction, all or nothing.
+	if err := p.Store.Pool().SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("project batch: %w", err)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // planRow is a plan_views row as Go values (jsonb columns as JSON bytes).

@@ -164,7 +164,7 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "plan-email", Handle: email.HandlePlanEmail, Concurrency: 4, Batch: 16},
 		{Durable: "introduction-resend-email", Filter: resends, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "user-email", Filter: userEmails, Handle: email.Handle, Concurrency: 2, Batch: 2},
-		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
+		{Durable: "webhook-fanout", Handle: fanout.Handle, BatchHandle: fanout.HandleBatch, Concurrency: 2, Batch: 64},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
 	}
