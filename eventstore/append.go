@@ -133,6 +133,7 @@ func WithPlanQuota(accountID int64) AppendOption {
 // of those cases nothing was written.
 func (s *Events) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
+	s.metrics.observe(len(events), err)
 	if err == nil {
 		s.signalAppend()
 	}

@@ -14,7 +14,8 @@ import (
 type Events struct {
 	pool     *pgxpool.Pool
 	ids      idAllocator
-	appended chan struct{} // see RunNotifier
+	appended chan struct{}  // see RunNotifier
+	metrics  *appendMetrics // nil until Store.Instrument
 }
 
 func newEvents(pool *pgxpool.Pool) *Events {
@@ -37,6 +38,9 @@ type Metadata struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	IP            string `json:"ip,omitempty"`
 	UserAgent     string `json:"user_agent,omitempty"`
+	// Traceparent is the W3C trace context of the request that caused the
+	// events (the span that handled it), carried on to their NATS messages.
+	Traceparent string `json:"traceparent,omitempty"`
 	// User is the merchant's dashboard user who acted (Actor is then
 	// "merchant", as for an API key); nil when a key, the customer or the
 	// service acted.
