@@ -70,7 +70,7 @@ func newObservability(cfg config, store *eventstore.Store) (*observability, erro
 		}
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)),
 			sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "goodplan"),
-			attribute.String("service.version", version))))
+				attribute.String("service.version", version))))
 		o.tracer, o.shutdown = tp, tp.Shutdown
 	}
 	return o, nil

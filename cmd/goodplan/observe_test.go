@@ -203,11 +203,11 @@ func TestRequestFollowedEndToEnd(t *testing.T) {
 	var after map[string]float64
 	moved := func(series string, by float64) bool { return after[series]-before[series] >= by }
 	want := map[string]float64{
-		`goodplan_http_requests_total{code="201",method="POST",route="/api/v1/plans"}`: 1,
+		`goodplan_http_requests_total{code="201",method="POST",route="/api/v1/plans"}`:      1,
 		`goodplan_http_request_duration_seconds_count{method="POST",route="/api/v1/plans"}`: 1,
 		`goodplan_appends_total`:                                         1,
 		`goodplan_events_appended_total`:                                 1,
-		`goodplan_relay_published_events_total`:                         1,
+		`goodplan_relay_published_events_total`:                          1,
 		`goodplan_relay_lag_seconds_count`:                               1,
 		`goodplan_consumer_handled_total{consumer="webhook-fanout"}`:     1,
 		`goodplan_consumer_handled_total{consumer="projection-plans"}`:   1,
