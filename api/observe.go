@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -80,10 +81,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		route := "unmatched"
-		if rc := chi.RouteContext(ctx); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
+		route := s.routeOf(ctx, r)
 		method := methodLabel(r.Method)
 		elapsed := time.Since(start)
 		s.metrics.request(route, method, status, elapsed, info.limit)
@@ -109,6 +107,28 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.requestLog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}
 	})
+}
+
+// routeOf is the route pattern r was served by, "unmatched" when none
+// took it. A request that a group's middleware answered before routing
+// (a 401 or a 429 of /api/v1/...) has only the group's pattern
+// ("/api/v1/*"): it gets the pattern its path would have reached.
+func (s *Server) routeOf(ctx context.Context, r *http.Request) string {
+	rc := chi.RouteContext(ctx)
+	if rc == nil || rc.RoutePattern() == "" {
+		return "unmatched"
+	}
+	route := rc.RoutePattern()
+	if strings.HasSuffix(route, "/*") {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+		if m := chi.NewRouteContext(); s.router.Match(m, r.Method, path) && m.RoutePattern() != "" {
+			route = m.RoutePattern()
+		}
+	}
+	return route
 }
 
 // traceparent formats sc as a W3C traceparent header value.

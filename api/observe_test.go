@@ -176,6 +176,10 @@ func TestMetricsEndpointAndRefusals(t *testing.T) {
 	if got := testutil.ToFloat64(m.refusals.WithLabelValues("api_key")); got != float64(refused) {
 		t.Errorf("goodplan_rate_limit_refusals_total{limit=api_key} = %v, want %d", got, refused)
 	}
+	// Refused before routing, yet counted under the route it asked for.
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("/api/v1/plans", "GET", "429")); got != float64(refused) {
+		t.Errorf("goodplan_http_requests_total{route=/api/v1/plans,GET,429} = %v, want %d", got, refused)
+	}
 	for _, c := range []struct {
 		auth   string
 		status int
