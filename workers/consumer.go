@@ -293,7 +293,6 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 		attempt, published = int(md.NumDelivered), md.Timestamp
 	}
 	ctx = WithOrigin(ctx, originOfMsg(msg.Headers()))
-	log = logWith(ctx, log)
 	rec, err := c.record(ctx, msg)
 	if err == nil {
 		sctx, end := startSpan(ctx, c.Tracer, c.Durable+" "+rec.Type, trace.SpanKindConsumer)
@@ -302,6 +301,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 	}
 	if err != nil {
 		c.m.fail()
+		log = logWith(ctx, log) // only now: most events log nothing
 	}
 	var re retryError
 	switch {
