@@ -137,6 +137,13 @@ func WithPlanQuota(accountID int64) AppendOption {
 // outcome, and only after the commit. An append with an option other than
 // WithRequestHash (a plan quota, a catalog id or price) runs alone.
 func (s *Events) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
+	recs, err := s.append(ctx, stream, expected, events, meta, opts...)
+	s.metrics.observe(len(events), err)
+	return recs, err
+}
+
+// append is Append without the metrics.
+func (s *Events) append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
 	var o appendOptions
 	for _, opt := range opts {
 		opt(&o)

@@ -16,6 +16,7 @@ type Events struct {
 	ids      idAllocator
 	appended chan struct{} // see RunNotifier
 	group    *groupCommitter
+	metrics  *appendMetrics // nil until Store.Instrument
 }
 
 func newEvents(pool *pgxpool.Pool) *Events {
@@ -40,6 +41,9 @@ type Metadata struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	IP            string `json:"ip,omitempty"`
 	UserAgent     string `json:"user_agent,omitempty"`
+	// Traceparent is the W3C trace context of the request that caused the
+	// events (the span that handled it), carried on to their NATS messages.
+	Traceparent string `json:"traceparent,omitempty"`
 	// User is the merchant's dashboard user who acted (Actor is then
 	// "merchant", as for an API key); nil when a key, the customer or the
 	// service acted.

@@ -74,6 +74,9 @@ func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		logWith(ctx, f.logger()).Info("webhook deliveries queued", "event_id", rec.EventID, "type", rec.Type, "deliveries", n)
+	}
 	if n > 0 && f.Notify != nil {
 		f.Notify()
 	}
@@ -124,4 +127,11 @@ func (f *WebhookFanout) recordsUpTo(ctx context.Context, rec eventstore.Record) 
 		return nil, fmt.Errorf("webhook fan-out: %s has no version %d", rec.StreamID, rec.Version)
 	}
 	return upTo, nil
+}
+
+func (f *WebhookFanout) logger() *slog.Logger {
+	if f.Log != nil {
+		return f.Log
+	}
+	return slog.Default()
 }
