@@ -48,6 +48,12 @@ type chainTip struct {
 // owning the streams that hash to it, so each stream is still checked in
 // order.
 func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
+	return s.VerifyProgress(ctx, nil)
+}
+
+// VerifyProgress is Verify counting the events it has read into progress
+// (nil: no counting) as it goes.
+func (s *Events) VerifyProgress(ctx context.Context, progress *Progress) (VerifyResult, error) {
 	var res VerifyResult
 	// One snapshot for both reads: an append between them would otherwise
 	// look like a stream head ahead of its chain.
@@ -69,6 +75,7 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 	batches := make([][]Record, n)
 	send := func(i int) {
 		if len(batches[i]) > 0 {
+			progress.Add(int64(len(batches[i])))
 			workers[i].in <- batches[i]
 			batches[i] = make([]Record, 0, batchSize)
 		}
@@ -111,6 +118,7 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 		return res, first
 	}
 
+	progress.SetPhase("checking the stream heads")
 	srows, err := tx.Query(ctx, `SELECT stream_id, version, last_hash FROM streams`)
 	if err != nil {
 		return res, fmt.Errorf("verify streams: %w", err)
