@@ -13,4 +13,4 @@ func AppendInTx(ctx context.Context, tx pgx.Tx, stream string, expected Head, ev
 }
 
 // PlanNumber is planNumber, for the test that holds it to PlanIDOf.
-var PlanNumber = planNumber
+var PlanNumber = planNumber[string]
