@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -130,18 +131,19 @@ func (s *Events) VerifyProgress(ctx context.Context, progress *Progress) (Verify
 		return res, fmt.Errorf("verify streams: %w", err)
 	}
 	defer srows.Close()
-	var id string
-	var version int64
-	var hash []byte
 	for srows.Next() {
-		if err := srows.Scan(&id, &version, &hash); err != nil {
-			return res, fmt.Errorf("verify streams: %w", err)
+		// Binary values, read in place: no allocation per stream.
+		v := srows.RawValues()
+		fd := srows.FieldDescriptions()
+		if len(v) != 3 || len(v[1]) != 8 || fd[1].Format != pgx.BinaryFormatCode || fd[2].Format != pgx.BinaryFormatCode {
+			return res, fmt.Errorf("verify streams: malformed row")
 		}
+		id, version, hash := v[0], int64(binary.BigEndian.Uint64(v[1])), v[2]
 		res.Streams++
-		w := workers[streamHash([]byte(id))%uint32(n)]
-		tip, ok := w.tips.get([]byte(id))
+		w := workers[streamHash(id)%uint32(n)]
+		tip, ok := w.tips.get(id)
 		if !ok || tip.version != version || !bytes.Equal(tip.hash[:], hash) {
-			return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("stream head (version %d) does not match its last event (version %d)", version, tip.version)}
+			return res, &ChainError{StreamID: string(id), Reason: fmt.Sprintf("stream head (version %d) does not match its last event (version %d)", version, tip.version)}
 		}
 		w.tips.delete(id)
 	}
@@ -241,12 +243,12 @@ func (m *tipMap) set(stream []byte, t chainTip) {
 	m.others[string(stream)] = t
 }
 
-func (m *tipMap) delete(stream string) {
-	if n, ok := planNumber([]byte(stream)); ok {
+func (m *tipMap) delete(stream []byte) {
+	if n, ok := planNumber(stream); ok {
 		delete(m.plans, n)
 		return
 	}
-	delete(m.others, stream)
+	delete(m.others, string(stream))
 }
 
 // any returns one stream still in the map.
