@@ -13,7 +13,7 @@ func AppendInTx(ctx context.Context, tx pgx.Tx, stream string, expected Head, ev
 }
 
 // PlanNumber is planNumber, for the test that holds it to PlanIDOf.
-var PlanNumber = planNumber
+var PlanNumber = planNumber[string]
 
 // BatchAppend is one append of AppendBatch.
 type BatchAppend struct {

@@ -100,7 +100,11 @@ type createdHead struct {
 // built from a full fold (replay compares them).
 func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.RawMessage, error) {
 	if typ == domain.EventPlanCreated {
-		var head createdHead
+		head, ok := decodeCreatedHead(data)
+		if ok {
+			return head.Options, plan.ApplyStored(head.PlanCreated, at)
+		}
+		head = createdHead{}
 		if err := json.Unmarshal(data, &head); err != nil {
 			return nil, fmt.Errorf("unmarshal %s: %w", typ, err)
 		}
@@ -297,7 +301,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 	}
 	var err error
 	marshal := func(v any) []byte {
-		b, e := json.Marshal(v)
+		b, e := rowJSON(v)
 		if e != nil && err == nil {
 			err = e
 		}

@@ -28,6 +28,9 @@ type ReplayOptions struct {
 	// (projection lag) may take to catch up before it counts as a
 	// difference; default 10s.
 	CatchUpWait time.Duration
+	// Progress, when set, counts the events read as they are read and
+	// names the phase after the reading (comparing, swapping).
+	Progress *eventstore.Progress
 }
 
 // Diff is one plan (a payment plan, or an aggregate of the catalog when
@@ -97,19 +100,24 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	}
 	var res ReplayResult
 	pool := store.Pool()
+	// The rebuild tables are unlogged: a million rows written once and
+	// compared need no WAL (it was most of PostgreSQL's share of a
+	// replay). A swap makes them logged first.
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
-		CREATE TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+		CREATE UNLOGGED TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 		DROP TABLE IF EXISTS `+weeksRebuildTable+`;
-		CREATE TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		CREATE UNLOGGED TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
 		return res, fmt.Errorf("create %s: %w", rebuildTable, err)
 	}
-	if err := rebuild(ctx, store, &res); err != nil {
+	if err := rebuild(ctx, store, &res, opts.Progress); err != nil {
 		return res, err
 	}
 	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
 		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
 	}
-	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `true`)+`;
+	opts.Progress.SetPhase("indexing the rebuilt plans")
+	// A plan without installments or payments has no weekly amounts.
+	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `cardinality(v.due_on) + cardinality(v.paid_on) > 0`)+`;
 		ALTER TABLE `+weeksRebuildTable+` ADD PRIMARY KEY (plan_id, week, currency)`); err != nil {
 		return res, fmt.Errorf("fill %s: %w", weeksRebuildTable, err)
 	}
@@ -120,6 +128,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 			failed[id] = true
 		}
 	}
+	opts.Progress.SetPhase("comparing the plans with the live read model")
 	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait, failed)
 	if err != nil {
 		return res, err
@@ -129,6 +138,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, err
 	}
 	res.Diffs = append(diffs, weekDiffs...)
+	opts.Progress.SetPhase("")
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
 		return res, err
@@ -138,6 +148,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, err
 	}
 	if opts.Swap {
+		opts.Progress.SetPhase("swapping the rebuilt read models in")
 		if err := swap(ctx, store, rebuilt, failed); err != nil {
 			return res, err
 		}
@@ -157,10 +168,9 @@ const planStreamPattern = `^` + eventstore.PlanStreamPrefix + `[1-9][0-9]*$`
 
 // rebuild folds every plan stream, in one consistent snapshot, into the
 // rebuild table. One reader streams the events in (stream_id, version) order
-// and hands whole streams to a worker per CPU, which fold and encode them
-// (the expensive part: decoding event JSON); one writer COPYs the rows. Only
-// the streams in flight are in memory.
-func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
+// and hands whole streams to a worker per CPU, which fold and encode them;
+// two writers COPY the rows. Only the streams in flight are in memory.
+func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, progress *eventstore.Progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	streams := make(chan []eventstore.StreamEvent, 256)
@@ -195,36 +205,45 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 			}
 		})
 	}
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		batch := make([]rebuiltRow, 0, 1000)
-		flush := func() bool {
-			if len(batch) == 0 {
+	// Two writers: PostgreSQL parses each row's JSON into jsonb on COPY,
+	// on the writer's backend, so a second COPY uses a second core.
+	var written sync.WaitGroup
+	var writeMu sync.Mutex
+	for range 2 {
+		written.Go(func() {
+			batch := make([]rebuiltRow, 0, 1000)
+			flush := func() bool {
+				if len(batch) == 0 {
+					return true
+				}
+				n, err := writeRows(ctx, store, batch, fail)
+				writeMu.Lock()
+				defer writeMu.Unlock()
+				if err != nil {
+					if writeErr == nil {
+						writeErr = err
+					}
+					cancel()
+					return false
+				}
+				plans += n
+				batch = batch[:0]
 				return true
 			}
-			n, err := writeRows(ctx, store, batch, fail)
-			if err != nil {
-				writeErr = err
-				cancel()
-				return false
-			}
-			plans += n
-			batch = batch[:0]
-			return true
-		}
-		for r := range rows {
-			if batch = append(batch, r); len(batch) == cap(batch) && !flush() {
-				for range rows { // drain so the workers can finish
+			for r := range rows {
+				if batch = append(batch, r); len(batch) == cap(batch) && !flush() {
+					for range rows { // drain so the workers can finish
+					}
+					return
 				}
-				return
 			}
-		}
-		flush()
-	}()
+			flush()
+		})
+	}
 
 	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
+		progress.Add(int64(len(evs)))
 		select {
 		case streams <- evs:
 			return true
@@ -235,7 +254,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	close(streams)
 	workers.Wait()
 	close(rows)
-	<-written
+	written.Wait()
 	res.Events, res.Plans = events, plans
 	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].StreamID < res.Failed[j].StreamID })
 	switch {
@@ -319,6 +338,12 @@ func writeRows(ctx context.Context, store *eventstore.Store, rows []rebuiltRow, 
 // `goodplan replay` does), not on a small pool shared with the projection.
 // A plan in failed (it could not be rebuilt) keeps its live row.
 func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) error {
+	// Logged before the lock is taken: SET LOGGED writes the whole table
+	// to the WAL, which projection writes need not wait for.
+	if _, err := store.Pool().Exec(ctx, `ALTER TABLE `+rebuildTable+` SET LOGGED;
+		ALTER TABLE `+weeksRebuildTable+` SET LOGGED`); err != nil {
+		return fmt.Errorf("swap: %w", err)
+	}
 	tx, err := store.Pool().Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("swap: %w", err)
