@@ -49,8 +49,8 @@ func (r *runner) listGroup(ctx context.Context) error {
 		pool.Close()
 		return err
 	}
-	// Every plan one event: plans = events * 19/20 rounded, so ask for
-	// enough events.
+	// The generator makes plans = events * 19/20 (one in 19 has a second
+	// event): ask for enough events.
 	events := (r.s.listPlans*20 + 18) / 19
 	plans, _ := datasetSize(events)
 	progress("list: generating %d plans (%d events), untimed", plans, events)

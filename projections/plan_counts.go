@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,6 +83,41 @@ func (p *Plans) CompactCounts(ctx context.Context, accountID int64) error {
 		}
 		return nil
 	})
+}
+
+// compactEvery is after how many plan rows written for an account the
+// projection compacts its counts.
+const compactEvery = 256
+
+// countsCompactor counts the plan rows a projection writes per account
+// and compacts an account's counts every compactEvery of them, so the
+// delta rows stay few even when no one lists.
+type countsCompactor struct {
+	mu      sync.Mutex
+	written map[int64]int
+}
+
+// wrote records that p wrote a plan row of account and, every compactEvery
+// rows, compacts the account's counts. The row is committed by then: a
+// failed compaction changes no count (it is one statement), so it is left
+// for the next one rather than failing the event.
+func (c *countsCompactor) wrote(ctx context.Context, p *Plans, account int64) {
+	if p.table != "plan_views" {
+		return
+	}
+	c.mu.Lock()
+	if c.written == nil {
+		c.written = map[int64]int{}
+	}
+	c.written[account]++
+	due := c.written[account] >= compactEvery
+	if due {
+		delete(c.written, account)
+	}
+	c.mu.Unlock()
+	if due {
+		_ = p.CompactCounts(ctx, account)
+	}
 }
 
 // rebuildCounts sets the counts to those of table's rows, in tx (a replay

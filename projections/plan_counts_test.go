@@ -164,4 +164,22 @@ func TestPlanCountsFollowTheRows(t *testing.T) {
 	if res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second}); err != nil || len(res.Diffs) != 1 {
 		t.Fatalf("replay after a deleted row: %v, %v (want the missing row alone)", res.Diffs, err)
 	}
+
+	// The projection compacts an account's deltas every 256 rows it
+	// writes for it, listed or not.
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO plan_counts SELECT 2, 'pending', 0 FROM generate_series(1, 300)`); err != nil {
+		t.Fatal(err)
+	}
+	other := createPlan(t, store, 2, "8.00", now, false)
+	for range 256 {
+		if err := plans.Apply(ctx, other[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Pool().QueryRow(ctx, `SELECT count(*) FROM plan_counts WHERE account_id = 2`).Scan(&deltaRows); err != nil || deltaRows != 1 {
+		t.Fatalf("account 2 after 256 writes: %d delta rows, %v; want 1", deltaRows, err)
+	}
+	if got := wantCounts(t, store); got != "1/cancelled=1 1/pending=19 2/pending=21" {
+		t.Fatalf("after the projection's compaction: %s", got)
+	}
 }

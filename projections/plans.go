@@ -19,8 +19,9 @@ import (
 // Plans is the plan read model (table plan_views): one row per plan, the
 // plan folded up to the row's version.
 type Plans struct {
-	Store *eventstore.Store
-	table string // plan_views, or the rebuild table during replay
+	Store  *eventstore.Store
+	table  string // plan_views, or the rebuild table during replay
+	counts countsCompactor
 }
 
 // NewPlans returns the live plan read model.
@@ -50,7 +51,11 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 	if err != nil {
 		return err
 	}
-	return p.write(ctx, plan, options, recs)
+	if err := p.write(ctx, plan, options, recs); err != nil {
+		return err
+	}
+	p.counts.wrote(ctx, p, plan.AccountID())
+	return nil
 }
 
 // planFor is the plan as of rec or later, folded for its row (see
@@ -179,6 +184,7 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	defer tx.Rollback(ctx)
 	batch := &pgx.Batch{}
 	loaded := map[int64]bool{} // a loaded plan has every event of its stream
+	var accounts []int64
 	for _, rec := range recs {
 		id, ok := eventstore.PlanIDOf(rec.StreamID)
 		if !ok || loaded[id] {
@@ -189,6 +195,7 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 			return err
 		}
 		loaded[id] = rec.Version > 1
+		accounts = append(accounts, plan.AccountID())
 		row, err := rowOf(plan, HistoryOf(history), options)
 		if err != nil {
 			return err
@@ -201,7 +208,13 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("project batch: %w", err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		p.counts.wrote(ctx, p, a)
+	}
+	return nil
 }
 
 // planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
