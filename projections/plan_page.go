@@ -88,7 +88,7 @@ func (p *Plans) Page(ctx context.Context, q ListQuery, publicURL string) (ListPa
 		for rs.Next() {
 			var r planRow
 			var f bool
-			if err := r.scanFlagged(rs, &f); err != nil {
+			if err := rs.Scan(append(r.detailDest(), &f)...); err != nil {
 				return err
 			}
 			rows, flagged = append(rows, r), append(flagged, f)
@@ -218,7 +218,7 @@ func (p *Plans) pageSQL(q ListQuery, where string, args []any) (string, []any) {
 	n := len(pargs)
 	return fmt.Sprintf(`SELECT %s, %s FROM %s v WHERE v.plan_id IN (
 			SELECT plan_id FROM %s WHERE %s ORDER BY created_at %s, plan_id %s LIMIT $%d OFFSET $%d)
-		ORDER BY v.created_at %s, v.plan_id %s`, planColumns, deadLetteredColumn, p.table, p.table, where,
+		ORDER BY v.created_at %s, v.plan_id %s`, detailColumns, deadLetteredColumn, p.table, p.table, where,
 		order, order, n-1, n, order, order), pargs
 }
 
@@ -242,4 +242,15 @@ func (p *Plans) checkCursor(ctx context.Context, q ListQuery) error {
 		return fmt.Errorf("list plans cursor: %w", err)
 	}
 	return nil
+}
+
+// detailColumns are the plan_views columns a Detail is rendered from (see
+// planRow.detail), in detailDest order: a page reads no other column.
+const detailColumns = `v.plan_id, v.version, v.status, v.portal_token, v.customer, v.invoice, v.plan_options,
+	v.selected_option_id, v.send_introduction_email, v.introduction_email, v.lifecycle, v.history,
+	v.created_at, v.updated_at`
+
+func (r *planRow) detailDest() []any {
+	return []any{&r.PlanID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.CreatedAt, &r.UpdatedAt}
 }
