@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"goodplan/domain"
+
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 	"goodplan/projections"
@@ -100,4 +102,39 @@ func explain(t *testing.T, ctx context.Context, store *eventstore.Store, sql str
 		t.Fatalf("explain %s: %v", sql, err)
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPageItemsAreThePlans: a page's items (read from the columns a page
+// selects) are the plans as Get renders them, byte for byte.
+func TestPageItemsAreThePlans(t *testing.T) {
+	t.Parallel()
+	l := newLifecycleStore(t)
+	plans := projections.NewPlans(l.store)
+	ctx := context.Background()
+	now := time.Date(2025, 11, 27, 1, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i := range 3 {
+		recs := createPlan(t, l.store, 1, "4"+string(rune('0'+i))+".00", now.Add(time.Duration(i)*time.Hour), i == 1)
+		l.recs = append(l.recs, recs...)
+		ids = append(ids, mustPlanID(t, recs[0].StreamID))
+	}
+	l.do(ids[2], "merchant", func(p *domain.Plan) ([]domain.Event, error) { return p.Cancel("duplicate", now) })
+	for _, r := range l.recs {
+		if err := plans.Apply(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := plans.Page(ctx, projections.ListQuery{AccountID: 1, Limit: 10}, publicURL)
+	if err != nil || len(page.Items) != 3 || page.Total != 3 || page.HasMore {
+		t.Fatalf("page: %+v, %v", page, err)
+	}
+	for _, item := range page.Items {
+		got, err := plans.Get(ctx, 1, item.PlanID, publicURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mustJSON(t, item) != mustJSON(t, got) {
+			t.Fatalf("plan %d listed\n%s\nread\n%s", item.PlanID, mustJSON(t, item), mustJSON(t, got))
+		}
+	}
 }
