@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"goodplan/domain"
-
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
 	"goodplan/projections"
