@@ -29,8 +29,9 @@ const countsTable = "plan_counts"
 // before it compacts them.
 const compactAbove = 64
 
-// countsLockClass is the first key of the advisory lock that lets one
-// compaction of an account run at a time (the second key is the account).
+// countsLockClass is the first key of the advisory locks that let one
+// compaction of an account run at a time (the second key is 1 + the
+// account id modulo 2^31-2; 0 stands for every account).
 const countsLockClass = 21_021
 
 // Count returns how many plans account has, in status when status is not
@@ -62,9 +63,16 @@ func (p *Plans) Count(ctx context.Context, accountID int64, status string) (int6
 // running makes it return at once (nothing to do twice).
 func (p *Plans) CompactCounts(ctx context.Context, accountID int64) error {
 	return pgx.BeginFunc(ctx, p.Store.Pool(), func(tx pgx.Tx) error {
+		// One account's compaction holds the class's shared lock and the
+		// account's own; compacting every account holds the class's lock
+		// exclusively: two compactions never delete the same rows.
+		lock, largs := `SELECT pg_try_advisory_xact_lock_shared($1, 0) AND pg_try_advisory_xact_lock($1, ($2 % 2147483646 + 1)::int)`,
+			[]any{countsLockClass, accountID}
+		if accountID == 0 {
+			lock, largs = `SELECT pg_try_advisory_xact_lock($1, 0)`, []any{countsLockClass}
+		}
 		var locked bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, ($2 % 2147483647)::int)`,
-			countsLockClass, accountID).Scan(&locked); err != nil {
+		if err := tx.QueryRow(ctx, lock, largs...).Scan(&locked); err != nil {
 			return fmt.Errorf("compact plan counts: %w", err)
 		}
 		if !locked {
