@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -228,66 +227,6 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-// Page sizes of GET /api/v1/plans.
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
-
-// planList is GET /api/v1/plans.
-type planList struct {
-	Items      []projections.Detail `json:"items"`
-	TotalItems int64                `json:"total_items"`
-	Limit      int                  `json:"limit"`
-	Offset     int                  `json:"offset"`
-}
-
-// listPlans is GET /api/v1/plans?limit=&offset=&status=&updated_after=, newest
-// first, from the read model.
-func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	lq := projections.ListQuery{AccountID: accountFrom(ctx).ID, Limit: defaultPageSize}
-	var ve domain.ValidationError
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			ve.Add("limit", "The limit must be an integer between 1 and "+strconv.Itoa(maxPageSize)+".")
-		}
-		lq.Limit = n
-	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			ve.Add("offset", "The offset must be a non-negative integer.")
-		}
-		lq.Offset = n
-	}
-	if v := q.Get("status"); v != "" {
-		if !domain.IsStatus(v) {
-			ve.Add("status", "The status must be one of "+strings.Join(domain.StatusNames(), ", ")+".")
-		}
-		lq.Status = v
-	}
-	if v := q.Get("updated_after"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			ve.Add("updated_after", "The updated_after must be an RFC 3339 timestamp, e.g. 2025-11-27T01:15:30Z.")
-		}
-		lq.UpdatedAfter = t
-	}
-	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, total, err := s.plans.List(ctx, lq, s.publicURL)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planList{Items: items, TotalItems: total, Limit: lq.Limit, Offset: lq.Offset})
 }
 
 // getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as

@@ -21,8 +21,9 @@ import (
 // Plans is the plan read model (table plan_views): one row per plan, the
 // plan folded up to the row's version.
 type Plans struct {
-	Store *eventstore.Store
-	table string // plan_views, or the rebuild table during replay
+	Store  *eventstore.Store
+	table  string // plan_views, or the rebuild table during replay
+	counts countsCompactor
 }
 
 // NewPlans returns the live plan read model.
@@ -52,7 +53,11 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 	if err != nil {
 		return err
 	}
-	return p.write(ctx, plan, options, recs)
+	if err := p.write(ctx, plan, options, recs); err != nil {
+		return err
+	}
+	p.counts.wrote(ctx, p, plan.AccountID())
+	return nil
 }
 
 // planFor is the plan as of rec or later, folded for its row (see
@@ -183,6 +188,7 @@ var (
 func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error {
 	rows := map[int64]planRow{}
 	loaded := map[int64]bool{} // a loaded plan has every event of its stream
+	var accounts []int64
 	for _, rec := range recs {
 		id, ok := eventstore.PlanIDOf(rec.StreamID)
 		if !ok || loaded[id] {
@@ -196,6 +202,7 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 			return err
 		}
 		loaded[id] = rec.Version > 1
+		accounts = append(accounts, plan.AccountID())
 		row, err := rowOf(plan, HistoryOf(history), options)
 		if err != nil {
 			return err
@@ -215,6 +222,9 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	// runs it as one implicit transaction, all or nothing.
 	if err := p.Store.Pool().SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("project batch: %w", err)
+	}
+	for _, a := range accounts {
+		p.counts.wrote(ctx, p, a)
 	}
 	return nil
 }

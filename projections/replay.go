@@ -34,7 +34,8 @@ type ReplayOptions struct {
 }
 
 // Diff is one plan (a payment plan, or an aggregate of the catalog when
-// Kind is set) whose live row differs from the rebuilt one.
+// Kind is set) whose live row differs from the rebuilt one, or an
+// account's plan count (Kind "plan count", see compareCounts).
 type Diff struct {
 	Kind     string      // "catalog plan" or "plan group"; empty for a payment plan
 	PlanID   int64       // the plan's id; a catalog aggregate's internal id
@@ -137,7 +138,11 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	if err != nil {
 		return res, err
 	}
-	res.Diffs = append(diffs, weekDiffs...)
+	countDiffs, err := compareCounts(ctx, store)
+	if err != nil {
+		return res, err
+	}
+	res.Diffs = append(append(diffs, weekDiffs...), countDiffs...)
 	opts.Progress.SetPhase("")
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
@@ -396,6 +401,9 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}
+	if err := rebuildCounts(ctx, tx, rebuildTable); err != nil {
+		return err
+	}
 	if err := swapTables(ctx, tx, "plan_views", rebuildTable); err != nil {
 		return err
 	}
@@ -432,6 +440,11 @@ func swapTables(ctx context.Context, tx pgx.Tx, live, rebuilt string) error {
 		def = strings.Replace(def, "."+live+" ", "."+rebuilt+" ", 1)
 		stmts = append(stmts, def)
 	}
+	triggers, err := triggerDefs(ctx, tx, live, rebuilt)
+	if err != nil {
+		return err
+	}
+	stmts = append(stmts, triggers...)
 	stmts = append(stmts,
 		`ALTER TABLE `+live+` RENAME TO `+live+`_replaced`,
 		`ALTER TABLE `+rebuilt+` RENAME TO `+live,
