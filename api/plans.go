@@ -190,19 +190,20 @@ func planID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// loadOwnPlan loads the plan named in the route if it belongs to the
-// authenticated account. Another account's plan is a 404, never a 403.
-func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, []eventstore.Record, error) {
+// loadOwnPlan loads the plan named in the route, as it is now, with its
+// stream head, if it belongs to the authenticated account. Another
+// account's plan is a 404, never a 403.
+func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, eventstore.Head, error) {
 	id, ok := planID(r)
 	missing := notFound("Plan " + chi.URLParam(r, "id") + " was not found.")
 	if !ok {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	p, recs, _, err := s.store.LoadPlan(ctx, id)
+	p, head, err := s.store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != accountFrom(ctx).ID) {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	return p, recs, err
+	return p, head, err
 }
 
 // getPlan is GET /api/v1/plans/{id}, served from the read model. A plan the
@@ -218,9 +219,8 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 	d, err := s.plans.Get(ctx, accountFrom(ctx).ID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		var p *domain.Plan
-		var recs []eventstore.Record
-		if p, recs, err = s.loadOwnPlan(ctx, r); err == nil {
-			d = projections.DetailOf(p, recs, s.publicURL)
+		if p, _, err = s.loadOwnPlan(ctx, r); err == nil {
+			d = projections.DetailOf(p, s.publicURL)
 		}
 	}
 	if err != nil {
@@ -290,15 +290,55 @@ func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, planList{Items: items, TotalItems: total, Limit: lq.Limit, Offset: lq.Offset})
 }
 
-// getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as
-// stored, with each event's hash so it can be checked.
+// Page sizes of GET /api/v1/plans/{id}/events.
+const (
+	defaultEventsPage = 100
+	maxEventsPage     = 1000
+)
+
+// getPlanEvents is GET /api/v1/plans/{id}/events?after=&limit=: a page of
+// the plan's history as stored, oldest first, with each event's hash so it
+// can be checked: the events after version `after` (default 0, the
+// start), at most `limit` (1-1000, default 100), and has_more when the
+// stream goes on (the next page is after the last item's version). A page
+// is read by the (stream_id, version) key: its cost does not depend on the
+// plan's age.
 func (s *Server) getPlanEvents(w http.ResponseWriter, r *http.Request) {
-	p, recs, err := s.loadOwnPlan(r.Context(), r)
+	q := r.URL.Query()
+	after, limit := int64(0), defaultEventsPage
+	var ve domain.ValidationError
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			ve.Add("after", "The after must be a non-negative integer (an event version).")
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxEventsPage {
+			ve.Add("limit", "The limit must be an integer between 1 and "+strconv.Itoa(maxEventsPage)+".")
+		}
+		limit = n
+	}
+	if err := ve.OrNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, head, err := s.loadOwnPlan(r.Context(), r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, projections.EventsView{PlanID: p.ID(), Items: projections.EventViews(recs)})
+	var recs []eventstore.Record
+	if last := min(after+int64(limit), head.Version); last > after {
+		if recs, err = s.store.LoadRange(r.Context(), eventstore.PlanStream(p.ID()), after+1, last); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, projections.EventsView{PlanID: p.ID(), Items: projections.EventViews(recs),
+		HasMore: after+int64(len(recs)) < head.Version})
 }
 
 // summary renders a just-created plan as the seed's 201 body.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -96,7 +95,7 @@ func (r *runner) ageGroup(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := waitProjected(ctx, api, path, head); err != nil {
+		if err := waitProjected(ctx, pool, id, head); err != nil {
 			return err
 		}
 		cmds, err := ageCommands(ctx, api, store, id, path)
@@ -107,7 +106,7 @@ func (r *runner) ageGroup(ctx context.Context) error {
 		if head, err = store.StreamVersion(ctx, eventstore.PlanStream(id)); err != nil {
 			return err
 		}
-		if err := waitProjected(ctx, api, path, head); err != nil {
+		if err := waitProjected(ctx, pool, id, head); err != nil {
 			return err
 		}
 		gets, size, err := ageGets(ctx, api, path)
@@ -188,26 +187,21 @@ func agePlan(ctx context.Context, store *eventstore.Store, acct, id int64, level
 	return nil
 }
 
-// waitProjected waits until GET path answers the plan at version head or
-// later (the read model has it), for up to five minutes.
-func waitProjected(ctx context.Context, api *apiClient, path string, head int64) error {
+// waitProjected waits until the read model's row of plan id is at
+// version head or later, for up to five minutes.
+func waitProjected(ctx context.Context, pool *pgxpool.Pool, id, head int64) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		b, err := api.do(ctx, http.MethodGet, path, nil, http.StatusOK)
+		var version int64
+		err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM plan_views WHERE plan_id = $1`, id).Scan(&version)
 		if err != nil {
 			return err
 		}
-		var v struct {
-			Version int64 `json:"version"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		if v.Version >= head {
+		if version >= head {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: the read model is at version %d after 5 minutes, the stream at %d", path, v.Version, head)
+			return fmt.Errorf("plan %d: the read model is at version %d after 5 minutes, the stream at %d", id, version, head)
 		}
 		select {
 		case <-ctx.Done():

@@ -43,7 +43,25 @@ type Aggregate[A any] struct {
 	New func() A
 	// Fold applies recs, in version order, to a and returns the result.
 	Fold func(a A, recs []Record) (A, error)
+
+	// Snapshots (optional, all four or none): the command path and
+	// Current restore the aggregate from its stream's snapshot and fold
+	// only the events after it, and record a new snapshot once
+	// SnapshotEvery events were folded past the last one (see
+	// snapshots.go). Snapshot encodes a state, Restore decodes one,
+	// Version is a state's version, and SnapshotSchema versions the
+	// encoding: a snapshot of another schema is ignored.
+	Snapshot       func(A) ([]byte, error)
+	Restore        func([]byte) (A, error)
+	Version        func(A) int64
+	SnapshotSchema int
 }
+
+// SnapshotEvery is how many events past its last snapshot (or from the
+// start) an aggregate folds before the command path records a new one: a
+// command never folds more than about this many events, whatever the age
+// of its stream.
+const SnapshotEvery = 50
 
 // Stream is the stream id of aggregate id.
 func (g Aggregate[A]) Stream(id int64) string { return g.Prefix + strconv.FormatInt(id, 10) }
@@ -99,9 +117,115 @@ func FoldEvents[A EventApplier](a A, recs []Record) (A, error) {
 	return a, nil
 }
 
+// Current returns aggregate id as it is now and its stream head, restored
+// from its snapshot and the events after it (a fold of every event when it
+// has no snapshot, or one that cannot be used). It records a new snapshot
+// when it folded SnapshotEvery events or more. ErrNotFound if the
+// aggregate has no events. Replay and verify use Load instead: they never
+// depend on a snapshot.
+func (g Aggregate[A]) Current(ctx context.Context, log EventLog, id int64) (A, Head, error) {
+	stream := g.Stream(id)
+	a, head, snapAt, err := g.current(ctx, log, stream)
+	if err != nil {
+		var zero A
+		return zero, Head{}, err
+	}
+	if head.Version == 0 {
+		var zero A
+		return zero, Head{}, fmt.Errorf("%s %d: %w", g.Name, id, ErrNotFound)
+	}
+	g.maybeSnapshot(ctx, log, stream, a, head, snapAt)
+	return a, head, nil
+}
+
+// At returns aggregate id as it was at version (a reader of an older
+// event: the webhook fan-out), from its snapshot when that is at or before
+// version, else from its first event. ErrNotFound if the stream has no
+// event at version.
+func (g Aggregate[A]) At(ctx context.Context, log EventLog, id, version int64) (A, error) {
+	stream := g.Stream(id)
+	a := g.New()
+	var recs []Record
+	if g.Snapshot != nil {
+		snap, after, _, err := log.LoadSnapshot(ctx, stream, g.SnapshotSchema)
+		if err != nil {
+			return a, err
+		}
+		if snap.Version > 0 && snap.Version <= version {
+			if restored, err := g.Restore(snap.State); err == nil && g.Version(restored) == snap.Version {
+				for _, r := range after {
+					if r.Version <= version {
+						recs = append(recs, r)
+					}
+				}
+				if folded, err := g.Fold(restored, recs); err == nil && g.Version(folded) == version {
+					return folded, nil
+				}
+			}
+		}
+	}
+	recs, err := log.LoadRange(ctx, stream, 1, version)
+	if err != nil {
+		return a, err
+	}
+	if int64(len(recs)) != version || version < 1 {
+		return a, fmt.Errorf("%s %d at version %d: %w", g.Name, id, version, ErrNotFound)
+	}
+	return g.Fold(a, recs)
+}
+
+// current is the aggregate of stream restored and caught up (see
+// Current), with its head and the version of the snapshot it started from
+// (0: none). A stream without events is New() at the zero Head.
+func (g Aggregate[A]) current(ctx context.Context, log EventLog, stream string) (A, Head, int64, error) {
+	if g.Snapshot == nil {
+		recs, head, err := log.Load(ctx, stream)
+		if err != nil {
+			return g.New(), Head{}, 0, err
+		}
+		a, err := g.Fold(g.New(), recs)
+		return a, head, 0, err
+	}
+	snap, recs, head, err := log.LoadSnapshot(ctx, stream, g.SnapshotSchema)
+	if err != nil {
+		return g.New(), Head{}, 0, err
+	}
+	if snap.Version > 0 {
+		if a, err := g.Restore(snap.State); err == nil && g.Version(a) == snap.Version {
+			if a, err = g.Fold(a, recs); err == nil {
+				return a, head, snap.Version, nil
+			}
+		}
+		// A snapshot that does not restore, or does not fold on: the
+		// events are the truth.
+		if recs, head, err = log.Load(ctx, stream); err != nil {
+			return g.New(), Head{}, 0, err
+		}
+	}
+	a, err := g.Fold(g.New(), recs)
+	return a, head, 0, err
+}
+
+// maybeSnapshot records a's snapshot at head when SnapshotEvery events or
+// more were folded past snapAt. A failure is not the command's: the
+// snapshot is a cache, and the next command tries again.
+func (g Aggregate[A]) maybeSnapshot(ctx context.Context, log EventLog, stream string, a A, head Head, snapAt int64) {
+	if g.Snapshot == nil || head.Version-snapAt < SnapshotEvery || g.Version(a) != head.Version {
+		return
+	}
+	state, err := g.Snapshot(a)
+	if err != nil {
+		return
+	}
+	_ = log.SaveSnapshot(context.WithoutCancel(ctx), stream, g.SnapshotSchema, Snapshot{Version: head.Version, Hash: head.Hash, State: state})
+}
+
 // EventLog is what the command path needs of the event store (*Store).
 type EventLog interface {
 	Load(ctx context.Context, stream string) ([]Record, Head, error)
+	LoadSnapshot(ctx context.Context, stream string, schema int) (Snapshot, []Record, Head, error)
+	SaveSnapshot(ctx context.Context, stream string, schema int, snap Snapshot) error
+	LoadRange(ctx context.Context, stream string, from, to int64) ([]Record, error)
 	Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error)
 	LookupCommand(ctx context.Context, id string) (Command, error)
 }
@@ -132,7 +256,7 @@ type Cmd[A any] struct {
 	// DryRun runs the command without recording anything: the aggregate is
 	// loaded (unless Start) and Decide runs once, its events are encoded
 	// and checked as Append checks them (ErrEventTooLarge), and Run returns
-	// them with State and History as loaded and no Records. Nothing is
+	// them with State as loaded and no Records. Nothing is
 	// appended, the command id is neither looked up nor recorded, and
 	// Options (a plan quota, say) are not applied. A preview of a command
 	// (POST /api/v1/plans/quote) is the command itself run dry.
@@ -142,10 +266,9 @@ type Cmd[A any] struct {
 // Outcome is what a command did.
 type Outcome[A any] struct {
 	// State is the aggregate after the command; after a replay, as it is
-	// now.
+	// now. The stream's history is not part of the outcome: it is read a
+	// page at a time (Events.LoadPage), never folded whole by a command.
 	State A
-	// History is every record of the stream State was folded from.
-	History []Record
 	// Events are what the command decided (for a replay, what it first
 	// decided) and Records the same events as stored.
 	Events  []domain.Event
@@ -194,19 +317,17 @@ func (g Aggregate[A]) Run(ctx context.Context, log EventLog, c Cmd[A]) (Outcome[
 func (g Aggregate[A]) run(ctx context.Context, log EventLog, stream string, c Cmd[A], opts []AppendOption) (Outcome[A], error) {
 	for attempt := 1; ; attempt++ {
 		var (
-			out  = Outcome[A]{State: g.New()}
-			head Head
-			err  error
+			out    = Outcome[A]{State: g.New()}
+			head   Head
+			snapAt int64
+			err    error
 		)
 		if !c.Start || attempt > 1 {
-			if out.History, head, err = log.Load(ctx, stream); err != nil {
+			if out.State, head, snapAt, err = g.current(ctx, log, stream); err != nil {
 				return Outcome[A]{}, err
 			}
-			if len(out.History) == 0 && !c.Start {
+			if head.Version == 0 && !c.Start {
 				return Outcome[A]{}, fmt.Errorf("%s %d: %w", g.Name, c.ID, ErrNotFound)
-			}
-			if out.State, err = g.Fold(out.State, out.History); err != nil {
-				return Outcome[A]{}, err
 			}
 		}
 		events, err := c.Decide(out.State)
@@ -237,8 +358,10 @@ func (g Aggregate[A]) run(ctx context.Context, log EventLog, stream string, c Cm
 		if out.State, err = g.Fold(out.State, recs); err != nil {
 			return Outcome[A]{}, err
 		}
-		out.History = append(out.History, recs...)
 		out.Events, out.Records = events, recs
+		if !c.Start {
+			g.maybeSnapshot(ctx, log, stream, out.State, recs[len(recs)-1].Head(), snapAt)
+		}
 		return out, nil
 	}
 }
@@ -263,17 +386,19 @@ func (g Aggregate[A]) replay(ctx context.Context, log EventLog, stream string, c
 	if first.StreamID != stream || !bytes.Equal(first.RequestHash, c.RequestHash) {
 		return Outcome[A]{}, true, fmt.Errorf("command %s: %w", c.Meta.CommandID, ErrCommandReused)
 	}
-	recs, _, err := log.Load(ctx, stream)
+	if first.FirstVersion < 1 || first.LastVersion < first.FirstVersion {
+		return Outcome[A]{}, true, fmt.Errorf("command %s: wrote %d..%d", c.Meta.CommandID, first.FirstVersion, first.LastVersion)
+	}
+	recs, err := log.LoadRange(ctx, stream, first.FirstVersion, first.LastVersion)
 	if err != nil {
 		return Outcome[A]{}, true, err
 	}
-	if int64(len(recs)) < first.LastVersion || first.FirstVersion < 1 {
-		return Outcome[A]{}, true, fmt.Errorf("command %s: stream %s has %d events, the command wrote %d..%d",
+	if int64(len(recs)) != first.LastVersion-first.FirstVersion+1 {
+		return Outcome[A]{}, true, fmt.Errorf("command %s: stream %s has %d of the events %d..%d the command wrote",
 			c.Meta.CommandID, stream, len(recs), first.FirstVersion, first.LastVersion)
 	}
-	out := Outcome[A]{State: g.New(), History: recs, Replayed: true,
-		Records: recs[first.FirstVersion-1 : first.LastVersion]}
-	if out.State, err = g.Fold(out.State, recs); err != nil {
+	out := Outcome[A]{Replayed: true, Records: recs}
+	if out.State, _, _, err = g.current(ctx, log, stream); err != nil {
 		return Outcome[A]{}, true, err
 	}
 	for _, r := range out.Records {
