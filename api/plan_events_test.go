@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"goodplan/domain"
 	"goodplan/eventstore"
 )
 
@@ -88,5 +90,38 @@ func TestPlanEventsArePaged(t *testing.T) {
 	_, other := env.account(t, eventstore.NewAccount{Name: "Other"})
 	if res := env.do(t, "GET", fmt.Sprintf("/api/v1/plans/%d/events", id), other, nil); res.status != http.StatusNotFound {
 		t.Fatalf("another account's events: %d %s", res.status, res.body)
+	}
+}
+
+// A plan at a cap refuses the command that would go past it with a 409
+// naming the cap, and records nothing.
+func TestPlanCapIsAConflict(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	d := env.createPlan(t)
+	ctx := context.Background()
+	p, _, head, err := env.store.LoadPlan(ctx, d.PlanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []domain.Event
+	for i := range domain.MaxPortalLinks {
+		evs = append(evs, domain.PortalLinkRegenerated{PortalToken: fmt.Sprintf("%d.tok%d", p.ID(), i), RegeneratedAt: env.clock.now()})
+	}
+	enc, err := eventstore.Encode(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.store.Append(ctx, eventstore.PlanStream(d.PlanID), head, enc, eventstore.Metadata{AccountID: env.acct.ID, Actor: "merchant"}); err != nil {
+		t.Fatal(err)
+	}
+	before := env.eventCount(t)
+	res := env.do(t, "POST", fmt.Sprintf("/api/v1/plans/%d/portal-link", d.PlanID), env.key, nil)
+	if res.status != http.StatusConflict ||
+		!strings.Contains(string(res.body), "This plan already has 100 portal links regenerated, the most one plan may have (100).") {
+		t.Fatalf("past the cap: %d %s", res.status, res.body)
+	}
+	if after := env.eventCount(t); after != before {
+		t.Fatalf("%d events recorded past the cap", after-before)
 	}
 }

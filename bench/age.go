@@ -98,6 +98,9 @@ func (r *runner) ageGroup(ctx context.Context) error {
 		if err := waitProjected(ctx, pool, id, head); err != nil {
 			return err
 		}
+		// The other consumers (emails, webhooks, the scheduler) read the
+		// new events too: measure once the server is idle again.
+		waitIdle(ctx, srv.cmd.Process.Pid)
 		cmds, err := ageCommands(ctx, api, store, id, path)
 		if err != nil {
 			return err
@@ -109,6 +112,7 @@ func (r *runner) ageGroup(ctx context.Context) error {
 		if err := waitProjected(ctx, pool, id, head); err != nil {
 			return err
 		}
+		waitIdle(ctx, srv.cmd.Process.Pid)
 		gets, size, err := ageGets(ctx, api, path)
 		if err != nil {
 			return err
@@ -208,6 +212,25 @@ func waitProjected(ctx context.Context, pool *pgxpool.Pool, id, head int64) erro
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// waitIdle waits until process pid used less than 5% of a CPU over half a
+// second, for up to two minutes (then it measures anyway).
+func waitIdle(ctx context.Context, pid int) {
+	deadline := time.Now().Add(2 * time.Minute)
+	prev, err := procCPU(pid)
+	for err == nil && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		var now float64
+		if now, err = procCPU(pid); err == nil && now-prev < 0.025 {
+			return
+		}
+		prev = now
 	}
 }
 
