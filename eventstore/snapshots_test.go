@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -144,5 +145,39 @@ func TestReplayAfterSnapshots(t *testing.T) {
 	created, err := eventstore.PlanAggregate.Run(ctx, s, createCmd(200, "create", []byte("h")))
 	if err != nil || !created.Replayed || created.State.ID() != 100 || created.Records[0].Version != 1 {
 		t.Fatalf("replayed create: %+v, %v", created, err)
+	}
+}
+
+// At is the plan as of a version, whether the snapshot is before, at or
+// after it: a fold of the events up to it.
+func TestAtAnyVersion(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := eventstore.PlanAggregate.Run(ctx, s, createCmd(100, "", nil)); err != nil {
+		t.Fatal(err)
+	}
+	agePlan(t, s, 100, eventstore.SnapshotEvery+5) // a snapshot at SnapshotEvery
+	recs, _, err := s.Load(ctx, "plan-100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int64{1, 7, eventstore.SnapshotEvery - 1, eventstore.SnapshotEvery, eventstore.SnapshotEvery + 3, int64(len(recs))} {
+		got, err := eventstore.PlanAggregate.At(ctx, s, 100, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := eventstore.Fold(recs[:v])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := got.Snapshot()
+		b, _ := want.Snapshot()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("at %d\n%s\nwant\n%s", v, a, b)
+		}
+	}
+	if _, err := eventstore.PlanAggregate.At(ctx, s, 100, int64(len(recs))+1); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("past the head: %v", err)
 	}
 }
