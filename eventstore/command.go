@@ -217,7 +217,7 @@ func (g Aggregate[A]) maybeSnapshot(ctx context.Context, log EventLog, stream st
 	if err != nil {
 		return
 	}
-	_ = log.SaveSnapshot(context.WithoutCancel(ctx), stream, g.SnapshotSchema, Snapshot{Version: head.Version, Hash: head.Hash, State: state})
+	_ = log.SaveSnapshot(context.WithoutCancel(ctx), stream, g.SnapshotSchema, Snapshot{Version: head.Version, State: state})
 }
 
 // EventLog is what the command path needs of the event store (*Store).

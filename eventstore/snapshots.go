@@ -18,15 +18,15 @@ import (
 // Snapshot is an aggregate's state as of Version (the zero Snapshot: none).
 type Snapshot struct {
 	Version int64
-	Hash    []byte // of the event at Version: the head to append after
 	State   []byte
 }
 
 // loadSnapshotSQL reads a stream's snapshot of the schema ($2), if any,
-// and the events after it, in one statement (so one read of the table):
-// the snapshot first (kind 0), then the events in version order (kind 1).
-const loadSnapshotSQL = `WITH s AS (SELECT version, state, hash FROM snapshots WHERE stream_id = $1 AND schema = $2)
-SELECT 0 AS kind, s.version, s.state, s.hash, NULL::bigint, NULL::xid8, NULL::uuid, NULL::text, NULL::bytea, NULL::timestamptz
+// and the events after it, in one statement (so one read of the tables):
+// the snapshot first (kind 0) with the stream's last hash (the head when no
+// event follows the snapshot), then the events in version order (kind 1).
+const loadSnapshotSQL = `WITH s AS (SELECT version, state FROM snapshots WHERE stream_id = $1 AND schema = $2)
+SELECT 0 AS kind, s.version, s.state, (SELECT last_hash FROM streams WHERE stream_id = $1), NULL::bigint, NULL::xid8, NULL::uuid, NULL::text, NULL::bytea, NULL::timestamptz
 FROM s
 UNION ALL
 (SELECT 1, e.version, e.data, e.hash, e.global_position, e.tx_id, e.event_id, e.type, e.metadata, e.recorded_at
@@ -43,8 +43,9 @@ func (s *Events) LoadSnapshot(ctx context.Context, stream string, schema int) (S
 	}
 	defer rows.Close()
 	var (
-		snap Snapshot
-		recs []Record
+		snap     Snapshot
+		lastHash []byte
+		recs     []Record
 	)
 	for rows.Next() {
 		var (
@@ -61,7 +62,7 @@ func (s *Events) LoadSnapshot(ctx context.Context, stream string, schema int) (S
 			return Snapshot{}, nil, Head{}, fmt.Errorf("load %s: %w", stream, err)
 		}
 		if kind == 0 {
-			snap = Snapshot{Version: r.Version, Hash: r.Hash, State: r.Data}
+			snap, lastHash = Snapshot{Version: r.Version, State: r.Data}, r.Hash
 			continue
 		}
 		r.StreamID, r.Position, r.TxID, r.EventID, r.Type, r.Metadata, r.RecordedAt =
@@ -78,7 +79,9 @@ func (s *Events) LoadSnapshot(ctx context.Context, stream string, schema int) (S
 	case len(recs) > 0:
 		return snap, recs, recs[len(recs)-1].Head(), nil
 	case snap.Version > 0:
-		return snap, nil, Head{Version: snap.Version, Hash: snap.Hash}, nil
+		// No event after the snapshot: the stream is at its version
+		// (versions only grow, and this one statement read both).
+		return snap, nil, Head{Version: snap.Version, Hash: lastHash}, nil
 	}
 	return snap, nil, Head{}, nil
 }
@@ -86,10 +89,10 @@ func (s *Events) LoadSnapshot(ctx context.Context, stream string, schema int) (S
 // SaveSnapshot records snap as stream's snapshot of schema, unless the
 // stream has one of the same schema at snap.Version or later.
 func (s *Events) SaveSnapshot(ctx context.Context, stream string, schema int, snap Snapshot) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO snapshots AS s (stream_id, version, schema, state, hash) VALUES ($1, $2, $3, $4, $5)
+	_, err := s.pool.Exec(ctx, `INSERT INTO snapshots AS s (stream_id, version, schema, state) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, schema = EXCLUDED.schema,
-			state = EXCLUDED.state, hash = EXCLUDED.hash, taken_at = now()
-		WHERE s.schema <> EXCLUDED.schema OR s.version < EXCLUDED.version`, stream, snap.Version, schema, snap.State, snap.Hash)
+			state = EXCLUDED.state, taken_at = now()
+		WHERE s.schema <> EXCLUDED.schema OR s.version < EXCLUDED.version`, stream, snap.Version, schema, snap.State)
 	if err != nil {
 		return fmt.Errorf("save snapshot of %s at %d: %w", stream, snap.Version, err)
 	}

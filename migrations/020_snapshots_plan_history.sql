@@ -13,7 +13,6 @@ CREATE TABLE snapshots (
     version   bigint      NOT NULL CHECK (version > 0),
     schema    integer     NOT NULL,
     state     bytea       NOT NULL,
-    hash      bytea       NOT NULL, -- the hash of the event at version: the head to append after
     taken_at  timestamptz NOT NULL DEFAULT now()
 );
 
