@@ -63,11 +63,9 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 // lost message, and its options are nil (rowOf encodes them).
 func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, error) {
 	if rec.Version > 1 {
+		// Its errors name the stream (and the version that did not fold).
 		plan, _, err := p.Store.CurrentPlan(ctx, id)
-		if err != nil {
-			return nil, nil, fmt.Errorf("project plan %d: %w", id, err)
-		}
-		return plan, nil, nil
+		return plan, nil, err
 	}
 	plan := &domain.Plan{}
 	options, err := foldEvent(plan, rec.Type, rec.Data, rec.RecordedAt)
