@@ -86,12 +86,11 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 	d, err := s.plans.Get(ctx, u.AccountID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) || err == nil && d.Version < head {
 		var p *domain.Plan
-		var recs []eventstore.Record
-		if p, recs, _, err = s.store.LoadPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
+		if p, _, err = s.store.CurrentPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
 			err = eventstore.ErrNotFound
 		}
 		if err == nil {
-			d = projections.DetailOf(p, recs, s.publicURL)
+			d = projections.DetailOf(p, s.publicURL)
 		}
 	}
 	if errors.Is(err, eventstore.ErrNotFound) {

@@ -189,19 +189,20 @@ func planID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// loadOwnPlan loads the plan named in the route if it belongs to the
-// authenticated account. Another account's plan is a 404, never a 403.
-func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, []eventstore.Record, error) {
+// loadOwnPlan loads the plan named in the route, as it is now, with its
+// stream head, if it belongs to the authenticated account. Another
+// account's plan is a 404, never a 403.
+func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, eventstore.Head, error) {
 	id, ok := planID(r)
 	missing := notFound("Plan " + chi.URLParam(r, "id") + " was not found.")
 	if !ok {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	p, recs, _, err := s.store.LoadPlan(ctx, id)
+	p, head, err := s.store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != accountFrom(ctx).ID) {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	return p, recs, err
+	return p, head, err
 }
 
 // getPlan is GET /api/v1/plans/{id}, served from the read model. A plan the
@@ -217,9 +218,8 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 	d, err := s.plans.Get(ctx, accountFrom(ctx).ID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		var p *domain.Plan
-		var recs []eventstore.Record
-		if p, recs, err = s.loadOwnPlan(ctx, r); err == nil {
-			d = projections.DetailOf(p, recs, s.publicURL)
+		if p, _, err = s.loadOwnPlan(ctx, r); err == nil {
+			d = projections.DetailOf(p, s.publicURL)
 		}
 	}
 	if err != nil {
@@ -227,17 +227,6 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-// getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as
-// stored, with each event's hash so it can be checked.
-func (s *Server) getPlanEvents(w http.ResponseWriter, r *http.Request) {
-	p, recs, err := s.loadOwnPlan(r.Context(), r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, projections.EventsView{PlanID: p.ID(), Items: projections.EventViews(recs)})
 }
 
 // summary renders a just-created plan as the seed's 201 body.

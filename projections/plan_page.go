@@ -247,10 +247,10 @@ func (p *Plans) checkCursor(ctx context.Context, q ListQuery) error {
 // detailColumns are the plan_views columns a Detail is rendered from (see
 // planRow.detail), in detailDest order: a page reads no other column.
 const detailColumns = `v.plan_id, v.version, v.status, v.portal_token, v.customer, v.invoice, v.plan_options,
-	v.selected_option_id, v.send_introduction_email, v.introduction_email, v.lifecycle, v.history,
+	v.selected_option_id, v.send_introduction_email, v.introduction_email, v.lifecycle,
 	v.created_at, v.updated_at`
 
 func (r *planRow) detailDest() []any {
 	return []any{&r.PlanID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
-		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.CreatedAt, &r.UpdatedAt}
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.CreatedAt, &r.UpdatedAt}
 }

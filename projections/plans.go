@@ -31,9 +31,11 @@ func NewPlans(store *eventstore.Store) *Plans { return &Plans{Store: store, tabl
 
 // Apply brings the plan of rec up to date. It is idempotent and correct under
 // redelivery and reordering: a row already at or past rec.Version is left
-// alone; otherwise the plan is folded from the store (all its events, so a
-// gap left by a late or lost message is filled) and written with a version
-// guard, so a slower concurrent writer can never move the row backwards.
+// alone; otherwise the plan is read as it is now from the store (its
+// snapshot and the events after it, so a gap left by a late or lost message
+// is filled and the cost does not grow with the plan's age) and written
+// with a version guard, so a slower concurrent writer can never move the
+// row backwards.
 func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 	id, ok := eventstore.PlanIDOf(rec.StreamID)
 	if !ok {
@@ -49,45 +51,38 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 			return nil
 		}
 	}
-	plan, options, recs, err := p.planFor(ctx, id, rec)
+	plan, options, err := p.planFor(ctx, id, rec)
 	if err != nil {
 		return err
 	}
-	if err := p.write(ctx, plan, options, recs); err != nil {
+	if err := p.write(ctx, plan, options); err != nil {
 		return err
 	}
 	p.counts.wrote(ctx, p, plan.AccountID())
 	return nil
 }
 
-// planFor is the plan as of rec or later, folded for its row (see
-// foldEvent), with its records: a first event is the whole plan, folded
-// from the message with no reads (the hot path while plans are created);
-// for any later one the plan is caught up from the store, which fills any
-// gap left by a late or lost message.
-func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, []eventstore.Record, error) {
-	recs := []eventstore.Record{rec}
+// planFor is the plan as of rec or later, for its row: a first event is
+// the whole plan, folded from the message with no reads (the hot path
+// while plans are created), with its options as stored (see foldEvent);
+// for any later one the plan is read as it is now from the store (see
+// eventstore.Events.CurrentPlan), which fills any gap left by a late or
+// lost message, and its options are nil (rowOf encodes them).
+func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, error) {
 	if rec.Version > 1 {
-		var err error
-		if recs, _, err = p.Store.Load(ctx, rec.StreamID); err != nil {
-			return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, err)
-		}
+		// Its errors name the stream (and the version that did not fold).
+		plan, _, err := p.Store.CurrentPlan(ctx, id)
+		return plan, nil, err
 	}
 	plan := &domain.Plan{}
-	var options json.RawMessage
-	for _, r := range recs {
-		opts, err := foldEvent(plan, r.Type, r.Data, r.RecordedAt)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("project plan %d version %d: %w", id, r.Version, err)
-		}
-		if opts != nil {
-			options = opts
-		}
+	options, err := foldEvent(plan, rec.Type, rec.Data, rec.RecordedAt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("project plan %d version %d: %w", id, rec.Version, err)
 	}
 	if !plan.Exists() || plan.ID() != id {
-		return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, eventstore.ErrNotFound)
+		return nil, nil, fmt.Errorf("project plan %d: %w", id, eventstore.ErrNotFound)
 	}
-	return plan, options, recs, nil
+	return plan, options, nil
 }
 
 // createdHead is plan.created with its options left as the stored JSON:
@@ -122,8 +117,8 @@ func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.R
 	return nil, plan.ApplyStored(e, at)
 }
 
-func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage, recs []eventstore.Record) error {
-	row, err := rowOf(plan, HistoryOf(recs), options)
+func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage) error {
+	row, err := rowOf(plan, options)
 	if err != nil {
 		return err
 	}
@@ -145,7 +140,7 @@ func upsertSQL(table string) string {
 			plan_options = EXCLUDED.plan_options, selected_option_id = EXCLUDED.selected_option_id,
 			send_introduction_email = EXCLUDED.send_introduction_email,
 			introduction_email = EXCLUDED.introduction_email, lifecycle = EXCLUDED.lifecycle,
-			history = EXCLUDED.history, wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
+			wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency,
 			amount_total = EXCLUDED.amount_total, amount_paid = EXCLUDED.amount_paid,
 			amount_reported = EXCLUDED.amount_reported, amount_outstanding = EXCLUDED.amount_outstanding,
@@ -160,7 +155,7 @@ func upsertSQL(table string) string {
 
 // columnList names the columns of a plan_views row, in planRow.args order.
 var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
-	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle", "history",
+	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle",
 	"wake_at", "due_reminder_on", "created_at", "updated_at",
 	// The report columns (migration 012, see reportColumns).
 	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed",
@@ -197,13 +192,13 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 		if old, ok := rows[id]; ok && old.Version >= rec.Version {
 			continue
 		}
-		plan, options, history, err := p.planFor(ctx, id, rec)
+		plan, options, err := p.planFor(ctx, id, rec)
 		if err != nil {
 			return err
 		}
 		loaded[id] = rec.Version > 1
 		accounts = append(accounts, plan.AccountID())
-		row, err := rowOf(plan, HistoryOf(history), options)
+		row, err := rowOf(plan, options)
 		if err != nil {
 			return err
 		}
@@ -237,7 +232,7 @@ type planRow struct {
 	SelectedOptionID           *int64
 	SendIntro                  bool
 	IntroEmail                 []byte
-	Lifecycle, History         []byte
+	Lifecycle                  []byte
 	WakeAt                     *time.Time
 	DueReminderOn              *time.Time // a date; pgx reads date as midnight UTC
 	CreatedAt, UpdatedAt       time.Time
@@ -255,12 +250,12 @@ type reportColumns struct {
 	Extended, Proposed                 bool
 }
 
-// reportColumnsOf computes p's report columns; history is its events.
-func reportColumnsOf(p *domain.Plan, history []HistoryEntry) reportColumns {
+// reportColumnsOf computes p's report columns.
+func reportColumnsOf(p *domain.Plan) reportColumns {
 	l := p.Ledger()
 	r := reportColumns{Currency: p.Invoice().Currency, Total: numericOf(l.Total), Paid: numericOf(l.Paid),
 		Reported: numericOf(l.Reported), Outstanding: numericOf(l.Outstanding), CompletedAt: timePtr(p.CompletedAt()),
-		Extended: extendedIn(history), Proposed: len(p.Proposals()) > 0}
+		Extended: p.Extended(), Proposed: len(p.Proposals()) > 0}
 	return r
 }
 
@@ -272,7 +267,7 @@ func numericOf(m domain.Money) pgtype.Numeric {
 func (r *planRow) args() []any {
 	a := &r.Attention
 	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
-		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
+		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.WakeAt, r.DueReminderOn,
 		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
 		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed,
 		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince,
@@ -287,7 +282,7 @@ func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
 func (r *planRow) dest() []any {
 	a := &r.Attention
 	return []any{&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
-		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.WakeAt, &r.DueReminderOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
 		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed,
 		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince,
@@ -295,8 +290,10 @@ func (r *planRow) dest() []any {
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
-// plan.created (see foldEvent), or nil to encode them from the plan.
-func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (planRow, error) {
+// plan.created (see foldEvent), or nil to encode them from the plan. The
+// row holds nothing that grows with the plan's history: its size is
+// bounded by the plan's caps (domain.MaxPayments and the others).
+func rowOf(p *domain.Plan, options json.RawMessage) (planRow, error) {
 	r := planRow{PlanID: p.ID(), AccountID: p.AccountID(), Version: p.Version(), Status: string(p.Status()),
 		PortalToken: p.PortalToken(), SendIntro: p.SendIntroductionEmail(),
 		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt()}
@@ -322,8 +319,8 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 		r.Options = marshal(p.Options())
 	}
 	r.IntroEmail = marshal(p.IntroductionEmail())
-	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
-	r.Report = reportColumnsOf(p, history)
+	r.Lifecycle = marshal(LifecycleOf(p))
+	r.Report = reportColumnsOf(p)
 	r.Attention = attentionColumnsOf(p)
 	r.storable()
 	return r, err
@@ -334,7 +331,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 func (r *planRow) storable() {
 	r.Status, r.PortalToken = storableText(r.Status), storableText(r.PortalToken)
 	r.Report.Currency = storableText(r.Report.Currency)
-	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle, &r.History} {
+	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle} {
 		*b = storableJSON(*b)
 	}
 }
@@ -348,7 +345,7 @@ func (r *planRow) detail(publicURL string) (Detail, error) {
 		b []byte
 		v any
 	}{{r.Customer, &d.Customer}, {r.Invoice, &d.Invoice}, {r.Options, &d.PlanOptions}, {r.IntroEmail, &d.IntroductionEmail},
-		{r.Lifecycle, &d.Lifecycle}, {r.History, &d.History}} {
+		{r.Lifecycle, &d.Lifecycle}} {
 		if err := json.Unmarshal(f.b, f.v); err != nil {
 			return Detail{}, fmt.Errorf("plan view %d: %w", r.PlanID, err)
 		}

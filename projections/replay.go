@@ -282,9 +282,8 @@ type rebuiltRow struct {
 func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Time)) ([]any, error) {
 	plan := &domain.Plan{}
 	var options json.RawMessage
-	history := make([]HistoryEntry, n)
 	for i := range n {
-		typ, data, meta, at := ev(i)
+		typ, data, _, at := ev(i)
 		opts, err := foldEvent(plan, typ, data, at)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", i+1, err)
@@ -292,12 +291,11 @@ func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Ti
 		if opts != nil {
 			options = opts
 		}
-		history[i] = HistoryEntry{Version: int64(i + 1), Type: typ, Actor: actorOf(meta), RecordedAt: at.UTC()}
 	}
 	if !plan.Exists() {
 		return nil, errors.New("no plan.created: the stream folds to no plan")
 	}
-	r, err := rowOf(plan, history, options)
+	r, err := rowOf(plan, options)
 	if err != nil {
 		return nil, err
 	}
@@ -386,11 +384,11 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			}
 			continue
 		}
-		plan, recs, _, err := store.LoadPlan(ctx, id)
+		plan, _, _, err := store.LoadPlan(ctx, id)
 		if err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		r, err := rowOf(plan, HistoryOf(recs), nil)
+		r, err := rowOf(plan, nil)
 		if err != nil {
 			return err
 		}

@@ -27,11 +27,11 @@ func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait 
 
 // refold writes plan id's row as the store has it now (see compareRows).
 func (p *Plans) refold(ctx context.Context, id int64) (int64, error) {
-	plan, recs, _, err := p.Store.LoadPlan(ctx, id)
+	plan, _, _, err := p.Store.LoadPlan(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	return plan.Version(), p.write(ctx, plan, nil, recs)
+	return plan.Version(), p.write(ctx, plan, nil)
 }
 
 // compareRows runs query (rows of id, public id or NULL, rebuilt version,

@@ -27,8 +27,6 @@ func rowJSON(v any) ([]byte, error) {
 		w.introEmail(v)
 	case Lifecycle:
 		w.lifecycle(v)
-	case []HistoryEntry:
-		w.history(v)
 	default:
 		w.ok = false
 	}
@@ -211,29 +209,4 @@ func (w *jsonWriter) lifecycle(l Lifecycle) {
 		w.string(l.ClosedReason)
 	}
 	w.raw(`}`)
-}
-
-func (w *jsonWriter) history(h []HistoryEntry) {
-	if h == nil {
-		w.raw("null")
-		return
-	}
-	w.raw(`[`)
-	for i, e := range h {
-		if i > 0 {
-			w.raw(`,`)
-		}
-		w.raw(`{"version":`)
-		w.int(e.Version)
-		w.raw(`,"type":`)
-		w.string(e.Type)
-		if e.Actor != "" {
-			w.raw(`,"actor":`)
-			w.string(e.Actor)
-		}
-		w.raw(`,"recorded_at":`)
-		w.time(e.RecordedAt)
-		w.raw(`}`)
-	}
-	w.raw(`]`)
 }

@@ -46,22 +46,13 @@ func randomRowValue(rng *rand.Rand) any {
 		t := randomTime(rng)
 		return &t
 	}
-	switch rng.IntN(5) {
+	switch rng.IntN(4) {
 	case 0:
 		return domain.Customer{ID: rng.Int64(), Name: str(), Email: str(), Phone: str()}
 	case 1:
 		return domain.Invoice{ID: -rng.Int64N(5), Amount: randomMoney(rng), Currency: str(), InvoiceNumber: str(), Description: str()}
 	case 2:
 		return domain.IntroductionEmail{Status: domain.EmailStatus(str()), MessageID: str(), At: tp(), Reason: str(), Resends: rng.IntN(3)}
-	case 3:
-		var h []HistoryEntry
-		if rng.IntN(5) > 0 {
-			h = []HistoryEntry{}
-		}
-		for i := range rng.IntN(4) {
-			h = append(h, HistoryEntry{Version: int64(i + 1), Type: str(), Actor: str(), RecordedAt: randomTime(rng)})
-		}
-		return h
 	}
 	l := Lifecycle{Interval: domain.Interval(str()), Ledger: domain.Ledger{Total: randomMoney(rng), Paid: randomMoney(rng),
 		Reported: randomMoney(rng), Outstanding: randomMoney(rng)},

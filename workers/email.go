@@ -129,7 +129,7 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 // deliver sends job's email for plan id if it is owed, and records the
 // outcome; see Handle for what it returns.
 func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) error {
-	plan, _, _, err := w.Store.LoadPlan(ctx, id)
+	plan, _, err := w.Store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return Permanent(fmt.Errorf("%s: %w", job.what, err))
 	}
@@ -150,7 +150,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 		return RetryAfter(fmt.Errorf("%s for plan %d: another worker is sending it", job.what, id), 2*time.Second)
 	}
 	defer release()
-	if plan, _, _, err = w.Store.LoadPlan(ctx, id); err != nil {
+	if plan, _, err = w.Store.CurrentPlan(ctx, id); err != nil {
 		return fmt.Errorf("%s: %w", job.what, err)
 	}
 	if !job.owed(plan) {

@@ -85,16 +85,22 @@ func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error
 
 // payload is the body of rec's deliveries.
 func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]byte, error) {
-	upTo, err := f.recordsUpTo(ctx, rec)
-	if err != nil {
-		return nil, err
-	}
 	if !domain.IsWebhookEventType(rec.Type) {
+		upTo, err := f.recordsUpTo(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
 		return f.catalogPayload(ctx, rec, upTo)
 	}
-	// A fold error (an event type this version cannot decode) is not
-	// permanent: a newer replica may handle the redelivery.
-	plan, err := eventstore.Fold(upTo)
+	id, ok := eventstore.PlanIDOf(rec.StreamID)
+	if !ok {
+		return nil, fmt.Errorf("webhook fan-out: %s event on stream %s", rec.Type, rec.StreamID)
+	}
+	// The plan as of rec (from its snapshot when that is not later), so
+	// the cost does not grow with the plan's age. A fold error (an event
+	// type this version cannot decode) or an event not visible yet is not
+	// permanent: retried with backoff, maybe by a newer replica.
+	plan, err := eventstore.PlanAggregate.At(ctx, f.Store, id, rec.Version)
 	if err != nil {
 		return nil, fmt.Errorf("webhook fan-out: %w", err)
 	}
