@@ -7,7 +7,7 @@
 // Markdown under bench/results/. Targets are evaluated (PASS/MISS), never
 // asserted: the exit status is non-zero only when something failed to run.
 //
-//	go run ./bench [-quick] [-only baseline,http,reads,pipeline,replay,delivery] [-out DIR] [-events N]
+//	go run ./bench [-quick] [-only baseline,http,reads,pipeline,replay,delivery,dashboard] [-out DIR] [-events N]
 package main
 
 import (
@@ -26,10 +26,10 @@ import (
 )
 
 // groupOrder is every measurement group, in table order.
-var groupOrder = []string{"baseline", "http", "reads", "cost", "pipeline", "replay", "delivery"}
+var groupOrder = []string{"baseline", "http", "reads", "cost", "pipeline", "replay", "delivery", "dashboard"}
 
 // selectable are the groups -only accepts (cost comes with http).
-var selectable = []string{"baseline", "http", "reads", "pipeline", "replay", "delivery"}
+var selectable = []string{"baseline", "http", "reads", "pipeline", "replay", "delivery", "dashboard"}
 
 // settings are the run's sizes and durations.
 type settings struct {
@@ -182,6 +182,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if groups["delivery"] {
 		step("delivery", r.delivery)
+	}
+	if groups["dashboard"] {
+		step("dashboard", r.dashboardGroup)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())

@@ -77,6 +77,10 @@ type NewWebhookEndpoint struct {
 	AccountID int64
 	URL       string
 	Events    []string // empty or nil: Good Plan's types (see domain.SubscribesTo)
+	// FormID is the dashboard form that asks for it ("" for none): the
+	// account gets one endpoint per form, and a second submit of it makes
+	// none (ErrFormUsed).
+	FormID string
 }
 
 const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, ''), paused_at`
@@ -128,12 +132,24 @@ func (s *WebhookEndpoints) CreateEndpoint(ctx context.Context, ne NewWebhookEndp
 			ne.AccountID).Scan(&n); err != nil {
 			return err
 		}
+		var formID *string
+		if ne.FormID != "" {
+			formID = &ne.FormID
+			var used bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 AND form_id = $2)`,
+				ne.AccountID, ne.FormID).Scan(&used); err != nil {
+				return err
+			}
+			if used {
+				return ErrFormUsed
+			}
+		}
 		if n >= MaxWebhookEndpoints {
 			return ErrEndpointLimit
 		}
-		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret)
-			VALUES ($1, $2, $3, $4) RETURNING `+endpointColumns,
-			ne.AccountID, ne.URL, events, NewWebhookSecret()), &out)
+		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret, form_id)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+endpointColumns,
+			ne.AccountID, ne.URL, events, NewWebhookSecret(), formID), &out)
 	})
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("create webhook endpoint for account %d: %w", ne.AccountID, interpretError(err))

@@ -76,3 +76,12 @@ INSERT INTO account_status_totals (account_id, status, currency, shard, plans, o
 SELECT account_id, status, currency, plan_id % 32, count(*), sum(outstanding) FROM plan_status_amounts GROUP BY 1, 2, 3, 4;
 INSERT INTO account_completion_totals (account_id, days, shard, plans)
 SELECT account_id, done_days, plan_id % 32, count(*) FROM plan_status_amounts WHERE done_days IS NOT NULL GROUP BY 1, 2, 3;
+
+-- Issue 12: a dashboard form submitted twice (a double click, a resend
+-- after a slow answer) makes one API key or webhook endpoint. The form's
+-- form_id (a random hidden field) is kept with what it made; a second
+-- submit of the same form finds it and makes nothing.
+ALTER TABLE api_keys ADD COLUMN form_id text;
+CREATE UNIQUE INDEX api_keys_form_id_idx ON api_keys (account_id, form_id) WHERE form_id IS NOT NULL;
+ALTER TABLE webhook_endpoints ADD COLUMN form_id text;
+CREATE UNIQUE INDEX webhook_endpoints_form_id_idx ON webhook_endpoints (account_id, form_id) WHERE form_id IS NOT NULL;
