@@ -15,8 +15,8 @@
 --   account_week_totals      per account, week, currency: due and paid
 --   account_status_totals    per account, status, currency: plans, owed
 --   account_completion_totals per account and days to completion: plans
--- No total is a single hot row: each is split into 32 stripes by
--- plan_id % 32 (the shard column), which the page sums, so projection
+-- No total is a single hot row: each is split into 32 stripes by a hash
+-- of the plan id (the shard column), which the page sums, so projection
 -- writers of one account rarely wait on each other. `goodplan replay
 -- --swap` recomputes all of them from the swapped plan rows.
 ALTER TABLE plan_week_amounts
@@ -71,11 +71,11 @@ SELECT plan_id, account_id, status, currency, amount_outstanding,
         THEN (completed_at AT TIME ZONE 'UTC')::date - (created_at AT TIME ZONE 'UTC')::date END
 FROM plan_views;
 INSERT INTO account_week_totals (account_id, week, currency, shard, due, paid)
-SELECT account_id, week, currency, plan_id % 32, sum(due), sum(paid) FROM plan_week_amounts GROUP BY 1, 2, 3, 4;
+SELECT account_id, week, currency, hashint8(plan_id) & 31, sum(due), sum(paid) FROM plan_week_amounts GROUP BY 1, 2, 3, 4;
 INSERT INTO account_status_totals (account_id, status, currency, shard, plans, outstanding)
-SELECT account_id, status, currency, plan_id % 32, count(*), sum(outstanding) FROM plan_status_amounts GROUP BY 1, 2, 3, 4;
+SELECT account_id, status, currency, hashint8(plan_id) & 31, count(*), sum(outstanding) FROM plan_status_amounts GROUP BY 1, 2, 3, 4;
 INSERT INTO account_completion_totals (account_id, days, shard, plans)
-SELECT account_id, done_days, plan_id % 32, count(*) FROM plan_status_amounts WHERE done_days IS NOT NULL GROUP BY 1, 2, 3;
+SELECT account_id, done_days, hashint8(plan_id) & 31, count(*) FROM plan_status_amounts WHERE done_days IS NOT NULL GROUP BY 1, 2, 3;
 
 -- Issue 12: a dashboard form submitted twice (a double click, a resend
 -- after a slow answer) makes one API key or webhook endpoint. The form's

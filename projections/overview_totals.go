@@ -18,7 +18,8 @@ import (
 // projection writers of one account seldom wait on one another's rows.
 // `goodplan replay --swap` recomputes them all (refillTotalsSQL).
 
-// totalShards is how many stripes each total has (plan_id % totalShards).
+// totalShards is how many stripes each total has (a power of two: see
+// fmtShard).
 const totalShards = 32
 
 // doneDaysSQL is the days from creation to completion of a completed
@@ -75,9 +76,12 @@ func totalsUpsertSQL(upsert string) string {
 		ON CONFLICT (account_id, days, shard) DO UPDATE SET plans = t.plans + EXCLUDED.plans`
 }
 
-// fmtShard is the stripe of the row aliased alias (its plan_id).
+// fmtShard is the stripe of the row aliased alias: a hash of its plan_id
+// (ids are allocated in strides, which plan_id % totalShards would follow
+// into a few stripes). Readers sum every stripe, so the hash only spreads
+// the writes; the sums never depend on it.
 func fmtShard(alias string) string {
-	return `(` + alias + `.plan_id % ` + strconv.Itoa(totalShards) + `)::smallint`
+	return `(hashint8(` + alias + `.plan_id) & ` + strconv.Itoa(totalShards-1) + `)::smallint`
 }
 
 // refillTotalsSQL recomputes the status rows and every total from the

@@ -16,12 +16,12 @@ import (
 // that differs from the sums of the per-plan rows it is kept from (no rows:
 // they agree).
 const totalsMismatch = `
-	WITH w AS (SELECT account_id, week, currency, (plan_id % 32)::smallint AS shard, sum(due) AS due, sum(paid) AS paid
+	WITH w AS (SELECT account_id, week, currency, (hashint8(plan_id) & 31)::smallint AS shard, sum(due) AS due, sum(paid) AS paid
 			FROM plan_week_amounts GROUP BY 1, 2, 3, 4),
-		s AS (SELECT account_id, status, currency, (plan_id % 32)::smallint AS shard, count(*) AS plans,
+		s AS (SELECT account_id, status, currency, (hashint8(plan_id) & 31)::smallint AS shard, count(*) AS plans,
 			sum(amount_outstanding) AS outstanding FROM plan_views GROUP BY 1, 2, 3, 4),
 		d AS (SELECT account_id, (completed_at AT TIME ZONE 'UTC')::date - (created_at AT TIME ZONE 'UTC')::date AS days,
-			(plan_id % 32)::smallint AS shard, count(*) AS plans FROM plan_views WHERE status = 'completed' GROUP BY 1, 2, 3)
+			(hashint8(plan_id) & 31)::smallint AS shard, count(*) AS plans FROM plan_views WHERE status = 'completed' GROUP BY 1, 2, 3)
 	SELECT 'week ' || coalesce(w.week, t.week)::text FROM w FULL JOIN account_week_totals t USING (account_id, week, currency, shard)
 		WHERE coalesce(w.due, 0) <> coalesce(t.due, 0) OR coalesce(w.paid, 0) <> coalesce(t.paid, 0)
 	UNION ALL
