@@ -52,7 +52,8 @@ func (s *Server) dashboardDeveloperRoutes(r chi.Router) {
 // developersNotices are the notices the Developers page shows from its
 // ?done= (anything else shows nothing).
 var developersNotices = map[string]bool{"key-revoked": true, "endpoint-paused": true, "endpoint-resumed": true,
-	"endpoint-deleted": true, "test-sent": true, "key-made-already": true, "endpoint-made-already": true}
+	"endpoint-deleted": true, "test-sent": true, "key-made-already": true, "endpoint-made-already": true,
+	"secret-rotated-already": true}
 
 // dashboardDevelopers is GET /dashboard/developers.
 func (s *Server) dashboardDevelopers(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +84,7 @@ func (s *Server) renderDevelopers(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	v.Shell, v.EndpointLimit = shell, eventstore.MaxWebhookEndpoints
-	v.KeyFormID = newFormID()
+	v.KeyFormID, v.RotateFormID = newFormID(), newFormID()
 	if v.Form.FormID == "" {
 		v.Form.FormID = newFormID()
 	}
@@ -271,14 +272,25 @@ func (s *Server) dashboardEndpointAction(done string, act func(ctx context.Conte
 }
 
 // dashboardRotateSecret is POST
-// /dashboard/developers/webhooks/{id}/rotate-secret (csrf): the same
-// rotation as the JSON API's; the answer (200) shows the new secret once.
+// /dashboard/developers/webhooks/{id}/rotate-secret (csrf, form_id): the
+// same rotation as the JSON API's; the answer (200) shows the new secret
+// once. The page's form rotates once: sent again with the same form_id, it
+// rotates nothing (a second rotation would end the secret the receiver
+// still uses at once) and answers 303 to the page with a notice.
 func (s *Server) dashboardRotateSecret(w http.ResponseWriter, r *http.Request) {
 	u, id, ok := s.dashboardEndpointForm(w, r)
 	if !ok {
 		return
 	}
-	rotated, err := s.rotateEndpointSecret(r.Context(), u.AccountID, id)
+	formID := r.PostForm.Get("form_id")
+	if !validFormID(formID) {
+		formID = "" // a script's POST without the page's form: no guard
+	}
+	rotated, err := s.rotateEndpointSecretFor(r.Context(), u.AccountID, id, formID)
+	if errors.Is(err, eventstore.ErrFormUsed) {
+		http.Redirect(w, r, s.dash.root+"/developers?done=secret-rotated-already", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.dashboardEndpointError(w, r, err, nil)
 		return

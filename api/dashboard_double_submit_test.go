@@ -83,6 +83,31 @@ func TestDashboardDoubleSubmitMakesOneKeyAndOneEndpoint(t *testing.T) {
 		t.Fatalf("the second submit: %d endpoints\n%s", endpoints(), again.body)
 	}
 
+	// Rotating the endpoint's secret: once per form.
+	page := e.dashGet(t, "/dashboard/developers", owner).body
+	rotate := regexp.MustCompile(`action="(/dashboard/developers/webhooks/\d+/rotate-secret)"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="form_id" value="([^"]+)">`).FindSubmatch(page)
+	if rotate == nil {
+		t.Fatalf("no rotate-secret form with a form_id:\n%s", page)
+	}
+	secretOf := func() string {
+		eps, err := e.store.Endpoints(ctx, e.acct.ID)
+		if err != nil || len(eps) != 1 {
+			t.Fatalf("endpoints: %v %v", eps, err)
+		}
+		return eps[0].Secret
+	}
+	before := secretOf()
+	rotated := e.devPost(t, string(rotate[1]), owner, url.Values{"form_id": {string(rotate[2])}})
+	if rotated.status != http.StatusOK || secretMark.FindSubmatch(rotated.body) == nil {
+		t.Fatalf("rotate: %d\n%s", rotated.status, rotated.body)
+	}
+	after := secretOf()
+	again = e.devPost(t, string(rotate[1]), owner, url.Values{"form_id": {string(rotate[2])}})
+	wantRedirect(t, "the same rotate form again", again, "/dashboard/developers?done=secret-rotated-already")
+	if after == before || secretOf() != after || strings.Contains(string(again.body), "whsec_") {
+		t.Fatalf("secrets: %q -> %q -> %q", before, after, secretOf())
+	}
+
 	// A double click: both submits of a fresh page's forms at once.
 	keyForm, endpointForm = formIDsOf(t, e.dashGet(t, "/dashboard/developers", owner).body)
 	hook.Set("form_id", endpointForm)

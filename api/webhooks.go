@@ -311,11 +311,22 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 // rotateEndpointSecret gives the account's endpoint id a new secret (see
-// eventstore.WebhookEndpoints.RotateEndpointSecret), for the JSON API and
-// the dashboard.
+// eventstore.WebhookEndpoints.RotateEndpointSecret), for the JSON API.
 func (s *Server) rotateEndpointSecret(ctx context.Context, accountID, id int64) (secretRotated, error) {
+	return s.rotateEndpointSecretFor(ctx, accountID, id, "")
+}
+
+// rotateEndpointSecretFor is rotateEndpointSecret for the dashboard's form
+// formID ("" for none): once per form (eventstore.ErrFormUsed after).
+func (s *Server) rotateEndpointSecretFor(ctx context.Context, accountID, id int64, formID string) (secretRotated, error) {
 	now := s.now()
-	ep, err := s.store.RotateEndpointSecret(ctx, accountID, id, now)
+	rotate := s.store.RotateEndpointSecret
+	if formID != "" {
+		rotate = func(ctx context.Context, accountID, id int64, now time.Time) (eventstore.WebhookEndpoint, error) {
+			return s.store.RotateEndpointSecretOnce(ctx, accountID, id, now, formID)
+		}
+	}
+	ep, err := rotate(ctx, accountID, id, now)
 	if err != nil {
 		return secretRotated{}, err
 	}

@@ -84,4 +84,8 @@ SELECT account_id, done_days, hashint8(plan_id) & 31, count(*) FROM plan_status_
 ALTER TABLE api_keys ADD COLUMN form_id text;
 CREATE UNIQUE INDEX api_keys_form_id_idx ON api_keys (account_id, form_id) WHERE form_id IS NOT NULL;
 ALTER TABLE webhook_endpoints ADD COLUMN form_id text;
+-- The rotate-secret form's form_id of the endpoint's last rotation: the
+-- same form sent twice rotates once (twice would end the secret the
+-- receiver still uses at once).
+ALTER TABLE webhook_endpoints ADD COLUMN rotate_form_id text;
 CREATE UNIQUE INDEX webhook_endpoints_form_id_idx ON webhook_endpoints (account_id, form_id) WHERE form_id IS NOT NULL;
