@@ -5,7 +5,7 @@
 // with overdue installments, or pending), loaded straight into the events
 // and streams tables with COPY and valid hash chains. Project them with
 // replay's code path (projections.Replay or `goodplan replay --swap`).
-// Both the Go benchmark (api's BenchmarkDashboardSummaryPages) and the
+// Both the Go benchmark (api's BenchmarkDashboardPages) and the
 // harness's dashboard row (bench/dashboard.go) use it.
 package dashdata
 
