@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"goodplan/bench/dashdata"
 	"goodplan/eventstore"
+	"goodplan/eventstore/dashdata"
 	"goodplan/projections"
 )
 
@@ -20,7 +20,7 @@ import (
 // plan's page, the catalog, plan groups, developers) through the real
 // router, session and templates, with DASHBOARD_BENCH_PLANS plans (default
 // 100,000) in the signed-in account, and reports the exact p50 and p99 of
-// the iterations (ms). The plans are bench/dashdata's fixture (events
+// the iterations (ms). The plans are eventstore/dashdata's fixture (events
 // built by the domain's own commands, loaded with COPY), projected by
 // `goodplan replay --swap`'s code path (projections.Replay), so the read
 // models are what the projection writes.

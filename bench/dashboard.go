@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"goodplan/api"
-	"goodplan/bench/dashdata"
 	"goodplan/eventstore"
+	"goodplan/eventstore/dashdata"
 	"goodplan/projections"
 )
 

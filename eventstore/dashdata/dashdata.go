@@ -6,7 +6,8 @@
 // and streams tables with COPY and valid hash chains. Project them with
 // replay's code path (projections.Replay or `goodplan replay --swap`).
 // Both the Go benchmark (api's BenchmarkDashboardPages) and the
-// harness's dashboard row (bench/dashboard.go) use it.
+// harness's dashboard row (bench/dashboard.go) use it; it is the
+// store's test support, like eventstore/pgtest, as nothing imports bench.
 package dashdata
 
 import (
