@@ -7,7 +7,7 @@
 // Markdown under bench/results/. Targets are evaluated (PASS/MISS), never
 // asserted: the exit status is non-zero only when something failed to run.
 //
-//	go run ./bench [-quick] [-only baseline,http,reads,list,pipeline,replay,delivery,age] [-out DIR] [-events N] [-list-plans N]
+//	go run ./bench [-quick] [-only baseline,http,reads,list,pipeline,replay,delivery,age,dashboard] [-out DIR] [-events N] [-list-plans N]
 package main
 
 import (
@@ -26,10 +26,10 @@ import (
 )
 
 // groupOrder is every measurement group, in table order.
-var groupOrder = []string{"baseline", "http", "reads", "cost", "list", "pipeline", "replay", "delivery", "age"}
+var groupOrder = []string{"baseline", "http", "reads", "cost", "list", "pipeline", "replay", "delivery", "age", "dashboard"}
 
 // selectable are the groups -only accepts (cost comes with http).
-var selectable = []string{"baseline", "http", "reads", "list", "pipeline", "replay", "delivery", "age"}
+var selectable = []string{"baseline", "http", "reads", "list", "pipeline", "replay", "delivery", "age", "dashboard"}
 
 // settings are the run's sizes and durations.
 type settings struct {
@@ -198,6 +198,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if groups["age"] {
 		step("age", r.ageGroup) // issue 13 item 6: bench/age.go
+	}
+	if groups["dashboard"] {
+		step("dashboard", r.dashboardGroup)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())

@@ -408,6 +408,13 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 	if err := swapTables(ctx, tx, weeksTable, weeksRebuildTable); err != nil {
 		return err
 	}
+	// The rebuilt weekly rows carry no deltas: the Overview's totals are
+	// recomputed from the rows now live.
+	for _, stmt := range refillTotalsSQL {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("swap: refill the overview totals: %w", err)
+		}
+	}
 	return tx.Commit(ctx)
 }
 
