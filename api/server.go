@@ -106,6 +106,9 @@ func New(cfg Config) *Server {
 	s.planGroups = projections.NewPlanGroups(s.store)
 	s.dash = newDashboardConfig(s.publicURL, s.now)
 	s.router = s.routes()
+	if wrapRouter != nil {
+		s.router = wrapRouter(s.router)
+	}
 	return s
 }
 
@@ -123,6 +126,7 @@ func (s *Server) routes() chi.Router {
 			Message: r.Method + " is not allowed on " + r.URL.Path + "."})
 	})
 	r.With(s.limitByIP).Get("/api/health", s.health)
+	s.referenceRoutes(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.limitByIP)
 		s.portalRoutes(r)
