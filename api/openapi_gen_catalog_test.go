@@ -114,7 +114,7 @@ func catalogSchemas() M {
 		"post_paid": M{"type": "boolean"}, "credits": M{"type": "string"}})
 	endpoint := obj([]string{"id", "url", "events", "created_at"}, M{
 		"id": integer(""), "url": str(""), "events": arr(M{"type": "string"}), "created_at": strf("date-time", ""),
-		"disabled_at": nullable(strf("date-time", "Set when the endpoint was disabled (e.g. it answered 410).")),
+		"disabled_at":     nullable(strf("date-time", "Set when the endpoint was disabled (e.g. it answered 410).")),
 		"disabled_reason": nullable(str("")), "paused_at": nullable(strf("date-time", "null: not paused.")),
 	})
 	return M{
@@ -125,7 +125,7 @@ func catalogSchemas() M {
 			"amount":       amountField("Price per unit (per_unit) or null (custom, tiered)."),
 			"pricing_mode": enum("", "per_unit", "volume", "tiered", "custom"), "quantity_type": enum("", "constant", "usage"),
 			"interval": ref("BillingInterval"), "interval_count": M{"type": "integer", "minimum": 1},
-			"tiers": arr(obj(nil, M{"min_qty": M{"type": "integer"}, "max_qty": M{"type": "integer"}, "unit_cost": amountField(""), "flat_cost": amountField("")})),
+			"tiers":    arr(obj(nil, M{"min_qty": M{"type": "integer"}, "max_qty": M{"type": "integer"}, "unit_cost": amountField(""), "flat_cost": amountField("")})),
 			"metadata": M{"type": "object", "additionalProperties": M{"type": "string"}}, "tax": M{"type": "object"},
 			"payment_options": payOpts, "prices": arr(M{"type": "string"}), "active": boolean(""),
 		}),
@@ -146,7 +146,7 @@ func catalogSchemas() M {
 			"payment_plans": arr(M{"type": "integer", "description": "plan_ids."})}),
 		"PlanGroup": obj([]string{"id", "name", "plans", "payment_plans", "created_at", "updated_at"}, M{
 			"id": strf("uuid", ""), "name": str(""),
-			"plans": arr(obj([]string{"id", "name"}, M{"id": str(""), "name": str(""), "currency": str(""), "interval": str(""), "interval_count": integer("")})),
+			"plans":         arr(obj([]string{"id", "name"}, M{"id": str(""), "name": str(""), "currency": str(""), "interval": str(""), "interval_count": integer("")})),
 			"payment_plans": arr(M{"type": "integer"}), "created_at": strf("date-time", ""), "updated_at": strf("date-time", ""),
 		}),
 		"WebhookEndpoint": endpoint,

@@ -79,7 +79,9 @@ var webhookEventTypes = []string{"plan.created", "plan.activated", "plan.complet
 	"proposal.counter_accepted", "webhook.test"}
 
 func webhooksDoc() M {
-	h := func(desc string) M { return M{"in": "header", "required": true, "schema": M{"type": "string"}, "description": desc} }
+	h := func(desc string) M {
+		return M{"in": "header", "required": true, "schema": M{"type": "string"}, "description": desc}
+	}
 	return M{"planEvent": M{"post": M{
 		"operationId": "planEvent", "tags": []string{"Webhooks"}, "summary": "An event, sent to your endpoint",
 		"description": "Signed per the Standard Webhooks spec; retried with backoff until a 2xx; an endpoint answering 410 is disabled.",

@@ -5,9 +5,9 @@ package api
 var seedCreateMinimal = M{"customer": M{"name": "John Doe", "email": "john@example.com"}, "invoice": M{"amount": 1200.00}}
 
 var seedCreateFull = M{
-	"customer": M{"name": "John Doe", "email": "john@example.com", "phone": "+1-555-123-4567"},
-	"invoice":  M{"amount": 1200.00, "invoice_number": "INV-2024-001", "description": "Past due consulting services"},
-	"options":  M{"intervals": []string{"weekly", "monthly"}, "durations": []int{3, 6, 12}},
+	"customer":                M{"name": "John Doe", "email": "john@example.com", "phone": "+1-555-123-4567"},
+	"invoice":                 M{"amount": 1200.00, "invoice_number": "INV-2024-001", "description": "Past due consulting services"},
+	"options":                 M{"intervals": []string{"weekly", "monthly"}, "durations": []int{3, 6, 12}},
 	"send_introduction_email": true,
 }
 
@@ -38,7 +38,7 @@ func coreOps() []op {
 					"timestamp": "2025-11-27T01:15:30Z", "error": "Service unavailable", "message": "The database is not answering."})}, nil),
 			}},
 		{method: "GET", path: "/api/openapi.json", id: "getOpenAPI", tag: "Reference", summary: "This OpenAPI 3.1 document",
-			security:  []M{},
+			security: []M{},
 			responses: M{"200": resp("The document (cacheable; revalidate with its ETag).", M{"type": "object", "required": []string{"openapi", "paths"}}, nil, nil),
 				"304": M{"description": "Not modified (If-None-Match)."}, "429": respRef("TooManyRequests")}},
 		{method: "GET", path: "/api/docs", id: "getAPIDocs", tag: "Reference", summary: "This document as an HTML page",
@@ -146,7 +146,7 @@ func planSchemas() M {
 				"number": integer("1-based."), "due_date": strf("date", ""), "amount": money("Due."),
 				"paid": money("Confirmed so far."), "outstanding": money("Still owed."), "status": str("pending, reported, confirmed, ..."),
 			})),
-			"ledger": obj(nil, M{"total": money(""), "paid": money(""), "reported": money(""), "outstanding": money("")}),
+			"ledger":        obj(nil, M{"total": money(""), "paid": money(""), "reported": money(""), "outstanding": money("")}),
 			"payments":      arr(M{"type": "object"}),
 			"proposals":     arr(M{"type": "object"}),
 			"consent":       nullable(M{"type": "object"}),
