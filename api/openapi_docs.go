@@ -65,6 +65,9 @@ func (d *oaDoc) operation(method, path string, o oaOperation) templates.APIDocsO
 	op := templates.APIDocsOperation{Anchor: o.OperationID, Method: method, Path: path, Summary: o.Summary,
 		Description: o.Description, Auth: d.auth(o.Security)}
 	for _, p := range o.Parameters {
+		if p.Ref != "" {
+			p = d.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+		}
 		op.Params = append(op.Params, templates.APIDocsField{Name: p.Name, In: p.In, Description: p.Description,
 			Type: schemaType(p.Schema), Required: p.Required})
 	}

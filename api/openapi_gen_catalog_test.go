@@ -36,7 +36,6 @@ func catalogOps() []op {
 		}, M{"200": okJSON("The price, line by line.", ref("CatalogQuote"), nil, nil)}),
 
 		v1(op{method: "POST", path: "/api/v1/plan-groups", id: "createPlanGroup", tag: "Catalog", summary: "Create a plan group",
-			params: []M{param("header", "Idempotency-Key", false, M{"type": "string", "maxLength": 255}, "Makes retries safe.")},
 			body: jsonBody(true, ref("PlanGroupInput"), M{"g": example("A group", M{"name": "Collections", "plans": []string{"starter"},
 				"payment_plans": []int{5, 9}})}),
 		}, M{"201": okJSON("Created.", ref("PlanGroup"), nil, location("/api/v1/plan-groups/{id}."))}),
@@ -140,7 +139,7 @@ func catalogSchemas() M {
 		}),
 		"CatalogQuote": obj([]string{"currency", "quantity", "total", "lines"}, M{
 			"currency": str(""), "quantity": money(""), "total": money(""),
-			"lines": arr(obj(nil, M{"tier": integer(""), "quantity": money(""), "unit_cost": money(""), "flat_cost": money(""), "amount": money("")})),
+			"lines": arr(obj(nil, M{"tier": nullable(integer("The tier, 1-based; null for per_unit pricing.")), "quantity": money(""), "unit_cost": money(""), "flat_cost": money(""), "amount": money("")})),
 		}),
 		"PlanGroupInput": obj([]string{"name"}, M{"name": str(""), "plans": arr(M{"type": "string", "description": "Catalog plan ids."}),
 			"payment_plans": arr(M{"type": "integer", "description": "plan_ids."})}),

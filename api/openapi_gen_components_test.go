@@ -56,6 +56,11 @@ func components() M {
 			"PaygenticError": resp("An error in Paygentic's shape.", ref("PaygenticError"), nil, retry),
 			"DataError":      resp("An error in the data API's shape.", ref("DataError"), nil, retry),
 		},
+		"parameters": M{
+			"Idempotency-Key": param("header", "Idempotency-Key", false, M{"type": "string", "maxLength": 255, "pattern": "^[ -~]*$"},
+				"Makes the command safe to retry (keys are per account): the same key and body return the first outcome, "+
+					"with Idempotent-Replayed: true; the same key with another body is a 422."),
+		},
 		"headers": M{
 			"X-RateLimit-Limit":     M{"description": "Requests allowed per minute for the key (set when the account has a limit).", "schema": M{"type": "integer"}},
 			"X-RateLimit-Remaining": M{"description": "Requests left in the current minute.", "schema": M{"type": "integer"}},

@@ -58,7 +58,7 @@ func dialectOps() []op {
 		query("offset", M{"type": "integer", "minimum": 0}, "")}
 	okDataID := okJSON("Done.", obj([]string{"success", "id"}, M{"success": M{"const": true}, "id": str("The group's id.")}), nil, nil)
 	dataBody := jsonBody(true, obj([]string{"name"}, M{"name": str(""), "plans": arr(obj([]string{"id"}, M{
-		"id": str("A catalog plan id (price_...), or a plan_id with type payment_plan."), "type": enum("", "catalog_plan", "payment_plan")}))}),
+		"id": M{"type": []string{"string", "integer"}, "description": "A catalog plan id (price_...), or a plan_id with type payment_plan."}, "type": enum("", "catalog_plan", "payment_plan")}))}),
 		M{"g": example("A group", M{"name": "Growth", "plans": []M{{"id": "price_1LvNamxxqqZbQ9jJmRjpZevo"}}})})
 	return []op{
 		inv(op{method: "POST", path: "/plans", id: "invoicedCreatePlan", summary: "Create a plan (Invoiced)",

@@ -24,8 +24,6 @@ func coreOps() []op {
 	createDesc := "Creates a plan for an overdue invoice and computes its schedule options; the customer gets the portal link " +
 		"by email unless send_introduction_email is false. An Idempotency-Key header makes retries safe: the same key " +
 		"and body return the first response (with Idempotent-Replayed: true); the same key with another body is a 422."
-	idem := param("header", "Idempotency-Key", false, M{"type": "string", "maxLength": 255},
-		"Makes the request safe to retry: the same key and body return the first outcome.")
 	return []op{
 		{method: "GET", path: "/api/health", id: "getHealth", tag: "Health", summary: "Check availability",
 			desc: "200 when the database answers, with the count of unresolved dead letters; 503 when it does not. " +
@@ -46,7 +44,6 @@ func coreOps() []op {
 			responses: M{"200": M{"description": "The reference page.", "content": M{"text/html": M{"schema": M{"type": "string"}}}},
 				"304": M{"description": "Not modified (If-None-Match)."}, "429": respRef("TooManyRequests")}},
 		v1(op{method: "POST", path: "/api/v1/plans", id: "createPlan", tag: "Plans", summary: "Create a plan", desc: createDesc,
-			params: []M{idem},
 			body: jsonBody(true, ref("CreatePlanRequest"), M{
 				"minimal": example("The seed's minimal request", seedCreateMinimal),
 				"full":    example("The seed's full request", seedCreateFull)}),

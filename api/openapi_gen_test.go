@@ -256,9 +256,13 @@ func v1Responses(o op, ok M) M {
 	return r
 }
 
-// v1 completes an /api/v1 operation.
+// v1 completes an /api/v1 operation. Commands (writes outside the webhook
+// endpoints) take an Idempotency-Key: they run on the one command path.
 func v1(o op, ok M) op {
 	o.responses = v1Responses(o, ok)
+	if o.method != "GET" && o.method != "DELETE" && !strings.HasPrefix(o.path, "/api/v1/webhook-endpoints") {
+		o.params = append(o.params, M{"$ref": "#/components/parameters/Idempotency-Key"})
+	}
 	return o
 }
 

@@ -13,8 +13,9 @@ type oaDoc struct {
 	Paths      map[string]map[string]oaOperation    `json:"paths"`
 	Webhooks   map[string]map[string]oaOperation    `json:"webhooks"`
 	Components struct {
-		Schemas         map[string]*oaSchema  `json:"schemas"`
-		Responses       map[string]oaResponse `json:"responses"`
+		Schemas         map[string]*oaSchema   `json:"schemas"`
+		Responses       map[string]oaResponse  `json:"responses"`
+		Parameters      map[string]oaParameter `json:"parameters"`
 		SecuritySchemes map[string]struct {
 			Type, Scheme, Name, Description string
 		} `json:"securitySchemes"`
@@ -27,16 +28,21 @@ type oaOperation struct {
 	Summary     string                 `json:"summary"`
 	Description string                 `json:"description"`
 	Security    *[]map[string][]string `json:"security"` // nil: the document's
-	Parameters  []struct {
-		Name, In, Description string
-		Required              bool
-		Schema                *oaSchema
-	} `json:"parameters"`
+	Parameters  []oaParameter          `json:"parameters"`
 	RequestBody *struct {
 		Required bool                   `json:"required"`
 		Content  map[string]oaMediaType `json:"content"`
 	} `json:"requestBody"`
 	Responses map[string]oaResponse `json:"responses"`
+}
+
+type oaParameter struct {
+	Ref         string    `json:"$ref"`
+	Name        string    `json:"name"`
+	In          string    `json:"in"`
+	Description string    `json:"description"`
+	Required    bool      `json:"required"`
+	Schema      *oaSchema `json:"schema"`
 }
 
 type oaResponse struct {

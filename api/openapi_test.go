@@ -3,9 +3,11 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 )
@@ -111,5 +113,38 @@ func TestAPIDocsPage(t *testing.T) {
 		if strings.Contains(page, bad) {
 			t.Errorf("page has %q: it must be self-contained", bad)
 		}
+	}
+}
+
+// TestOpenAPICheckRefusesDrift feeds the suite's checker exchanges that do
+// not match the document: each must be reported, none counted as covered.
+func TestOpenAPICheckRefusesDrift(t *testing.T) {
+	t.Parallel()
+	c := &specCheck{exercised: map[string]int{}}
+	router := routesOnly()
+	exchange := func(method, target, body string, status int, respBody string) {
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer gp_"+strings.Repeat("0", 64))
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Type", "application/json")
+		rec.WriteHeader(status)
+		rec.WriteString(respBody)
+		pattern := normalizePattern(router.Find(chi.NewRouteContext(), method, req.URL.Path))
+		c.check(req, pattern, []byte(body), rec)
+	}
+	exchange("GET", "/api/health", "", 200, `{"status":5,"version":"x","timestamp":"2025-11-27T01:15:30Z"}`)     // wrong type
+	exchange("GET", "/api/health", "", 201, `{"status":"ok","version":"x","timestamp":"2025-11-27T01:15:30Z"}`)  // undeclared status
+	exchange("POST", "/api/v1/plans", `{"invoice":{"amount":"5"}}`, 201, `{"plan_id":1}`)                        // accepted an invalid request
+	exchange("GET", "/api/v1/plans/7", "", 404, `{"message":"no error title"}`)                                  // error body without "error"
+	exchange("GET", "/v1/plans", "", 401, `{"error":"API key required","message":"4Geeks answers with detail"}`) // another dialect's shape
+	if len(c.failures) != 5 {
+		t.Fatalf("%d failures, want 5:\n%s", len(c.failures), strings.Join(c.failures, "\n"))
+	}
+	if len(c.exercised) != 0 {
+		t.Fatalf("failed exchanges counted as coverage: %v", c.exercised)
+	}
+	exchange("GET", "/api/health", "", 200, `{"status":"ok","version":"x","timestamp":"2025-11-27T01:15:30Z","dead_letters":0}`)
+	if len(c.failures) != 5 || c.exercised["GET /api/health"] != 1 {
+		t.Fatalf("a matching exchange: failures %d, exercised %v", len(c.failures), c.exercised)
 	}
 }
