@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,5 +147,27 @@ func TestOpenAPICheckRefusesDrift(t *testing.T) {
 	exchange("GET", "/api/health", "", 200, `{"status":"ok","version":"x","timestamp":"2025-11-27T01:15:30Z","dead_letters":0}`)
 	if len(c.failures) != 5 || c.exercised["GET /api/health"] != 1 {
 		t.Fatalf("a matching exchange: failures %d, exercised %v", len(c.failures), c.exercised)
+	}
+}
+
+// TestOpenAPICoverageReportsGaps: with nothing exercised, the coverage
+// check names every JSON route, and the router and the document list the
+// same operations.
+func TestOpenAPICoverageReportsGaps(t *testing.T) {
+	t.Parallel()
+	routes, err := jsonRoutes(routesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := specOperations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) < 60 || !slices.Equal(routes, ops) {
+		t.Fatalf("router %d JSON routes, document %d operations:\n%v\n%v", len(routes), len(ops), routes, ops)
+	}
+	gaps := (&specCheck{exercised: map[string]int{}}).coverage()
+	if len(gaps) != len(routes) || !slices.Contains(gaps, "route never exercised by a validated request: GET /api/health") {
+		t.Fatalf("%d gaps for %d routes: %v", len(gaps), len(routes), gaps)
 	}
 }
