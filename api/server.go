@@ -135,6 +135,9 @@ func New(cfg Config) *Server {
 	s.planGroups = projections.NewPlanGroups(s.store)
 	s.dash = newDashboardConfig(s.publicURL, s.now)
 	s.router = s.routes()
+	if wrapRouter != nil {
+		s.router = wrapRouter(s.router)
+	}
 	return s
 }
 
@@ -155,6 +158,7 @@ func (s *Server) routes() chi.Router {
 	if s.metricsHandler != nil {
 		r.Method(http.MethodGet, "/metrics", s.metricsHandler)
 	}
+	s.referenceRoutes(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.limitByIP)
 		s.portalRoutes(r)

@@ -341,3 +341,13 @@ func TestDashboardContrast(t *testing.T) {
 		t.Fatalf("only %d colour pairs found in dashboard.css: is it parsed?", n)
 	}
 }
+
+// TestAPIDocsContrast: every text colour of the API reference's style
+// sheet reads at 4.5:1 or more on the page, the code blocks and the table
+// headers.
+func TestAPIDocsContrast(t *testing.T) {
+	t.Parallel()
+	if n := checkStylesheetContrast(t, "apidocs.css", apiDocsCSS, "pre", "th"); n < 10 {
+		t.Fatalf("only %d colour pairs found in apidocs.css: is it parsed?", n)
+	}
+}
