@@ -62,20 +62,27 @@ func coreOps() []op {
 				"or ending_before (the previous, newer page before a plan_id), Stripe's convention; has_more says whether another page follows.",
 			params: []M{
 				query("limit", M{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
-				query("offset", M{"type": "integer", "minimum": 0, "default": 0}, "Items to skip."),
+				query("offset", M{"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "Items to skip (at most 10,000: page deeper with starting_after)."),
 				query("status", ref("PlanStatus"), "Only plans in this status."),
 				query("updated_after", M{"type": "string", "format": "date-time"}, "Only plans changed after this RFC 3339 time."),
 				query("starting_after", M{"type": "integer", "minimum": 1}, "Keyset paging: the page of plans older than this plan_id."),
 				query("ending_before", M{"type": "integer", "minimum": 1}, "Keyset paging: the page of plans newer than this plan_id."),
+				query("email", M{"type": "string", "maxLength": 200}, "Only plans of the customer with this email, whole, in any letter case."),
+				query("customer_name", M{"type": "string", "maxLength": 200}, "Only plans whose customer name starts with this, in any letter case."),
+				query("invoice_number", M{"type": "string", "maxLength": 200}, "Only plans of this invoice number, whole, in any letter case."),
 			},
-		}, M{"200": okJSON("A page of plans.", ref("PlanList"), nil, nil)}),
+		}, M{"200": okJSON("A page of plans.", ref("PlanList"), nil, nil),
+			"400": respRef("BadRequest")}),
 		v1(op{method: "GET", path: "/api/v1/plans/{id}", id: "getPlan", tag: "Plans", summary: "Get a plan",
 			desc:   "A plan of another account is a 404, never a 403.",
 			params: []M{pathInt("id", "The plan_id.")},
 		}, M{"200": okJSON("The plan.", ref("Plan"), nil, nil)}),
 		v1(op{method: "GET", path: "/api/v1/plans/{id}/events", id: "getPlanEvents", tag: "Plans", summary: "A plan's history",
-			desc:   "The plan's events as stored, each with its hash so the chain can be checked.",
-			params: []M{pathInt("id", "The plan_id.")},
+			desc: "The plan's events as stored, each with its hash so the chain can be checked; paged oldest first.",
+			params: []M{pathInt("id", "The plan_id."),
+				query("after", M{"type": "integer", "minimum": 0, "default": 0}, "Only events after this version."),
+				query("limit", M{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size."),
+			},
 		}, M{"200": okJSON("The events, oldest first.", ref("PlanEvents"), nil, nil)}),
 	}
 }
@@ -156,15 +163,16 @@ func planSchemas() M {
 			"updated_at":    strf("date-time", ""),
 			"version":       integer("The plan stream's version."),
 		}),
-		"PlanList": obj([]string{"items", "total_items", "limit"}, M{
+		"PlanList": obj([]string{"items", "total_items", "limit", "has_more"}, M{
 			"items":       arr(ref("Plan")),
 			"total_items": integer("Plans matching the filters."),
 			"limit":       integer("Page size."),
 			"offset":      integer("Items skipped."),
 			"has_more":    boolean("Whether another page follows in the paging direction."),
 		}),
-		"PlanEvents": obj([]string{"plan_id", "items"}, M{
-			"plan_id": integer(""),
+		"PlanEvents": obj([]string{"plan_id", "items", "has_more"}, M{
+			"plan_id":  integer(""),
+			"has_more": boolean("Whether later events follow."),
 			"items": arr(obj([]string{"event_id", "version", "type", "recorded_at", "data"}, M{
 				"event_id": strf("uuid", ""), "version": integer("1-based, per plan."), "position": integer("Global position."),
 				"type": str("Event type, e.g. plan.created."), "recorded_at": strf("date-time", ""),
