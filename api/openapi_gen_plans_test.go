@@ -43,6 +43,12 @@ func coreOps() []op {
 			security: []M{},
 			responses: M{"200": M{"description": "The reference page.", "content": M{"text/html": M{"schema": M{"type": "string"}}}},
 				"304": M{"description": "Not modified (If-None-Match)."}, "429": respRef("TooManyRequests")}},
+		{method: "GET", path: "/metrics", id: "getMetrics", tag: "Reference", summary: "Prometheus metrics",
+			desc: "The goodplan_* series in Prometheus text format, on the main listener when METRICS_ADDR is not set " +
+				"(on METRICS_ADDR otherwise). With METRICS_TOKEN set, the request needs Authorization: Bearer <METRICS_TOKEN>.",
+			security: []M{},
+			responses: M{"200": M{"description": "The metrics.", "content": M{"text/plain": M{"schema": M{"type": "string"}}}},
+				"401": respRef("Unauthorized")}},
 		v1(op{method: "POST", path: "/api/v1/plans", id: "createPlan", tag: "Plans", summary: "Create a plan", desc: createDesc,
 			body: jsonBody(true, ref("CreatePlanRequest"), M{
 				"minimal": example("The seed's minimal request", seedCreateMinimal),

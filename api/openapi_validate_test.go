@@ -176,7 +176,11 @@ func describe(msg, reason string, schemaErrs []*oaerrors.SchemaValidationFailure
 
 // routesOnly is the router of a Server on a store without a database: for
 // walking and matching routes, not for serving.
-func routesOnly() chi.Router { return New(Config{Store: eventstore.New(nil)}).router }
+// routesOnly is the router of a Server with every optional route mounted
+// (/metrics is there only when the main listener serves the metrics).
+func routesOnly() chi.Router {
+	return New(Config{Store: eventstore.New(nil), MetricsHandler: http.NotFoundHandler()}).router
+}
 
 // jsonRoutes lists the JSON routes of a Server's router as "METHOD /path".
 func jsonRoutes(r chi.Routes) ([]string, error) {
