@@ -55,11 +55,15 @@ type Server struct {
 	version   string
 	log       *slog.Logger
 	now       func() time.Time
-	limiter   *rateLimiter
-	keys      *keyCache
+	// dbClock: the shared rate limits take their time from the
+	// database (Config.Now is nil), one clock for every replica.
+	dbClock bool
+	// limiter is keyed by the API key's SHA-256.
+	limiter *sharedLimiter
+	keys    *keyCache
 	// ipLimiter and authFailures are keyed by limitKey(client address).
-	ipLimiter        *rateLimiter
-	authFailures     *rateLimiter
+	ipLimiter        *sharedLimiter
+	authFailures     *sharedLimiter
 	ipRateLimit      int
 	ipBurst          int
 	authFailureLimit int
@@ -93,18 +97,20 @@ func New(cfg Config) *Server {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.dbClock = time.Now, true
 	}
-	s.limiter = newRateLimiter(s.now)
+	// The rate limits hold for every replica on the database (the
+	// rate_windows table, ratelimit_shared.go).
+	s.limiter = s.newSharedLimiter("key", maxTrackedClients)
 	s.keys = newKeyCache(s.now, s.log)
-	s.ipLimiter = newRateLimiter(s.now)
-	s.ipLimiter.maxKeys = maxTrackedClients
-	s.authFailures = newRateLimiter(s.now)
-	s.authFailures.maxKeys = maxTrackedClients
+	s.ipLimiter = s.newSharedLimiter("ip", maxTrackedClients)
+	s.authFailures = s.newSharedLimiter("auth_failure", maxTrackedClients)
 	s.plans = projections.NewPlans(s.store)
 	s.catalogPlans = projections.NewCatalogPlans(s.store)
 	s.planGroups = projections.NewPlanGroups(s.store)
 	s.dash = newDashboardConfig(s.publicURL, s.now)
+	s.dash.loginByEmail = s.newSharedLimiter("login_email", maxTrackedClients)
+	s.dash.loginByIP = s.newSharedLimiter("login_ip", maxTrackedClients)
 	s.router = s.routes()
 	return s
 }
