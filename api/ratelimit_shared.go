@@ -103,7 +103,6 @@ func (l *sharedLimiter) decide(ctx context.Context, key [32]byte, perMinute, bur
 	}
 	ctx, cancel := context.WithTimeout(ctx, rateStoreTimeout)
 	defer cancel()
-	l.sweep(ctx)
 	var at time.Time
 	if !l.dbClock {
 		at = l.now()
@@ -112,6 +111,7 @@ func (l *sharedLimiter) decide(ctx context.Context, key [32]byte, perMinute, bur
 	if err != nil {
 		return rateDecision{}, err
 	}
+	l.sweep(ctx) // after the decision, so it never delays one that has to wait
 	d := rateDecision{allowed: r.Allowed, limit: perMinute, remaining: r.Remaining,
 		reset: ceilSecond(r.ResetAt), retryAfter: r.RetryAfter}
 	if d.allowed {
