@@ -35,13 +35,20 @@ DECLARE
     now_   timestamptz;
     n      int;
     before int;
+    first  int;
     second_full bool;
     at     timestamptz;
 BEGIN
     IF p_count THEN
-        INSERT INTO rate_windows (scope, key, ts, until) VALUES (p_scope, p_key, '{}', '-infinity')
-            ON CONFLICT DO NOTHING;
         SELECT w.ts INTO t FROM rate_windows w WHERE w.scope = p_scope AND w.key = p_key FOR UPDATE;
+        IF NOT FOUND THEN
+            -- The first request of the key (or the first after a sweep):
+            -- create the row, or wait for the one a concurrent caller
+            -- creates, and lock it.
+            INSERT INTO rate_windows (scope, key, ts, until) VALUES (p_scope, p_key, '{}', '-infinity')
+                ON CONFLICT DO NOTHING;
+            SELECT w.ts INTO t FROM rate_windows w WHERE w.scope = p_scope AND w.key = p_key FOR UPDATE;
+        END IF;
     ELSE
         SELECT w.ts INTO t FROM rate_windows w WHERE w.scope = p_scope AND w.key = p_key;
     END IF;
@@ -55,12 +62,15 @@ BEGIN
     END IF;
     -- Drop the times that left the minute, and any beyond a per-minute
     -- limit lowered since the key was last seen.
-    t := ARRAY(SELECT x FROM unnest(t) WITH ORDINALITY AS u(x, i) WHERE x > now_ - interval '1 minute' ORDER BY i);
-    n := cardinality(t);
-    IF n > p_per_minute THEN
-        t := t[n - p_per_minute + 1 : n];
-        n := p_per_minute;
+    -- t is sorted: skip its head (no query, at most the limit's steps).
+    first := greatest(before - p_per_minute + 1, 1);
+    WHILE first <= before AND t[first] <= now_ - interval '1 minute' LOOP
+        first := first + 1;
+    END LOOP;
+    IF first > 1 THEN
+        t := t[first : before];
     END IF;
+    n := before - first + 1;
     -- The last second holds p_burst requests iff the p_burst-th newest does.
     second_full := p_burst > 0 AND n >= p_burst AND now_ - t[n - p_burst + 1] < interval '1 second';
     allowed := n < p_per_minute AND NOT second_full;
