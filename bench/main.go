@@ -26,10 +26,10 @@ import (
 )
 
 // groupOrder is every measurement group, in table order.
-var groupOrder = []string{"baseline", "http", "reads", "cost", "pipeline", "replay", "delivery"}
+var groupOrder = []string{"baseline", "http", "reads", "cost", "pipeline", "replay", "delivery", "ratelimit"}
 
 // selectable are the groups -only accepts (cost comes with http).
-var selectable = []string{"baseline", "http", "reads", "pipeline", "replay", "delivery"}
+var selectable = []string{"baseline", "http", "reads", "pipeline", "replay", "delivery", "ratelimit"}
 
 // settings are the run's sizes and durations.
 type settings struct {
@@ -182,6 +182,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if groups["delivery"] {
 		step("delivery", r.delivery)
+	}
+	if groups["ratelimit"] {
+		step("ratelimit", r.rateLimitGroup)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
