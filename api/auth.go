@@ -90,7 +90,7 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 			if err != nil {
 				// The shared windows are in PostgreSQL, like everything
 				// the request would do next: a quick 503, not a wait.
-				s.log.WarnContext(r.Context(), "shared rate limit unavailable", "err", err)
+				s.limiter.warn(r.Context(), "shared rate limit unavailable; 503", err)
 				h := w.Header()
 				h.Set("Retry-After", "1")
 				writeJSON(w, http.StatusServiceUnavailable, src.body(&apiError{Status: http.StatusServiceUnavailable,

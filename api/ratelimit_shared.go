@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"goodplan/eventstore"
@@ -41,6 +42,9 @@ type sharedLimiter struct {
 	mu        sync.Mutex
 	blocked   map[[32]byte]refusal
 	lastSweep time.Time
+	// lastWarn is when the fallback was last logged (unix nanoseconds),
+	// so a database outage logs once every few seconds, not per request.
+	lastWarn atomic.Int64
 }
 
 // refusal is a store refusal remembered until it runs out (until is on
@@ -78,7 +82,7 @@ func (l *sharedLimiter) peek(ctx context.Context, key [32]byte, perMinute, burst
 func (l *sharedLimiter) allowOr(ctx context.Context, key [32]byte, perMinute, burst int) rateDecision {
 	d, err := l.allow(ctx, key, perMinute, burst)
 	if err != nil {
-		l.log.WarnContext(ctx, "shared rate limit unavailable; this replica's own windows decide", "scope", l.scope, "err", err)
+		l.warn(ctx, "shared rate limit unavailable; this replica's own windows decide", err)
 		return l.local.allow(key, perMinute, burst)
 	}
 	return d
@@ -88,10 +92,19 @@ func (l *sharedLimiter) allowOr(ctx context.Context, key [32]byte, perMinute, bu
 func (l *sharedLimiter) peekOr(ctx context.Context, key [32]byte, perMinute, burst int) rateDecision {
 	d, err := l.peek(ctx, key, perMinute, burst)
 	if err != nil {
-		l.log.WarnContext(ctx, "shared rate limit unavailable; this replica's own windows decide", "scope", l.scope, "err", err)
+		l.warn(ctx, "shared rate limit unavailable; this replica's own windows decide", err)
 		return l.local.peek(key, perMinute, burst)
 	}
 	return d
+}
+
+// warn logs msg about the store not answering, at most every 10 s.
+func (l *sharedLimiter) warn(ctx context.Context, msg string, err error) {
+	now, last := time.Now().UnixNano(), l.lastWarn.Load()
+	if now-last < int64(10*time.Second) || !l.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	l.log.WarnContext(ctx, msg, "scope", l.scope, "err", err)
 }
 
 func (l *sharedLimiter) decide(ctx context.Context, key [32]byte, perMinute, burst int, count bool) (rateDecision, error) {

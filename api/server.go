@@ -26,7 +26,9 @@ type Config struct {
 	PublicURL string // base of portal links, e.g. https://pay.example.com
 	Version   string // reported by GET /api/health
 	Logger    *slog.Logger
-	Now       func() time.Time // nil: time.Now
+	// Now is the clock (nil: time.Now, and the rate limits take their
+	// time from the database, one clock for every replica).
+	Now func() time.Time
 
 	// IPRateLimit and IPBurst limit the requests per client IP (IPv6: per
 	// /64) per minute and per second on the routes without an API key
