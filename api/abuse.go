@@ -26,6 +26,7 @@ func (s *Server) limitByIP(next http.Handler) http.Handler {
 					if s.ipBurst > 0 {
 						limits += ", " + strconv.Itoa(s.ipBurst) + " per second"
 					}
+					noteRefusal(r, "client_ip")
 					tooMany(w, "Rate limit exceeded: "+limits+" per client address.", d.retryAfter)
 					return
 				}
@@ -55,6 +56,7 @@ func (s *Server) authBlockedAs(w http.ResponseWriter, r *http.Request, body func
 	if d.allowed {
 		return false
 	}
+	noteRefusal(r, "auth_failures")
 	tooManyAs(w, "Too many failed authentications from this address: at most "+
 		strconv.Itoa(s.authFailureLimit)+" a minute.", d.retryAfter, body)
 	return true

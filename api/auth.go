@@ -110,11 +110,13 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 				if acct.RateLimitBurst > 0 {
 					limits += ", " + strconv.Itoa(acct.RateLimitBurst) + " per second"
 				}
+				noteRefusal(r, "api_key")
 				writeJSON(w, http.StatusTooManyRequests, src.body(&apiError{Status: http.StatusTooManyRequests, Title: "Too many requests",
 					Message: "Rate limit exceeded: " + limits + ". Retry after " + secs + " s."}))
 				return
 			}
 		}
+		noteAccount(r, acct.ID)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accountKey, acct)))
 	})
 }

@@ -205,14 +205,14 @@ func TestMetadataIsBounded(t *testing.T) {
 	// not recorded.
 	req := httptest.NewRequest("POST", fmt.Sprintf("/api/v1/plans/%d/cancel", id), strings.NewReader(`{}`))
 	req.Header.Set("Authorization", "Bearer "+env.key)
-	req.Header.Set("X-Request-Id", "req-42 ok")
+	req.Header.Set("X-Request-Id", "req-42.ok:A_b")
 	req.RemoteAddr = "not-an-address"
 	rec := httptest.NewRecorder()
 	env.srv.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK || rec.Header().Get("X-Request-Id") != "req-42 ok" {
+	if rec.Code != http.StatusOK || rec.Header().Get("X-Request-Id") != "req-42.ok:A_b" {
 		t.Fatalf("cancel: %d, X-Request-Id %q: %s", rec.Code, rec.Header().Get("X-Request-Id"), rec.Body)
 	}
-	if m := env.storedMeta(t, id); m.CorrelationID != "req-42 ok" || m.IP != "" {
+	if m := env.storedMeta(t, id); m.CorrelationID != "req-42.ok:A_b" || m.IP != "" {
 		t.Fatalf("metadata %+v", m)
 	}
 }
@@ -220,8 +220,11 @@ func TestMetadataIsBounded(t *testing.T) {
 func TestCleanRequestOrigin(t *testing.T) {
 	t.Parallel()
 	for in, keep := range map[string]bool{
-		"":                                     true,
+		"":                                     false,
 		"req-1":                                true,
+		"a.b_c:d-E9":                           true,
+		"with space":                           false,
+		"slash/no":                             false,
 		strings.Repeat("a", 128):               true,
 		strings.Repeat("a", 129):               false,
 		"ümlaut":                               false,

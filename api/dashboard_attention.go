@@ -98,7 +98,7 @@ func (s *Server) attentionList(l projections.AttentionList) templates.DashboardA
 		id := strconv.FormatInt(it.PlanID, 10)
 		v.Rows = append(v.Rows, templates.DashboardAttentionRow{PlanID: it.PlanID, Href: s.dash.root + "/plans/" + id,
 			Label: "Plan " + id, Customer: it.CustomerName, Email: it.CustomerEmail, Invoice: it.InvoiceNumber,
-			Amount: strings.TrimSpace(it.Amount + " " + strings.ToUpper(it.Currency)), Since: it.Since.Format(time.DateOnly)})
+			Amount: templates.Money(it.Amount, strings.ToUpper(it.Currency)), Since: it.Since.Format(time.DateOnly)})
 	}
 	return v
 }

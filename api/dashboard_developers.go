@@ -52,7 +52,8 @@ func (s *Server) dashboardDeveloperRoutes(r chi.Router) {
 // developersNotices are the notices the Developers page shows from its
 // ?done= (anything else shows nothing).
 var developersNotices = map[string]bool{"key-revoked": true, "endpoint-paused": true, "endpoint-resumed": true,
-	"endpoint-deleted": true, "test-sent": true}
+	"endpoint-deleted": true, "test-sent": true, "key-made-already": true, "endpoint-made-already": true,
+	"secret-rotated-already": true}
 
 // dashboardDevelopers is GET /dashboard/developers.
 func (s *Server) dashboardDevelopers(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +84,10 @@ func (s *Server) renderDevelopers(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	v.Shell, v.EndpointLimit = shell, eventstore.MaxWebhookEndpoints
+	v.KeyFormID, v.RotateFormID = newFormID(), newFormID()
+	if v.Form.FormID == "" {
+		v.Form.FormID = newFormID()
+	}
 	v.EventTypes, v.CatalogTypes, v.AllEvents = domain.WebhookEventTypes, domain.CatalogWebhookEventTypes, domain.AllWebhookEvents
 	v.Keys = make([]templates.DashboardAPIKey, len(keys))
 	for i, k := range keys {
@@ -109,15 +114,28 @@ func dashEndpoint(e eventstore.WebhookEndpoint) templates.DashboardEndpoint {
 		Paused: dashTime(e.PausedAt), Disabled: dashTime(e.DisabledAt), DisabledReason: e.DisabledReason}
 }
 
-// dashboardGenerateKey is POST /dashboard/developers/api-keys (csrf): a
-// new key, the same as `goodplan apikeys create`, shown in the answer
-// (200) and never again. It is not logged and never in a URL.
+// dashboardGenerateKey is POST /dashboard/developers/api-keys (csrf,
+// form_id): a new key, the same as `goodplan apikeys create`, shown in the
+// answer (200) and never again. It is not logged and never in a URL. The
+// page's form makes one key: submitted again with the same form_id (a
+// double click), it makes none and answers 303 to the page, whose notice
+// says so. A POST without a form_id is not guarded.
 func (s *Server) dashboardGenerateKey(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.dashboardForm(w, r)
 	if !ok {
 		return
 	}
-	key, err := s.store.CreateAPIKey(r.Context(), u.AccountID)
+	var key string
+	var err error
+	if formID := r.PostForm.Get("form_id"); validFormID(formID) {
+		key, err = s.store.CreateAPIKeyOnce(r.Context(), u.AccountID, formID)
+	} else {
+		key, err = s.store.CreateAPIKey(r.Context(), u.AccountID) // a script's POST without the page's form
+	}
+	if errors.Is(err, eventstore.ErrFormUsed) {
+		http.Redirect(w, r, s.dash.root+"/developers?done=key-made-already", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.dashboardFail(w, r, err)
 		return
@@ -151,17 +169,30 @@ func (s *Server) dashboardRevokeKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // dashboardCreateEndpoint is POST /dashboard/developers/webhooks (csrf,
-// url, events: each checked type, "*" for all): the same creation as POST
-// /api/v1/webhook-endpoints; the answer (200) shows the secret once. A
-// refused form is a 422 with the form and its messages.
+// form_id, url, events: each checked type, "*" for all): the same creation
+// as POST /api/v1/webhook-endpoints; the answer (200) shows the secret
+// once. A refused form is a 422 with the form and its messages (and the
+// same form_id, so it can be sent again once corrected). The page's form
+// makes one endpoint: submitted again with the same form_id, it makes none
+// and answers 303 to the page, whose notice says so. A POST without a
+// form_id is not guarded.
 func (s *Server) dashboardCreateEndpoint(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.dashboardForm(w, r)
 	if !ok {
 		return
 	}
-	form := templates.DashboardEndpointForm{URL: r.PostForm.Get("url"), Events: r.PostForm["events"]}
+	form := templates.DashboardEndpointForm{URL: r.PostForm.Get("url"), Events: r.PostForm["events"],
+		FormID: r.PostForm.Get("form_id")}
 	var ve domain.ValidationError
-	ep, err := s.createEndpoint(r.Context(), u.AccountID, form.URL, form.Events, &ve)
+	formID := r.PostForm.Get("form_id")
+	if !validFormID(formID) {
+		formID, form.FormID = "", "" // a script's POST without the page's form: no guard
+	}
+	ep, err := s.createEndpoint(r.Context(), u.AccountID, form.URL, form.Events, formID, &ve)
+	if errors.Is(err, eventstore.ErrFormUsed) {
+		http.Redirect(w, r, s.dash.root+"/developers?done=endpoint-made-already", http.StatusSeeOther)
+		return
+	}
 	if errors.As(err, new(*domain.ValidationError)) {
 		form.Errors = ve.Fields
 		s.renderDevelopers(w, r, http.StatusUnprocessableEntity, templates.DashboardDevelopers{Form: form})
@@ -241,14 +272,25 @@ func (s *Server) dashboardEndpointAction(done string, act func(ctx context.Conte
 }
 
 // dashboardRotateSecret is POST
-// /dashboard/developers/webhooks/{id}/rotate-secret (csrf): the same
-// rotation as the JSON API's; the answer (200) shows the new secret once.
+// /dashboard/developers/webhooks/{id}/rotate-secret (csrf, form_id): the
+// same rotation as the JSON API's; the answer (200) shows the new secret
+// once. The page's form rotates once: sent again with the same form_id, it
+// rotates nothing (a second rotation would end the secret the receiver
+// still uses at once) and answers 303 to the page with a notice.
 func (s *Server) dashboardRotateSecret(w http.ResponseWriter, r *http.Request) {
 	u, id, ok := s.dashboardEndpointForm(w, r)
 	if !ok {
 		return
 	}
-	rotated, err := s.rotateEndpointSecret(r.Context(), u.AccountID, id)
+	formID := r.PostForm.Get("form_id")
+	if !validFormID(formID) {
+		formID = "" // a script's POST without the page's form: no guard
+	}
+	rotated, err := s.rotateEndpointSecretFor(r.Context(), u.AccountID, id, formID)
+	if errors.Is(err, eventstore.ErrFormUsed) {
+		http.Redirect(w, r, s.dash.root+"/developers?done=secret-rotated-already", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.dashboardEndpointError(w, r, err, nil)
 		return

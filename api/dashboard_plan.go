@@ -57,8 +57,10 @@ func (s *Server) dashboardPlanPage(w http.ResponseWriter, r *http.Request) {
 		before = n
 	}
 	v := templates.DashboardPlan{Notice: r.URL.Query().Get("done")}
-	if _, known := dashboardPlanCommands[v.Notice]; !known {
-		v.Notice = "" // the notice names a command; nothing else from the URL is shown
+	if _, known := dashboardPlanCommands[v.Notice]; !known || v.Notice == "portal-link" {
+		// The notice names a command; nothing else from the URL is shown
+		// (nor portal-link's, which goes with the new link on its answer).
+		v.Notice = ""
 	}
 	s.renderPlanPage(w, r, http.StatusOK, before, v)
 }
@@ -86,12 +88,11 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 	d, err := s.plans.Get(ctx, u.AccountID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) || err == nil && d.Version < head {
 		var p *domain.Plan
-		var recs []eventstore.Record
-		if p, recs, _, err = s.store.LoadPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
+		if p, _, err = s.store.CurrentPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
 			err = eventstore.ErrNotFound
 		}
 		if err == nil {
-			d = projections.DetailOf(p, recs, s.publicURL)
+			d = projections.DetailOf(p, s.publicURL)
 		}
 	}
 	if errors.Is(err, eventstore.ErrNotFound) {
@@ -150,7 +151,7 @@ func fillPlanView(v *templates.DashboardPlan, d projections.Detail, now time.Tim
 	v.Amount, v.Currency = d.Invoice.Amount.String(), d.Invoice.Currency
 	v.CreatedAt, v.UpdatedAt = stamp(&d.CreatedAt), stamp(&d.UpdatedAt)
 	v.ActivatedAt, v.CompletedAt, v.ClosedAt = stamp(d.ActivatedAt), stamp(d.CompletedAt), stamp(d.ClosedAt)
-	v.ClosedReason, v.Interval, v.PortalURL, v.Today = d.ClosedReason, string(d.Interval), d.CustomerPortalURL, today.String()
+	v.ClosedReason, v.Interval, v.Today = d.ClosedReason, string(d.Interval), today.String()
 	v.Ledger = templates.DashboardLedger{Total: d.Ledger.Total.String(), Paid: d.Ledger.Paid.String(),
 		Reported: d.Ledger.Reported.String(), Outstanding: d.Ledger.Outstanding.String()}
 	v.Can = templates.DashboardPlanCan{RecordPayment: allowed.RecordPayment, Cancel: allowed.Cancel,
@@ -368,7 +369,8 @@ var dashboardPlanCommands = map[string]planForm{
 // dashboardPlanCommand is POST /dashboard/plans/{id}/{command} (csrf,
 // form_id, version and the command's fields): the command runs as the
 // API's does, with the user as the actor, on the version the page showed;
-// 303 to the plan's page with the command's notice. A refused form
+// 303 to the plan's page with the command's notice (portal-link: 200, the
+// page with the new link, shown once; see renderNewPortalLink). A refused form
 // re-renders the page with the problem and appends nothing: field problems
 // are a 422, a plan that changed since the page was shown, or a command
 // its state no longer allows, a 409. Another account's plan, or an unknown
@@ -398,9 +400,10 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		return ids[0], nil
 	})
+	var out planOutcome
 	if err == nil && ve == nil {
 		now := s.now()
-		_, err = s.runPlan(r.Context(), planCommand{ID: id, Meta: s.dashboardMetadata(r, u),
+		out, err = s.runPlan(r.Context(), planCommand{ID: id, Meta: s.dashboardMetadata(r, u),
 			Decide: func(p *domain.Plan) ([]domain.Event, error) {
 				switch {
 				case p.AccountID() != u.AccountID:
@@ -432,7 +435,28 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		refused.Problem = ae.Message + " Nothing was changed."
 		s.renderPlanPage(w, r, ae.Status, 0, refused)
+	case command == "portal-link":
+		s.renderNewPortalLink(w, r, out)
 	default:
 		http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(id, 10)+"?done="+command, http.StatusSeeOther)
 	}
+}
+
+// renderNewPortalLink answers a portal-link form that succeeded: 200, the
+// plan's page with the new link, shown this once (like a new API key: it
+// is a bearer secret of the customer's, never in a URL nor on a later
+// visit). The same form sent again (a double click: its command id
+// replays the first outcome) shows the same link while it is still the
+// plan's; once another link replaced it, the page shows none.
+func (s *Server) renderNewPortalLink(w http.ResponseWriter, r *http.Request, out planOutcome) {
+	v := templates.DashboardPlan{Notice: "portal-link"}
+	for _, e := range out.Events {
+		if made, ok := e.(domain.PortalLinkRegenerated); ok && made.PortalToken == out.State.PortalToken() {
+			v.NewPortalURL = projections.PortalURL(s.publicURL, made.PortalToken)
+		}
+	}
+	if v.NewPortalURL == "" {
+		v.Notice = "" // replaced since: nothing to show
+	}
+	s.renderPlanPage(w, r, http.StatusOK, 0, v)
 }

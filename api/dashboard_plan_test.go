@@ -238,8 +238,19 @@ func TestDashboardPlanCommands(t *testing.T) {
 		page := e.planPage(t, id, cookie)
 		path, form := pageCommandForm(t, page.body, tc.command, tc.fields...)
 		before := len(e.records(t, id))
+		var links []string
 		for range 2 { // a double submit
 			res := e.planFormPost(t, path, cookie, form)
+			if tc.command == "portal-link" { // 200: the new link, shown on this answer only
+				m := regexp.MustCompile(`value="(https://goodplan.test/plan/[^"]+)" readonly data-portal-url`).FindSubmatch(res.body)
+				if res.status != http.StatusOK || m == nil || !strings.Contains(string(res.body), `data-copy="portal-url"`) {
+					t.Fatalf("portal-link: %d\n%s", res.status, res.body)
+				}
+				if links = append(links, string(m[1])); links[0] != links[len(links)-1] {
+					t.Fatalf("the double submit showed another link: %v", links)
+				}
+				continue
+			}
 			if want := fmt.Sprintf("/dashboard/plans/%d?done=%s", id, tc.command); res.status != http.StatusSeeOther ||
 				res.header.Get("Location") != want {
 				t.Fatalf("%s: %d %q\n%s", tc.command, res.status, res.header.Get("Location"), res.body)
@@ -260,7 +271,14 @@ func TestDashboardPlanCommands(t *testing.T) {
 			}
 		}
 		after := e.dashGet(t, fmt.Sprintf("/dashboard/plans/%d?done=%s", id, tc.command), cookie)
-		requireHTML(t, tc.command+" notice", after, http.StatusOK, `data-notice="`+tc.command+`"`)
+		if tc.command == "portal-link" {
+			if requireHTML(t, "the plan page after a new link", after, http.StatusOK); strings.Contains(string(after.body), "data-portal-url") ||
+				strings.Contains(string(after.body), links[0]) || strings.Contains(string(after.body), "data-notice") {
+				t.Fatalf("the new portal link is shown again:\n%s", after.body)
+			}
+		} else {
+			requireHTML(t, tc.command+" notice", after, http.StatusOK, `data-notice="`+tc.command+`"`)
+		}
 		if got, want := actionsOn(after.body), e.offered(t, id); !slices.Equal(got, want) {
 			t.Fatalf("after %s: forms %v, the domain allows %v", tc.command, got, want)
 		}

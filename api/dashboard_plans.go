@@ -107,7 +107,7 @@ func (s *Server) dashboardPlans(w http.ResponseWriter, r *http.Request) {
 	for _, row := range page.Rows {
 		v.Rows = append(v.Rows, templates.DashboardPlanRow{ID: row.PlanID, CustomerName: row.CustomerName,
 			CustomerEmail: row.CustomerEmail, InvoiceNumber: row.InvoiceNumber, Status: row.Status,
-			Amount: row.Amount + " " + row.Currency, Outstanding: row.Outstanding + " " + row.Currency,
+			Amount: templates.Money(row.Amount, row.Currency), Outstanding: templates.Money(row.Outstanding, row.Currency),
 			Created: row.CreatedAt.UTC().Format("2006-01-02")})
 	}
 	if n := len(page.Rows); n > 0 {

@@ -83,6 +83,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		}
 		u := dashboardUser{ID: sess.User.ID, AccountID: sess.User.AccountID, AccountName: sess.AccountName,
 			Email: sess.User.Email, Name: sess.User.Name, Role: sess.User.Role, sessionID: sess.ID}
+		noteAccount(r, u.AccountID)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), dashboardUserKey{}, u)))
 	})
 }
@@ -149,6 +150,7 @@ func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
 	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
 		shown.Error, shown.ErrorKind = loginErrLimited, "limited"
+		noteRefusal(r, "dashboard_login")
 		s.renderLogin(w, r, http.StatusTooManyRequests, shown)
 		return
 	}

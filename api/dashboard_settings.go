@@ -37,6 +37,7 @@ var customerEmailLabels = map[domain.PlanEmailKind]string{
 // requireUser; the changes and the users' page are the owners').
 func (s *Server) dashboardSettingsRoutes(r chi.Router) {
 	r.Get("/settings", s.dashboardSettingsPage)
+	r.Post("/settings/profile", s.dashboardUpdateProfile)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireOwner)
 		r.Post("/settings/account", s.dashboardUpdateAccount)
@@ -57,7 +58,7 @@ func (s *Server) dashboardSettingsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := settingsView(acct)
-	if saved := r.URL.Query().Get("saved"); saved == "account" || saved == "emails" {
+	if saved := r.URL.Query().Get("saved"); saved == "account" || saved == "emails" || saved == "profile" {
 		v.Saved = saved
 	}
 	s.renderSettings(w, r, http.StatusOK, v)
@@ -85,6 +86,9 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	v.Shell = shell
+	if v.UserNameErrors == nil {
+		v.UserName = dashboardUserOf(r).Name
+	}
 	for shell.Owner && len(v.NotifyEmails) < domain.MaxNotifyEmails {
 		v.NotifyEmails = append(v.NotifyEmails, templates.DashboardNotifyEmail{N: len(v.NotifyEmails) + 1})
 	}
@@ -100,6 +104,35 @@ func (s *Server) settingsShell(w http.ResponseWriter, r *http.Request) *template
 		return nil
 	}
 	return shell
+}
+
+// dashboardUpdateProfile is POST /dashboard/settings/profile (csrf, name;
+// every user, for themselves): the signed-in user's display name, shown in
+// the dashboard and in the plans' history. 303 back to Settings with the
+// notice, or a 422 with the form and the message (nothing changed).
+func (s *Server) dashboardUpdateProfile(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.dashboardForm(w, r)
+	if !ok {
+		return
+	}
+	name := r.PostForm.Get("name")
+	_, err := s.store.SetUserName(r.Context(), u.AccountID, u.ID, name)
+	var ve *domain.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		acct, aerr := s.store.AccountByID(r.Context(), u.AccountID)
+		if aerr != nil {
+			s.dashboardFail(w, r, aerr)
+			return
+		}
+		v := settingsView(acct)
+		v.UserName, v.UserNameErrors = name, ve.Fields[eventstore.UserFieldName]
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, v)
+	case err != nil:
+		s.dashboardFail(w, r, err)
+	default:
+		http.Redirect(w, r, s.dash.root+"/settings?saved=profile", http.StatusSeeOther)
+	}
 }
 
 // dashboardUpdateAccount is POST /dashboard/settings/account (csrf, name;

@@ -258,3 +258,50 @@ func TestDashboardSettingsUsersRolesAndRemoval(t *testing.T) {
 	}
 	e.requireSignedOut(t, "the removed user", owner)
 }
+
+// TestDashboardSettingsOwnName: every user, a member too, changes their
+// own display name on Settings (303 with the notice, shown on the page and
+// stored), and only their own; a refused name (NUL, escapes, bidi
+// overrides, invalid UTF-8, over 255 characters) is a 422 with the message
+// and changes nothing, and so does a form without csrf (403).
+func TestDashboardSettingsOwnName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	own := e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	mem := e.dashUser(t, e.acct, "member@example.com", eventstore.RoleMember)
+	member := e.signIn(t, "member@example.com")
+	nameOf := func(id int64) string {
+		u, err := e.store.UserByID(ctx, e.acct.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Name
+	}
+	ownerName, memberName := nameOf(own.ID), nameOf(mem.ID)
+	wantPage(t, "settings", e.dashGet(t, "/dashboard/settings", member), http.StatusOK, `id="user-name"`,
+		`value="`+memberName+`"`, `data-action="save-profile"`)
+
+	if res := e.dashDo(t, http.MethodPost, "/dashboard/settings/profile", dashClient, member, url.Values{"name": {"Nope"}}); res.status != http.StatusForbidden {
+		t.Fatalf("without csrf: %d", res.status)
+	}
+	for what, bad := range map[string]string{"NUL": "Pat\x00Member", "escape": "Pat\x1b[31m", "bidi override": "Pat\u202e",
+		"invalid UTF-8": "Pat\xff", "too long": strings.Repeat("P", 256)} {
+		res := e.devPost(t, "/dashboard/settings/profile", member, url.Values{"name": {bad}})
+		wantPage(t, "a name with "+what, res, http.StatusUnprocessableEntity, `id="profile-errors"`, `aria-invalid="true"`)
+	}
+	if got := nameOf(mem.ID); got != memberName {
+		t.Fatalf("refused forms changed the name to %q", got)
+	}
+
+	res := e.devPost(t, "/dashboard/settings/profile", member, url.Values{"name": {"  Pat <Q> Member  "}})
+	wantRedirect(t, "save the name", res, "/dashboard/settings?saved=profile")
+	if got := nameOf(mem.ID); got != "Pat <Q> Member" {
+		t.Fatalf("name stored as %q", got)
+	}
+	if got := nameOf(own.ID); got != ownerName {
+		t.Fatalf("the owner's name changed to %q", got)
+	}
+	wantPage(t, "after saving", e.dashGet(t, "/dashboard/settings?saved=profile", member), http.StatusOK,
+		`data-notice="profile-saved"`, `value="Pat &lt;Q&gt; Member"`)
+}

@@ -16,7 +16,6 @@ import (
 
 	"goodplan/domain"
 	"goodplan/eventstore"
-	"goodplan/projections"
 	"goodplan/templates"
 )
 
@@ -490,9 +489,5 @@ func TestDashboardCommandRecordsTheUser(t *testing.T) {
 		*meta.User != (eventstore.ActorUser{ID: owner.ID, Email: "owner@example.com"}) ||
 		meta.UserAgent != "dashboard test" || !strings.HasPrefix(meta.CommandID, "dashboard:") {
 		t.Fatalf("metadata %s", recs[len(recs)-1].Metadata)
-	}
-	// The API's history still reads the actor.
-	if h := projections.HistoryOf(recs); h[len(h)-1].Actor != domain.SourceMerchant {
-		t.Fatalf("history actor %q", h[len(h)-1].Actor)
 	}
 }

@@ -59,6 +59,7 @@ func (s *Server) dashboardForgot(w http.ResponseWriter, r *http.Request) {
 	keys := s.attemptKeysOf(r, "reset", email)
 	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
+		noteRefusal(r, "dashboard_reset")
 		s.renderForgot(w, r, http.StatusTooManyRequests, templates.DashboardForgot{Email: email, Error: resetErrLimited})
 		return
 	}

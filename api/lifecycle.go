@@ -100,7 +100,7 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	}
 	markReplayed(w, out)
-	writeJSON(w, status, projections.DetailOf(out.State, out.History, s.publicURL))
+	writeJSON(w, status, projections.DetailOf(out.State, s.publicURL))
 }
 
 // routeInt parses the route parameter name as a positive integer; a bad one

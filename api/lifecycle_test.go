@@ -52,10 +52,6 @@ type planDetail struct {
 		ID     int64  `json:"id"`
 		Status string `json:"status"`
 	} `json:"proposals"`
-	History []struct {
-		Type  string `json:"type"`
-		Actor string `json:"actor"`
-	} `json:"history"`
 	ClosedReason string `json:"closed_reason"`
 }
 
@@ -81,11 +77,11 @@ func (e *testEnv) createPlan(t *testing.T) planDetail {
 // is not running in these tests).
 func (e *testEnv) get(t *testing.T, id int64) planDetail {
 	t.Helper()
-	p, recs, _, err := e.store.LoadPlan(context.Background(), id)
+	p, _, _, err := e.store.LoadPlan(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return decodePlan(t, response{status: http.StatusOK, body: mustMarshal(t, projections.DetailOf(p, recs, e.srv.publicURL))})
+	return decodePlan(t, response{status: http.StatusOK, body: mustMarshal(t, projections.DetailOf(p, e.srv.publicURL))})
 }
 
 // postPlan POSTs body to /api/v1/plans/{id}{path}, checks the status and
@@ -240,13 +236,17 @@ func TestLedgerThroughTheAPI(t *testing.T) {
 		t.Fatalf("events:\n%v\nwant\n%v", got, want)
 	}
 	// Every merchant action is recorded as the merchant, the others as the customer.
-	for i, h := range d.History {
+	page := env.eventsPage(t, id, "")
+	if len(page.Items) != len(want) || page.HasMore {
+		t.Fatalf("events page: %d items, has_more %v", len(page.Items), page.HasMore)
+	}
+	for i, h := range page.Items {
 		wantActor := "merchant"
 		if i == 1 || i == 2 || i == 4 { // the choice and the two reports
 			wantActor = "customer"
 		}
-		if h.Actor != wantActor {
-			t.Fatalf("history %d %s by %q, want %q", i, h.Type, h.Actor, wantActor)
+		if h.Metadata.Actor != wantActor {
+			t.Fatalf("event %d %s by %q, want %q", i, h.Type, h.Metadata.Actor, wantActor)
 		}
 	}
 }

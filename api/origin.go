@@ -27,59 +27,48 @@ const (
 // event's metadata goes into a jsonb column and a NATS message, so a header
 // must never make it unbounded or unstorable.
 type origin struct {
-	RequestID string // "" when the request carried none
-	IP        string // "" when the peer address is not an IP address
-	UserAgent string
+	RequestID   string // the request's id (see observe)
+	Traceparent string // the request's span (see observe)
+	IP          string // "" when the peer address is not an IP address
+	UserAgent   string
 }
 
 // requestOrigin is the one place that decides what a request contributes
 // to event metadata, for the API and the portal alike:
-//   - X-Request-Id: kept if it is 1 to 128 printable ASCII characters
-//     (space to tilde); anything else (longer, control or non-ASCII bytes)
-//     is replaced by a generated id (a random UUID), which the requestID
-//     middleware also returns in the response's X-Request-Id;
+//   - X-Request-Id: as the observe middleware made it: the caller's when
+//     valid (see cleanRequestID), else a generated one, echoed in the
+//     response;
+//   - traceparent: the request's server span (observe);
 //   - User-Agent: control and invisible format characters and invalid
 //     UTF-8 removed, then cut to at most 512 bytes on a character boundary;
 //   - IP: the client address (clientIP: the peer, or behind TRUSTED_PROXIES
 //     the forwarded client), zone dropped, or "" when none parses.
 func (s *Server) requestOrigin(r *http.Request) origin {
 	return origin{
-		RequestID: cleanRequestID(r.Header.Get(headerRequestID)),
-		IP:        s.clientIP(r),
-		UserAgent: cleanUserAgent(r.UserAgent()),
+		RequestID:   cleanRequestID(r.Header.Get(headerRequestID)),
+		Traceparent: infoOf(r).traceparent,
+		IP:          s.clientIP(r),
+		UserAgent:   cleanUserAgent(r.UserAgent()),
 	}
 }
 
 // metadataFor is the event metadata of a request by actor on account.
 func (s *Server) metadataFor(r *http.Request, accountID int64, actor string) eventstore.Metadata {
 	o := s.requestOrigin(r)
-	return eventstore.Metadata{AccountID: accountID, Actor: actor, CorrelationID: o.RequestID, IP: o.IP, UserAgent: o.UserAgent}
+	return eventstore.Metadata{AccountID: accountID, Actor: actor, CorrelationID: o.RequestID, Traceparent: o.Traceparent,
+		IP: o.IP, UserAgent: o.UserAgent}
 }
 
-// cleanRequestID returns id if it is a valid request id, "" for none, and a
-// generated id otherwise.
+// cleanRequestID returns id if it is a valid request id (1 to 128
+// characters of A-Z, a-z, 0-9, '.', '_', ':' and '-') and a generated one
+// (a random UUID) otherwise, a missing id included.
 func cleanRequestID(id string) string {
-	if id == "" {
-		return ""
-	}
-	if len(id) > maxRequestID || strings.ContainsFunc(id, func(r rune) bool { return r < ' ' || r > '~' }) {
+	if len(id) == 0 || len(id) > maxRequestID || strings.ContainsFunc(id, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-')
+	}) {
 		return uuid.NewString()
 	}
 	return id
-}
-
-// requestID makes the request's X-Request-Id valid for everything after it
-// (see requestOrigin) and echoes it in the response, so a caller whose id
-// was replaced learns the one recorded.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if raw := r.Header.Get(headerRequestID); raw != "" {
-			id := cleanRequestID(raw)
-			r.Header.Set(headerRequestID, id)
-			w.Header().Set(headerRequestID, id)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // peerIP is the IP address of a RemoteAddr ("host:port" or a bare host),

@@ -109,7 +109,7 @@ func (s *Server) resolveMembers(ctx context.Context, account int64, b planGroupB
 		if id <= 0 {
 			continue // a type error already
 		}
-		p, _, _, err := s.store.LoadPlan(ctx, id)
+		p, _, err := s.store.CurrentPlan(ctx, id)
 		if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != account) {
 			add(field, "The "+field+" names no payment plan: "+strconv.FormatInt(id, 10)+".")
 			continue
@@ -171,14 +171,14 @@ func (s *Server) groupPaymentPlans(ctx context.Context, account int64, ids []int
 		if _, ok := plans[id]; ok {
 			continue
 		}
-		p, recs, _, err := s.store.LoadPlan(ctx, id)
+		p, _, err := s.store.CurrentPlan(ctx, id)
 		if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != account) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if plans[id], err = projections.GroupPaymentPlanOf(p, projections.HistoryOf(recs)); err != nil {
+		if plans[id], err = projections.GroupPaymentPlanOf(p); err != nil {
 			return nil, err
 		}
 	}

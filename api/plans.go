@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -190,19 +189,20 @@ func planID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// loadOwnPlan loads the plan named in the route if it belongs to the
-// authenticated account. Another account's plan is a 404, never a 403.
-func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, []eventstore.Record, error) {
+// loadOwnPlan loads the plan named in the route, as it is now, with its
+// stream head, if it belongs to the authenticated account. Another
+// account's plan is a 404, never a 403.
+func (s *Server) loadOwnPlan(ctx context.Context, r *http.Request) (*domain.Plan, eventstore.Head, error) {
 	id, ok := planID(r)
 	missing := notFound("Plan " + chi.URLParam(r, "id") + " was not found.")
 	if !ok {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	p, recs, _, err := s.store.LoadPlan(ctx, id)
+	p, head, err := s.store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && p.AccountID() != accountFrom(ctx).ID) {
-		return nil, nil, missing
+		return nil, eventstore.Head{}, missing
 	}
-	return p, recs, err
+	return p, head, err
 }
 
 // getPlan is GET /api/v1/plans/{id}, served from the read model. A plan the
@@ -218,9 +218,8 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 	d, err := s.plans.Get(ctx, accountFrom(ctx).ID, id, s.publicURL)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		var p *domain.Plan
-		var recs []eventstore.Record
-		if p, recs, err = s.loadOwnPlan(ctx, r); err == nil {
-			d = projections.DetailOf(p, recs, s.publicURL)
+		if p, _, err = s.loadOwnPlan(ctx, r); err == nil {
+			d = projections.DetailOf(p, s.publicURL)
 		}
 	}
 	if err != nil {
@@ -228,77 +227,6 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-// Page sizes of GET /api/v1/plans.
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
-
-// planList is GET /api/v1/plans.
-type planList struct {
-	Items      []projections.Detail `json:"items"`
-	TotalItems int64                `json:"total_items"`
-	Limit      int                  `json:"limit"`
-	Offset     int                  `json:"offset"`
-}
-
-// listPlans is GET /api/v1/plans?limit=&offset=&status=&updated_after=, newest
-// first, from the read model.
-func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	lq := projections.ListQuery{AccountID: accountFrom(ctx).ID, Limit: defaultPageSize}
-	var ve domain.ValidationError
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			ve.Add("limit", "The limit must be an integer between 1 and "+strconv.Itoa(maxPageSize)+".")
-		}
-		lq.Limit = n
-	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			ve.Add("offset", "The offset must be a non-negative integer.")
-		}
-		lq.Offset = n
-	}
-	if v := q.Get("status"); v != "" {
-		if !domain.IsStatus(v) {
-			ve.Add("status", "The status must be one of "+strings.Join(domain.StatusNames(), ", ")+".")
-		}
-		lq.Status = v
-	}
-	if v := q.Get("updated_after"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			ve.Add("updated_after", "The updated_after must be an RFC 3339 timestamp, e.g. 2025-11-27T01:15:30Z.")
-		}
-		lq.UpdatedAfter = t
-	}
-	if err := ve.OrNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, total, err := s.plans.List(ctx, lq, s.publicURL)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planList{Items: items, TotalItems: total, Limit: lq.Limit, Offset: lq.Offset})
-}
-
-// getPlanEvents is GET /api/v1/plans/{id}/events: the plan's history as
-// stored, with each event's hash so it can be checked.
-func (s *Server) getPlanEvents(w http.ResponseWriter, r *http.Request) {
-	p, recs, err := s.loadOwnPlan(r.Context(), r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, projections.EventsView{PlanID: p.ID(), Items: projections.EventViews(recs)})
 }
 
 // summary renders a just-created plan as the seed's 201 body.

@@ -175,7 +175,7 @@ func (s *Server) portalPlan(ctx context.Context, token string) (*domain.Plan, er
 			return nil, err
 		}
 	}
-	p, _, _, err := s.store.LoadPlan(ctx, id)
+	p, _, err := s.store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return nil, errPortalLinkGone
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"goodplan/eventstore"
 	"goodplan/projections"
@@ -48,6 +49,20 @@ type Config struct {
 	// they must be https. goodplan serve sets it from
 	// WEBHOOK_ALLOW_PRIVATE_NETWORKS.
 	HTTPWebhooks bool
+
+	// RequestLog, if set, gets one line per request (see observe); nil logs
+	// none. goodplan serve sets its logger.
+	RequestLog *slog.Logger
+	// Metrics, if set, counts the requests (NewMetrics).
+	Metrics *Metrics
+	// MetricsHandler, if set, is served at GET /metrics behind
+	// MetricsEndpoint(MetricsHandler, MetricsToken); goodplan serve sets it
+	// when METRICS_ADDR is not.
+	MetricsHandler http.Handler
+	MetricsToken   string
+	// TracerProvider traces the requests; nil: span contexts are made and
+	// passed on, nothing is recorded or exported.
+	TracerProvider trace.TracerProvider
 }
 
 // Server serves the API. Create it with New.
@@ -78,6 +93,10 @@ type Server struct {
 	keysMu           sync.Mutex        // guards instanceKeys
 	instanceKeys     map[string][]byte // installation-wide keys by name, loaded on first use (instanceKey)
 	dash             dashboardConfig   // the dashboard's paths, cookie and limits (dashboard.go)
+	requestLog       *slog.Logger
+	metrics          *Metrics
+	metricsHandler   http.Handler
+	tracer           trace.Tracer
 }
 
 // New returns a Server for cfg.
@@ -94,7 +113,17 @@ func New(cfg Config) *Server {
 		authFailureLimit: cfg.AuthFailureLimit,
 		trustedProxies:   cfg.TrustedProxies,
 		httpWebhooks:     cfg.HTTPWebhooks,
+		requestLog:       cfg.RequestLog,
+		metrics:          cfg.Metrics,
 	}
+	if cfg.MetricsHandler != nil {
+		s.metricsHandler = MetricsEndpoint(cfg.MetricsHandler, cfg.MetricsToken)
+	}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = untracedProvider()
+	}
+	s.tracer = tp.Tracer("goodplan/api")
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -122,7 +151,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, requestID)
+	r.Use(s.observe, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, notFound("No route for "+r.Method+" "+r.URL.Path+"."))
 	})
@@ -131,6 +160,9 @@ func (s *Server) routes() chi.Router {
 			Message: r.Method + " is not allowed on " + r.URL.Path + "."})
 	})
 	r.With(s.limitByIP).Get("/api/health", s.health)
+	if s.metricsHandler != nil {
+		r.Method(http.MethodGet, "/metrics", s.metricsHandler)
+	}
 	r.Group(func(r chi.Router) {
 		r.Use(s.limitByIP)
 		s.portalRoutes(r)

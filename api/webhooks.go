@@ -137,7 +137,7 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 	var f fieldReader
 	rawURL := f.str(root, "url", "url")
 	events := f.strings(root, "events", "events")
-	ep, err := s.createEndpoint(r.Context(), accountFrom(r.Context()).ID, rawURL, events, &f.errs)
+	ep, err := s.createEndpoint(r.Context(), accountFrom(r.Context()).ID, rawURL, events, "", &f.errs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -148,12 +148,14 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // createEndpoint creates an endpoint of account accountID for rawURL and
-// events, as the JSON API and the dashboard ask for it: ve holds what
+// events, as the JSON API and the dashboard ask for it (the dashboard
+// with its form's formID: eventstore.ErrFormUsed for a second submit of
+// the form; the API with ""): ve holds what
 // reading the request refused already (a field's name in ve is not
 // checked again); the url and events are validated into it, and if it
 // then holds anything it is the error, with nothing created. An account
 // at its endpoint limit is a validation error of "url".
-func (s *Server) createEndpoint(ctx context.Context, accountID int64, rawURL string, events []string,
+func (s *Server) createEndpoint(ctx context.Context, accountID int64, rawURL string, events []string, formID string,
 	ve *domain.ValidationError) (eventstore.WebhookEndpoint, error) {
 	rawURL = strings.TrimSpace(rawURL)
 	if _, bad := ve.Fields["url"]; !bad {
@@ -165,7 +167,8 @@ func (s *Server) createEndpoint(ctx context.Context, accountID int64, rawURL str
 	if err := ve.OrNil(); err != nil {
 		return eventstore.WebhookEndpoint{}, err
 	}
-	ep, err := s.store.CreateEndpoint(ctx, eventstore.NewWebhookEndpoint{AccountID: accountID, URL: rawURL, Events: events})
+	ep, err := s.store.CreateEndpoint(ctx, eventstore.NewWebhookEndpoint{AccountID: accountID, URL: rawURL, Events: events,
+		FormID: formID})
 	if errors.Is(err, eventstore.ErrEndpointLimit) {
 		ve.Add("url", "An account may have at most "+strconv.Itoa(eventstore.MaxWebhookEndpoints)+
 			" webhook endpoints; delete one before adding another.")
@@ -308,11 +311,22 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 // rotateEndpointSecret gives the account's endpoint id a new secret (see
-// eventstore.WebhookEndpoints.RotateEndpointSecret), for the JSON API and
-// the dashboard.
+// eventstore.WebhookEndpoints.RotateEndpointSecret), for the JSON API.
 func (s *Server) rotateEndpointSecret(ctx context.Context, accountID, id int64) (secretRotated, error) {
+	return s.rotateEndpointSecretFor(ctx, accountID, id, "")
+}
+
+// rotateEndpointSecretFor is rotateEndpointSecret for the dashboard's form
+// formID ("" for none): once per form (eventstore.ErrFormUsed after).
+func (s *Server) rotateEndpointSecretFor(ctx context.Context, accountID, id int64, formID string) (secretRotated, error) {
 	now := s.now()
-	ep, err := s.store.RotateEndpointSecret(ctx, accountID, id, now)
+	rotate := s.store.RotateEndpointSecret
+	if formID != "" {
+		rotate = func(ctx context.Context, accountID, id int64, now time.Time) (eventstore.WebhookEndpoint, error) {
+			return s.store.RotateEndpointSecretOnce(ctx, accountID, id, now, formID)
+		}
+	}
+	ep, err := rotate(ctx, accountID, id, now)
 	if err != nil {
 		return secretRotated{}, err
 	}

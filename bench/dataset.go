@@ -45,8 +45,13 @@ func hasSecond(n, second int) bool { return n%secondEvery == 0 && n/secondEvery 
 // loads them with COPY from several goroutines: every version 1 first,
 // then the versions 2, so global order is version order within a stream.
 func generateDataset(ctx context.Context, pool *pgxpool.Pool, accountID int64, events int) error {
+	return generateDatasetFrom(ctx, pool, accountID, events, time.Now().UTC().Add(-30*24*time.Hour))
+}
+
+// generateDatasetFrom is generateDataset with plan n created at t0 + n ms.
+func generateDatasetFrom(ctx context.Context, pool *pgxpool.Pool, accountID int64, events int, t0 time.Time) error {
 	plans, second := datasetSize(events)
-	t0 := time.Now().UTC().Add(-30 * 24 * time.Hour).Truncate(time.Microsecond)
+	t0 = t0.UTC().Truncate(time.Microsecond)
 	var (
 		next   atomic.Int64
 		mu     sync.Mutex

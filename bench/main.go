@@ -7,7 +7,7 @@
 // Markdown under bench/results/. Targets are evaluated (PASS/MISS), never
 // asserted: the exit status is non-zero only when something failed to run.
 //
-//	go run ./bench [-quick] [-only baseline,http,reads,pipeline,replay,delivery] [-out DIR] [-events N]
+//	go run ./bench [-quick] [-only baseline,http,reads,list,pipeline,replay,delivery,age,dashboard] [-out DIR] [-events N] [-list-plans N]
 package main
 
 import (
@@ -26,10 +26,10 @@ import (
 )
 
 // groupOrder is every measurement group, in table order.
-var groupOrder = []string{"baseline", "http", "reads", "cost", "pipeline", "replay", "delivery", "ratelimit"}
+var groupOrder = []string{"baseline", "http", "reads", "cost", "list", "pipeline", "replay", "delivery", "age", "dashboard", "ratelimit"}
 
 // selectable are the groups -only accepts (cost comes with http).
-var selectable = []string{"baseline", "http", "reads", "pipeline", "replay", "delivery", "ratelimit"}
+var selectable = []string{"baseline", "http", "reads", "list", "pipeline", "replay", "delivery", "age", "dashboard", "ratelimit"}
 
 // settings are the run's sizes and durations.
 type settings struct {
@@ -40,6 +40,7 @@ type settings struct {
 	webhooksPerEP    int
 	emails           int
 	drainTimeout     time.Duration
+	listPlans        int // plans of the list group
 }
 
 // runner holds what the groups share.
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string) error {
 	only := fs.String("only", "", "comma list of groups to run: "+strings.Join(selectable, ","))
 	out := fs.String("out", "", "results directory (default bench/results in the module)")
 	events := fs.Int("events", 1_000_000, "events in the replay/verify dataset (-quick: 100000)")
+	listPlans := fs.Int("list-plans", 1_000_000, "plans of one account for the list group (-quick: 100000)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the harness process to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,14 +93,19 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	s := settings{quick: *quick, warmup: time.Second, duration: 10 * time.Second, events: *events,
-		webhookEndpoints: 4, webhooksPerEP: 10_000, emails: 10_000, drainTimeout: time.Minute}
-	eventsSet := false
-	fs.Visit(func(f *flag.Flag) { eventsSet = eventsSet || f.Name == "events" })
+		webhookEndpoints: 4, webhooksPerEP: 10_000, emails: 10_000, drainTimeout: time.Minute, listPlans: *listPlans}
+	eventsSet, listSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		eventsSet, listSet = eventsSet || f.Name == "events", listSet || f.Name == "list-plans"
+	})
 	if s.quick {
 		s.warmup, s.duration = 500*time.Millisecond, 2*time.Second
 		s.webhooksPerEP, s.emails, s.drainTimeout = 2_500, 2_500, 30*time.Second
 		if !eventsSet {
 			s.events = 100_000
+		}
+		if !listSet {
+			s.listPlans = 100_000
 		}
 	}
 	if *cpuProfile != "" {
@@ -114,6 +121,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if s.events < 1000 {
 		return errors.New("-events must be at least 1000")
+	}
+	if s.listPlans < 1000 {
+		return errors.New("-list-plans must be at least 1000")
 	}
 	groups := map[string]bool{}
 	if *only == "" {
@@ -174,6 +184,9 @@ func run(ctx context.Context, args []string) error {
 	if groups["http"] || groups["reads"] {
 		step("http", r.httpGroups)
 	}
+	if groups["list"] {
+		step("list", r.listGroup)
+	}
 	if groups["pipeline"] {
 		step("pipeline", r.pipeline)
 	}
@@ -182,6 +195,12 @@ func run(ctx context.Context, args []string) error {
 	}
 	if groups["delivery"] {
 		step("delivery", r.delivery)
+	}
+	if groups["age"] {
+		step("age", r.ageGroup) // issue 13 item 6: bench/age.go
+	}
+	if groups["dashboard"] {
+		step("dashboard", r.dashboardGroup)
 	}
 	if groups["ratelimit"] {
 		step("ratelimit", r.rateLimitGroup)

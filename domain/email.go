@@ -117,6 +117,9 @@ func (p *Plan) ResendIntroduction(now time.Time) ([]Event, error) {
 	if p.sendIntro && p.introEmail.Status == EmailPending {
 		return nil, &ConflictError{Msg: "The introduction email is being sent; it cannot be sent again until it is."}
 	}
+	if err := capReached(p.introEmail.Resends, MaxIntroductionResends, "introduction emails sent again"); err != nil {
+		return nil, err
+	}
 	return []Event{IntroductionEmailResendRequested{Resend: p.introEmail.Resends + 1, RequestedAt: now.UTC()}}, nil
 }
 

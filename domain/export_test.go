@@ -8,7 +8,7 @@ import (
 
 // planFields is the number of fields SameState compares. A new field of
 // Plan makes SameState panic until it is compared too.
-const planFields = 25
+const planFields = 27
 
 // SameState reports whether p and o hold the same state, comparing every
 // field of Plan (a nil slice equals an empty one). The ledger property test
@@ -34,7 +34,8 @@ func SameState(p, o *Plan) bool {
 		slices.Equal(p.notices, o.notices) && slices.EqualFunc(p.emails, o.emails, samePlanEmail) &&
 		samePtr(p.consent, o.consent) &&
 		p.activatedAt == o.activatedAt && p.completedAt == o.completedAt &&
-		p.closedAt == o.closedAt && p.closedReason == o.closedReason
+		p.closedAt == o.closedAt && p.closedReason == o.closedReason &&
+		p.introEmail.Resends == o.introEmail.Resends && p.dueChanges == o.dueChanges && p.linkRegens == o.linkRegens
 }
 
 func sameOption(a, b Option) bool {

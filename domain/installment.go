@@ -158,6 +158,9 @@ func (p *Plan) ExtendInstallment(number int, dueDate string, shiftFollowing bool
 	if err != nil {
 		return nil, err
 	}
+	if err := capReached(p.dueChanges, MaxDueDateChanges, "due dates moved"); err != nil {
+		return nil, err
+	}
 	var ve ValidationError
 	to, err := ParseDate(strings.TrimSpace(dueDate))
 	switch {
@@ -199,6 +202,9 @@ func (p *Plan) ExtendInstallment(number int, dueDate string, shiftFollowing bool
 func (p *Plan) DeferInstallment(number int, now time.Time) ([]Event, error) {
 	in, err := p.openInstallment(number, "defer an installment")
 	if err != nil {
+		return nil, err
+	}
+	if err := capReached(p.dueChanges, MaxDueDateChanges, "due dates moved"); err != nil {
 		return nil, err
 	}
 	last := in.due

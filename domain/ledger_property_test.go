@@ -111,6 +111,11 @@ type ledgerSim struct {
 	reported       map[int64]int64 // payments reported and not confirmed, by id
 	confirmedIDs   []int64
 	activated      bool
+
+	// snap is a snapshot of the plan taken after snapAt decoded events
+	// (see checkSnapshot).
+	snap   []byte
+	snapAt int
 }
 
 func newLedgerSim(r *rand.Rand) *ledgerSim {
@@ -662,7 +667,7 @@ func (s *ledgerSim) apply(evs []domain.Event) error {
 	if !domain.SameState(replayed, s.p) {
 		return fmt.Errorf("folding the %d decoded events from scratch gives\n%+v\nwant\n%+v", len(s.decoded), replayed, s.p)
 	}
-	return nil
+	return s.checkSnapshot()
 }
 
 // model keeps the money as the events tell it.

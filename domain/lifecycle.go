@@ -182,6 +182,9 @@ func (p *Plan) RegeneratePortalLink(token string, now time.Time) ([]Event, error
 	if token == "" || token == p.portalToken {
 		return nil, &ConflictError{Msg: "The new portal token must differ from the current one."}
 	}
+	if err := capReached(p.linkRegens, MaxPortalLinks, "portal links regenerated"); err != nil {
+		return nil, err
+	}
 	return []Event{PortalLinkRegenerated{PortalToken: token, RegeneratedAt: now.UTC()}}, nil
 }
 

@@ -164,6 +164,9 @@ func (p *Plan) newPayment(in PaymentInput, source, action string) (InstallmentPa
 	if err := p.require(action, activeOnly...); err != nil {
 		return InstallmentPaid{}, err
 	}
+	if err := capReached(len(p.payments), MaxPayments, "payments"); err != nil {
+		return InstallmentPaid{}, err
+	}
 	var ve ValidationError
 	// A customer's reports together may not exceed what is outstanding: a
 	// report counts against the balance until the merchant confirms it.

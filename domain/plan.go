@@ -107,6 +107,11 @@ type Plan struct {
 	completedAt    time.Time
 	closedAt       time.Time // cancelled, written off or abandoned
 	closedReason   string
+
+	// What a plan may accumulate is capped (see caps.go): these count
+	// what the lists of the state do not.
+	dueChanges int // extensions granted and installments deferred
+	linkRegens int // portal links regenerated
 }
 
 // Apply folds e into the plan and increments its version. It is ApplyAt with
@@ -241,6 +246,7 @@ func (p *Plan) applyLifecycle(e Event) {
 		p.applyReactivated(e)
 	case PortalLinkRegenerated:
 		p.portalToken = e.PortalToken
+		p.linkRegens++
 	case InstallmentPaid:
 		p.applyPaid(e)
 	case InstallmentConfirmed:
@@ -249,8 +255,10 @@ func (p *Plan) applyLifecycle(e Event) {
 		p.applyRejected(e)
 	case InstallmentExtensionGranted:
 		p.applyDueDateChanges(e.Changes)
+		p.dueChanges++
 	case InstallmentDeferred:
 		p.applyDueDateChanges([]DueDateChange{{Installment: e.Installment, From: e.From, To: e.To}})
+		p.dueChanges++
 	case ProposalCreated:
 		p.applyProposalCreated(e)
 	case ProposalApproved:
@@ -306,3 +314,7 @@ func (p *Plan) Closed() (at time.Time, reason string) { return p.closedAt, p.clo
 // PendingSince returns when the plan last became pending, from which its
 // abandonment is counted.
 func (p *Plan) PendingSince() time.Time { return p.pendingSince }
+
+// Extended reports whether an installment's due date was ever moved (an
+// extension granted or an installment deferred).
+func (p *Plan) Extended() bool { return p.dueChanges > 0 }

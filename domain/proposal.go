@@ -174,6 +174,9 @@ func (p *Plan) ProposeSchedule(proposalID int64, in TermsInput, consent Consent)
 	if pr, open := p.OpenProposal(); open && pr.Status == ProposalIsPending {
 		return nil, &ConflictError{Msg: "A proposal is already waiting for an answer."}
 	}
+	if err := capReached(len(p.proposals), MaxProposals, "proposals"); err != nil {
+		return nil, err
+	}
 	now := consent.At.UTC()
 	terms, schedule, err := p.decideTerms(in, now)
 	if err != nil {

@@ -50,6 +50,21 @@ type APIKey struct {
 // APIKeyDisplayLen characters are stored, so the key is returned here once
 // and never again. ErrNotFound if the account is missing.
 func (s *Accounts) CreateAPIKey(ctx context.Context, accountID int64) (string, error) {
+	return s.createAPIKey(ctx, accountID, nil)
+}
+
+// ErrFormUsed: the dashboard form (its form_id) made its key or endpoint
+// already; a second submit of it makes nothing.
+var ErrFormUsed = errors.New("the form was submitted already")
+
+// CreateAPIKeyOnce is CreateAPIKey for the dashboard form formID: the
+// account gets one key per form, and a second call with the same formID
+// makes none and returns ErrFormUsed.
+func (s *Accounts) CreateAPIKeyOnce(ctx context.Context, accountID int64, formID string) (string, error) {
+	return s.createAPIKey(ctx, accountID, &formID)
+}
+
+func (s *Accounts) createAPIKey(ctx context.Context, accountID int64, formID *string) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", fmt.Errorf("generate api key: %w", err)
@@ -57,9 +72,14 @@ func (s *Accounts) CreateAPIKey(ctx context.Context, accountID int64) (string, e
 	secret := hex.EncodeToString(raw[:])
 	key := APIKeyPrefix + secret
 	sum := sha256.Sum256([]byte(key))
-	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (account_id, key_hash, prefix) VALUES ($1, $2, $3)`,
-		accountID, sum[:], secret[:APIKeyDisplayLen]); err != nil {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO api_keys (account_id, key_hash, prefix, form_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, form_id) WHERE form_id IS NOT NULL DO NOTHING`,
+		accountID, sum[:], secret[:APIKeyDisplayLen], formID)
+	if err != nil {
 		return "", fmt.Errorf("create api key for account %d: %w", accountID, interpretError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return "", fmt.Errorf("create api key for account %d: %w", accountID, ErrFormUsed)
 	}
 	return key, nil
 }

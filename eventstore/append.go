@@ -131,12 +131,41 @@ func WithPlanQuota(accountID int64) AppendOption {
 // one, recorded in the metadata only), ErrPlanLimitReached (see
 // WithPlanQuota), ErrCatalogIDTaken (see WithCatalogPlanID) and ErrEventTooLarge (an event over MaxEventBytes); in each
 // of those cases nothing was written.
+//
+// Concurrent appends are committed together (see groupCommitter): one
+// statement and one commit for many, each caller still told its own
+// outcome, and only after the commit. An append with an option other than
+// WithRequestHash (a plan quota, a catalog id or price) runs alone.
 func (s *Events) Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
-	recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
-	if err == nil {
-		s.signalAppend()
-	}
+	recs, err := s.append(ctx, stream, expected, events, meta, opts...)
+	s.metrics.observe(len(events), err)
 	return recs, err
+}
+
+// append is Append without the metrics.
+func (s *Events) append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
+	var o appendOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !o.plain() {
+		recs, err := appendWith(ctx, s.pool, stream, expected, events, meta, opts...)
+		if err == nil {
+			s.signalAppend()
+		}
+		return recs, err
+	}
+	p, err := prepare(stream, expected, events, meta, o.requestHash)
+	if err != nil {
+		return nil, err
+	}
+	return s.group.append(ctx, p)
+}
+
+// plain reports whether o asks for nothing but a request hash: such an
+// append can be committed in a batch.
+func (o *appendOptions) plain() bool {
+	return o.quotaAccount == 0 && o.catalogPublic == nil && o.releaseCatalog == 0 && o.price == nil
 }
 
 // checkAppend returns the metadata as Append stores it with events (an
@@ -167,41 +196,30 @@ type querier interface {
 }
 
 func appendWith(ctx context.Context, q querier, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error) {
-	if len(events) == 0 {
-		return nil, ErrNoEvents
-	}
 	var o appendOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	// Only a command id the caller chose can be replayed, so only those
-	// are recorded in commands; a generated one just labels the metadata.
-	recordCommand := meta.CommandID != ""
-	metaJSON, err := checkAppend(stream, events, meta)
+	p, err := prepare(stream, expected, events, meta, o.requestHash)
 	if err != nil {
 		return nil, err
 	}
-	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
+	return appendPrepared(ctx, q, p, &o)
+}
 
-	recs := make([]Record, len(events))
-	ids := make([]uuid.UUID, len(events))
-	types := make([]string, len(events))
-	datas := make([][]byte, len(events))
-	hashes := make([][]byte, len(events))
-	prev := expected.Hash
-	for i, e := range events {
-		if e.ID == uuid.Nil {
-			e.ID = uuid.Must(uuid.NewV7())
-		}
-		recs[i] = Record{
-			StreamID: stream, Version: expected.Version + int64(i) + 1, EventID: e.ID, Type: e.Type,
-			Data: e.Data, Metadata: metaJSON, RecordedAt: recordedAt,
-		}
-		recs[i].Hash = recordHash(prev, &recs[i])
-		prev = recs[i].Hash
-		ids[i], types[i], datas[i], hashes[i] = e.ID, e.Type, e.Data, recs[i].Hash
+// appendPrepared runs one prepared append alone, with its options, as one
+// statement.
+func appendPrepared(ctx context.Context, q querier, p *prepared, o *appendOptions) ([]Record, error) {
+	stream, expected := p.stream, p.expected
+	recs := p.recs
+	ids := make([]uuid.UUID, len(recs))
+	types := make([]string, len(recs))
+	datas := make([][]byte, len(recs))
+	hashes := make([][]byte, len(recs))
+	for i, r := range recs {
+		ids[i], types[i], datas[i], hashes[i] = r.EventID, r.Type, r.Data, r.Hash
 	}
-	last := recs[len(recs)-1]
+	last := p.last()
 
 	sql := appendExistingStream
 	prevHash := expected.Hash
@@ -218,8 +236,8 @@ func appendWith(ctx context.Context, q querier, stream string, expected Head, ev
 	rows, err := q.Query(ctx, sql,
 		stream, expected.Version, last.Version, last.Hash, prevHash,
 		o.quotaAccount, o.quotaAccount != 0,
-		meta.CommandID, o.requestHash, recordedAt, metaJSON,
-		ids, types, datas, hashes, recordCommand,
+		p.commandID, p.requestHash, p.recordedAt, p.metaJSON,
+		ids, types, datas, hashes, p.recordCommand,
 		o.catalogAccount, o.catalogPublic, o.catalogPlan, o.releaseCatalog,
 		priceID, o.priceAccount, o.pricePlan, priceAmount, priceCurrency, priceAt)
 	if err != nil {

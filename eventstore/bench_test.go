@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"goodplan/eventstore"
 	"goodplan/eventstore/pgtest"
@@ -21,6 +22,9 @@ func BenchmarkAppend(b *testing.B) {
 	for _, parallelism := range []int{1, 8} {
 		b.Run(fmt.Sprintf("parallelism=%d", parallelism), func(b *testing.B) {
 			store := eventstore.New(pgtest.NewPool(b))
+			if err := store.Instrument(prometheus.NewRegistry()); err != nil { // as goodplan serve runs it
+				b.Fatal(err)
+			}
 			meta := eventstore.Metadata{AccountID: 1, Actor: "bench"}
 			ctx := context.Background()
 			b.SetParallelism(parallelism)

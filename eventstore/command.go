@@ -43,6 +43,18 @@ type Aggregate[A any] struct {
 	New func() A
 	// Fold applies recs, in version order, to a and returns the result.
 	Fold func(a A, recs []Record) (A, error)
+
+	// Snapshots (optional, all four or none): the command path and
+	// Current restore the aggregate from its stream's snapshot and fold
+	// only the events after it, and record a new snapshot once
+	// SnapshotEvery events were folded past the last one (see
+	// snapshots.go). Snapshot encodes a state, Restore decodes one,
+	// Version is a state's version, and SnapshotSchema versions the
+	// encoding: a snapshot of another schema is ignored.
+	Snapshot       func(A) ([]byte, error)
+	Restore        func([]byte) (A, error)
+	Version        func(A) int64
+	SnapshotSchema int
 }
 
 // Stream is the stream id of aggregate id.
@@ -102,6 +114,9 @@ func FoldEvents[A EventApplier](a A, recs []Record) (A, error) {
 // EventLog is what the command path needs of the event store (*Store).
 type EventLog interface {
 	Load(ctx context.Context, stream string) ([]Record, Head, error)
+	LoadSnapshot(ctx context.Context, stream string, schema int) (Snapshot, []Record, Head, error)
+	SaveSnapshot(ctx context.Context, stream string, schema int, snap Snapshot) error
+	LoadRange(ctx context.Context, stream string, from, to int64) ([]Record, error)
 	Append(ctx context.Context, stream string, expected Head, events []NewEvent, meta Metadata, opts ...AppendOption) ([]Record, error)
 	LookupCommand(ctx context.Context, id string) (Command, error)
 }
@@ -132,7 +147,7 @@ type Cmd[A any] struct {
 	// DryRun runs the command without recording anything: the aggregate is
 	// loaded (unless Start) and Decide runs once, its events are encoded
 	// and checked as Append checks them (ErrEventTooLarge), and Run returns
-	// them with State and History as loaded and no Records. Nothing is
+	// them with State as loaded and no Records. Nothing is
 	// appended, the command id is neither looked up nor recorded, and
 	// Options (a plan quota, say) are not applied. A preview of a command
 	// (POST /api/v1/plans/quote) is the command itself run dry.
@@ -142,10 +157,9 @@ type Cmd[A any] struct {
 // Outcome is what a command did.
 type Outcome[A any] struct {
 	// State is the aggregate after the command; after a replay, as it is
-	// now.
+	// now. The stream's history is not part of the outcome: it is read a
+	// page at a time (Events.LoadPage), never folded whole by a command.
 	State A
-	// History is every record of the stream State was folded from.
-	History []Record
 	// Events are what the command decided (for a replay, what it first
 	// decided) and Records the same events as stored.
 	Events  []domain.Event
@@ -194,19 +208,17 @@ func (g Aggregate[A]) Run(ctx context.Context, log EventLog, c Cmd[A]) (Outcome[
 func (g Aggregate[A]) run(ctx context.Context, log EventLog, stream string, c Cmd[A], opts []AppendOption) (Outcome[A], error) {
 	for attempt := 1; ; attempt++ {
 		var (
-			out  = Outcome[A]{State: g.New()}
-			head Head
-			err  error
+			out    = Outcome[A]{State: g.New()}
+			head   Head
+			snapAt int64
+			err    error
 		)
 		if !c.Start || attempt > 1 {
-			if out.History, head, err = log.Load(ctx, stream); err != nil {
+			if out.State, head, snapAt, err = g.current(ctx, log, stream); err != nil {
 				return Outcome[A]{}, err
 			}
-			if len(out.History) == 0 && !c.Start {
+			if head.Version == 0 && !c.Start {
 				return Outcome[A]{}, fmt.Errorf("%s %d: %w", g.Name, c.ID, ErrNotFound)
-			}
-			if out.State, err = g.Fold(out.State, out.History); err != nil {
-				return Outcome[A]{}, err
 			}
 		}
 		events, err := c.Decide(out.State)
@@ -234,13 +246,33 @@ func (g Aggregate[A]) run(ctx context.Context, log EventLog, stream string, c Cm
 		if err != nil {
 			return Outcome[A]{}, err
 		}
-		if out.State, err = g.Fold(out.State, recs); err != nil {
+		if out.State, err = g.foldDecided(out.State, events, recs); err != nil {
 			return Outcome[A]{}, err
 		}
-		out.History = append(out.History, recs...)
 		out.Events, out.Records = events, recs
+		if !c.Start {
+			g.maybeSnapshot(ctx, log, stream, out.State, recs[len(recs)-1].Head(), snapAt)
+		}
 		return out, nil
 	}
+}
+
+// foldDecided applies the events a command just stored (recs, the same
+// events encoded) to a. An aggregate that is an EventApplier gets the
+// decided events as they are, with no JSON decode of what was just
+// encoded (the events are plain values that encode and decode to the
+// same); any other is folded from recs.
+func (g Aggregate[A]) foldDecided(a A, events []domain.Event, recs []Record) (A, error) {
+	ap, ok := any(a).(EventApplier)
+	if !ok || len(events) != len(recs) {
+		return g.Fold(a, recs)
+	}
+	for i, e := range events {
+		if err := ap.ApplyStored(e, recs[i].RecordedAt); err != nil {
+			return a, fmt.Errorf("fold %s version %d: %w", recs[i].StreamID, recs[i].Version, err)
+		}
+	}
+	return a, nil
 }
 
 // replay returns the first outcome of c's command id, found false when the
@@ -263,17 +295,19 @@ func (g Aggregate[A]) replay(ctx context.Context, log EventLog, stream string, c
 	if first.StreamID != stream || !bytes.Equal(first.RequestHash, c.RequestHash) {
 		return Outcome[A]{}, true, fmt.Errorf("command %s: %w", c.Meta.CommandID, ErrCommandReused)
 	}
-	recs, _, err := log.Load(ctx, stream)
+	if first.FirstVersion < 1 || first.LastVersion < first.FirstVersion {
+		return Outcome[A]{}, true, fmt.Errorf("command %s: wrote %d..%d", c.Meta.CommandID, first.FirstVersion, first.LastVersion)
+	}
+	recs, err := log.LoadRange(ctx, stream, first.FirstVersion, first.LastVersion)
 	if err != nil {
 		return Outcome[A]{}, true, err
 	}
-	if int64(len(recs)) < first.LastVersion || first.FirstVersion < 1 {
-		return Outcome[A]{}, true, fmt.Errorf("command %s: stream %s has %d events, the command wrote %d..%d",
+	if int64(len(recs)) != first.LastVersion-first.FirstVersion+1 {
+		return Outcome[A]{}, true, fmt.Errorf("command %s: stream %s has %d of the events %d..%d the command wrote",
 			c.Meta.CommandID, stream, len(recs), first.FirstVersion, first.LastVersion)
 	}
-	out := Outcome[A]{State: g.New(), History: recs, Replayed: true,
-		Records: recs[first.FirstVersion-1 : first.LastVersion]}
-	if out.State, err = g.Fold(out.State, recs); err != nil {
+	out := Outcome[A]{Replayed: true, Records: recs}
+	if out.State, _, _, err = g.current(ctx, log, stream); err != nil {
 		return Outcome[A]{}, true, err
 	}
 	for _, r := range out.Records {

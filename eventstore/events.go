@@ -15,10 +15,14 @@ type Events struct {
 	pool     *pgxpool.Pool
 	ids      idAllocator
 	appended chan struct{} // see RunNotifier
+	group    *groupCommitter
+	metrics  *appendMetrics // nil until Store.Instrument
 }
 
 func newEvents(pool *pgxpool.Pool) *Events {
-	return &Events{pool: pool, ids: idAllocator{pool: pool}, appended: make(chan struct{}, 1)}
+	s := &Events{pool: pool, ids: idAllocator{pool: pool}, appended: make(chan struct{}, 1)}
+	s.group = newGroupCommitter(pool, s.signalAppend)
+	return s
 }
 
 // NewEvent is an event to append: its id, type name and exact JSON bytes.
@@ -37,6 +41,9 @@ type Metadata struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	IP            string `json:"ip,omitempty"`
 	UserAgent     string `json:"user_agent,omitempty"`
+	// Traceparent is the W3C trace context of the request that caused the
+	// events (the span that handled it), carried on to their NATS messages.
+	Traceparent string `json:"traceparent,omitempty"`
 	// User is the merchant's dashboard user who acted (Actor is then
 	// "merchant", as for an API key); nil when a key, the customer or the
 	// service acted.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
-	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,6 +41,13 @@ type chainHasher struct {
 }
 
 func (c *chainHasher) sum(dst, prev []byte, streamID string, version int64, eventID uuid.UUID, typ string, data, metadata []byte, recordedAt time.Time) []byte {
+	return chainSum(c, dst, prev, streamID, version, eventID, typ, data, metadata, recordedAt.UnixMicro())
+}
+
+// chainSum is ChainHash into dst with c's state, for the text columns as
+// strings or as the bytes read from the database (verify), and recorded_at
+// as Unix microseconds.
+func chainSum[T string | []byte](c *chainHasher, dst, prev []byte, streamID T, version int64, eventID [16]byte, typ T, data, metadata []byte, micros int64) []byte {
 	if c.h == nil {
 		c.h = sha256.New()
 	}
@@ -57,20 +63,23 @@ func (c *chainHasher) sum(dst, prev []byte, streamID string, version int64, even
 		h.Write(c.buf[:4])
 	}
 	writeLen(len(streamID))
-	io.WriteString(h, streamID)
+	writeText(h, streamID)
 	binary.BigEndian.PutUint64(c.buf[:], uint64(version))
 	h.Write(c.buf[:])
 	h.Write(eventID[:])
 	writeLen(len(typ))
-	io.WriteString(h, typ)
+	writeText(h, typ)
 	writeLen(len(data))
 	h.Write(data)
 	writeLen(len(metadata))
 	h.Write(metadata)
-	binary.BigEndian.PutUint64(c.buf[:], uint64(recordedAt.UnixMicro()))
+	binary.BigEndian.PutUint64(c.buf[:], uint64(micros))
 	h.Write(c.buf[:])
 	return h.Sum(dst)
 }
+
+// writeText writes s; the conversion copies nothing for bytes.
+func writeText[T string | []byte](h hash.Hash, s T) { h.Write([]byte(s)) }
 
 // recordHash recomputes the hash of r from prev.
 func recordHash(prev []byte, r *Record) []byte {

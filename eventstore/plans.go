@@ -16,6 +16,11 @@ var PlanAggregate = Aggregate[*domain.Plan]{
 	Prefix: PlanStreamPrefix,
 	New:    func() *domain.Plan { return &domain.Plan{} },
 	Fold:   FoldEvents[*domain.Plan],
+
+	Snapshot:       (*domain.Plan).Snapshot,
+	Restore:        domain.RestorePlan,
+	Version:        (*domain.Plan).Version,
+	SnapshotSchema: domain.PlanSnapshotSchema,
 }
 
 // PlanStream is the stream id of plan id.
@@ -28,8 +33,17 @@ func PlanIDOf(stream string) (int64, bool) { return PlanAggregate.IDOf(stream) }
 // Fold rebuilds a plan from its records.
 func Fold(recs []Record) (*domain.Plan, error) { return FoldEvents(&domain.Plan{}, recs) }
 
-// LoadPlan returns plan id rebuilt from its events, with the records and the
-// stream head. ErrNotFound if the plan does not exist.
+// CurrentPlan returns plan id as it is now, restored from its snapshot and
+// the events after it (see Aggregate.Current), and its stream head: what
+// every command, page and worker reads. ErrNotFound if the plan does not
+// exist.
+func (s *Events) CurrentPlan(ctx context.Context, id int64) (*domain.Plan, Head, error) {
+	return PlanAggregate.Current(ctx, s, id)
+}
+
+// LoadPlan returns plan id folded from every one of its events, with the
+// records and the stream head, never from a snapshot: what replay and
+// verify compare with. ErrNotFound if the plan does not exist.
 func (s *Events) LoadPlan(ctx context.Context, id int64) (*domain.Plan, []Record, Head, error) {
 	return PlanAggregate.Load(ctx, s, id)
 }

@@ -80,3 +80,21 @@ func (s *Users) withOwnersLocked(ctx context.Context, accountID, id int64, losin
 	}
 	return err
 }
+
+// SetUserName changes the display name of user id of account (what the
+// dashboard and the plans' history show), cleaned and bounded as
+// CreateUser does. A *domain.ValidationError (field "name") for a name it
+// refuses; ErrNotFound if the account has no such user.
+func (s *Users) SetUserName(ctx context.Context, accountID, id int64, name string) (User, error) {
+	var ve domain.ValidationError
+	name = domain.CheckText(&ve, UserFieldName, name, domain.SingleLine, domain.MaxNameLen)
+	if err := ve.OrNil(); err != nil {
+		return User{}, err
+	}
+	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE users u SET name = $3 WHERE u.account_id = $1 AND u.id = $2
+		RETURNING `+userColumns, accountID, id, name))
+	if err != nil {
+		return User{}, fmt.Errorf("set user %d name: %w", id, interpretError(err))
+	}
+	return u, nil
+}

@@ -3,10 +3,12 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -48,6 +50,12 @@ type chainTip struct {
 // owning the streams that hash to it, so each stream is still checked in
 // order.
 func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
+	return s.VerifyProgress(ctx, nil)
+}
+
+// VerifyProgress is Verify counting the events it has read into progress
+// (nil: no counting) as it goes.
+func (s *Events) VerifyProgress(ctx context.Context, progress *Progress) (VerifyResult, error) {
 	var res VerifyResult
 	// One snapshot for both reads: an append between them would otherwise
 	// look like a stream head ahead of its chain.
@@ -61,33 +69,39 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 	workers := make([]*chainWorker, n)
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &chainWorker{in: make(chan []Record, 8), tips: newTipMap()}
+		w := &chainWorker{in: make(chan *verifyBatch, 8), tips: newTipMap()}
 		workers[i] = w
 		wg.Go(w.run)
 	}
 	const batchSize = 256
-	batches := make([][]Record, n)
+	batches := make([]*verifyBatch, n)
+	for i := range batches {
+		batches[i] = &verifyBatch{}
+	}
 	send := func(i int) {
-		if len(batches[i]) > 0 {
-			workers[i].in <- batches[i]
-			batches[i] = make([]Record, 0, batchSize)
+		if b := batches[i]; len(b.rows) > 0 {
+			progress.Add(int64(len(b.rows)))
+			workers[i].in <- b
+			batches[i] = &verifyBatch{buf: make([]byte, 0, len(b.buf)), rows: make([]verifyRow, 0, batchSize)}
 		}
 	}
 	readErr := func() error {
-		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM events ORDER BY global_position`)
+		rows, err := tx.Query(ctx, `SELECT `+verifyColumns+` FROM events ORDER BY global_position`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var r Record
-			if err := scanRecord(rows, &r); err != nil {
+			// The columns' binary values are copied into the batch's one
+			// buffer: no allocation per event.
+			v := rows.RawValues()
+			stream := v[1]
+			i := int(streamHash(stream) % uint32(n))
+			if err := batches[i].add(rows.FieldDescriptions(), v); err != nil {
 				return err
 			}
 			res.Events++
-			i := int(streamHash(r.StreamID) % uint32(n))
-			batches[i] = append(batches[i], r)
-			if len(batches[i]) == batchSize {
+			if len(batches[i].rows) == batchSize {
 				send(i)
 			}
 		}
@@ -111,23 +125,25 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 		return res, first
 	}
 
+	progress.SetPhase("checking the stream heads")
 	srows, err := tx.Query(ctx, `SELECT stream_id, version, last_hash FROM streams`)
 	if err != nil {
 		return res, fmt.Errorf("verify streams: %w", err)
 	}
 	defer srows.Close()
-	var id string
-	var version int64
-	var hash []byte
 	for srows.Next() {
-		if err := srows.Scan(&id, &version, &hash); err != nil {
-			return res, fmt.Errorf("verify streams: %w", err)
+		// Binary values, read in place: no allocation per stream.
+		v := srows.RawValues()
+		fd := srows.FieldDescriptions()
+		if len(v) != 3 || len(v[1]) != 8 || fd[1].Format != pgx.BinaryFormatCode || fd[2].Format != pgx.BinaryFormatCode {
+			return res, fmt.Errorf("verify streams: malformed row")
 		}
+		id, version, hash := v[0], int64(binary.BigEndian.Uint64(v[1])), v[2]
 		res.Streams++
 		w := workers[streamHash(id)%uint32(n)]
 		tip, ok := w.tips.get(id)
 		if !ok || tip.version != version || !bytes.Equal(tip.hash[:], hash) {
-			return res, &ChainError{StreamID: id, Reason: fmt.Sprintf("stream head (version %d) does not match its last event (version %d)", version, tip.version)}
+			return res, &ChainError{StreamID: string(id), Reason: fmt.Sprintf("stream head (version %d) does not match its last event (version %d)", version, tip.version)}
 		}
 		w.tips.delete(id)
 	}
@@ -145,7 +161,7 @@ func (s *Events) Verify(ctx context.Context) (VerifyResult, error) {
 // chainWorker checks the chains of the streams that hash to it, in the
 // order their events arrive; it stops at its first bad event.
 type chainWorker struct {
-	in     chan []Record
+	in     chan *verifyBatch
 	tips   *tipMap
 	err    *ChainError
 	hasher chainHasher
@@ -157,34 +173,38 @@ func (w *chainWorker) run() {
 		if w.err != nil {
 			continue // drain
 		}
-		for i := range batch {
-			r := &batch[i]
-			tip, seen := w.tips.get(r.StreamID)
+		for i := range batch.rows {
+			r := &batch.rows[i]
+			stream := batch.bytes(r.stream)
+			tip, seen := w.tips.get(stream)
 			bad := func(reason string) {
-				w.err = &ChainError{Position: r.Position, StreamID: r.StreamID, Version: r.Version, EventID: r.EventID.String(), Reason: reason}
+				w.err = &ChainError{Position: r.position, StreamID: string(stream), Version: r.version,
+					EventID: uuid.UUID(r.eventID).String(), Reason: reason}
 			}
-			if r.Version != tip.version+1 {
-				bad(fmt.Sprintf("version %d follows version %d", r.Version, tip.version))
+			if r.version != tip.version+1 {
+				bad(fmt.Sprintf("version %d follows version %d", r.version, tip.version))
 				break
 			}
 			var prev []byte
 			if seen {
 				prev = tip.hash[:]
 			}
-			got := w.hasher.sum(w.sum[:0], prev, r.StreamID, r.Version, r.EventID, r.Type, r.Data, r.Metadata, r.RecordedAt)
-			if !bytes.Equal(got, r.Hash) {
+			hash := batch.bytes(r.hash)
+			got := chainSum(&w.hasher, w.sum[:0], prev, stream, r.version, r.eventID, batch.bytes(r.typ),
+				batch.bytes(r.data), batch.bytes(r.meta), r.micros)
+			if !bytes.Equal(got, hash) {
 				bad("hash does not match the event's contents and the previous hash")
 				break
 			}
-			tip.version = r.Version
-			copy(tip.hash[:], r.Hash)
-			w.tips.set(r.StreamID, tip)
+			tip.version = r.version
+			copy(tip.hash[:], hash)
+			w.tips.set(stream, tip)
 		}
 	}
 }
 
 // streamHash spreads streams over the workers (FNV-1a).
-func streamHash(s string) uint32 {
+func streamHash(s []byte) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
@@ -206,29 +226,29 @@ func newTipMap() *tipMap {
 	return &tipMap{plans: make(map[int64]chainTip), others: make(map[string]chainTip)}
 }
 
-func (m *tipMap) get(stream string) (chainTip, bool) {
+func (m *tipMap) get(stream []byte) (chainTip, bool) {
 	if n, ok := planNumber(stream); ok {
 		t, seen := m.plans[n]
 		return t, seen
 	}
-	t, seen := m.others[stream]
+	t, seen := m.others[string(stream)] // no copy for a lookup
 	return t, seen
 }
 
-func (m *tipMap) set(stream string, t chainTip) {
+func (m *tipMap) set(stream []byte, t chainTip) {
 	if n, ok := planNumber(stream); ok {
 		m.plans[n] = t
 		return
 	}
-	m.others[stream] = t
+	m.others[string(stream)] = t
 }
 
-func (m *tipMap) delete(stream string) {
+func (m *tipMap) delete(stream []byte) {
 	if n, ok := planNumber(stream); ok {
 		delete(m.plans, n)
 		return
 	}
-	delete(m.others, stream)
+	delete(m.others, string(stream))
 }
 
 // any returns one stream still in the map.
@@ -244,9 +264,9 @@ func (m *tipMap) any() (string, chainTip, bool) {
 
 // planNumber is PlanIDOf without allocating: the number of a stream id
 // "plan-N" in canonical form (no sign, no leading zero, N > 0).
-func planNumber(stream string) (int64, bool) {
+func planNumber[T string | []byte](stream T) (int64, bool) {
 	const prefix = "plan-"
-	if len(stream) <= len(prefix) || len(stream) > len(prefix)+18 || stream[:len(prefix)] != prefix || stream[len(prefix)] == '0' {
+	if len(stream) <= len(prefix) || len(stream) > len(prefix)+18 || string(stream[:len(prefix)]) != prefix || stream[len(prefix)] == '0' {
 		return 0, false
 	}
 	var n int64

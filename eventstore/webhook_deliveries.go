@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -74,6 +75,10 @@ type DueDelivery struct {
 	// releases carry it, and apply only while the delivery still has it,
 	// i.e. while no other claimer has taken the delivery since.
 	LeaseUntil time.Time
+	// RequestID and Traceparent name the request behind the delivery's
+	// event (from its metadata; "" for none, and for test deliveries).
+	RequestID   string
+	Traceparent string
 }
 
 // ClaimOptions bound what one ClaimDue takes per endpoint.
@@ -157,7 +162,8 @@ func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lea
 	FROM picked p, webhook_endpoints e, async_commit
 	WHERE d.id = p.id AND e.id = d.endpoint_id
 	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret,
-		COALESCE(e.previous_secret, ''), e.previous_secret_expires_at, d.next_attempt_at`,
+		COALESCE(e.previous_secret, ''), e.previous_secret_expires_at, d.next_attempt_at,
+		(SELECT ev.metadata FROM events ev WHERE ev.event_id = d.event_id)`,
 		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
@@ -168,8 +174,15 @@ func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lea
 		var d DueDelivery
 		var lease *time.Time // nil: failed (dead endpoint)
 		var prevUntil *time.Time
-		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &d.PreviousSecret, &prevUntil, &lease); err != nil {
+		var meta []byte // nil: no such event (a test delivery)
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Payload, &d.Attempts, &d.URL, &d.Secret, &d.PreviousSecret, &prevUntil, &lease, &meta); err != nil {
 			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		if meta != nil {
+			var m Metadata
+			if json.Unmarshal(meta, &m) == nil {
+				d.RequestID, d.Traceparent = m.CorrelationID, m.Traceparent
+			}
 		}
 		if prevUntil != nil {
 			d.PreviousSecretUntil = *prevUntil

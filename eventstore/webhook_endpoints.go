@@ -77,6 +77,10 @@ type NewWebhookEndpoint struct {
 	AccountID int64
 	URL       string
 	Events    []string // empty or nil: Good Plan's types (see domain.SubscribesTo)
+	// FormID is the dashboard form that asks for it ("" for none): the
+	// account gets one endpoint per form, and a second submit of it makes
+	// none (ErrFormUsed).
+	FormID string
 }
 
 const endpointColumns = `id, account_id, url, events, secret, created_at, disabled_at, COALESCE(disabled_reason, ''), paused_at`
@@ -128,12 +132,24 @@ func (s *WebhookEndpoints) CreateEndpoint(ctx context.Context, ne NewWebhookEndp
 			ne.AccountID).Scan(&n); err != nil {
 			return err
 		}
+		var formID *string
+		if ne.FormID != "" {
+			formID = &ne.FormID
+			var used bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 AND form_id = $2)`,
+				ne.AccountID, ne.FormID).Scan(&used); err != nil {
+				return err
+			}
+			if used {
+				return ErrFormUsed
+			}
+		}
 		if n >= MaxWebhookEndpoints {
 			return ErrEndpointLimit
 		}
-		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret)
-			VALUES ($1, $2, $3, $4) RETURNING `+endpointColumns,
-			ne.AccountID, ne.URL, events, NewWebhookSecret()), &out)
+		return scanEndpoint(tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret, form_id)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+endpointColumns,
+			ne.AccountID, ne.URL, events, NewWebhookSecret(), formID), &out)
 	})
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("create webhook endpoint for account %d: %w", ne.AccountID, interpretError(err))
@@ -199,11 +215,33 @@ const WebhookSecretOverlap = 24 * time.Hour
 // secret at once (only the newest two are ever kept). ErrNotFound when the
 // endpoint does not exist, was deleted, or belongs to another account.
 func (s *WebhookEndpoints) RotateEndpointSecret(ctx context.Context, accountID, id int64, now time.Time) (WebhookEndpoint, error) {
+	return s.rotateEndpointSecret(ctx, accountID, id, now, nil)
+}
+
+// RotateEndpointSecretOnce is RotateEndpointSecret for the dashboard form
+// formID: the endpoint's secret is rotated once per form, and a second
+// call with the same formID rotates nothing and returns ErrFormUsed (a
+// second rotation would end the secret the receiver still uses at once).
+func (s *WebhookEndpoints) RotateEndpointSecretOnce(ctx context.Context, accountID, id int64, now time.Time, formID string) (WebhookEndpoint, error) {
+	return s.rotateEndpointSecret(ctx, accountID, id, now, &formID)
+}
+
+func (s *WebhookEndpoints) rotateEndpointSecret(ctx context.Context, accountID, id int64, now time.Time, formID *string) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
+	// The form's check is in the UPDATE's WHERE, which a concurrent
+	// rotation of the same row makes PostgreSQL evaluate again on the
+	// rotated row.
 	err := scanEndpoint(s.pool.QueryRow(ctx, `UPDATE webhook_endpoints
-		SET previous_secret = secret, previous_secret_expires_at = $3, secret = $4
-		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL
-		RETURNING `+endpointColumns, id, accountID, now.Add(WebhookSecretOverlap), NewWebhookSecret()), &e)
+		SET previous_secret = secret, previous_secret_expires_at = $3, secret = $4,
+			rotate_form_id = coalesce($5, rotate_form_id)
+		WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL AND ($5::text IS NULL OR rotate_form_id IS DISTINCT FROM $5)
+		RETURNING `+endpointColumns, id, accountID, now.Add(WebhookSecretOverlap), NewWebhookSecret(), formID), &e)
+	if errors.Is(err, pgx.ErrNoRows) && formID != nil {
+		if _, err := s.Endpoint(ctx, accountID, id); err != nil {
+			return WebhookEndpoint{}, err
+		}
+		return WebhookEndpoint{}, fmt.Errorf("rotate webhook endpoint %d secret: %w", id, ErrFormUsed)
+	}
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("rotate webhook endpoint %d secret: %w", id, interpretError(err))
 	}

@@ -30,14 +30,14 @@ const maxDeadLetteredStreams = 50
 // folded is plan id of account folded from the store, or
 // eventstore.ErrNotFound.
 func (p *Plans) folded(ctx context.Context, accountID, id int64, publicURL string) (Detail, error) {
-	plan, recs, _, err := p.Store.LoadPlan(ctx, id)
+	plan, _, err := p.Store.CurrentPlan(ctx, id)
 	if err != nil {
 		return Detail{}, err
 	}
 	if plan.AccountID() != accountID {
 		return Detail{}, fmt.Errorf("plan %d: %w", id, eventstore.ErrNotFound)
 	}
-	return DetailOf(plan, recs, publicURL), nil
+	return DetailOf(plan, publicURL), nil
 }
 
 // deadLetteredPlanByToken looks for the plan with portal token among the
@@ -63,7 +63,7 @@ func (p *Plans) deadLetteredPlanByToken(ctx context.Context, token string) (int6
 		if !ok {
 			continue
 		}
-		plan, _, _, err := p.Store.LoadPlan(ctx, id)
+		plan, _, err := p.Store.CurrentPlan(ctx, id)
 		if err != nil {
 			continue // a plan that cannot be folded has no portal either
 		}

@@ -36,23 +36,6 @@ func planIDs(items []projections.Detail) []int64 {
 	return out
 }
 
-func TestActorOf(t *testing.T) {
-	t.Parallel()
-	for meta, want := range map[string]string{
-		`{"account_id":1,"actor":"merchant","command_id":""}`:      "merchant",
-		`{"account_id":1, "actor": "customer"}`:                    "customer",
-		`{"actor":"a\"b"}`:                                         `a"b`,
-		`{"correlation_id":"actor","actor":"scheduler"}`:           "scheduler",
-		`{"user_agent":"x \"actor\":\"evil\"","actor":"customer"}`: "customer",
-		`{"account_id":1}`:                                         "",
-		`{"actor":"email-worker","user_agent":"\"actor\":\"no\""}`: "email-worker",
-	} {
-		if got := projections.ActorOf([]byte(meta)); got != want {
-			t.Errorf("actorOf(%s) = %q, want %q", meta, got, want)
-		}
-	}
-}
-
 // wantFolded fails unless the read model's plan id (of account 1) is what
 // folding its events gives, and returns it.
 func wantFolded(t *testing.T, plans *projections.Plans, id int64) projections.Detail {
@@ -62,11 +45,11 @@ func wantFolded(t *testing.T, plans *projections.Plans, id int64) projections.De
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, recs, _, err := plans.Store.LoadPlan(ctx, id)
+	p, _, _, err := plans.Store.LoadPlan(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := projections.DetailOf(p, recs, publicURL); mustJSON(t, got) != mustJSON(t, want) {
+	if want := projections.DetailOf(p, publicURL); mustJSON(t, got) != mustJSON(t, want) {
 		t.Fatalf("plan %d read model\n%s\nfold\n%s", id, mustJSON(t, got), mustJSON(t, want))
 	}
 	return got

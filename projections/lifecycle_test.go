@@ -131,20 +131,11 @@ func TestLifecycleProjectionAndReplay(t *testing.T) {
 		ids[3]: domain.StatusWrittenOff, ids[4]: domain.StatusPending}
 	for _, id := range ids {
 		got := wantFolded(t, plans, id)
-		if got.Status != want[id] || int64(len(got.History)) != got.Version {
-			t.Fatalf("plan %d: %s with %d history entries", id, got.Status, len(got.History))
+		if got.Status != want[id] {
+			t.Fatalf("plan %d: %s", id, got.Status)
 		}
 	}
-	// Plan 0's history names who did what.
 	got, _ := plans.Get(ctx, 1, ids[0], publicURL)
-	var actors []string
-	for _, h := range got.History {
-		actors = append(actors, h.Type+"/"+h.Actor)
-	}
-	if s := strings.Join(actors, " "); !strings.Contains(s, "plan.activated/customer") || !strings.Contains(s, "installment.confirmed/merchant") ||
-		!strings.Contains(s, "notification.requested/scheduler") || !strings.HasSuffix(s, "plan.completed/merchant") {
-		t.Fatalf("history: %s", s)
-	}
 	if got.Ledger.Outstanding.String() != "0.00" || got.CompletedAt == nil || got.Consent == nil || got.Consent.IP != "203.0.113.9" {
 		t.Fatalf("plan 0 lifecycle: %+v", got.Lifecycle)
 	}

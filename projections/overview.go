@@ -24,35 +24,27 @@ func OverviewWeeksEnding(today time.Time) []domain.Date {
 }
 
 // OverviewFacts reads what the Overview of account is computed from (see
-// domain.BuildOverview) for the weeks ending with today's: the weekly sums
-// of what fell due and what was collected, per currency, from the plans'
-// weekly amounts (plan_week_amounts, its (account_id, week) index);
-// the plans and what they owe by status and currency
-// (plan_views_outstanding_idx, the index alone); and the completed plans'
-// days to completion (plan_views_completed_idx). Sums are exact (numeric).
+// domain.BuildOverview) for the weeks ending with today's, from the
+// account's totals (migration 020, overview_totals.go), whose stripes it
+// sums: what fell due and what was collected per week and currency
+// (account_week_totals), the plans and what they owe by status and
+// currency (account_status_totals), and the completed plans by days to
+// completion (account_completion_totals). One round trip, a few hundred
+// rows at most, whatever the number of plans. Sums are exact (numeric).
 func (p *Plans) OverviewFacts(ctx context.Context, accountID int64, today time.Time) (domain.OverviewFacts, error) {
 	weeks := OverviewWeeksEnding(today)
 	f := domain.OverviewFacts{Weeks: weeks, Cash: []domain.OverviewCashFact{}, Statuses: []domain.OverviewStatusFact{},
 		CompletionDays: []domain.OverviewDaysFact{}}
 	from, to := weeks[0].Time(), weeks[len(weeks)-1].AddDays(7).Time()
-	// The weekly sums (the larger part) run on a connection of their own,
-	// beside the rest.
-	cash := make(chan error, 1)
-	cf := domain.OverviewFacts{Cash: []domain.OverviewCashFact{}}
-	go func() {
-		cash <- p.overviewRows(ctx, &cf, `SELECT 0, currency, week, 0, sum(due)::text, sum(paid)::text
-		FROM `+weeksTableOf(p.table)+` WHERE account_id = $1 AND week >= $2::date AND week < $3::date
-		GROUP BY currency, week`, accountID, from, to)
-	}()
-	err := p.overviewRows(ctx, &f, `SELECT 1, currency, NULL, count(*), status, sum(amount_outstanding)::text FROM `+p.table+`
-		WHERE account_id = $1 GROUP BY status, currency
+	err := p.overviewRows(ctx, &f, `SELECT 0, currency, week, 0::bigint, sum(due)::text, sum(paid)::text
+		FROM account_week_totals WHERE account_id = $1 AND week >= $2::date AND week < $3::date
+		GROUP BY currency, week HAVING sum(due) <> 0 OR sum(paid) <> 0
 		UNION ALL
-		SELECT 2, '', NULL, count(*), ((completed_at AT TIME ZONE 'UTC')::date - (created_at AT TIME ZONE 'UTC')::date)::text, ''
-		FROM `+p.table+` WHERE account_id = $1 AND status = 'completed' GROUP BY 5`, accountID)
-	if cerr := <-cash; err == nil {
-		err = cerr
-	}
-	f.Cash = cf.Cash
+		SELECT 1, currency, NULL, sum(plans)::bigint, status, sum(outstanding)::text FROM account_status_totals
+		WHERE account_id = $1 GROUP BY status, currency HAVING sum(plans) > 0
+		UNION ALL
+		SELECT 2, '', NULL, sum(plans)::bigint, days::text, '' FROM account_completion_totals
+		WHERE account_id = $1 GROUP BY days HAVING sum(plans) > 0`, accountID, from, to)
 	return f, err
 }
 

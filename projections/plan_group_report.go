@@ -20,12 +20,12 @@ type GroupPaymentPlan struct {
 	domain.ReportPaymentPlan
 }
 
-// GroupPaymentPlanOf renders a folded payment plan; history is its events.
-func GroupPaymentPlanOf(p *domain.Plan, history []HistoryEntry) (GroupPaymentPlan, error) {
+// GroupPaymentPlanOf renders a folded payment plan.
+func GroupPaymentPlanOf(p *domain.Plan) (GroupPaymentPlan, error) {
 	l := p.Ledger()
 	v := GroupPaymentPlan{ID: p.ID(), InvoiceNumber: p.Invoice().InvoiceNumber, CustomerName: p.Customer().Name,
 		ReportPaymentPlan: domain.ReportPaymentPlan{Status: p.Status(), Currency: p.Invoice().Currency,
-			CreatedAt: p.CreatedAt().UTC(), CompletedAt: p.CompletedAt().UTC(), Extended: extendedIn(history),
+			CreatedAt: p.CreatedAt().UTC(), CompletedAt: p.CompletedAt().UTC(), Extended: p.Extended(),
 			Proposed: len(p.Proposals()) > 0}}
 	for _, f := range []struct {
 		dst *domain.Decimal
@@ -38,17 +38,6 @@ func GroupPaymentPlanOf(p *domain.Plan, history []HistoryEntry) (GroupPaymentPla
 		*f.dst = d
 	}
 	return v, nil
-}
-
-// extendedIn reports whether history has an extension granted or an
-// installment deferred.
-func extendedIn(history []HistoryEntry) bool {
-	for _, h := range history {
-		if h.Type == domain.EventInstallmentExtensionGranted || h.Type == domain.EventInstallmentDeferred {
-			return true
-		}
-	}
-	return false
 }
 
 // PaymentPlans returns the payment plans ids of account from the plan

@@ -64,7 +64,7 @@ func benchPlanRow(b *testing.B) planRow {
 		b.Fatal(err)
 	}
 	p.Apply(evs[0])
-	row, err := rowOf(&p, []HistoryEntry{{Version: 1, Type: domain.EventPlanCreated, Actor: "merchant", RecordedAt: now}}, nil)
+	row, err := rowOf(&p, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

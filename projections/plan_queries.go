@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,78 +35,6 @@ func (p *Plans) Get(ctx context.Context, accountID, id int64, publicURL string) 
 		}
 	}
 	return r.detail(publicURL)
-}
-
-// ListQuery selects plans of one account, newest first.
-type ListQuery struct {
-	AccountID    int64
-	Limit        int
-	Offset       int
-	Status       string    // "" for any
-	UpdatedAfter time.Time // zero for any
-}
-
-// List returns one page of plans and the total matching the query.
-//
-// Only the filters given are in the SQL (a generic "$2 = ” OR status = $2"
-// keeps PostgreSQL from using the right index), and the page is chosen by
-// plan id in a subquery the indexes answer alone, so a deep OFFSET skips
-// index entries, not whole rows.
-func (p *Plans) List(ctx context.Context, q ListQuery, publicURL string) ([]Detail, int64, error) {
-	conds := []string{"account_id = $1"}
-	args := []any{q.AccountID}
-	if q.Status != "" {
-		args = append(args, q.Status)
-		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
-	}
-	if !q.UpdatedAfter.IsZero() {
-		args = append(args, q.UpdatedAfter)
-		conds = append(conds, fmt.Sprintf("updated_at > $%d", len(args)))
-	}
-	where := strings.Join(conds, " AND ")
-	var total int64
-	if err := p.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM `+p.table+` WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count plans: %w", err)
-	}
-	items := []Detail{}
-	if total == 0 || int64(q.Offset) >= total {
-		return items, total, nil
-	}
-	n := len(args)
-	rows, err := p.Store.Pool().Query(ctx, fmt.Sprintf(`SELECT %s, %s FROM %s v WHERE plan_id IN (
-			SELECT plan_id FROM %s WHERE %s ORDER BY created_at DESC, plan_id DESC LIMIT $%d OFFSET $%d)
-		ORDER BY created_at DESC, plan_id DESC`, planColumns, deadLetteredColumn, p.table, p.table, where, n+1, n+2),
-		append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list plans: %w", err)
-	}
-	defer rows.Close()
-	var deadLettered []int // indexes in items
-	for rows.Next() {
-		var r planRow
-		var flagged bool
-		if err := r.scanFlagged(rows, &flagged); err != nil {
-			return nil, 0, fmt.Errorf("list plans: %w", err)
-		}
-		d, err := r.detail(publicURL)
-		if err != nil {
-			return nil, 0, err
-		}
-		if flagged {
-			deadLettered = append(deadLettered, len(items))
-		}
-		items = append(items, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list plans: %w", err)
-	}
-	rows.Close()
-	for _, i := range deadLettered {
-		if d, err := p.folded(ctx, q.AccountID, items[i].PlanID, publicURL); err == nil {
-			items[i] = d // else the row as it is: the list still answers
-		}
-	}
-	return items, total, nil
 }
 
 // PlanIDByToken returns the id of the plan whose portal token the read

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +21,9 @@ import (
 // Plans is the plan read model (table plan_views): one row per plan, the
 // plan folded up to the row's version.
 type Plans struct {
-	Store *eventstore.Store
-	table string // plan_views, or the rebuild table during replay
+	Store  *eventstore.Store
+	table  string // plan_views, or the rebuild table during replay
+	counts countsCompactor
 }
 
 // NewPlans returns the live plan read model.
@@ -28,9 +31,11 @@ func NewPlans(store *eventstore.Store) *Plans { return &Plans{Store: store, tabl
 
 // Apply brings the plan of rec up to date. It is idempotent and correct under
 // redelivery and reordering: a row already at or past rec.Version is left
-// alone; otherwise the plan is folded from the store (all its events, so a
-// gap left by a late or lost message is filled) and written with a version
-// guard, so a slower concurrent writer can never move the row backwards.
+// alone; otherwise the plan is read as it is now from the store (its
+// snapshot and the events after it, so a gap left by a late or lost message
+// is filled and the cost does not grow with the plan's age) and written
+// with a version guard, so a slower concurrent writer can never move the
+// row backwards.
 func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 	id, ok := eventstore.PlanIDOf(rec.StreamID)
 	if !ok {
@@ -46,41 +51,38 @@ func (p *Plans) Apply(ctx context.Context, rec eventstore.Record) error {
 			return nil
 		}
 	}
-	plan, options, recs, err := p.planFor(ctx, id, rec)
+	plan, options, err := p.planFor(ctx, id, rec)
 	if err != nil {
 		return err
 	}
-	return p.write(ctx, plan, options, recs)
+	if err := p.write(ctx, plan, options); err != nil {
+		return err
+	}
+	p.counts.wrote(ctx, p, plan.AccountID())
+	return nil
 }
 
-// planFor is the plan as of rec or later, folded for its row (see
-// foldEvent), with its records: a first event is the whole plan, folded
-// from the message with no reads (the hot path while plans are created);
-// for any later one the plan is caught up from the store, which fills any
-// gap left by a late or lost message.
-func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, []eventstore.Record, error) {
-	recs := []eventstore.Record{rec}
+// planFor is the plan as of rec or later, for its row: a first event is
+// the whole plan, folded from the message with no reads (the hot path
+// while plans are created), with its options as stored (see foldEvent);
+// for any later one the plan is read as it is now from the store (see
+// eventstore.Events.CurrentPlan), which fills any gap left by a late or
+// lost message, and its options are nil (rowOf encodes them).
+func (p *Plans) planFor(ctx context.Context, id int64, rec eventstore.Record) (*domain.Plan, json.RawMessage, error) {
 	if rec.Version > 1 {
-		var err error
-		if recs, _, err = p.Store.Load(ctx, rec.StreamID); err != nil {
-			return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, err)
-		}
+		// Its errors name the stream (and the version that did not fold).
+		plan, _, err := p.Store.CurrentPlan(ctx, id)
+		return plan, nil, err
 	}
 	plan := &domain.Plan{}
-	var options json.RawMessage
-	for _, r := range recs {
-		opts, err := foldEvent(plan, r.Type, r.Data, r.RecordedAt)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("project plan %d version %d: %w", id, r.Version, err)
-		}
-		if opts != nil {
-			options = opts
-		}
+	options, err := foldEvent(plan, rec.Type, rec.Data, rec.RecordedAt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("project plan %d version %d: %w", id, rec.Version, err)
 	}
 	if !plan.Exists() || plan.ID() != id {
-		return nil, nil, nil, fmt.Errorf("project plan %d: %w", id, eventstore.ErrNotFound)
+		return nil, nil, fmt.Errorf("project plan %d: %w", id, eventstore.ErrNotFound)
 	}
-	return plan, options, recs, nil
+	return plan, options, nil
 }
 
 // createdHead is plan.created with its options left as the stored JSON:
@@ -98,7 +100,11 @@ type createdHead struct {
 // built from a full fold (replay compares them).
 func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.RawMessage, error) {
 	if typ == domain.EventPlanCreated {
-		var head createdHead
+		head, ok := decodeCreatedHead(data)
+		if ok {
+			return head.Options, plan.ApplyStored(head.PlanCreated, at)
+		}
+		head = createdHead{}
 		if err := json.Unmarshal(data, &head); err != nil {
 			return nil, fmt.Errorf("unmarshal %s: %w", typ, err)
 		}
@@ -111,8 +117,8 @@ func foldEvent(plan *domain.Plan, typ string, data []byte, at time.Time) (json.R
 	return nil, plan.ApplyStored(e, at)
 }
 
-func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage, recs []eventstore.Record) error {
-	row, err := rowOf(plan, HistoryOf(recs), options)
+func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMessage) error {
+	row, err := rowOf(plan, options)
 	if err != nil {
 		return err
 	}
@@ -134,7 +140,7 @@ func upsertSQL(table string) string {
 			plan_options = EXCLUDED.plan_options, selected_option_id = EXCLUDED.selected_option_id,
 			send_introduction_email = EXCLUDED.send_introduction_email,
 			introduction_email = EXCLUDED.introduction_email, lifecycle = EXCLUDED.lifecycle,
-			history = EXCLUDED.history, wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
+			wake_at = EXCLUDED.wake_at, due_reminder_on = EXCLUDED.due_reminder_on,
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency,
 			amount_total = EXCLUDED.amount_total, amount_paid = EXCLUDED.amount_paid,
 			amount_reported = EXCLUDED.amount_reported, amount_outstanding = EXCLUDED.amount_outstanding,
@@ -149,7 +155,7 @@ func upsertSQL(table string) string {
 
 // columnList names the columns of a plan_views row, in planRow.args order.
 var columnList = []string{"plan_id", "account_id", "version", "status", "portal_token", "customer", "invoice",
-	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle", "history",
+	"plan_options", "selected_option_id", "send_introduction_email", "introduction_email", "lifecycle",
 	"wake_at", "due_reminder_on", "created_at", "updated_at",
 	// The report columns (migration 012, see reportColumns).
 	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed",
@@ -168,40 +174,54 @@ var (
 	}()
 )
 
-// ApplyBatch applies recs (in stream order) in one transaction: one commit
-// for the whole batch. First events are folded from the message; later ones
-// catch their plan up from the store, as Apply does.
+// ApplyBatch applies recs (in stream order) in one implicit transaction:
+// one round trip and one commit for the whole batch. First events are
+// folded from the message; later ones catch their plan up from the store,
+// as Apply does. Each plan is written once (its latest row), and the rows
+// are written in plan id order: concurrent batches that share plans lock
+// them in the same order and so never deadlock each other (issue 14).
 func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error {
-	tx, err := p.Store.Pool().Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("project batch: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	batch := &pgx.Batch{}
+	rows := map[int64]planRow{}
 	loaded := map[int64]bool{} // a loaded plan has every event of its stream
+	var accounts []int64
 	for _, rec := range recs {
 		id, ok := eventstore.PlanIDOf(rec.StreamID)
 		if !ok || loaded[id] {
 			continue
 		}
-		plan, options, history, err := p.planFor(ctx, id, rec)
+		if old, ok := rows[id]; ok && old.Version >= rec.Version {
+			continue
+		}
+		plan, options, err := p.planFor(ctx, id, rec)
 		if err != nil {
 			return err
 		}
 		loaded[id] = rec.Version > 1
-		row, err := rowOf(plan, HistoryOf(history), options)
+		accounts = append(accounts, plan.AccountID())
+		row, err := rowOf(plan, options)
 		if err != nil {
 			return err
 		}
-		batch.Queue(upsertSQL(p.table), row.args()...)
+		rows[id] = row
 	}
-	if batch.Len() == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	batch := &pgx.Batch{}
+	sql := upsertSQL(p.table)
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
+		row := rows[id]
+		batch.Queue(sql, row.args()...)
+	}
+	// pgx sends a batch as one pipeline ending in one Sync: PostgreSQL
+	// runs it as one implicit transaction, all or nothing.
+	if err := p.Store.Pool().SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("project batch: %w", err)
 	}
-	return tx.Commit(ctx)
+	for _, a := range accounts {
+		p.counts.wrote(ctx, p, a)
+	}
+	return nil
 }
 
 // planRow is a plan_views row as Go values (jsonb columns as JSON bytes).
@@ -212,7 +232,7 @@ type planRow struct {
 	SelectedOptionID           *int64
 	SendIntro                  bool
 	IntroEmail                 []byte
-	Lifecycle, History         []byte
+	Lifecycle                  []byte
 	WakeAt                     *time.Time
 	DueReminderOn              *time.Time // a date; pgx reads date as midnight UTC
 	CreatedAt, UpdatedAt       time.Time
@@ -230,12 +250,12 @@ type reportColumns struct {
 	Extended, Proposed                 bool
 }
 
-// reportColumnsOf computes p's report columns; history is its events.
-func reportColumnsOf(p *domain.Plan, history []HistoryEntry) reportColumns {
+// reportColumnsOf computes p's report columns.
+func reportColumnsOf(p *domain.Plan) reportColumns {
 	l := p.Ledger()
 	r := reportColumns{Currency: p.Invoice().Currency, Total: numericOf(l.Total), Paid: numericOf(l.Paid),
 		Reported: numericOf(l.Reported), Outstanding: numericOf(l.Outstanding), CompletedAt: timePtr(p.CompletedAt()),
-		Extended: extendedIn(history), Proposed: len(p.Proposals()) > 0}
+		Extended: p.Extended(), Proposed: len(p.Proposals()) > 0}
 	return r
 }
 
@@ -247,7 +267,7 @@ func numericOf(m domain.Money) pgtype.Numeric {
 func (r *planRow) args() []any {
 	a := &r.Attention
 	return []any{r.PlanID, r.AccountID, r.Version, r.Status, r.PortalToken, r.Customer, r.Invoice, r.Options,
-		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.History, r.WakeAt, r.DueReminderOn,
+		r.SelectedOptionID, r.SendIntro, r.IntroEmail, r.Lifecycle, r.WakeAt, r.DueReminderOn,
 		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
 		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed,
 		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince,
@@ -262,7 +282,7 @@ func (r *planRow) scanFlagged(row pgx.Row, deadLettered *bool) error {
 func (r *planRow) dest() []any {
 	a := &r.Attention
 	return []any{&r.PlanID, &r.AccountID, &r.Version, &r.Status, &r.PortalToken, &r.Customer, &r.Invoice, &r.Options,
-		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.History, &r.WakeAt, &r.DueReminderOn,
+		&r.SelectedOptionID, &r.SendIntro, &r.IntroEmail, &r.Lifecycle, &r.WakeAt, &r.DueReminderOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
 		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed,
 		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince,
@@ -270,8 +290,10 @@ func (r *planRow) dest() []any {
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
-// plan.created (see foldEvent), or nil to encode them from the plan.
-func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (planRow, error) {
+// plan.created (see foldEvent), or nil to encode them from the plan. The
+// row holds nothing that grows with the plan's history: its size is
+// bounded by the plan's caps (domain.MaxPayments and the others).
+func rowOf(p *domain.Plan, options json.RawMessage) (planRow, error) {
 	r := planRow{PlanID: p.ID(), AccountID: p.AccountID(), Version: p.Version(), Status: string(p.Status()),
 		PortalToken: p.PortalToken(), SendIntro: p.SendIntroductionEmail(),
 		CreatedAt: p.CreatedAt(), UpdatedAt: p.UpdatedAt()}
@@ -286,7 +308,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 	}
 	var err error
 	marshal := func(v any) []byte {
-		b, e := json.Marshal(v)
+		b, e := rowJSON(v)
 		if e != nil && err == nil {
 			err = e
 		}
@@ -297,8 +319,8 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 		r.Options = marshal(p.Options())
 	}
 	r.IntroEmail = marshal(p.IntroductionEmail())
-	r.Lifecycle, r.History = marshal(LifecycleOf(p)), marshal(nonNil(history))
-	r.Report = reportColumnsOf(p, history)
+	r.Lifecycle = marshal(LifecycleOf(p))
+	r.Report = reportColumnsOf(p)
 	r.Attention = attentionColumnsOf(p)
 	r.storable()
 	return r, err
@@ -309,7 +331,7 @@ func rowOf(p *domain.Plan, history []HistoryEntry, options json.RawMessage) (pla
 func (r *planRow) storable() {
 	r.Status, r.PortalToken = storableText(r.Status), storableText(r.PortalToken)
 	r.Report.Currency = storableText(r.Report.Currency)
-	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle, &r.History} {
+	for _, b := range []*[]byte{&r.Customer, &r.Invoice, &r.Options, &r.IntroEmail, &r.Lifecycle} {
 		*b = storableJSON(*b)
 	}
 }
@@ -323,7 +345,7 @@ func (r *planRow) detail(publicURL string) (Detail, error) {
 		b []byte
 		v any
 	}{{r.Customer, &d.Customer}, {r.Invoice, &d.Invoice}, {r.Options, &d.PlanOptions}, {r.IntroEmail, &d.IntroductionEmail},
-		{r.Lifecycle, &d.Lifecycle}, {r.History, &d.History}} {
+		{r.Lifecycle, &d.Lifecycle}} {
 		if err := json.Unmarshal(f.b, f.v); err != nil {
 			return Detail{}, fmt.Errorf("plan view %d: %w", r.PlanID, err)
 		}

@@ -89,11 +89,11 @@ func TestApplyIsIdempotentAndOrderFree(t *testing.T) {
 		t.Fatalf("redelivery moved the row: %+v", again)
 	}
 	// The read model serves the same plan as folding the store does.
-	p, recs, _, err := store.LoadPlan(ctx, planID)
+	p, _, _, err := store.LoadPlan(ctx, planID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := projections.DetailOf(p, recs, publicURL)
+	want := projections.DetailOf(p, publicURL)
 	if got := mustJSON(t, again); got != mustJSON(t, want) {
 		t.Fatalf("read model\n%s\nfold\n%s", got, mustJSON(t, want))
 	}

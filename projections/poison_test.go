@@ -225,11 +225,11 @@ func TestDeadLetteredPlanIsFoldedOnRead(t *testing.T) {
 	}
 	wantFoldedJSON := func(d projections.Detail) {
 		t.Helper()
-		p, recs, _, err := store.LoadPlan(ctx, d.PlanID)
+		p, _, _, err := store.LoadPlan(ctx, d.PlanID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := mustJSON(t, d), mustJSON(t, projections.DetailOf(p, recs, publicURL)); got != want {
+		if got, want := mustJSON(t, d), mustJSON(t, projections.DetailOf(p, publicURL)); got != want {
 			t.Fatalf("read\n%s\nfold\n%s", got, want)
 		}
 	}

@@ -28,10 +28,14 @@ type ReplayOptions struct {
 	// (projection lag) may take to catch up before it counts as a
 	// difference; default 10s.
 	CatchUpWait time.Duration
+	// Progress, when set, counts the events read as they are read and
+	// names the phase after the reading (comparing, swapping).
+	Progress *eventstore.Progress
 }
 
 // Diff is one plan (a payment plan, or an aggregate of the catalog when
-// Kind is set) whose live row differs from the rebuilt one.
+// Kind is set) whose live row differs from the rebuilt one, or an
+// account's plan count (Kind "plan count", see compareCounts).
 type Diff struct {
 	Kind     string      // "catalog plan" or "plan group"; empty for a payment plan
 	PlanID   int64       // the plan's id; a catalog aggregate's internal id
@@ -97,19 +101,24 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	}
 	var res ReplayResult
 	pool := store.Pool()
+	// The rebuild tables are unlogged: a million rows written once and
+	// compared need no WAL (it was most of PostgreSQL's share of a
+	// replay). A swap makes them logged first.
 	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
-		CREATE TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+		CREATE UNLOGGED TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 		DROP TABLE IF EXISTS `+weeksRebuildTable+`;
-		CREATE TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		CREATE UNLOGGED TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
 		return res, fmt.Errorf("create %s: %w", rebuildTable, err)
 	}
-	if err := rebuild(ctx, store, &res); err != nil {
+	if err := rebuild(ctx, store, &res, opts.Progress); err != nil {
 		return res, err
 	}
 	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
 		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
 	}
-	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `true`)+`;
+	opts.Progress.SetPhase("indexing the rebuilt plans")
+	// A plan without installments or payments has no weekly amounts.
+	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `cardinality(v.due_on) + cardinality(v.paid_on) > 0`)+`;
 		ALTER TABLE `+weeksRebuildTable+` ADD PRIMARY KEY (plan_id, week, currency)`); err != nil {
 		return res, fmt.Errorf("fill %s: %w", weeksRebuildTable, err)
 	}
@@ -120,6 +129,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 			failed[id] = true
 		}
 	}
+	opts.Progress.SetPhase("comparing the plans with the live read model")
 	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait, failed)
 	if err != nil {
 		return res, err
@@ -128,7 +138,12 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	if err != nil {
 		return res, err
 	}
-	res.Diffs = append(diffs, weekDiffs...)
+	countDiffs, err := compareCounts(ctx, store)
+	if err != nil {
+		return res, err
+	}
+	res.Diffs = append(append(diffs, weekDiffs...), countDiffs...)
+	opts.Progress.SetPhase("")
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
 		return res, err
@@ -138,6 +153,7 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		return res, err
 	}
 	if opts.Swap {
+		opts.Progress.SetPhase("swapping the rebuilt read models in")
 		if err := swap(ctx, store, rebuilt, failed); err != nil {
 			return res, err
 		}
@@ -157,10 +173,9 @@ const planStreamPattern = `^` + eventstore.PlanStreamPrefix + `[1-9][0-9]*$`
 
 // rebuild folds every plan stream, in one consistent snapshot, into the
 // rebuild table. One reader streams the events in (stream_id, version) order
-// and hands whole streams to a worker per CPU, which fold and encode them
-// (the expensive part: decoding event JSON); one writer COPYs the rows. Only
-// the streams in flight are in memory.
-func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) error {
+// and hands whole streams to a worker per CPU, which fold and encode them;
+// two writers COPY the rows. Only the streams in flight are in memory.
+func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, progress *eventstore.Progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	streams := make(chan []eventstore.StreamEvent, 256)
@@ -195,36 +210,45 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 			}
 		})
 	}
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		batch := make([]rebuiltRow, 0, 1000)
-		flush := func() bool {
-			if len(batch) == 0 {
+	// Two writers: PostgreSQL parses each row's JSON into jsonb on COPY,
+	// on the writer's backend, so a second COPY uses a second core.
+	var written sync.WaitGroup
+	var writeMu sync.Mutex
+	for range 2 {
+		written.Go(func() {
+			batch := make([]rebuiltRow, 0, 1000)
+			flush := func() bool {
+				if len(batch) == 0 {
+					return true
+				}
+				n, err := writeRows(ctx, store, batch, fail)
+				writeMu.Lock()
+				defer writeMu.Unlock()
+				if err != nil {
+					if writeErr == nil {
+						writeErr = err
+					}
+					cancel()
+					return false
+				}
+				plans += n
+				batch = batch[:0]
 				return true
 			}
-			n, err := writeRows(ctx, store, batch, fail)
-			if err != nil {
-				writeErr = err
-				cancel()
-				return false
-			}
-			plans += n
-			batch = batch[:0]
-			return true
-		}
-		for r := range rows {
-			if batch = append(batch, r); len(batch) == cap(batch) && !flush() {
-				for range rows { // drain so the workers can finish
+			for r := range rows {
+				if batch = append(batch, r); len(batch) == cap(batch) && !flush() {
+					for range rows { // drain so the workers can finish
+					}
+					return
 				}
-				return
 			}
-		}
-		flush()
-	}()
+			flush()
+		})
+	}
 
 	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
+		progress.Add(int64(len(evs)))
 		select {
 		case streams <- evs:
 			return true
@@ -235,7 +259,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult) er
 	close(streams)
 	workers.Wait()
 	close(rows)
-	<-written
+	written.Wait()
 	res.Events, res.Plans = events, plans
 	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].StreamID < res.Failed[j].StreamID })
 	switch {
@@ -258,9 +282,8 @@ type rebuiltRow struct {
 func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Time)) ([]any, error) {
 	plan := &domain.Plan{}
 	var options json.RawMessage
-	history := make([]HistoryEntry, n)
 	for i := range n {
-		typ, data, meta, at := ev(i)
+		typ, data, _, at := ev(i)
 		opts, err := foldEvent(plan, typ, data, at)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", i+1, err)
@@ -268,12 +291,11 @@ func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Ti
 		if opts != nil {
 			options = opts
 		}
-		history[i] = HistoryEntry{Version: int64(i + 1), Type: typ, Actor: actorOf(meta), RecordedAt: at.UTC()}
 	}
 	if !plan.Exists() {
 		return nil, errors.New("no plan.created: the stream folds to no plan")
 	}
-	r, err := rowOf(plan, history, options)
+	r, err := rowOf(plan, options)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +341,12 @@ func writeRows(ctx context.Context, store *eventstore.Store, rows []rebuiltRow, 
 // `goodplan replay` does), not on a small pool shared with the projection.
 // A plan in failed (it could not be rebuilt) keeps its live row.
 func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed map[int64]bool) error {
+	// Logged before the lock is taken: SET LOGGED writes the whole table
+	// to the WAL, which projection writes need not wait for.
+	if _, err := store.Pool().Exec(ctx, `ALTER TABLE `+rebuildTable+` SET LOGGED;
+		ALTER TABLE `+weeksRebuildTable+` SET LOGGED`); err != nil {
+		return fmt.Errorf("swap: %w", err)
+	}
 	tx, err := store.Pool().Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("swap: %w", err)
@@ -356,11 +384,11 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			}
 			continue
 		}
-		plan, recs, _, err := store.LoadPlan(ctx, id)
+		plan, _, _, err := store.LoadPlan(ctx, id)
 		if err != nil {
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
-		r, err := rowOf(plan, HistoryOf(recs), nil)
+		r, err := rowOf(plan, nil)
 		if err != nil {
 			return err
 		}
@@ -371,11 +399,21 @@ func swap(ctx context.Context, store *eventstore.Store, rebuilt *Plans, failed m
 			return fmt.Errorf("swap catch-up plan %d: %w", id, err)
 		}
 	}
+	if err := rebuildCounts(ctx, tx, rebuildTable); err != nil {
+		return err
+	}
 	if err := swapTables(ctx, tx, "plan_views", rebuildTable); err != nil {
 		return err
 	}
 	if err := swapTables(ctx, tx, weeksTable, weeksRebuildTable); err != nil {
 		return err
+	}
+	// The rebuilt weekly rows carry no deltas: the Overview's totals are
+	// recomputed from the rows now live.
+	for _, stmt := range refillTotalsSQL {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("swap: refill the overview totals: %w", err)
+		}
 	}
 	return tx.Commit(ctx)
 }
@@ -407,6 +445,11 @@ func swapTables(ctx context.Context, tx pgx.Tx, live, rebuilt string) error {
 		def = strings.Replace(def, "."+live+" ", "."+rebuilt+" ", 1)
 		stmts = append(stmts, def)
 	}
+	triggers, err := triggerDefs(ctx, tx, live, rebuilt)
+	if err != nil {
+		return err
+	}
+	stmts = append(stmts, triggers...)
 	stmts = append(stmts,
 		`ALTER TABLE `+live+` RENAME TO `+live+`_replaced`,
 		`ALTER TABLE `+rebuilt+` RENAME TO `+live,

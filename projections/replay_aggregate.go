@@ -104,6 +104,7 @@ func replayView[A replayable](ctx context.Context, store *eventstore.Store, v ag
 	var writeErr error
 	readErr := store.ReadStreams(ctx, v.agg.Prefix, func(evs []eventstore.StreamEvent) bool {
 		*events += int64(len(evs))
+		opts.Progress.Add(int64(len(evs)))
 		stream := evs[0].StreamID
 		if _, ok := v.agg.IDOf(stream); !ok {
 			fail(stream, errors.New("not a "+v.kind+" stream id"))

@@ -4,7 +4,6 @@
 package projections
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
@@ -75,7 +74,9 @@ func Summarize(p *domain.Plan, publicURL string) Summary {
 }
 
 // Detail is GET /api/v1/plans/{id}: everything the plan holds, each option
-// with its full schedule, its lifecycle and its history.
+// with its full schedule and its lifecycle. Its history (every event) is
+// not in it: that grows with the plan's age, and is read a page at a time
+// from GET /api/v1/plans/{id}/events.
 type Detail struct {
 	PlanID                int64                    `json:"plan_id"`
 	Status                domain.Status            `json:"status"`
@@ -87,10 +88,9 @@ type Detail struct {
 	SendIntroductionEmail bool                     `json:"send_introduction_email"`
 	IntroductionEmail     domain.IntroductionEmail `json:"introduction_email"`
 	Lifecycle
-	History   []HistoryEntry `json:"history"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
-	Version   int64          `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // Lifecycle is what happened to a plan after it was created: its schedule
@@ -109,15 +109,6 @@ type Lifecycle struct {
 	CompletedAt   *time.Time                `json:"completed_at"`
 	ClosedAt      *time.Time                `json:"closed_at"` // cancelled, written off or abandoned
 	ClosedReason  string                    `json:"closed_reason,omitempty"`
-}
-
-// HistoryEntry is one event of the plan: what happened, when and who did
-// it (merchant, customer, scheduler, email-worker).
-type HistoryEntry struct {
-	Version    int64     `json:"version"`
-	Type       string    `json:"type"`
-	Actor      string    `json:"actor,omitempty"`
-	RecordedAt time.Time `json:"recorded_at"`
 }
 
 // LifecycleOf renders a plan's lifecycle.
@@ -140,33 +131,6 @@ func LifecycleOf(p *domain.Plan) Lifecycle {
 	return l
 }
 
-// HistoryOf lists recs as history entries.
-func HistoryOf(recs []eventstore.Record) []HistoryEntry {
-	out := make([]HistoryEntry, len(recs))
-	for i, r := range recs {
-		out[i] = HistoryEntry{Version: r.Version, Type: r.Type, Actor: actorOf(r.Metadata), RecordedAt: r.RecordedAt.UTC()}
-	}
-	return out
-}
-
-// actorOf reads the actor of an event's metadata ("" if it has none).
-// Metadata is written by encoding/json from eventstore.Metadata, whose only
-// "actor" key is its own, so the plain value is cut out directly; anything
-// else (escapes, spacing) is decoded. Replay calls this for every event.
-func actorOf(metadata []byte) string {
-	if _, rest, ok := bytes.Cut(metadata, []byte(`"actor":"`)); ok {
-		if end := bytes.IndexByte(rest, '"'); end >= 0 && bytes.IndexByte(rest[:end], '\\') < 0 &&
-			bytes.Count(metadata, []byte(`"actor"`)) == 1 {
-			return string(rest[:end])
-		}
-	}
-	var m struct {
-		Actor string `json:"actor"`
-	}
-	_ = json.Unmarshal(metadata, &m) // stored metadata is always an object
-	return m.Actor
-}
-
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -182,8 +146,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// DetailOf renders a plan folded from recs, its events.
-func DetailOf(p *domain.Plan, recs []eventstore.Record, publicURL string) Detail {
+// DetailOf renders a plan.
+func DetailOf(p *domain.Plan, publicURL string) Detail {
 	d := Detail{
 		PlanID:                p.ID(),
 		Status:                p.Status(),
@@ -194,7 +158,6 @@ func DetailOf(p *domain.Plan, recs []eventstore.Record, publicURL string) Detail
 		SendIntroductionEmail: p.SendIntroductionEmail(),
 		IntroductionEmail:     p.IntroductionEmail(),
 		Lifecycle:             LifecycleOf(p),
-		History:               HistoryOf(recs),
 		CreatedAt:             p.CreatedAt(),
 		UpdatedAt:             p.UpdatedAt(),
 		Version:               p.Version(),
@@ -205,10 +168,12 @@ func DetailOf(p *domain.Plan, recs []eventstore.Record, publicURL string) Detail
 	return d
 }
 
-// EventsView is GET /api/v1/plans/{id}/events.
+// EventsView is a page of GET /api/v1/plans/{id}/events: events in
+// version order, and whether more follow the last one.
 type EventsView struct {
-	PlanID int64       `json:"plan_id"`
-	Items  []EventView `json:"items"`
+	PlanID  int64       `json:"plan_id"`
+	Items   []EventView `json:"items"`
+	HasMore bool        `json:"has_more"`
 }
 
 // EventView is one stored event; data and metadata are the exact stored

@@ -52,8 +52,13 @@ func fillWeeksSQL(planTable, where string) string {
 // weekly amounts up to date: only when the write changed the row's
 // currency or due/paid arrays (old is the row the statement started
 // with), the plan's weeks that are gone are deleted and the others
-// upserted.
+// upserted. On the live table it also keeps the Overview's totals
+// (totalsUpsertSQL); replay's rebuild table has none (its swap refills
+// them).
 func weeksUpsertSQL(table, upsert string) string {
+	if table == "plan_views" {
+		return totalsUpsertSQL(upsert) // the live tables keep the Overview's totals too
+	}
 	weeks := weeksTableOf(table)
 	return `WITH old AS (SELECT currency, due_on, due_amount, paid_on, paid_amount FROM ` + table + ` WHERE plan_id = $1),
 		written AS (` + upsert + `
@@ -81,7 +86,8 @@ func compareWeeks(ctx context.Context, store *eventstore.Store, rebuilt *Plans, 
 			SELECT DISTINCT coalesce(r.plan_id, l.plan_id) AS plan_id
 			FROM `+weeksRebuildTable+` r FULL JOIN `+weeksTable+` l
 				ON l.plan_id = r.plan_id AND l.week = r.week AND l.currency = r.currency
-			WHERE r IS DISTINCT FROM l ORDER BY 1 LIMIT 1000)
+			WHERE (r.account_id, r.currency, r.week, r.due, r.paid) IS DISTINCT FROM (l.account_id, l.currency, l.week, l.due, l.paid)
+			ORDER BY 1 LIMIT 1000)
 		SELECT d.plan_id, NULL::text, rv.version, lv.version, `+weeksOf(weeksRebuildTable)+`, `+weeksOf(weeksTable)+`
 		FROM d LEFT JOIN `+rebuildTable+` rv ON rv.plan_id = d.plan_id LEFT JOIN plan_views lv ON lv.plan_id = d.plan_id
 		ORDER BY 1`, failed, rebuilt.refold)

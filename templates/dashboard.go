@@ -62,6 +62,8 @@ var dashboardFuncs = htmltemplate.FuncMap{
 	"css": func() htmltemplate.CSS { return htmltemplate.CSS(dashboardCSS) },
 	// The copy script is a constant of this package too.
 	"copyjs": func() htmltemplate.JS { return htmltemplate.JS(dashboardCopyJS) },
+	// An amount for people, as everywhere: Money.
+	"money": Money,
 }
 
 // DashboardShell is what the layout of every signed-in page shows: the

@@ -35,6 +35,10 @@ type DashboardDevelopers struct {
 	Error  string
 	// EndpointLimit is how many endpoints an account may have.
 	EndpointLimit int
+	// KeyFormID is the generate-key form's form_id: one key per form;
+	// RotateFormID the rotate-secret forms': one rotation per endpoint and
+	// page.
+	KeyFormID, RotateFormID string
 }
 
 // DashboardAPIKey is an API key as listed: never the key, its first
@@ -75,6 +79,8 @@ type DashboardEndpointForm struct {
 	URL    string
 	Events []string
 	Errors map[string][]string
+	// FormID is the form's form_id: one endpoint per form.
+	FormID string
 }
 
 // Checked reports whether the form has typ among its events.

@@ -22,10 +22,14 @@ type DashboardPlan struct {
 	ProblemAction string
 	Problems      []string
 
-	CustomerName, CustomerEmail, CustomerPhone         string
-	InvoiceNumber, Description, Amount, Currency       string
-	CreatedAt, UpdatedAt, ActivatedAt, CompletedAt     string
-	ClosedAt, ClosedReason, Interval, PortalURL, Today string
+	CustomerName, CustomerEmail, CustomerPhone     string
+	InvoiceNumber, Description, Amount, Currency   string
+	CreatedAt, UpdatedAt, ActivatedAt, CompletedAt string
+	ClosedAt, ClosedReason, Interval, Today        string
+	// NewPortalURL is the portal link just made by the portal-link form,
+	// shown on the answer to that form only ("" on every other visit: the
+	// link is a bearer secret of the customer's).
+	NewPortalURL string
 
 	Options   []DashboardPlanOption
 	Schedule  []DashboardInstallment

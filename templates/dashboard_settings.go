@@ -13,12 +13,15 @@ var (
 // stored ("account" or "emails"). A member (Shell.Owner false) sees the
 // values without forms.
 type DashboardSettings struct {
-	Shell        *DashboardShell
-	Saved        string
-	Name         string
-	NameErrors   []string
-	SenderName   string
-	ReminderDays string
+	Shell *DashboardShell
+	Saved string
+	// UserName is the signed-in user's display name (their own form).
+	UserName       string
+	UserNameErrors []string
+	Name           string
+	NameErrors     []string
+	SenderName     string
+	ReminderDays   string
 	// NotifyEmails has one entry per input of the form (the addresses,
 	// then blanks up to the most an account may have).
 	NotifyEmails []DashboardNotifyEmail

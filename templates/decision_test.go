@@ -140,7 +140,7 @@ func TestDecisionWording(t *testing.T) {
 		subject, text string
 	}{
 		{0, "Your payment of 400.00 USD was confirmed", "Acme Corp confirmed your payment of 400.00 USD for invoice INV-2024-001. Thank you! Still to pay: 800.00 USD."},
-		{1, "Your payment of 1200.00 USD was confirmed", "Thank you! Your payment plan is paid off."},
+		{1, "Your payment of 1,200.00 USD was confirmed", "Thank you! Your payment plan is paid off."},
 		{2, "Your payment of 400.00 USD could not be confirmed", "Their note:\n  > Nothing arrived on our account.\n  > Please check the reference.\n"},
 		{3, "Your payment is now due on 2025-12-18", "installment 1 for invoice INV-2024-001 is now due on 2025-12-18 (it was due on 2025-12-04)."},
 		{4, "Your payment is now due on 2026-03-04", "to the end of your schedule: it is now due on 2026-03-04"},

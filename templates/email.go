@@ -23,13 +23,13 @@ func parseEmail(name string) emailTemplates {
 	file := func(part string) string { return name + "." + part + ".tmpl" }
 	return emailTemplates{
 		name: name,
-		subject: texttemplate.Must(texttemplate.New(file("subject")).Option("missingkey=error").
+		subject: texttemplate.Must(texttemplate.New(file("subject")).Option("missingkey=error").Funcs(emailTextFuncs).
 			ParseFS(files, "email/"+file("subject"))),
 		// The layout first: a "footer" the email's file defines replaces
 		// the layout's default (the last definition parsed wins).
-		text: texttemplate.Must(texttemplate.New(file("txt")).Option("missingkey=error").
+		text: texttemplate.Must(texttemplate.New(file("txt")).Option("missingkey=error").Funcs(emailTextFuncs).
 			ParseFS(files, "email/layout.txt.tmpl", "email/"+file("txt"))),
-		html: htmltemplate.Must(htmltemplate.New(file("html")).Option("missingkey=error").
+		html: htmltemplate.Must(htmltemplate.New(file("html")).Option("missingkey=error").Funcs(emailHTMLFuncs).
 			ParseFS(files, "email/layout.html.tmpl", "email/"+file("html"))),
 	}
 }

@@ -62,7 +62,7 @@ func layoutPage(files embed.FS, funcs htmltemplate.FuncMap, layout string, pages
 var portalFuncs = htmltemplate.FuncMap{
 	// The style sheet is a constant of this package, never data.
 	"css":               func() htmltemplate.CSS { return htmltemplate.CSS(portalCSS) },
-	"money":             portalMoney,
+	"money":             Money,
 	"date":              portalDate,
 	"every":             portalEvery,
 	"title":             portalUpperFirst,
@@ -214,35 +214,6 @@ func executeLayout(w io.Writer, t *htmltemplate.Template, v any) error {
 	}
 	_, err := b.WriteTo(w)
 	return err
-}
-
-// portalMoney shows an amount with its currency and thousands separators:
-// "1200.00", "USD" is "1,200.00 USD". Text that is not a plain decimal is
-// shown as it is.
-func portalMoney(amount, currency string) string {
-	sign, digits := "", amount
-	if strings.HasPrefix(digits, "-") {
-		sign, digits = "-", digits[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(digits, ".")
-	if intPart == "" || strings.ContainsFunc(intPart, func(r rune) bool { return r < '0' || r > '9' }) {
-		return strings.TrimSpace(amount + " " + currency)
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if hasFrac {
-		b.WriteString("." + frac)
-	}
-	if currency != "" {
-		b.WriteString(" " + currency)
-	}
-	return b.String()
 }
 
 // portalDate shows a YYYY-MM-DD date as "Dec 4, 2025"; anything else as

@@ -232,8 +232,8 @@ func TestPortalMoneyAndDates(t *testing.T) {
 		{"-1500.50", "USD", "-1,500.50 USD"},
 		{"n/a", "USD", "n/a USD"},
 	} {
-		if got := portalMoney(c.amount, c.currency); got != c.want {
-			t.Errorf("portalMoney(%q, %q) = %q, want %q", c.amount, c.currency, got, c.want)
+		if got := Money(c.amount, c.currency); got != c.want {
+			t.Errorf("Money(%q, %q) = %q, want %q", c.amount, c.currency, got, c.want)
 		}
 	}
 	for in, want := range map[string]string{"2025-12-04": "Dec 4, 2025", "2024-02-29": "Feb 29, 2024", "soon": "soon"} {

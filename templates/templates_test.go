@@ -132,7 +132,7 @@ func TestIntroductionContent(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Hello John Doe,",
-		"1200.00 USD",
+		"1,200.00 USD",
 		"invoice INV-2024-001",
 		"3 monthly payments of 400.00 USD, from 2025-12-04 to 2026-02-04",
 		"12 monthly payments of 100.00 USD, from 2025-12-04 to 2026-11-04",

@@ -131,7 +131,7 @@ func TestConsumersTakeCatalogEvents(t *testing.T) {
 		runConsumer(t, c)
 	}
 	for name, h := range sets {
-		pgtest.WaitForNil(t, 30*time.Second, name+" handles every catalog event", func() error { return h.missing(recs) })
+		pgtest.WaitForNil(t, 2*time.Minute, name+" handles every catalog event", func() error { return h.missing(recs) })
 	}
 	dls, err := store.DeadLetters.List(ctx, true)
 	if err != nil || len(dls) != 0 {

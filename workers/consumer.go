@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"goodplan/eventstore"
 )
@@ -110,7 +111,13 @@ type Consumer struct {
 	// failure of attempt n; default Backoff.
 	RetryDelay func(n int) time.Duration
 
+	// Metrics, if set, counts what the consumer handles; Tracer, if set,
+	// traces each event's handling as a child of the request behind it.
+	Metrics *Metrics
+	Tracer  trace.Tracer
+
 	cfg jetstream.ConsumerConfig
+	m   *consumerMetrics
 	Log *slog.Logger
 }
 
@@ -141,6 +148,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		cfg.FilterSubjects = c.Filter
 	}
 	c.cfg = cfg
+	c.m = c.Metrics.consumer(c.Durable)
 	cons, err := c.ensure(ctx, log)
 	if err != nil {
 		return nil // ctx done
@@ -266,6 +274,11 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg, log *s
 	for _, m := range msgs {
 		_ = m.Ack()
 	}
+	var published time.Time
+	if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
+		published = md.Timestamp
+	}
+	c.m.ok(len(msgs), published)
 	return true
 }
 
@@ -275,17 +288,26 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg, log *slog.Logg
 		return
 	}
 	attempt := 1
+	var published time.Time
 	if md, mdErr := msg.Metadata(); mdErr == nil {
-		attempt = int(md.NumDelivered)
+		attempt, published = int(md.NumDelivered), md.Timestamp
 	}
+	ctx = WithOrigin(ctx, originOfMsg(msg.Headers()))
 	rec, err := c.record(ctx, msg)
 	if err == nil {
-		err = safely(func() error { return c.Handle(WithDeliveryAttempt(ctx, attempt), rec) })
+		sctx, end := startSpan(ctx, c.Tracer, c.Durable+" "+rec.Type, trace.SpanKindConsumer)
+		err = safely(func() error { return c.Handle(WithDeliveryAttempt(sctx, attempt), rec) })
+		end(err)
+	}
+	if err != nil {
+		c.m.fail()
+		log = logWith(ctx, log) // only now: most events log nothing
 	}
 	var re retryError
 	switch {
 	case err == nil:
 		_ = msg.Ack()
+		c.m.ok(1, published)
 	case IsPermanent(err) || (attempt >= c.deadLetterAfter() && !errors.As(err, &re) && ctx.Err() == nil):
 		c.setAside(ctx, msg, rec, attempt, err, log)
 	case errors.As(err, &re):

@@ -55,6 +55,7 @@ func (c *Consumer) setAside(ctx context.Context, msg jetstream.Msg, rec eventsto
 		_ = msg.NakWithDelay(c.retryDelay(attempt))
 		return
 	}
+	c.m.setAside()
 	log.Error("event set aside as a dead letter", "dead_letter", id, "event_id", rec.EventID, "stream", rec.StreamID,
 		"type", rec.Type, "attempt", attempt, "err", cause)
 	_ = msg.Ack()
@@ -118,7 +119,7 @@ func (r *Relay) Republish(ctx context.Context, rec eventstore.Record) error {
 	if err != nil {
 		return err
 	}
-	ack, err := r.Bus.JS.PublishMsg(ctx, eventMsg(r.Bus.Subject(account, rec.Type), rec, body))
+	ack, err := r.Bus.JS.PublishMsg(ctx, eventMsg(r.Bus.Subject(account, rec.Type), rec, body, OriginOf(rec)))
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", rec.EventID, err)
 	}

@@ -58,6 +58,7 @@ type EmailWorker struct {
 	RetryDelays []time.Duration  // default DefaultRetryDelays
 	Now         func() time.Time // default time.Now
 	Log         *slog.Logger     // default slog.Default()
+	Metrics     *Metrics         // if set, counts the emails by outcome
 }
 
 // emailJob is one email the worker may owe a plan: when it is owed, how it
@@ -128,7 +129,7 @@ func (w *EmailWorker) Handle(ctx context.Context, rec eventstore.Record) error {
 // deliver sends job's email for plan id if it is owed, and records the
 // outcome; see Handle for what it returns.
 func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) error {
-	plan, _, _, err := w.Store.LoadPlan(ctx, id)
+	plan, _, err := w.Store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return Permanent(fmt.Errorf("%s: %w", job.what, err))
 	}
@@ -149,7 +150,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 		return RetryAfter(fmt.Errorf("%s for plan %d: another worker is sending it", job.what, id), 2*time.Second)
 	}
 	defer release()
-	if plan, _, _, err = w.Store.LoadPlan(ctx, id); err != nil {
+	if plan, _, err = w.Store.CurrentPlan(ctx, id); err != nil {
 		return fmt.Errorf("%s: %w", job.what, err)
 	}
 	if !job.owed(plan) {
@@ -166,7 +167,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 	if err != nil {
 		return w.giveUp(ctx, plan, job, "cannot build the email: "+redactAddresses(err).Error(), DeliveryAttempt(ctx))
 	}
-	log := w.logger().With("plan_id", id, "message_id", email.MessageID).With(job.attrs...)
+	log := logWith(ctx, w.logger()).With("plan_id", id, "message_id", email.MessageID).With(job.attrs...)
 
 	// Once sending starts, shutting down must not cut it short: a send cut
 	// mid-DATA, or a sent email whose record is abandoned, would be sent
@@ -185,6 +186,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 			// the record soon keeps that window short.
 			return fmt.Errorf("record %s sent for plan %d: %w", job.what, id, err)
 		}
+		w.Metrics.email("sent")
 		log.Info(job.what + " sent") // plan_id names it; the address is not logged
 		return nil
 	}
@@ -212,6 +214,7 @@ func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what str
 	permanent := IsPermanentSMTP(err)
 	if !permanent && attempt < maxAttempts {
 		delay := w.retryDelay(attempt)
+		w.Metrics.email("retrying")
 		log.Warn(what+" failed; will retry", "attempt", attempt, "delay", delay, "err", err)
 		return RetryAfter(err, delay), "", attempt
 	}
@@ -219,6 +222,7 @@ func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what str
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", attempt, reason)
 	}
+	w.Metrics.email("failed")
 	log.Error(what+" failed", "attempt", attempt, "permanent", permanent, "err", err)
 	return nil, strings.ToValidUTF8(truncate(reason, maxReasonLen), ""), attempt
 }
@@ -293,10 +297,13 @@ func messageID(local, publicURL string) string {
 // already recorded it: success. A failing store is retried a few times at once:
 // after a sent email, every failed record is a chance to send it twice.
 func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command string, decide func(*domain.Plan) ([]domain.Event, error)) error {
+	o := OriginFrom(ctx) // the request behind the event that owed the email
 	meta := eventstore.Metadata{
-		AccountID: plan.AccountID(),
-		Actor:     emailActor,
-		CommandID: command,
+		AccountID:     plan.AccountID(),
+		Actor:         emailActor,
+		CommandID:     command,
+		CorrelationID: o.RequestID,
+		Traceparent:   o.Traceparent,
 	}
 	var err error
 	for try := range recordTries {

@@ -49,7 +49,7 @@ func (w *EmailWorker) HandlePlanEmail(ctx context.Context, rec eventstore.Record
 	if !ok {
 		return Permanent(fmt.Errorf("stream %q is not a plan stream", rec.StreamID))
 	}
-	plan, _, _, err := w.Store.LoadPlan(ctx, id)
+	plan, _, err := w.Store.CurrentPlan(ctx, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return Permanent(fmt.Errorf("plan email: %w", err))
 	}
@@ -71,7 +71,7 @@ func (w *EmailWorker) HandlePlanEmail(ctx context.Context, rec eventstore.Record
 		}); err != nil {
 		return fmt.Errorf("request the emails of plan %d version %d: %w", id, rec.Version, err)
 	}
-	if plan, _, _, err = w.Store.LoadPlan(ctx, id); err != nil {
+	if plan, _, err = w.Store.CurrentPlan(ctx, id); err != nil {
 		return fmt.Errorf("plan email: %w", err)
 	}
 	var first error

@@ -142,7 +142,7 @@ func TestEmailWorkerSendsOnce(t *testing.T) {
 	if !strings.Contains(m.HTML, `href="`+portal+`"`) {
 		t.Errorf("HTML lacks a link to %s:\n%s", portal, m.HTML)
 	}
-	for _, want := range []string{"1200.00 USD", "INV-2024-001", "3 monthly payments of 400.00 USD, from 2025-12-04 to 2026-02-04"} {
+	for _, want := range []string{"1,200.00 USD", "INV-2024-001", "3 monthly payments of 400.00 USD, from 2025-12-04 to 2026-02-04"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text lacks %q", want)
 		}

@@ -82,7 +82,7 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 	}
 	email := Email{MessageID: messageID(rec.StreamID, w.PublicURL), FromHeader: w.from(), ToName: u.Name, ToAddress: u.Email,
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML}
-	log := w.logger().With("stream", rec.StreamID, "kind", req.Kind, "user_id", u.ID, "message_id", email.MessageID)
+	log := logWith(ctx, w.logger()).With("stream", rec.StreamID, "kind", req.Kind, "user_id", u.ID, "message_id", email.MessageID)
 
 	// As for the customers' emails: a send under way, and its record, are
 	// not cut short by a shutdown.
@@ -93,6 +93,7 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 		if err := record(sctx, eventstore.EventUserEmailSent, eventstore.UserEmailOutcome{MessageID: email.MessageID}); err != nil {
 			return fmt.Errorf("record %s sent (%s): %w", what, rec.StreamID, err)
 		}
+		w.Metrics.email("sent")
 		log.Info(what + " sent")
 		return nil
 	}

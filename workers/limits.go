@@ -21,14 +21,14 @@ const EnvelopeHeadroom = 4 << 10
 const MaxMessageBytes = eventstore.MaxEventBytes + EnvelopeHeadroom
 
 // EventMsg is the NATS message the relay publishes for rec on subject:
-// the envelope as data, the event id as Nats-Msg-Id and the event's place
-// in headers.
+// the envelope as data, the event id as Nats-Msg-Id, the event's place and
+// its request's id and traceparent in headers.
 func EventMsg(subject string, rec eventstore.Record) (*nats.Msg, error) {
 	body, err := EncodeRecord(rec)
 	if err != nil {
 		return nil, err
 	}
-	return eventMsg(subject, rec, body), nil
+	return eventMsg(subject, rec, body, OriginOf(rec)), nil
 }
 
 // CheckMaxPayload returns an error naming both numbers when the NATS server

@@ -37,7 +37,7 @@ func TestEnvelopeHeadroom(t *testing.T) {
 	t.Parallel()
 	meta, err := json.Marshal(eventstore.Metadata{AccountID: math.MaxInt64, Actor: "merchant",
 		CommandID:     "idempotency:" + strconv.FormatInt(math.MaxInt64, 10) + ":" + strings.Repeat("k", 255),
-		CorrelationID: strings.Repeat("r", 128), IP: "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", UserAgent: strings.Repeat("u", 512)})
+		CorrelationID: strings.Repeat("r", 128), Traceparent: "00-" + strings.Repeat("1", 32) + "-" + strings.Repeat("2", 16) + "-01", IP: "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", UserAgent: strings.Repeat("u", 512)})
 	if err != nil {
 		t.Fatal(err)
 	}

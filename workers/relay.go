@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,8 @@ type Relay struct {
 	// Published, if set, is called with each batch after its PubAcks (for
 	// measuring commit-to-publish latency).
 	Published func([]eventstore.Record)
+	// Metrics, if set, counts the published events and their lag.
+	Metrics *Metrics
 
 	publishing bool // the durable publishing mark is set
 }
@@ -150,19 +153,20 @@ func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
 	futures := make([]jetstream.PubAckFuture, len(recs))
 	subjects := make([]string, len(recs))
 	for i, rec := range recs {
-		account, err := AccountOf(rec)
-		if err != nil {
+		var meta eventMeta
+		if err := json.Unmarshal(rec.Metadata, &meta); err != nil {
+			err = fmt.Errorf("event %s metadata: %w", rec.EventID, err)
 			if err := r.publishStandIn(ctx, r.Bus.Subject(0, rec.Type), rec, err.Error()); err != nil {
 				return err
 			}
 			continue
 		}
-		subjects[i] = r.Bus.Subject(account, rec.Type)
+		subjects[i] = r.Bus.Subject(meta.AccountID, rec.Type)
 		body, err := EncodeRecord(rec)
 		if err != nil {
 			return err
 		}
-		f, err := r.Bus.JS.PublishMsgAsync(eventMsg(subjects[i], rec, body))
+		f, err := r.Bus.JS.PublishMsgAsync(eventMsg(subjects[i], rec, body, Origin{RequestID: meta.CorrelationID, Traceparent: meta.Traceparent}))
 		if refused(err) {
 			if err := r.publishStandIn(ctx, subjects[i], rec, fmt.Sprintf("%v (%d bytes)", err, len(body))); err != nil {
 				return err
@@ -195,6 +199,7 @@ func (r *Relay) publish(ctx context.Context, recs []eventstore.Record) error {
 			return ctx.Err()
 		}
 	}
+	r.Metrics.published(recs, time.Now())
 	if r.Published != nil {
 		r.Published(recs)
 	}

@@ -52,7 +52,7 @@ func refused(err error) bool {
 
 // eventMsg is the message that publishes rec to subject, with the relay's
 // headers.
-func eventMsg(subject string, rec eventstore.Record, body []byte) *nats.Msg {
+func eventMsg(subject string, rec eventstore.Record, body []byte, o Origin) *nats.Msg {
 	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, rec.EventID.String())
 	msg.Header.Set(HeaderStreamID, rec.StreamID)
@@ -60,6 +60,7 @@ func eventMsg(subject string, rec eventstore.Record, body []byte) *nats.Msg {
 	msg.Header.Set(HeaderPosition, strconv.FormatInt(rec.Position, 10))
 	msg.Header.Set(HeaderTxID, strconv.FormatUint(rec.TxID, 10))
 	msg.Header.Set(HeaderType, rec.Type)
+	setOriginHeaders(msg, o)
 	return msg
 }
 
@@ -77,7 +78,7 @@ func standInMsg(subject string, rec eventstore.Record, reason string) (*nats.Msg
 	if err != nil {
 		return nil, fmt.Errorf("stand-in for %s: %w", rec.EventID, err)
 	}
-	msg := eventMsg(subject, rec, b)
+	msg := eventMsg(subject, rec, b, OriginOf(rec))
 	msg.Header.Set(HeaderDeadLetter, headerSafe(truncate(reason, 200)))
 	return msg, nil
 }

@@ -86,7 +86,12 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 	switch {
 	case res.status >= 200 && res.status < 300:
 		out.State = eventstore.DeliverySucceeded
+		r.metrics.webhookAttempt("succeeded")
+		r.log.Info("webhook delivered", append([]any{"delivery_id", c.ID, "endpoint_id", c.EndpointID,
+			"event_id", c.EventID, "type", c.EventType, "attempt", number, "status", res.status,
+			"latency", res.latency}, dueOrigin(c).LogAttrs()...)...)
 	case res.status == http.StatusGone:
+		r.metrics.webhookAttempt("gone")
 		out.State = eventstore.DeliveryFailed
 		// Recorded now, before disabling: that fails the endpoint's pending
 		// deliveries, this one included, which would fence the outcome out
@@ -107,12 +112,14 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 	case number < len(r.schedule):
 		out.State = eventstore.DeliveryPending
 		out.NextAttemptAt = r.now().Add(r.spread(r.schedule[number]))
-		r.log.Debug("webhook attempt failed; will retry", "delivery_id", c.ID, "attempt", number,
-			"status", res.status, "err", res.raw, "next_attempt_at", out.NextAttemptAt)
+		r.metrics.webhookAttempt("retrying")
+		r.log.Debug("webhook attempt failed; will retry", append([]any{"delivery_id", c.ID, "attempt", number,
+			"status", res.status, "err", res.raw, "next_attempt_at", out.NextAttemptAt}, dueOrigin(c).LogAttrs()...)...)
 	default:
 		out.State = eventstore.DeliveryFailed
-		r.log.Warn("webhook delivery failed after its last attempt", "delivery_id", c.ID, "endpoint_id", c.EndpointID,
-			"event_id", c.EventID, "attempt", number, "status", res.status, "err", res.raw)
+		r.metrics.webhookAttempt("failed")
+		r.log.Warn("webhook delivery failed after its last attempt", append([]any{"delivery_id", c.ID, "endpoint_id", c.EndpointID,
+			"event_id", c.EventID, "attempt", number, "status", res.status, "err", res.raw}, dueOrigin(c).LogAttrs()...)...)
 	}
 	return out, true
 }

@@ -140,6 +140,14 @@ func (r *deliveryRun) send(parent context.Context, c eventstore.DueDelivery, at 
 	h["webhook-id"] = []string{msgID}
 	h["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
 	h["webhook-signature"] = []string{sig}
+	// The receiver may follow the request that caused the event; neither
+	// header is covered by the signature.
+	if c.RequestID != "" {
+		h[HeaderRequestID] = []string{c.RequestID}
+	}
+	if c.Traceparent != "" {
+		h[HeaderTraceparent] = []string{c.Traceparent}
+	}
 
 	start := time.Now()
 	resp, err := r.client.Do(req)

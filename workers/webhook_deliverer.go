@@ -45,6 +45,8 @@ type WebhookDeliverer struct {
 	// Now is the clock of schedules and claims; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Metrics, if set, counts the attempts by outcome.
+	Metrics *Metrics
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -81,11 +83,12 @@ type deliveryRun struct {
 	lease           time.Duration
 	now             func() time.Time
 	log             *slog.Logger
+	metrics         *Metrics
 }
 
 func (d *WebhookDeliverer) settings() *deliveryRun {
 	r := &deliveryRun{store: d.Store, client: d.Client, schedule: d.Schedule, jitter: d.Jitter,
-		perEndpoint: d.PerEndpoint, workers: d.Workers, poll: d.Poll, lease: d.Lease, now: d.Now, log: d.Log}
+		perEndpoint: d.PerEndpoint, workers: d.Workers, poll: d.Poll, lease: d.Lease, now: d.Now, log: d.Log, metrics: d.Metrics}
 	if r.client == nil {
 		r.client = NewWebhookClient(d.AllowPrivate)
 	}
@@ -216,4 +219,9 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dueOrigin is the request behind a claimed delivery's event.
+func dueOrigin(d eventstore.DueDelivery) Origin {
+	return Origin{RequestID: d.RequestID, Traceparent: d.Traceparent}
 }

@@ -74,6 +74,9 @@ func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		logWith(ctx, f.logger()).Info("webhook deliveries queued", "event_id", rec.EventID, "type", rec.Type, "deliveries", n)
+	}
 	if n > 0 && f.Notify != nil {
 		f.Notify()
 	}
@@ -82,16 +85,22 @@ func (f *WebhookFanout) Handle(ctx context.Context, rec eventstore.Record) error
 
 // payload is the body of rec's deliveries.
 func (f *WebhookFanout) payload(ctx context.Context, rec eventstore.Record) ([]byte, error) {
-	upTo, err := f.recordsUpTo(ctx, rec)
-	if err != nil {
-		return nil, err
-	}
 	if !domain.IsWebhookEventType(rec.Type) {
+		upTo, err := f.recordsUpTo(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
 		return f.catalogPayload(ctx, rec, upTo)
 	}
-	// A fold error (an event type this version cannot decode) is not
-	// permanent: a newer replica may handle the redelivery.
-	plan, err := eventstore.Fold(upTo)
+	id, ok := eventstore.PlanIDOf(rec.StreamID)
+	if !ok {
+		return nil, fmt.Errorf("webhook fan-out: %s event on stream %s", rec.Type, rec.StreamID)
+	}
+	// The plan as of rec (from its snapshot when that is not later), so
+	// the cost does not grow with the plan's age. A fold error (an event
+	// type this version cannot decode) or an event not visible yet is not
+	// permanent: retried with backoff, maybe by a newer replica.
+	plan, err := eventstore.PlanAggregate.At(ctx, f.Store, id, rec.Version)
 	if err != nil {
 		return nil, fmt.Errorf("webhook fan-out: %w", err)
 	}
@@ -124,4 +133,11 @@ func (f *WebhookFanout) recordsUpTo(ctx context.Context, rec eventstore.Record) 
 		return nil, fmt.Errorf("webhook fan-out: %s has no version %d", rec.StreamID, rec.Version)
 	}
 	return upTo, nil
+}
+
+func (f *WebhookFanout) logger() *slog.Logger {
+	if f.Log != nil {
+		return f.Log
+	}
+	return slog.Default()
 }

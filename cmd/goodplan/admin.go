@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"goodplan/domain"
 	"goodplan/eventstore"
-	"goodplan/projections"
 )
 
 func migrateCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
@@ -28,42 +26,11 @@ func migrateCmd(ctx context.Context, cfg config, args []string, stdout, stderr i
 	return nil
 }
 
-func verifyCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	if err := parseFlags(flag.NewFlagSet("verify", flag.ContinueOnError), args, stderr, "verify"); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg, nil)
-	if err != nil {
-		return err
-	}
-	defer store.Pool().Close()
-	res, err := store.Verify(ctx)
-	var ce *eventstore.ChainError
-	if errors.As(err, &ce) {
-		return fmt.Errorf("verify: first bad event: %w (after %d good events)", ce, res.Events-1)
-	}
-	if err != nil {
-		return err
-	}
-	cat, err := store.VerifyCatalog(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range cat.Problems {
-		fmt.Fprintf(stdout, "catalog: %s\n", p)
-	}
-	if n := len(cat.Problems); n > 0 {
-		return fmt.Errorf("verify: every hash chain is intact, but the catalog disagrees with its events (%d problems, listed above)", n)
-	}
-	fmt.Fprintf(stdout, "ok: %d events in %d streams, every hash chain intact; %d catalog plans agree with their %d id reservations, %d plan groups with their plans, %d prices with the plans that mint them\n",
-		res.Events, res.Streams, cat.CatalogPlans, cat.Reservations, cat.PlanGroups, cat.Prices)
-	return nil
-}
-
 func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("accounts create", flag.ContinueOnError)
 	name := fs.String("name", "", "the merchant's name (required)")
-	planLimit := fs.Int64("plan-limit", -1, "how many plans the account may create (default: unlimited)")
+	var planLimit optionalCount
+	fs.Var(&planLimit, "plan-limit", "at most `N` plans the account may create (default unlimited)")
 	rate := fs.Int("rate-limit", 60, "API requests per minute per key (0: unlimited)")
 	burst := fs.Int("burst", 10, "API requests per second per key at most (0: no burst cap)")
 	reminderDays := fs.Int("reminder-days", domain.DefaultReminderDays,
@@ -76,7 +43,7 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 		fs.Usage()
 		return usageError{"accounts create: --name is required"}
 	}
-	if *rate < 0 || *burst < 0 || *planLimit < -1 {
+	if *rate < 0 || *burst < 0 {
 		return usageError{"accounts create: limits must not be negative"}
 	}
 	if *reminderDays < 0 || *reminderDays > 30 {
@@ -88,8 +55,8 @@ func accountsCreate(ctx context.Context, cfg config, args []string, stdout, stde
 	}
 	defer store.Pool().Close()
 	na := eventstore.NewAccount{Name: *name, RateLimitPerMinute: *rate, RateLimitBurst: *burst, ReminderDays: reminderDays}
-	if *planLimit >= 0 {
-		na.PlanLimit = planLimit
+	if planLimit.set {
+		na.PlanLimit = &planLimit.n
 	}
 	acct, err := store.CreateAccount(ctx, na)
 	if err != nil {
@@ -123,43 +90,4 @@ func apikeysCreate(ctx context.Context, cfg config, args []string, stdout, stder
 	}
 	fmt.Fprintln(stdout, key)
 	return nil
-}
-
-func replayCmd(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	doSwap := fs.Bool("swap", false, "make the rebuilt read model the live one after comparing")
-	wait := fs.Duration("wait", 10*time.Second, "how long a live row that is only behind (projection lag) may take to catch up")
-	if err := parseFlags(fs, args, stderr, "replay [--swap] [--wait 10s]"); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg, nil)
-	if err != nil {
-		return err
-	}
-	defer store.Pool().Close()
-	start := time.Now()
-	res, err := projections.Replay(ctx, store, projections.ReplayOptions{Swap: *doSwap, CatchUpWait: *wait})
-	if err != nil {
-		return err
-	}
-	for _, f := range res.Failed {
-		fmt.Fprintf(stdout, "cannot rebuild %s\n", f)
-	}
-	for _, d := range res.Diffs {
-		fmt.Fprintln(stdout, d)
-	}
-	fmt.Fprintf(stdout, "replayed %d events into %d plans, %d events into %d catalog plans and %d events into %d plan groups in %s: %d differences, %d streams not rebuilt\n",
-		res.Events, res.Plans, res.CatalogEvents, res.CatalogPlans, res.GroupEvents, res.Groups,
-		time.Since(start).Round(time.Millisecond), len(res.Diffs), len(res.Failed))
-	if res.Swapped {
-		fmt.Fprintln(stdout, "swapped: the rebuilt read model is now live")
-	}
-	var errs []error
-	if len(res.Failed) > 0 {
-		errs = append(errs, fmt.Errorf("replay: %d plan streams could not be rebuilt (the others were)", len(res.Failed)))
-	}
-	if len(res.Diffs) > 0 {
-		errs = append(errs, fmt.Errorf("replay: the live read models differ from the events in %d rows", len(res.Diffs)))
-	}
-	return errors.Join(errs...)
 }

@@ -33,6 +33,10 @@ type config struct {
 	IPBurst          int            // per client IP per second there
 	AuthFailureLimit int            // failed API authentications per client IP per minute
 	TrustedProxies   []netip.Prefix // peers whose X-Forwarded-For is believed
+	MetricsAddr      string         // own listener for /metrics; empty: /metrics on HTTP_ADDR
+	MetricsToken     string         // bearer token /metrics requires; empty: none
+	OTLPEndpoint     string         // OTLP/HTTP base URL spans are exported to; empty: none
+	LogFormat        string         // text or json
 
 	// now is the clock of the API, the email worker and the scheduler; nil
 	// is time.Now. Only in-process tests set it (never the environment), to
@@ -64,6 +68,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir:     get("DATA_DIR", "./data"),
 		SMTPURL:     getenv("SMTP_URL"),
 		EmailFrom:   get("EMAIL_FROM", "Good Plan <no-reply@localhost>"),
+
+		MetricsAddr:  getenv("METRICS_ADDR"),
+		MetricsToken: getenv("METRICS_TOKEN"),
+		OTLPEndpoint: getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		LogFormat:    get("LOG_FORMAT", "text"),
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT=%q: want an http or https URL such as http://localhost:4318", c.OTLPEndpoint)
+		}
 	}
 	if v := getenv("WEBHOOK_ALLOW_PRIVATE_NETWORKS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -133,6 +150,10 @@ func (c config) LogValue() slog.Value {
 		slog.Int("IP_BURST", c.IPBurst),
 		slog.Int("AUTH_FAILURE_LIMIT", c.AuthFailureLimit),
 		slog.Any("TRUSTED_PROXIES", c.TrustedProxies),
+		slog.String("METRICS_ADDR", c.MetricsAddr),
+		slog.String("METRICS_TOKEN", maskSecret(c.MetricsToken)),
+		slog.String("OTEL_EXPORTER_OTLP_ENDPOINT", maskURL(c.OTLPEndpoint)),
+		slog.String("LOG_FORMAT", c.LogFormat),
 	)
 }
 
@@ -166,6 +187,14 @@ func maskURL(s string) string {
 }
 
 const masked = "xxxxx"
+
+// maskSecret is masked for a set secret, "" for none.
+func maskSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return masked
+}
 
 var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 

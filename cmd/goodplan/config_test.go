@@ -69,9 +69,11 @@ func TestMaskURL(t *testing.T) {
 func TestConfigLogMasksSecrets(t *testing.T) {
 	t.Parallel()
 	cfg, err := loadConfig(envOf(map[string]string{
-		"DATABASE_URL": "host=db user=gp password=s3cretDB",
-		"NATS_URL":     "nats://s3cretNATS@nats:4222",
-		"SMTP_URL":     "smtp://user:s3cretSMTP@mail:587",
+		"DATABASE_URL":                "host=db user=gp password=s3cretDB",
+		"NATS_URL":                    "nats://s3cretNATS@nats:4222",
+		"SMTP_URL":                    "smtp://user:s3cretSMTP@mail:587",
+		"METRICS_TOKEN":               "s3cretMetrics",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector:4318/?token=s3cretOTLP",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +81,8 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "config", cfg)
 	if out := buf.String(); strings.Contains(out, "s3cret") || !strings.Contains(out, "host=db") ||
-		!strings.Contains(out, "nats:4222") || !strings.Contains(out, "mail:587") {
+		!strings.Contains(out, "nats:4222") || !strings.Contains(out, "mail:587") ||
+		!strings.Contains(out, "METRICS_TOKEN=xxxxx") || !strings.Contains(out, "collector:4318") {
 		t.Fatalf("logged %s", out)
 	}
 }
@@ -121,6 +124,16 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative IP limit", env: map[string]string{"IP_RATE_LIMIT": "-1"}, wantErr: "IP_RATE_LIMIT"},
 		{name: "bad auth failure limit", env: map[string]string{"AUTH_FAILURE_LIMIT": "many"}, wantErr: "AUTH_FAILURE_LIMIT"},
 		{name: "bad trusted proxy", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: "TRUSTED_PROXIES"},
+		{name: "observability defaults", env: nil, check: func(c config) bool {
+			return c.MetricsAddr == "" && c.MetricsToken == "" && c.OTLPEndpoint == "" && c.LogFormat == "text"
+		}},
+		{name: "observability set", env: map[string]string{"METRICS_ADDR": "127.0.0.1:9090", "METRICS_TOKEN": "t",
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "LOG_FORMAT": "json"}, check: func(c config) bool {
+			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "t" && c.OTLPEndpoint == "http://collector:4318" && c.LogFormat == "json"
+		}},
+		{name: "bad log format", env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: "LOG_FORMAT"},
+		{name: "OTLP endpoint without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+			wantErr: "OTEL_EXPORTER_OTLP_ENDPOINT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -189,7 +189,7 @@ func retryHandlers(ctx context.Context, store *eventstore.Store, cfg config, dls
 			closers[i]()
 		}
 	}
-	handlers := newServices(store, cfg.NATSPrefix, sender, cfg, log).handlers()
+	handlers := newServices(store, cfg.NATSPrefix, sender, cfg, log, nil).handlers()
 	relay := false
 	for _, d := range dls {
 		relay = relay || d.Consumer == workers.RelayConsumer

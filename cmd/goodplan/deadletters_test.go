@@ -196,7 +196,7 @@ func TestDeadLettersEndToEnd(t *testing.T) {
 	res = runCLI(t, dbURL, "replay", "--wait", "5s")
 	if res.code != 1 || !strings.Contains(res.stdout, fmt.Sprintf("cannot rebuild plan-%d: version %d: ", a, poison[0].Version)) ||
 		!strings.Contains(res.stdout, "into 2 plans") || !strings.Contains(res.stdout, "1 streams not rebuilt") ||
-		!strings.Contains(res.stderr, "1 plan streams could not be rebuilt") {
+		!strings.Contains(res.stderr, "replay: 1 streams could not be rebuilt") {
 		t.Fatalf("replay with a poisoned stream: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 

@@ -37,6 +37,13 @@ const (
 	// modXCrypto gives eventstore argon2id, for the dashboard users'
 	// password hashes, which only the store reads.
 	modXCrypto = "golang.org/x/crypto"
+	// The metrics and traces of each layer (issue 13): its series are
+	// defined where they are counted, registered on serve's registry; the
+	// API and the workers continue the request's trace.
+	modPrometheus = "github.com/prometheus/client_golang"
+	modOTel       = "go.opentelemetry.io/otel"
+	modOTelTrace  = "go.opentelemetry.io/otel/trace"
+	modOTelSDK    = "go.opentelemetry.io/otel/sdk"
 )
 
 // layers holds the arrows, keyed by the folder under the module root. A
@@ -46,15 +53,15 @@ var layers = map[string]layer{
 	"domain":     {modules: []string{modAPD, modUUID}},
 	"templates":  {},
 	"migrations": {}, // embedded SQL files, read by eventstore
-	"eventstore": {layers: []string{"domain", "migrations"}, modules: []string{modPgx, modTern, modXCrypto}},
+	"eventstore": {layers: []string{"domain", "migrations"}, modules: []string{modPgx, modTern, modXCrypto, modPrometheus}},
 	"projections": {layers: []string{"domain", "eventstore"},
 		modules: []string{modPgx}},
 	// The embedded broker (nats-server) is NATS's as much as nats.go is:
 	// DESIGN.md runs it in-process when NATS_URL is empty.
 	"workers": {layers: []string{"domain", "eventstore", "projections", "templates"},
-		modules: []string{modNATS, modNATSServer, modGoMail}},
+		modules: []string{modNATS, modNATSServer, modGoMail, modPrometheus, modOTel, modOTelTrace}},
 	"api": {layers: []string{"domain", "eventstore", "projections", "templates"},
-		modules: []string{modChi}},
+		modules: []string{modChi, modPrometheus, modOTel, modOTelTrace, modOTelSDK}},
 	"cmd/goodplan": {anything: true},
 	// bench/ is tooling (DESIGN.md): like cmd, it may drive everything.
 	"bench": {anything: true},
@@ -75,6 +82,8 @@ var pendingExceptions = map[[2]string]string{}
 //	projections  -> domain, eventstore, pgx
 //	workers      -> domain, eventstore, projections, templates, nats.go, go-mail
 //	api          -> domain, eventstore, projections, templates, chi
+//	(and the Prometheus client in eventstore, workers and api; OpenTelemetry
+//	in workers and api)
 //	cmd/goodplan -> everything; nothing imports cmd
 //
 // Tests may cross layers (a workers property test drives the API); the

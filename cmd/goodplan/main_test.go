@@ -61,6 +61,7 @@ var configVars = []string{
 	"SMTP_URL", "EMAIL_FROM", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "NATS_SUBJECT_PREFIX",
 	"SCHEDULER_INTERVAL", "DEAD_LETTER_AFTER",
 	"IP_RATE_LIMIT", "IP_BURST", "AUTH_FAILURE_LIMIT", "TRUSTED_PROXIES",
+	"METRICS_ADDR", "METRICS_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_FORMAT",
 }
 
 // cliEnv is the process environment without goodplan's settings, plus vars

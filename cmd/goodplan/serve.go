@@ -30,21 +30,46 @@ const shutdownTimeout = 10 * time.Second
 func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "on first start (no accounts yet), create a demo account and print an API key")
-	if err := parseFlags(fs, args, stderr, "serve [--demo]"); err != nil {
+	if err := parseFlags(fs, args, stderr, "serve [--demo]", printEnvHelp); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	log.Info("starting goodplan", "version", version, "config", cfg)
+	log := newLogger(cfg, stderr)
+	log.Info("starting goodplan", "version", versionString(), "config", cfg)
+
+	releaseDataDir, err := claimDataDir(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer releaseDataDir()
 
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer store.Pool().Close()
+	obs, err := newObservability(cfg, store)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := obs.shutdown(sctx); err != nil {
+			log.Warn("flush trace spans", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	mln, err := listenMetrics(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if mln != nil {
+		defer mln.Close()
 	}
 	base := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", base)
@@ -56,9 +81,11 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 
 	handler := api.New(api.Config{
-		Store: store, PublicURL: cfg.PublicURL, Version: version, Logger: log, Now: cfg.clock(),
+		Store: store, PublicURL: cfg.PublicURL, Version: versionString(), Logger: log, Now: cfg.clock(),
 		IPRateLimit: cfg.IPRateLimit, IPBurst: cfg.IPBurst, AuthFailureLimit: cfg.AuthFailureLimit,
 		TrustedProxies: cfg.TrustedProxies, HTTPWebhooks: cfg.WebhookAllowPrivateNetworks,
+		RequestLog: log, Metrics: obs.api, MetricsHandler: mainMetrics(obs, mln), MetricsToken: cfg.MetricsToken,
+		TracerProvider: obs.tracer,
 	})
 	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
@@ -82,8 +109,11 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return handler.RunKeyRevocationListener(gctx) })
-	for _, w := range pipeline(store, bus, sender, cfg, log) {
+	for _, w := range pipeline(store, bus, sender, cfg, log, obs) {
 		g.Go(func() error { return w(gctx) })
+	}
+	if mln != nil {
+		g.Go(func() error { return serveMetrics(gctx, mln, obs, cfg, log) })
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -104,15 +134,19 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 // pipeline is every background worker of serve: the notifier that wakes
 // the relay, the relay, the durable consumers (read model, customer emails,
 // webhook fan-out), the webhook deliverer and the scheduler.
-func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger) []func(context.Context) error {
-	svc := newServices(store, bus.Prefix, sender, cfg, log)
-	run := []func(context.Context) error{
-		store.RunNotifier,
-		(&workers.Relay{Store: store, Bus: bus, Log: log}).Run,
-	}
+func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger, obs *observability) []func(context.Context) error {
+	svc := newServices(store, bus.Prefix, sender, cfg, log, obs)
+	relay := &workers.Relay{Store: store, Bus: bus, Log: log}
+	run := []func(context.Context) error{store.RunNotifier, relay.Run}
+	var durables []string
 	for _, c := range svc.consumers {
 		c.Bus = bus
 		run = append(run, c.Run)
+		durables = append(durables, c.Durable)
+	}
+	if obs != nil {
+		relay.Metrics = obs.workers
+		obs.reg.MustRegister(&workers.PipelineCollector{Store: store, Bus: bus, Consumers: durables})
 	}
 	return append(run, svc.deliverer.Run, svc.scheduler.Run)
 }
@@ -126,8 +160,8 @@ type services struct {
 }
 
 // newServices builds the workers; prefix is the NATS subject prefix of the
-// consumers' filters.
-func newServices(store *eventstore.Store, prefix string, sender workers.Sender, cfg config, log *slog.Logger) *services {
+// consumers' filters; obs, if set, gives them metrics and a tracer.
+func newServices(store *eventstore.Store, prefix string, sender workers.Sender, cfg config, log *slog.Logger, obs *observability) *services {
 	plans := projections.NewPlans(store)
 	email := &workers.EmailWorker{Store: store, Sender: sender, PublicURL: cfg.PublicURL, From: cfg.EmailFrom, Log: log, Now: cfg.clock()}
 	deliverer := &workers.WebhookDeliverer{Store: store, AllowPrivate: cfg.WebhookAllowPrivateNetworks, Log: log}
@@ -158,12 +192,21 @@ func newServices(store *eventstore.Store, prefix string, sender workers.Sender, 
 		{Durable: "plan-email", Handle: email.HandlePlanEmail, Concurrency: 4, Batch: 16},
 		{Durable: "introduction-resend-email", Filter: resends, Handle: email.Handle, Concurrency: 2, Batch: 2},
 		{Durable: "user-email", Filter: userEmails, Handle: email.Handle, Concurrency: 2, Batch: 2},
-		{Durable: "webhook-fanout", Handle: fanout.Handle, Concurrency: 2, Batch: 16},
+		{Durable: "webhook-fanout", Handle: fanout.Handle, BatchHandle: fanout.HandleBatch, Concurrency: 2, Batch: 64},
 		{Durable: "projection-catalog-plans", Filter: catalogPlanEvents, Handle: catalogPlans.Apply, Concurrency: 2, Batch: 16},
 		{Durable: "projection-plan-groups", Filter: planGroupEvents, Handle: planGroups.Apply, Concurrency: 2, Batch: 16},
 	}
 	for _, c := range consumers {
 		c.Store, c.DeadLetterAfter, c.Log = store, cfg.DeadLetterAfter, log
+	}
+	if obs != nil {
+		email.Metrics, deliverer.Metrics = obs.workers, obs.workers
+		for _, c := range consumers {
+			c.Metrics = obs.workers
+			if obs.tracer != nil {
+				c.Tracer = obs.tracer.Tracer("goodplan/workers")
+			}
+		}
 	}
 	return &services{deliverer: deliverer, scheduler: scheduler, consumers: consumers}
 }
@@ -257,4 +300,21 @@ The merchant dashboard (this password is shown only this once):
 
 `, acct.ID, key, base, strings.TrimRight(publicURL, "/"), demoEmail, password)
 	return nil
+}
+
+// newLogger is serve's logger on stderr, in LOG_FORMAT.
+func newLogger(cfg config, stderr io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(stderr, nil))
+}
+
+// mainMetrics is the exposition served at /metrics on HTTP_ADDR: nil when
+// the metrics have their own listener (METRICS_ADDR).
+func mainMetrics(obs *observability, own net.Listener) http.Handler {
+	if own != nil {
+		return nil
+	}
+	return obs.handler()
 }
