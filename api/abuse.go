@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// maxTrackedClients bounds the client addresses each IP limiter remembers
-// (see rateLimiter.maxKeys).
+// maxTrackedClients bounds the client addresses each limiter remembers in
+// process memory (see rateLimiter.maxKeys, sharedLimiter.blocked).
 const maxTrackedClients = 65536
 
 // limitByIP applies the per-client-IP limit (Config.IPRateLimit, IPBurst)
@@ -18,7 +18,9 @@ func (s *Server) limitByIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ipRateLimit > 0 {
 			if a := s.clientAddr(r); a.IsValid() {
-				d := s.ipLimiter.allow(limitKey(a), s.ipRateLimit, s.ipBurst)
+				// When the store does not answer, this replica's own
+				// windows decide, so the health check can still say so.
+				d := s.ipLimiter.allowOr(r.Context(), limitKey(a), s.ipRateLimit, s.ipBurst)
 				if !d.allowed {
 					limits := strconv.Itoa(s.ipRateLimit) + " requests per minute"
 					if s.ipBurst > 0 {
@@ -50,7 +52,7 @@ func (s *Server) authBlockedAs(w http.ResponseWriter, r *http.Request, body func
 	if !a.IsValid() {
 		return false
 	}
-	d := s.authFailures.peek(limitKey(a), s.authFailureLimit, 0)
+	d := s.authFailures.peekOr(r.Context(), limitKey(a), s.authFailureLimit, 0)
 	if d.allowed {
 		return false
 	}
@@ -66,7 +68,7 @@ func (s *Server) authFailed(r *http.Request) {
 		return
 	}
 	if a := s.clientAddr(r); a.IsValid() {
-		s.authFailures.allow(limitKey(a), s.authFailureLimit, 0)
+		s.authFailures.allowOr(r.Context(), limitKey(a), s.authFailureLimit, 0)
 	}
 }
 

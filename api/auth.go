@@ -86,7 +86,17 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 			}
 		}
 		if acct.RateLimitPerMinute > 0 {
-			d := s.limiter.allow(sum, acct.RateLimitPerMinute, acct.RateLimitBurst)
+			d, err := s.limiter.allow(r.Context(), sum, acct.RateLimitPerMinute, acct.RateLimitBurst)
+			if err != nil {
+				// The shared windows are in PostgreSQL, like everything
+				// the request would do next: a quick 503, not a wait.
+				s.limiter.warn(r.Context(), "shared rate limit unavailable; 503", err)
+				h := w.Header()
+				h.Set("Retry-After", "1")
+				writeJSON(w, http.StatusServiceUnavailable, src.body(&apiError{Status: http.StatusServiceUnavailable,
+					Title: "Service unavailable", Message: "The rate limit cannot be checked right now. Retry after 1 s."}))
+				return
+			}
 			h := w.Header()
 			// Assigned directly to keep the seed's spelling on the wire
 			// (Header.Set would send X-Ratelimit-Limit).

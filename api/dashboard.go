@@ -33,15 +33,14 @@ type dashboardConfig struct {
 	root         string // path of the dashboard: PUBLIC_URL's path + "/dashboard"
 	origin       string // PUBLIC_URL's origin ("https://pay.example.com"), the only one a form may come from
 	secureCookie bool   // PUBLIC_URL is https: the session cookie is Secure
-	// loginByEmail and loginByIP count failed sign-ins (see loginBlocked).
-	loginByEmail *rateLimiter
-	loginByIP    *rateLimiter
+	// loginByEmail and loginByIP count failed sign-ins (see loginBlocked);
+	// New sets them, shared by every replica.
+	loginByEmail *sharedLimiter
+	loginByIP    *sharedLimiter
 }
 
 func newDashboardConfig(publicURL string, now func() time.Time) dashboardConfig {
-	c := dashboardConfig{root: "/dashboard", loginByEmail: newRateLimiter(now), loginByIP: newRateLimiter(now)}
-	c.loginByEmail.maxKeys = maxTrackedClients
-	c.loginByIP.maxKeys = maxTrackedClients
+	c := dashboardConfig{root: "/dashboard"}
 	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
 		c.root = strings.TrimRight(u.Path, "/") + "/dashboard"
 		c.origin = strings.ToLower(u.Scheme + "://" + u.Host)

@@ -147,7 +147,7 @@ func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
 	email := formEmail(r)
 	shown := templates.DashboardLogin{Email: email}
 	keys := s.attemptKeysOf(r, "login", email)
-	if wait := s.attemptsBlocked(keys); wait > 0 {
+	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
 		shown.Error, shown.ErrorKind = loginErrLimited, "limited"
 		noteRefusal(r, "dashboard_login")
@@ -156,7 +156,7 @@ func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.AuthenticateUser(r.Context(), email, r.PostForm.Get("password"))
 	if errors.Is(err, eventstore.ErrBadCredentials) {
-		s.countAttempt(keys)
+		s.countAttempt(r.Context(), keys)
 		shown.Error, shown.ErrorKind = loginErrCredentials, "credentials"
 		s.renderLogin(w, r, http.StatusUnauthorized, shown)
 		return
@@ -228,20 +228,20 @@ func (s *Server) attemptKeysOf(r *http.Request, scope, email string) attemptKeys
 // attemptsBlocked returns how long until an attempt with keys is allowed
 // (loginFailuresPerEmail, loginFailuresPerIP in a sliding minute), 0 if it
 // is allowed now. It counts nothing: see countAttempt.
-func (s *Server) attemptsBlocked(k attemptKeys) time.Duration {
-	wait := s.dash.loginByEmail.peek(k.email, loginFailuresPerEmail, 0).retryAfter
+func (s *Server) attemptsBlocked(ctx context.Context, k attemptKeys) time.Duration {
+	wait := s.dash.loginByEmail.peekOr(ctx, k.email, loginFailuresPerEmail, 0).retryAfter
 	if k.hasIP {
-		wait = max(wait, s.dash.loginByIP.peek(k.ip, loginFailuresPerIP, 0).retryAfter)
+		wait = max(wait, s.dash.loginByIP.peekOr(ctx, k.ip, loginFailuresPerIP, 0).retryAfter)
 	}
 	return wait
 }
 
 // countAttempt counts an attempt (a failed sign-in, a reset request)
 // against keys.
-func (s *Server) countAttempt(k attemptKeys) {
-	s.dash.loginByEmail.allow(k.email, loginFailuresPerEmail, 0)
+func (s *Server) countAttempt(ctx context.Context, k attemptKeys) {
+	s.dash.loginByEmail.allowOr(ctx, k.email, loginFailuresPerEmail, 0)
 	if k.hasIP {
-		s.dash.loginByIP.allow(k.ip, loginFailuresPerIP, 0)
+		s.dash.loginByIP.allowOr(ctx, k.ip, loginFailuresPerIP, 0)
 	}
 }
 

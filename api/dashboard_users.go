@@ -57,13 +57,13 @@ func (s *Server) dashboardForgot(w http.ResponseWriter, r *http.Request) {
 	}
 	email := formEmail(r)
 	keys := s.attemptKeysOf(r, "reset", email)
-	if wait := s.attemptsBlocked(keys); wait > 0 {
+	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
 		noteRefusal(r, "dashboard_reset")
 		s.renderForgot(w, r, http.StatusTooManyRequests, templates.DashboardForgot{Email: email, Error: resetErrLimited})
 		return
 	}
-	s.countAttempt(keys)
+	s.countAttempt(r.Context(), keys)
 	u, err := s.store.UserByEmail(r.Context(), email)
 	if err == nil {
 		meta := s.metadataFor(r, u.AccountID, domain.SourceMerchant)

@@ -17,8 +17,10 @@ import (
 // minute passes nearly twice perMinute in 60 s, and a second bucket refilled
 // continuously passes burst plus burst-1 within one second.
 //
-// State is process memory: with several replicas, each enforces the limit on
-// its own (README, "Past one machine").
+// State is process memory. The server's limits are sharedLimiter, the same
+// windows in PostgreSQL for every replica (ratelimit_shared.go and
+// migration 025's rate_take, which follows this code); a rateLimiter holds
+// a replica's own windows, the fallback when the database does not answer.
 type rateLimiter struct {
 	now       func() time.Time
 	base      time.Time // timestamps are nanoseconds since base

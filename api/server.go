@@ -27,7 +27,9 @@ type Config struct {
 	PublicURL string // base of portal links, e.g. https://pay.example.com
 	Version   string // reported by GET /api/health
 	Logger    *slog.Logger
-	Now       func() time.Time // nil: time.Now
+	// Now is the clock (nil: time.Now, and the rate limits take their
+	// time from the database, one clock for every replica).
+	Now func() time.Time
 
 	// IPRateLimit and IPBurst limit the requests per client IP (IPv6: per
 	// /64) per minute and per second on the routes without an API key
@@ -70,11 +72,15 @@ type Server struct {
 	version   string
 	log       *slog.Logger
 	now       func() time.Time
-	limiter   *rateLimiter
-	keys      *keyCache
+	// dbClock: the shared rate limits take their time from the
+	// database (Config.Now is nil), one clock for every replica.
+	dbClock bool
+	// limiter is keyed by the API key's SHA-256.
+	limiter *sharedLimiter
+	keys    *keyCache
 	// ipLimiter and authFailures are keyed by limitKey(client address).
-	ipLimiter        *rateLimiter
-	authFailures     *rateLimiter
+	ipLimiter        *sharedLimiter
+	authFailures     *sharedLimiter
 	ipRateLimit      int
 	ipBurst          int
 	authFailureLimit int
@@ -122,18 +128,20 @@ func New(cfg Config) *Server {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.dbClock = time.Now, true
 	}
-	s.limiter = newRateLimiter(s.now)
+	// The rate limits hold for every replica on the database (the
+	// rate_windows table, ratelimit_shared.go).
+	s.limiter = s.newSharedLimiter("key", maxTrackedClients)
 	s.keys = newKeyCache(s.now, s.log)
-	s.ipLimiter = newRateLimiter(s.now)
-	s.ipLimiter.maxKeys = maxTrackedClients
-	s.authFailures = newRateLimiter(s.now)
-	s.authFailures.maxKeys = maxTrackedClients
+	s.ipLimiter = s.newSharedLimiter("ip", maxTrackedClients)
+	s.authFailures = s.newSharedLimiter("auth_failure", maxTrackedClients)
 	s.plans = projections.NewPlans(s.store)
 	s.catalogPlans = projections.NewCatalogPlans(s.store)
 	s.planGroups = projections.NewPlanGroups(s.store)
 	s.dash = newDashboardConfig(s.publicURL, s.now)
+	s.dash.loginByEmail = s.newSharedLimiter("login_email", maxTrackedClients)
+	s.dash.loginByIP = s.newSharedLimiter("login_ip", maxTrackedClients)
 	s.router = s.routes()
 	if wrapRouter != nil {
 		s.router = wrapRouter(s.router)

@@ -26,10 +26,10 @@ import (
 )
 
 // groupOrder is every measurement group, in table order.
-var groupOrder = []string{"baseline", "http", "reads", "cost", "list", "pipeline", "replay", "delivery", "age", "dashboard"}
+var groupOrder = []string{"baseline", "http", "reads", "cost", "list", "pipeline", "replay", "delivery", "age", "dashboard", "ratelimit"}
 
 // selectable are the groups -only accepts (cost comes with http).
-var selectable = []string{"baseline", "http", "reads", "list", "pipeline", "replay", "delivery", "age", "dashboard"}
+var selectable = []string{"baseline", "http", "reads", "list", "pipeline", "replay", "delivery", "age", "dashboard", "ratelimit"}
 
 // settings are the run's sizes and durations.
 type settings struct {
@@ -201,6 +201,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if groups["dashboard"] {
 		step("dashboard", r.dashboardGroup)
+	}
+	if groups["ratelimit"] {
+		step("ratelimit", r.rateLimitGroup)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
