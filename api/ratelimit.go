@@ -19,7 +19,7 @@ import (
 //
 // State is process memory. The server's limits are sharedLimiter, the same
 // windows in PostgreSQL for every replica (ratelimit_shared.go and
-// migration 025's rate_take, which follows this code); a rateLimiter holds
+// migration 023's rate_take, which follows this code); a rateLimiter holds
 // a replica's own windows, the fallback when the database does not answer.
 type rateLimiter struct {
 	now       func() time.Time

@@ -16,7 +16,7 @@ import (
 const rateStoreTimeout = 2 * time.Second
 
 // sharedLimiter is a rateLimiter whose windows every replica on the
-// database shares: each decision is one call of rate_take (migration 025),
+// database shares: each decision is one call of rate_take (migration 023),
 // which locks the key's row, so the limits hold for the whole cluster, not
 // per process. Two things stay in process memory:
 //

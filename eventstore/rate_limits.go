@@ -7,7 +7,7 @@ import (
 )
 
 // RateDecision is the outcome of one rate-limited request as the shared
-// windows of the rate_windows table decide it (migration 025).
+// windows of the rate_windows table decide it (migration 023).
 type RateDecision struct {
 	Allowed bool
 	// Remaining is how many requests are left in the minute window.
