@@ -61,7 +61,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		TrustedProxies: cfg.TrustedProxies, HTTPWebhooks: cfg.WebhookAllowPrivateNetworks,
 	})
 	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
+	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix, Replicas: cfg.NATSStreamReplicas})
 	if err != nil {
 		ln.Close()
 		return err
