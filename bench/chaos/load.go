@@ -89,6 +89,9 @@ func (l *load) do(ctx context.Context, op string, build func() (*http.Request, e
 		}
 		return res.StatusCode, b, nil
 	}
+	if ctx.Err() != nil {
+		return 0, nil, ctx.Err() // the load stopped: not given up
+	}
 	l.mu.Lock()
 	l.gaveUp++
 	l.mu.Unlock()
@@ -174,4 +177,31 @@ func (l *load) flow(ctx context.Context, a account) error {
 		l.mu.Unlock()
 	}
 	return err
+}
+
+// hammer sends GET /api/v1/plans with a's key every interval until ctx
+// ends, far above the key's 60 a minute: the rate limit must refuse what
+// exceeds it however the proxy spreads the requests over the replicas.
+func (l *load) hammer(ctx context.Context, a account, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		req, err := http.NewRequestWithContext(ctx, "GET", l.base+"/api/v1/plans?limit=1", nil)
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+a.Key)
+		res, err := l.client.Do(req)
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		l.record("hammer", res.StatusCode)
+	}
 }

@@ -89,10 +89,12 @@ func soak(ctx context.Context, s settings) error {
 	}
 	defer pool.Close()
 
-	accounts, probe, err := setupAccounts(ctx, c, s.accounts, public, "http://"+hookLn.Addr().String(), hooks)
+	accounts, probe, err := setupAccounts(ctx, c, s.accounts+1, public, "http://"+hookLn.Addr().String(), hooks)
 	if err != nil {
 		return err
 	}
+	hot := accounts[len(accounts)-1] // the rate limit's target, not in the flows
+	accounts = accounts[:len(accounts)-1]
 	rates.skip = probe.Key
 	l := &load{base: public, accounts: accounts, client: &http.Client{Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -100,6 +102,9 @@ func soak(ctx context.Context, s settings) error {
 	var wg sync.WaitGroup
 	for i := range s.clients {
 		wg.Go(func() { l.run(loadCtx, i, s.seed) })
+	}
+	if s.hammer > 0 {
+		wg.Go(func() { l.hammer(loadCtx, hot, time.Second/time.Duration(s.hammer)) })
 	}
 
 	plan := schedule(s.seed, s.rounds, s.faults)
