@@ -89,6 +89,12 @@ func check(ctx context.Context, c *cluster.Cluster, pool *pgxpool.Pool, l *load,
 		}
 	}
 	r.add("5xx answers other than 503", bad == 0, "%d (answers by status: %v; status 0 = transport error)", bad, byStatus)
+	for _, x := range l.responses {
+		if x.Body != "" {
+			r.info("a 5xx other than 503", "%s %s %d: %s", x.At.UTC().Format(time.RFC3339Nano), x.Op, x.Status, strings.ReplaceAll(x.Body, "|", "/"))
+			break
+		}
+	}
 	r.add("503 answers outside a fault window", out503 == 0, "%d of %d", out503, byStatus[503])
 
 	// Replay and verify.

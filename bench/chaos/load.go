@@ -29,6 +29,7 @@ type response struct {
 	At     time.Time
 	Op     string
 	Status int
+	Body   string `json:",omitempty"` // the start of a 5xx other than 503
 }
 
 // ack is one create the service acknowledged with a 2xx.
@@ -51,9 +52,17 @@ type load struct {
 	flows     int // create, choose, pay completed
 }
 
-func (l *load) record(op string, status int) {
+func (l *load) record(op string, status int) { l.recordBody(op, status, nil) }
+
+// recordBody records an answer, with the start of its body when it is a
+// 5xx other than 503 (for the summary).
+func (l *load) recordBody(op string, status int, body []byte) {
+	x := response{At: time.Now(), Op: op, Status: status}
+	if status >= 500 && status != 503 {
+		x.Body = string(body[:min(len(body), 300)])
+	}
 	l.mu.Lock()
-	l.responses = append(l.responses, response{At: time.Now(), Op: op, Status: status})
+	l.responses = append(l.responses, x)
 	l.mu.Unlock()
 }
 
@@ -77,7 +86,7 @@ func (l *load) do(ctx context.Context, op string, build func() (*http.Request, e
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		l.record(op, res.StatusCode)
+		l.recordBody(op, res.StatusCode, b)
 		if res.StatusCode == http.StatusTooManyRequests {
 			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
 			time.Sleep(time.Duration(max(1, min(wait, 5))) * time.Second)

@@ -11,7 +11,7 @@
 // non-zero when a check fails.
 //
 //	go run ./bench/chaos [-rounds 20] [-seed 1] [-faults kill-replica,kill-leader,kill-nats,pause,pg-restart]
-//	                     [-round 3s] [-clients 6] [-accounts 8] [-hammer 4] [-out bench/results]
+//	                     [-round 3s] [-clients 6] [-accounts 8] [-hammer 4] [-for 0] [-out bench/results]
 package main
 
 import (
@@ -40,6 +40,7 @@ type settings struct {
 	emailIdle time.Duration
 	keep      bool
 	hammer    int
+	budget    time.Duration // 0: every round
 }
 
 var runStart = time.Now()
@@ -77,6 +78,7 @@ func parseFlags(args []string) (settings, error) {
 	fs.DurationVar(&s.quiet, "quiet", 10*time.Minute, "longest wait for quiet after the last round")
 	fs.DurationVar(&s.emailIdle, "email-idle", 40*time.Second, "quiet means no email accepted for this long (outlasts the 30 s retry)")
 	fs.IntVar(&s.hammer, "hammer", 4, "requests a second one more merchant sends to test the rate limit (60 a minute per key, cluster-wide); 0: none")
+	fs.DurationVar(&s.budget, "for", 0, "stop starting rounds after this long (then quiet and checks); 0: run every round")
 	fs.BoolVar(&s.keep, "keep", false, "keep the soak's database and cluster directory")
 	if err := fs.Parse(args); err != nil {
 		return s, err

@@ -73,8 +73,8 @@ func (r *report) write(dir string) (string, error) {
 	var b strings.Builder
 	st := r.Settings
 	fmt.Fprintf(&b, "# Chaos soak %s\n\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "%s rounds (seed %s, round %s, faults %s), %s clients over %s merchants, one more merchant sending %s requests/s at the rate limit; 3 NATS JetStream nodes (stream R3), 3 goodplan replicas, one PostgreSQL, a round-robin proxy. Recovery: from the fault to the first 2xx create through the proxy (api) and to that plan in the read model (pipeline).\n\n",
-		st["rounds"], st["seed"], st["round"], st["faults"], st["clients"], st["accounts"], st["hammer"])
+	fmt.Fprintf(&b, "%s of %s rounds run (seed %s, round %s, faults %s), %s clients over %s merchants, one more merchant sending %s requests/s at the rate limit; 3 NATS JetStream nodes (stream R3), 3 goodplan replicas, one PostgreSQL, a round-robin proxy. Recovery: from the fault to the first 2xx create through the proxy (api) and to that plan in the read model (pipeline).\n\n",
+		st["rounds run"], st["rounds"], st["seed"], st["round"], st["faults"], st["clients"], st["accounts"], st["hammer"])
 	fmt.Fprintf(&b, "| fault | rounds | not recovered | api p50 | api max | pipeline p50 | pipeline max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Recovery {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s |\n", x.Kind, x.Rounds, x.NotRecovered, ms(x.APIP50), ms(x.APIMax), ms(x.PipelineP50), ms(x.PipelineMax))

@@ -110,8 +110,13 @@ func soak(ctx context.Context, s settings) error {
 	plan := schedule(s.seed, s.rounds, s.faults)
 	var outcomes []outcome
 	progress("%d rounds of %s (seed %d, faults %s), %d clients over %d merchants", s.rounds, s.round, s.seed, strings.Join(s.faults, ","), s.clients, s.accounts)
+	roundsStart := time.Now()
 	for _, f := range plan {
 		if ctx.Err() != nil {
+			break
+		}
+		if s.budget > 0 && time.Since(roundsStart) > s.budget {
+			progress("-for %s is over after %d of %d rounds", s.budget, f.Round-1, len(plan))
 			break
 		}
 		start := time.Now()
@@ -133,6 +138,7 @@ func soak(ctx context.Context, s settings) error {
 	progress("quiet after %s (%s)", q.waited.Round(time.Second), q.note)
 	r := check(ctx, c, pool, l, mail, hooks, rates, outcomes)
 	r.Settings = s.describe()
+	r.Settings["rounds run"] = fmt.Sprint(len(outcomes))
 	r.Quiet = q
 	r.EmailCatchUp = mail.lastAt().Sub(loadStopped)
 	if r.EmailCatchUp < 0 {
