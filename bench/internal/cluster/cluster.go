@@ -106,6 +106,16 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		return nil, err
 	}
 	env := append(append(envWithout(goodplanVars...), o.Env...), "DATABASE_URL="+o.DatabaseURL)
+	serveURL := o.DatabaseURL
+	if !strings.Contains(serveURL, "pool_max_conns") {
+		// Three replicas at the default 24 (plus the relay's, listener's and
+		// consumers' sessions) come near PostgreSQL's default 100 clients.
+		sep := "?"
+		if strings.Contains(serveURL, "?") {
+			sep = "&"
+		}
+		serveURL += sep + "pool_max_conns=12"
+	}
 	if out, err := runOut(ctx, o.Goodplan, env, "migrate"); err != nil {
 		c.Stop()
 		return nil, fmt.Errorf("goodplan migrate: %w\n%s", err, out)
@@ -117,7 +127,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		if err := os.MkdirAll(data, 0o755); err != nil {
 			return nil, err
 		}
-		renv := append(append([]string{}, env...),
+		renv := append(append([]string{}, env...), "DATABASE_URL="+serveURL,
 			"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port), "PUBLIC_URL="+o.PublicURL,
 			"NATS_URL="+strings.Join(c.NATSURLs, ","), "NATS_STREAM_REPLICAS=3", "DATA_DIR="+data,
 			"TRUSTED_PROXIES=127.0.0.1/32")
