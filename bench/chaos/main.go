@@ -8,7 +8,8 @@
 // seed replays the same schedule) and measures the recovery. After the last
 // round it waits for quiet and checks, printing each figure; the summary is
 // written to bench/results/chaos-<timestamp>.{md,json}. The exit status is
-// non-zero when a check fails.
+// non-zero when a check fails. An interrupt (^C) stops starting rounds;
+// the wait for quiet and the checks still run.
 //
 //	go run ./bench/chaos [-rounds 20] [-seed 1] [-faults kill-replica,kill-leader,kill-nats,pause,pg-restart]
 //	                     [-round 3s] [-clients 6] [-accounts 8] [-hammer 4] [-for 0] [-out bench/results]

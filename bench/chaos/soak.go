@@ -133,6 +133,9 @@ func soak(ctx context.Context, s settings) error {
 	stopLoad()
 	wg.Wait()
 	loadStopped := time.Now()
+	// An interrupt stops the rounds; quiet and the checks still run (the
+	// wait for quiet is bounded by -quiet).
+	ctx = context.WithoutCancel(ctx)
 	progress("load stopped: %d plans acknowledged, %d flows completed; waiting for quiet", len(l.acks), l.flows)
 	q := waitQuiet(ctx, pool, c, mail, hooks, s)
 	progress("quiet after %s (%s)", q.waited.Round(time.Second), q.note)
