@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/goodplan
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench gobench vet fuzz lighthouse
+.PHONY: build run test bench gobench vet fuzz lighthouse cluster cluster-stop chaos
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/goodplan
@@ -13,6 +13,26 @@ build:
 # an API key with a curl command to try.
 run: build
 	./$(BIN) serve --demo
+
+# The cluster shape on this machine (README, Past one machine): three
+# nats-server JetStream nodes, three goodplan replicas on one PostgreSQL
+# (database goodplan_cluster), a round-robin proxy on CLUSTER_PORT. Pids in
+# data/cluster/pids; cluster-stop ends exactly those.
+CLUSTER_PORT ?= 8080
+CLUSTER_BIN := bin/goodplan-cluster
+cluster: build
+	$(GO) build -o $(CLUSTER_BIN) ./bench/cluster
+	./$(CLUSTER_BIN) up -port $(CLUSTER_PORT)
+
+cluster-stop:
+	$(GO) build -o $(CLUSTER_BIN) ./bench/cluster
+	./$(CLUSTER_BIN) stop
+
+# The chaos soak (bench/chaos) on its own cluster: CHAOS_FLAGS, e.g.
+# CHAOS_FLAGS='-rounds 1000 -seed 7 -faults kill-replica,kill-nats,pause'.
+CHAOS_FLAGS ?= -rounds 20
+chaos:
+	$(GO) run ./bench/chaos $(CHAOS_FLAGS)
 
 vet:
 	$(GO) vet ./...

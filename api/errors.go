@@ -59,6 +59,9 @@ var codes = []struct {
 // seed's 422 body; unknown errors are logged and shown as a plain 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := s.apiErrorOf(r, err)
+	if ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, ae.Status, ae)
 }
 
@@ -89,6 +92,11 @@ func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 				break
 			}
 		}
+	}
+	if ae == nil && eventstore.IsUnavailable(err) {
+		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{Status: http.StatusServiceUnavailable, Title: "Service unavailable",
+			Message: "The database is not answering right now; retry the request shortly (with the same Idempotency-Key)."}
 	}
 	if ae == nil {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -330,6 +330,12 @@ func (s *Server) portalFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	// The path holds the token, a secret: it is not logged.
+	if eventstore.IsUnavailable(err) {
+		s.log.WarnContext(r.Context(), "portal: database unavailable", "method", r.Method, "err", err)
+		w.Header().Set("Retry-After", "1")
+		s.portalMessage(w, r, http.StatusServiceUnavailable, templates.PortalError)
+		return
+	}
 	s.log.ErrorContext(r.Context(), "portal error", "method", r.Method, "err", err)
 	s.portalMessage(w, r, http.StatusInternalServerError, templates.PortalError)
 }

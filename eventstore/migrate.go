@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
 
 	"goodplan/migrations"
@@ -18,7 +19,7 @@ const versionTable = "schema_version"
 // EnsureDatabase creates the database named in databaseURL if it does not
 // exist, connecting to the server's "postgres" database to do so.
 func EnsureDatabase(ctx context.Context, databaseURL string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err := connConfig(databaseURL)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
@@ -50,10 +51,26 @@ func EnsureDatabase(ctx context.Context, databaseURL string) error {
 	return nil
 }
 
+// connConfig is the configuration of one connection to databaseURL: the
+// pool's settings (pool_max_conns and the other pool_ parameters the
+// README documents) are taken out, or PostgreSQL would refuse them as
+// unknown runtime parameters.
+func connConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return pc.ConnConfig, nil
+}
+
 // Migrate applies every pending migration of migrations.FS and returns the
 // schema version reached. Concurrent callers are serialised by tern.
 func Migrate(ctx context.Context, databaseURL string) (int32, error) {
-	conn, err := pgx.Connect(ctx, databaseURL)
+	cfg, err := connConfig(databaseURL)
+	if err != nil {
+		return 0, fmt.Errorf("parse database url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("connect for migrations: %w", err)
 	}

@@ -48,6 +48,11 @@ type BusConfig struct {
 	URL     string // empty: an embedded in-process server with no TCP listener
 	DataDir string // the embedded server keeps JetStream in DataDir/jetstream
 	Prefix  string // subject prefix; default DefaultSubjectPrefix
+	// Replicas is the event stream's replica count on a JetStream cluster
+	// (3 for R3). 0 keeps an existing stream's count and creates a new
+	// stream with 1, so a replica started without it never scales an R3
+	// stream down.
+	Replicas int
 }
 
 // Bus is a connection to NATS JetStream and the event stream's names.
@@ -56,6 +61,7 @@ type Bus struct {
 	JS       jetstream.JetStream
 	Prefix   string
 	Stream   string
+	replicas int // BusConfig.Replicas
 	embedded *server.Server
 	streamMu sync.Mutex // one EnsureStream creation at a time
 }
@@ -63,7 +69,7 @@ type Bus struct {
 // OpenBus connects to NATS (starting the embedded server when cfg.URL is
 // empty) and creates or updates the event stream.
 func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
-	b := &Bus{Prefix: cfg.Prefix}
+	b := &Bus{Prefix: cfg.Prefix, replicas: cfg.Replicas}
 	if b.Prefix == "" {
 		b.Prefix = DefaultSubjectPrefix
 	}
@@ -127,6 +133,13 @@ func (b *Bus) EnsureStream(ctx context.Context) error {
 
 // createOrUpdateStream writes the event stream's configuration.
 func (b *Bus) createOrUpdateStream(ctx context.Context) error {
+	replicas := b.replicas
+	if replicas == 0 {
+		replicas = 1
+		if s, err := b.JS.Stream(ctx, b.Stream); err == nil && s.CachedInfo().Config.Replicas > 0 {
+			replicas = s.CachedInfo().Config.Replicas
+		}
+	}
 	_, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       b.Stream,
 		Subjects:   []string{b.Prefix + ".events.>"},
@@ -134,6 +147,7 @@ func (b *Bus) createOrUpdateStream(ctx context.Context) error {
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     streamMaxAge,
 		Duplicates: duplicateWindow,
+		Replicas:   replicas,
 	})
 	if err != nil {
 		return fmt.Errorf("create stream %s: %w", b.Stream, err)

@@ -21,6 +21,7 @@ type config struct {
 	PublicURL                   string
 	NATSURL                     string
 	NATSPrefix                  string
+	NATSStreamReplicas          int // 0: keep the stream's (1 for a new one)
 	DataDir                     string
 	SMTPURL                     string
 	EmailFrom                   string
@@ -89,6 +90,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.WebhookAllowPrivateNetworks = b
 	}
+	if v := getenv("NATS_STREAM_REPLICAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5 {
+			return c, fmt.Errorf("NATS_STREAM_REPLICAS=%q: want a whole number of replicas from 1 to 5", v)
+		}
+		c.NATSStreamReplicas = n
+	}
 	c.SchedulerInterval = workers.DefaultSchedulerInterval
 	if v := getenv("SCHEDULER_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -140,6 +148,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("PUBLIC_URL", c.PublicURL),
 		slog.String("NATS_URL", maskURL(c.NATSURL)),
 		slog.String("NATS_SUBJECT_PREFIX", c.NATSPrefix),
+		slog.Int("NATS_STREAM_REPLICAS", c.NATSStreamReplicas),
 		slog.String("DATA_DIR", c.DataDir),
 		slog.String("SMTP_URL", maskURL(c.SMTPURL)),
 		slog.String("EMAIL_FROM", c.EmailFrom),

@@ -123,6 +123,10 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "negative IP limit", env: map[string]string{"IP_RATE_LIMIT": "-1"}, wantErr: "IP_RATE_LIMIT"},
 		{name: "bad auth failure limit", env: map[string]string{"AUTH_FAILURE_LIMIT": "many"}, wantErr: "AUTH_FAILURE_LIMIT"},
+		{name: "stream replicas", env: map[string]string{"NATS_STREAM_REPLICAS": "3"},
+			check: func(c config) bool { return c.NATSStreamReplicas == 3 }},
+		{name: "stream replicas unset keep the stream's", env: nil, check: func(c config) bool { return c.NATSStreamReplicas == 0 }},
+		{name: "stream replicas out of range", env: map[string]string{"NATS_STREAM_REPLICAS": "7"}, wantErr: "NATS_STREAM_REPLICAS"},
 		{name: "bad trusted proxy", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, wantErr: "TRUSTED_PROXIES"},
 		{name: "observability defaults", env: nil, check: func(c config) bool {
 			return c.MetricsAddr == "" && c.MetricsToken == "" && c.OTLPEndpoint == "" && c.LogFormat == "text"

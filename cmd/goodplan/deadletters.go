@@ -202,7 +202,7 @@ func retryHandlers(ctx context.Context, store *eventstore.Store, cfg config, dls
 				"(the embedded NATS runs inside goodplan serve)")
 		}
 	default:
-		bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
+		bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix, Replicas: cfg.NATSStreamReplicas})
 		if err != nil {
 			closeAll()
 			return nil, nil, err

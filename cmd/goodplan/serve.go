@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		TracerProvider: obs.tracer,
 	})
 	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix})
+	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix, Replicas: cfg.NATSStreamReplicas})
 	if err != nil {
 		ln.Close()
 		return err

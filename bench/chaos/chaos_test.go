@@ -1,0 +1,43 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// The same seed draws the same schedule; another seed another one.
+func TestScheduleIsReproducible(t *testing.T) {
+	a, b := schedule(7, 200, allFaults), schedule(7, 200, allFaults)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("seed 7 drew two schedules")
+	}
+	if reflect.DeepEqual(a, schedule(8, 200, allFaults)) {
+		t.Fatal("seeds 7 and 8 drew the same schedule")
+	}
+	kinds := map[string]int{}
+	for _, f := range a {
+		kinds[f.Kind]++
+		if f.Target < 0 || f.Target > 2 || f.Hold < 2*time.Second || f.Hold > 4*time.Second {
+			t.Fatalf("fault out of range: %+v", f)
+		}
+	}
+	if len(kinds) != len(allFaults) {
+		t.Fatalf("200 rounds drew only %v", kinds)
+	}
+}
+
+// The rolling minute counts the most requests of one key in any 60 s.
+func TestRateRecorderRollingMinute(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	rr := &rateRecorder{byKey: map[string][]time.Time{}}
+	for i := range 90 { // one a second for 90 s: 60 in any minute
+		rr.byKey["a"] = append(rr.byKey["a"], t0.Add(time.Duration(i)*time.Second))
+	}
+	for i := range 5 { // 5 more within a second
+		rr.byKey["b"] = append(rr.byKey["b"], t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if most, total := rr.maxPerMinute(); most != 60 || total != 95 {
+		t.Fatalf("most %d total %d, want 60 and 95", most, total)
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// webhookChecks: every delivery succeeded, the receiver answered 2xx to it
+// at least once, and the delivery log has the attempts the receiver saw.
+func webhookChecks(ctx context.Context, r *report, pool *pgxpool.Pool, hooks *hookSink) {
+	rows, err := pool.Query(ctx, `SELECT 'msg_' || d.event_id::text, d.state,
+		(SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = d.id),
+		(SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299)
+		FROM webhook_deliveries d`)
+	if err != nil {
+		r.add("webhook deliveries not succeeded", false, "error: %v", err)
+		return
+	}
+	hooks.mu.Lock()
+	defer hooks.mu.Unlock()
+	total, notOK, unseen, logShort, logLong, okMismatch := 0, 0, 0, 0, 0, 0
+	for rows.Next() {
+		var id, state string
+		var logged, logged2xx int
+		if rows.Scan(&id, &state, &logged, &logged2xx) != nil {
+			continue
+		}
+		total++
+		if state != "succeeded" {
+			notOK++
+		}
+		seen, seen2xx := hooks.attempts[id], 0
+		for _, a := range seen {
+			if a.Status >= 200 && a.Status < 300 {
+				seen2xx++
+			}
+		}
+		if seen2xx == 0 {
+			unseen++
+		}
+		switch {
+		case logged < len(seen):
+			logShort++
+		case logged > len(seen):
+			logLong++
+		}
+		if logged2xx != seen2xx {
+			okMismatch++
+		}
+	}
+	rows.Close()
+	r.add("webhook deliveries not succeeded", notOK == 0, "%d of %d", notOK, total)
+	r.add("webhook deliveries the receiver never answered 2xx", unseen == 0, "%d", unseen)
+	r.add("webhook deliveries whose logged 2xx count differs from the receiver's", okMismatch == 0, "%d", okMismatch)
+	r.info("delivery logs with fewer attempts than the receiver saw", "%d (an attempt cut by a SIGKILL is not logged)", logShort)
+	r.add("delivery logs with attempts the receiver never saw", logLong == 0, "%d", logLong)
+	r.add("webhook requests with a bad signature", hooks.badSig == 0, "%d", hooks.badSig)
+}
