@@ -147,8 +147,9 @@ func (d *WebhookDeliverer) settings() *deliveryRun {
 // One loop claims due deliveries ahead of need (about twice Workers that can
 // start, at most four times PerEndpoint per endpoint), so senders never wait
 // for a database round trip; Workers goroutines send them, at most
-// PerEndpoint at once to one endpoint, and a delivery whose endpoint is at
-// its cap waits while others go ahead. Due deliveries beyond those bounds
+// PerEndpoint at once to one endpoint (plus up to PerEndpoint attempts
+// past StallAfter, which give their slot back), and a delivery whose
+// endpoint is at its cap waits while others go ahead. Due deliveries beyond those bounds
 // stay in the table, so a dead endpoint holds at most 4*PerEndpoint of them
 // and never the claiming budget of the others. Outcomes are recorded in
 // batches by one writer: the database sees a few statements per batch of
