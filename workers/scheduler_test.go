@@ -25,7 +25,7 @@ import (
 // record. It allocates the ids and the portal token and defaults the
 // invoice to 1200.00 USD (INV-2024-001), offered as 3, 6 and 12 monthly
 // installments from 7 days after cmd.Now.
-func createTestPlan(t *testing.T, store *eventstore.Store, cmd domain.CreatePlan) eventstore.Record {
+func createTestPlan(t testing.TB, store *eventstore.Store, cmd domain.CreatePlan) eventstore.Record {
 	t.Helper()
 	ctx := t.Context()
 	nextID := func() int64 {

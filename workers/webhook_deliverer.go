@@ -32,6 +32,13 @@ type WebhookDeliverer struct {
 	// PerEndpoint caps one endpoint's deliveries in flight in this process
 	// (default 4), so a slow or dead endpoint cannot take every worker.
 	PerEndpoint int
+	// StallAfter is how long an attempt runs before it counts as hung
+	// (default a fifth of the client's timeout, 3 s): it then leaves its
+	// endpoint's PerEndpoint slots for one of PerEndpoint more kept for
+	// hung attempts, and its sender is replaced, so an endpoint's other
+	// deliveries (and other endpoints') do not wait out the timeout behind
+	// it. Negative: never.
+	StallAfter time.Duration
 	// Workers caps the deliveries in flight in this process (default 32).
 	Workers int
 	// Poll is how often to look for due deliveries when idle (default 200ms).
@@ -75,6 +82,7 @@ type deliveryRun struct {
 	schedule    []time.Duration
 	jitter      float64
 	perEndpoint int
+	stallAfter  time.Duration
 	// holdPerEndpoint bounds the deliveries of one endpoint claimed (queued
 	// or in flight) at once.
 	holdPerEndpoint int
@@ -88,7 +96,7 @@ type deliveryRun struct {
 
 func (d *WebhookDeliverer) settings() *deliveryRun {
 	r := &deliveryRun{store: d.Store, client: d.Client, schedule: d.Schedule, jitter: d.Jitter,
-		perEndpoint: d.PerEndpoint, workers: d.Workers, poll: d.Poll, lease: d.Lease, now: d.Now, log: d.Log, metrics: d.Metrics}
+		perEndpoint: d.PerEndpoint, stallAfter: d.StallAfter, workers: d.Workers, poll: d.Poll, lease: d.Lease, now: d.Now, log: d.Log, metrics: d.Metrics}
 	if r.client == nil {
 		r.client = NewWebhookClient(d.AllowPrivate)
 	}
@@ -107,6 +115,9 @@ func (d *WebhookDeliverer) settings() *deliveryRun {
 	}
 	if r.workers <= 0 {
 		r.workers = 32
+	}
+	if r.stallAfter == 0 {
+		r.stallAfter = max(r.timeout/5, 100*time.Millisecond)
 	}
 	if r.poll <= 0 {
 		r.poll = 200 * time.Millisecond
@@ -136,8 +147,9 @@ func (d *WebhookDeliverer) settings() *deliveryRun {
 // One loop claims due deliveries ahead of need (about twice Workers that can
 // start, at most four times PerEndpoint per endpoint), so senders never wait
 // for a database round trip; Workers goroutines send them, at most
-// PerEndpoint at once to one endpoint, and a delivery whose endpoint is at
-// its cap waits while others go ahead. Due deliveries beyond those bounds
+// PerEndpoint at once to one endpoint (plus up to PerEndpoint attempts
+// past StallAfter, which give their slot back), and a delivery whose
+// endpoint is at its cap waits while others go ahead. Due deliveries beyond those bounds
 // stay in the table, so a dead endpoint holds at most 4*PerEndpoint of them
 // and never the claiming budget of the others. Outcomes are recorded in
 // batches by one writer: the database sees a few statements per batch of
@@ -149,7 +161,9 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 	r := d.settings()
 	wake := d.wakeCh()
 	q := &deliveryQueue{perEndpoint: r.perEndpoint, queued: map[int64][]eventstore.DueDelivery{},
-		inFlight: map[int64]int{}, freed: make(chan struct{}, 1), now: r.now, minLease: r.timeout + 5*time.Second}
+		inFlight: map[int64]int{}, stalled: map[int64]int{}, overdue: map[int64][]*inFlightAttempt{},
+		freed: make(chan struct{}, 1), now: r.now, minLease: r.timeout + 5*time.Second,
+		stallAfter: r.stallAfter, maxStalled: r.workers}
 	q.cond = sync.NewCond(&q.mu)
 
 	outcomes := make(chan eventstore.AttemptOutcome, 4*r.workers)
@@ -159,20 +173,28 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 		r.record(context.WithoutCancel(ctx), outcomes)
 	}()
 	var senders sync.WaitGroup
-	for range r.workers {
-		senders.Go(func() {
-			for {
-				c, ok := q.next()
-				if !ok {
-					return
-				}
-				out, ok := r.attempt(ctx, c)
-				q.done(c.EndpointID)
-				if ok {
-					outcomes <- out // blocks when the writer lags: back-pressure
-				}
+	// A sender whose attempt stalls is replaced (so Workers senders are
+	// free to start attempts) and exits once that attempt is done.
+	var send func()
+	send = func() {
+		for {
+			c, a, ok := q.next()
+			if !ok {
+				return
 			}
-		})
+			out, ok := r.attempt(ctx, c)
+			stalled := q.done(a)
+			if ok {
+				outcomes <- out // blocks when the writer lags: back-pressure
+			}
+			if stalled {
+				return
+			}
+		}
+	}
+	q.onStall = func() { senders.Go(send) } // the stalled sender still counts: never a Go after Wait returned
+	for range r.workers {
+		senders.Go(send)
 	}
 	defer func() {
 		held := q.stop()

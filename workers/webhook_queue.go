@@ -10,6 +10,14 @@ import (
 
 // deliveryQueue holds the claimed deliveries of one Run: queued per
 // endpoint, and how many of each endpoint are being sent.
+//
+// An attempt still running stallAfter after it started is stalled (the
+// endpoint hangs on it): it leaves its endpoint's slot for one of the
+// endpoint's perEndpoint stalled slots, so the endpoint's other deliveries
+// go ahead rather than wait out the client timeout behind it, and onStall
+// is called so the sender it holds is replaced. An endpoint that hangs on
+// everything so holds at most 2*perEndpoint attempts, and the stalled
+// attempts of all endpoints are bounded by maxStalled.
 type deliveryQueue struct {
 	perEndpoint int
 	freed       chan struct{} // a delivery finished: the claimer may want more
@@ -17,15 +25,30 @@ type deliveryQueue struct {
 	// minLease is the lease a queued delivery must have left to be sent:
 	// one whose lease may run out mid-attempt is dropped, since another
 	// replica may claim it then.
-	minLease time.Duration
+	minLease   time.Duration
+	stallAfter time.Duration
+	maxStalled int
+	onStall    func()
 
 	mu        sync.Mutex
 	cond      *sync.Cond
 	queued    map[int64][]eventstore.DueDelivery
-	inFlight  map[int64]int
+	inFlight  map[int64]int // attempts holding their endpoint's slots
+	stalled   map[int64]int // attempts holding a stalled slot
+	overdue   map[int64][]*inFlightAttempt
+	nStalled  int
 	nQueued   int
-	nInFlight int
+	nInFlight int // every attempt running, stalled ones included
 	stopped   bool
+}
+
+// inFlightAttempt is one attempt being sent; guarded by deliveryQueue.mu.
+type inFlightAttempt struct {
+	endpoint int64
+	timer    *time.Timer
+	stalled  bool // holds a stalled slot, not the endpoint's
+	overdue  bool // past stallAfter, waiting for a stalled slot
+	finished bool
 }
 
 // snapshot returns how many deliveries are active (in flight, or queued
@@ -37,6 +60,9 @@ func (q *deliveryQueue) snapshot() (int, map[int64]int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	busy := maps.Clone(q.inFlight)
+	for ep, n := range q.stalled {
+		busy[ep] += n
+	}
 	active := q.nInFlight
 	for ep, ds := range q.queued {
 		busy[ep] += len(ds)
@@ -61,8 +87,9 @@ func (q *deliveryQueue) add(ds []eventstore.DueDelivery) {
 }
 
 // next blocks until a queued delivery's endpoint is under its cap, and
-// returns it marked in flight; false once the queue is stopped.
-func (q *deliveryQueue) next() (eventstore.DueDelivery, bool) {
+// returns it marked in flight, with the attempt to pass to done; false once
+// the queue is stopped.
+func (q *deliveryQueue) next() (eventstore.DueDelivery, *inFlightAttempt, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for !q.stopped {
@@ -82,25 +109,141 @@ func (q *deliveryQueue) next() (eventstore.DueDelivery, bool) {
 			}
 			q.inFlight[ep]++
 			q.nInFlight++
-			return d, true
+			a := &inFlightAttempt{endpoint: ep}
+			if q.stallAfter > 0 {
+				a.timer = time.AfterFunc(q.stallAfter, func() { q.stall(a) })
+			}
+			return d, a, true
 		}
 		q.cond.Wait()
 	}
-	return eventstore.DueDelivery{}, false
+	return eventstore.DueDelivery{}, nil, false
 }
 
-// done marks one delivery of endpoint finished.
-func (q *deliveryQueue) done(endpoint int64) {
+// stall moves a running attempt to a stalled slot, or marks it overdue
+// until one is free.
+func (q *deliveryQueue) stall(a *inFlightAttempt) {
 	q.mu.Lock()
-	if q.inFlight[endpoint]--; q.inFlight[endpoint] <= 0 {
-		delete(q.inFlight, endpoint)
+	if a.finished || a.stalled || a.overdue {
+		q.mu.Unlock()
+		return
+	}
+	if !q.moveToStalledLocked(a) {
+		a.overdue = true
+		q.overdue[a.endpoint] = append(q.overdue[a.endpoint], a)
+		q.mu.Unlock()
+		return
+	}
+	q.replaceSenderLocked()
+	q.mu.Unlock()
+	q.afterStall()
+}
+
+// replaceSenderLocked starts a sender for the one a stalled attempt holds;
+// under mu, while that attempt is not finished, so its sender still counts
+// in the Run's WaitGroup.
+func (q *deliveryQueue) replaceSenderLocked() {
+	if q.onStall != nil {
+		q.onStall()
+	}
+}
+
+// moveToStalledLocked frees a's endpoint slot if a stalled slot is free.
+func (q *deliveryQueue) moveToStalledLocked(a *inFlightAttempt) bool {
+	if q.stalled[a.endpoint] >= q.perEndpoint || q.nStalled >= q.maxStalled {
+		return false
+	}
+	a.stalled, a.overdue = true, false
+	q.inFlight[a.endpoint]--
+	if q.inFlight[a.endpoint] <= 0 {
+		delete(q.inFlight, a.endpoint)
+	}
+	q.stalled[a.endpoint]++
+	q.nStalled++
+	return true
+}
+
+// afterStall wakes the senders and the claimer for the freed slot.
+func (q *deliveryQueue) afterStall() {
+	q.cond.Broadcast()
+	select {
+	case q.freed <- struct{}{}:
+	default:
+	}
+}
+
+// done marks attempt a finished. When it had stalled, the sender that ran
+// it was replaced already and should exit (the return is true).
+func (q *deliveryQueue) done(a *inFlightAttempt) (wasStalled bool) {
+	q.mu.Lock()
+	a.finished = true
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	var promoted *inFlightAttempt
+	switch {
+	case a.stalled:
+		if q.stalled[a.endpoint]--; q.stalled[a.endpoint] <= 0 {
+			delete(q.stalled, a.endpoint)
+		}
+		q.nStalled--
+		if promoted = q.promoteLocked(a.endpoint); promoted != nil {
+			q.replaceSenderLocked()
+		}
+	default:
+		if a.overdue {
+			q.dropOverdueLocked(a)
+		}
+		if q.inFlight[a.endpoint]--; q.inFlight[a.endpoint] <= 0 {
+			delete(q.inFlight, a.endpoint)
+		}
 	}
 	q.nInFlight--
 	q.mu.Unlock()
 	q.cond.Broadcast() // a sender may now take this endpoint's next delivery
+	if promoted != nil {
+		q.afterStall()
+	}
 	select {
 	case q.freed <- struct{}{}:
 	default:
+	}
+	return a.stalled
+}
+
+// promoteLocked moves an overdue attempt of endpoint (waiting since the
+// longest) into the stalled slot just freed.
+func (q *deliveryQueue) promoteLocked(endpoint int64) *inFlightAttempt {
+	waiting := q.overdue[endpoint]
+	if len(waiting) == 0 {
+		return nil
+	}
+	a := waiting[0]
+	if len(waiting) == 1 {
+		delete(q.overdue, endpoint)
+	} else {
+		q.overdue[endpoint] = waiting[1:]
+	}
+	if !q.moveToStalledLocked(a) {
+		q.overdue[endpoint] = append([]*inFlightAttempt{a}, q.overdue[endpoint]...)
+		a.overdue = true
+		return nil
+	}
+	return a
+}
+
+func (q *deliveryQueue) dropOverdueLocked(a *inFlightAttempt) {
+	waiting := q.overdue[a.endpoint]
+	for i, w := range waiting {
+		if w == a {
+			waiting = append(waiting[:i:i], waiting[i+1:]...)
+			break
+		}
+	}
+	if len(waiting) == 0 {
+		delete(q.overdue, a.endpoint)
+	} else {
+		q.overdue[a.endpoint] = waiting
 	}
 }
 
