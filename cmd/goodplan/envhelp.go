@@ -18,6 +18,7 @@ var envHelp = map[string]string{
 	"PUBLIC_URL":                     "base of the portal links and the dashboard's origin",
 	"NATS_URL":                       "empty: embedded NATS with JetStream in DATA_DIR/jetstream; else an external server",
 	"NATS_SUBJECT_PREFIX":            "subjects <prefix>.events.<account_id>.<type>, stream <PREFIX>_EVENTS",
+	"NATS_STREAM_REPLICAS":           "replicas of the event stream on a JetStream cluster (1 to 5); empty keeps an existing stream's count",
 	"DATA_DIR":                       "embedded JetStream store and the dev email outbox; one serve per DATA_DIR",
 	"SMTP_URL":                       "smtp://user:pass@host:587, smtps://host:465; empty: .eml files in DATA_DIR/outbox",
 	"EMAIL_FROM":                     "sender of customer emails",
