@@ -17,7 +17,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,6 +37,151 @@ const lighthouseInstall = "make lighthouse (npm ci --prefix tools/lighthouse)"
 // as root (no sandbox), without a GPU, and quiet on the network.
 const lighthouseChromeFlags = "--headless --no-sandbox --disable-gpu --disable-background-networking " +
 	"--disable-component-update --disable-sync --disable-dev-shm-usage --no-first-run"
+
+// chromeStartTimeout bounds how long a headless Chromium may take to open
+// its debugging port. Lighthouse's own launcher gives up after 25 s ("Unable
+// to connect to Chrome"), which a loaded CI machine running the race-built
+// suites in parallel can exceed; these tests start Chromium themselves and
+// wait for the port as long as this.
+const chromeStartTimeout = 2 * time.Minute
+
+// chromeSlots is how many Chromium processes (and so Lighthouse runs) the
+// package's tests use at once: two cores, and each run is CPU-bound.
+const chromeSlots = 2
+
+// headlessChrome is one running Chromium that Lighthouse drives through
+// --port; one Lighthouse run uses it at a time.
+type headlessChrome struct {
+	cmd  *exec.Cmd
+	dir  string // its --user-data-dir
+	port int    // its DevTools port
+	out  *bytes.Buffer
+}
+
+// chromes is the package's pool of headless Chromium processes, started
+// on first use, reused by later runs, and stopped by TestMain.
+type chromes struct {
+	idle    chan *headlessChrome
+	permits chan struct{} // one for each process that may be started
+	mu      sync.Mutex
+	all     []*headlessChrome
+}
+
+var chromePool = &chromes{
+	idle:    make(chan *headlessChrome, chromeSlots),
+	permits: make(chan struct{}, chromeSlots),
+}
+
+// takeChrome returns an idle Chromium from the pool, or starts one when
+// fewer than chromeSlots run, or waits for one to come back. A Chromium
+// that stopped answering is replaced.
+func takeChrome(t *testing.T) *headlessChrome {
+	t.Helper()
+	for {
+		select {
+		case c := <-chromePool.idle:
+			if c.answers() {
+				return c
+			}
+			t.Logf("headless Chromium on port %d stopped answering; starting another\n%s", c.port, c.out.String())
+			chromePool.stop(c)
+			<-chromePool.permits
+		case chromePool.permits <- struct{}{}:
+			c, err := startChrome()
+			if err != nil {
+				<-chromePool.permits
+				t.Fatal(err)
+			}
+			return c
+		case <-t.Context().Done():
+			t.Fatal("waiting for a headless Chromium:", t.Context().Err())
+		}
+	}
+}
+
+// put gives c back to the pool.
+func (p *chromes) put(c *headlessChrome) { p.idle <- c }
+
+// answers reports whether c's DevTools endpoint answers.
+func (c *headlessChrome) answers() bool {
+	client := http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get("http://127.0.0.1:" + strconv.Itoa(c.port) + "/json/version")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// startChrome starts a headless Chromium with a DevTools port of its own
+// choosing and waits (up to chromeStartTimeout) until it has written the
+// port to DevToolsActivePort and answers on it.
+func startChrome() (*headlessChrome, error) {
+	dir, err := os.MkdirTemp("", "goodplan-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	c := &headlessChrome{dir: dir, out: &bytes.Buffer{}}
+	args := append(strings.Fields(lighthouseChromeFlags),
+		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
+	c.cmd = exec.Command(chromiumPath, args...)
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	// Its own process group, so that stop kills its helper processes too.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", chromiumPath, err)
+	}
+	exited := make(chan struct{})
+	go func() { c.cmd.Wait(); close(exited) }()
+	chromePool.mu.Lock()
+	chromePool.all = append(chromePool.all, c)
+	chromePool.mu.Unlock()
+	deadline := time.Now().Add(chromeStartTimeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort")); err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			if port, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && port > 0 {
+				c.port = port
+				if c.answers() {
+					return c, nil
+				}
+			}
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("headless Chromium exited before opening its DevTools port (%v):\n%s", c.cmd.ProcessState, c.out.String())
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			chromePool.stop(c)
+			return nil, fmt.Errorf("headless Chromium opened no DevTools port in %s:\n%s", chromeStartTimeout, c.out.String())
+		}
+	}
+}
+
+// stop kills c and removes its profile.
+func (p *chromes) stop(c *headlessChrome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.all = slices.DeleteFunc(p.all, func(x *headlessChrome) bool { return x == c })
+	if c.cmd.Process != nil {
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	os.RemoveAll(c.dir)
+}
+
+// stopAll stops every Chromium the tests started (TestMain, at the end).
+func (p *chromes) stopAll() {
+	p.mu.Lock()
+	all := append([]*headlessChrome(nil), p.all...)
+	p.mu.Unlock()
+	for _, c := range all {
+		p.stop(c)
+	}
+}
 
 // lighthouseReport is the part of Lighthouse's JSON report these tests read.
 type lighthouseReport struct {
@@ -102,6 +251,9 @@ func checkAccessibility(t *testing.T, pageURL, cookie string) {
 		}
 		args = append(args, "--extra-headers="+string(headers))
 	}
+	chrome := takeChrome(t)
+	defer chromePool.put(chrome)
+	args = append(args, "--port="+strconv.Itoa(chrome.port))
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
