@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -116,7 +117,9 @@ func (r *runner) httpGroups(ctx context.Context) error {
 		return err
 	}
 	key := strings.TrimSpace(out)
-	srv, err := startServe(ctx, bin, env)
+	// METRICS_ADDR: its listener serves /debug/pprof/ for the profile of
+	// the 16-client phase.
+	srv, err := startServe(ctx, bin, append(env, "METRICS_ADDR=127.0.0.1:0"))
 	if err != nil {
 		return err
 	}
@@ -148,12 +151,19 @@ func (r *runner) httpGroups(ctx context.Context) error {
 	if r.groups["http"] {
 		for _, n := range createLevels {
 			progress("http: CreatePlan, %d %s, %s after %s warm-up", n, plural(n, "client"), r.s.duration, r.s.warmup)
+			var prof *createProfile
+			if n == 16 {
+				prof = r.startCreateProfile(ctx, srv, dbURL, dbName)
+			}
 			res := runLoad(ctx, loadSpec{Clients: n, Warmup: r.s.warmup, Duration: r.s.duration}, api.create)
 			plans += res.TotalOK
 			if err := srv.Alive(); err != nil {
 				return err
 			}
 			r.add(r.createRow(n, res))
+			if prof != nil {
+				prof.finish(r)
+			}
 		}
 	} else {
 		progress("reads: creating plans to read (untimed), 16 clients for %s", 2*r.s.duration/5)
@@ -276,4 +286,73 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// createProfile is the profile of serve and the sampling of PostgreSQL
+// during the 16-client CreatePlan phase (see profile.go).
+type createProfile struct {
+	stopPG  context.CancelFunc
+	pgDone  chan struct{}
+	pg      *pgActivity
+	pgErr   error
+	cpuDone chan struct{}
+	cpu     []byte
+	cpuErr  error
+}
+
+// startCreateProfile starts both after the phase's warm-up, for its
+// measured duration.
+func (r *runner) startCreateProfile(ctx context.Context, srv *serveProc, dbURL, dbName string) *createProfile {
+	p := &createProfile{pgDone: make(chan struct{}), cpuDone: make(chan struct{})}
+	base := srv.MetricsBase()
+	pgCtx, stop := context.WithCancel(ctx)
+	p.stopPG = stop
+	go func() {
+		defer close(p.cpuDone)
+		if base == "" {
+			p.cpuErr = fmt.Errorf("serve logged no metrics listener")
+			return
+		}
+		time.Sleep(r.s.warmup)
+		p.cpu, p.cpuErr = fetchCPUProfile(ctx, base, r.s.duration)
+	}()
+	go func() {
+		defer close(p.pgDone)
+		time.Sleep(r.s.warmup)
+		p.pg, p.pgErr = samplePGActivity(pgCtx, dbURL, dbName)
+	}()
+	return p
+}
+
+// finish waits for the profile, writes it beside the results and adds
+// the breakdowns to the notes.
+func (p *createProfile) finish(r *runner) {
+	p.stopPG()
+	<-p.pgDone
+	<-p.cpuDone
+	if p.pgErr != nil {
+		r.note("PostgreSQL activity during CreatePlan, 16 clients: sampling failed: %v", p.pgErr)
+	} else {
+		r.note("PostgreSQL activity during CreatePlan, 16 clients (pg_stat_activity every 10 ms, the bench database's backends): %s", p.pg)
+	}
+	if p.cpuErr != nil {
+		r.note("serve CPU profile during CreatePlan, 16 clients: failed: %v", p.cpuErr)
+		return
+	}
+	path := filepath.Join(r.outDir, r.rep.StartedAt.UTC().Format("20060102T150405Z")+"-serve-create16.pprof")
+	if err := os.MkdirAll(r.outDir, 0o755); err != nil {
+		r.note("serve CPU profile during CreatePlan, 16 clients: %v", err)
+		return
+	}
+	if err := os.WriteFile(path, p.cpu, 0o644); err != nil {
+		r.note("serve CPU profile during CreatePlan, 16 clients: %v", err)
+		return
+	}
+	shares, total, err := cpuBreakdown(p.cpu)
+	if err != nil {
+		r.note("serve CPU profile during CreatePlan, 16 clients: %v", err)
+		return
+	}
+	r.note("serve CPU profile during CreatePlan, 16 clients (%s CPU over %s, %s; `go tool pprof -top` reads it): %s",
+		total.Round(10*time.Millisecond), r.s.duration, filepath.Base(path), fmtShares(shares, total))
 }

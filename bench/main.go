@@ -50,6 +50,7 @@ type runner struct {
 	dbs     *databases
 	rep     *Report
 	root    string // the module root
+	outDir  string // where the results go
 	tmp     string
 	bin     string // goodplan binary, built on first use
 	started time.Time
@@ -153,7 +154,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	r := &runner{s: s, groups: groups, dbs: newDatabases(), root: root, tmp: tmp, started: time.Now().UTC(),
+	r := &runner{s: s, groups: groups, dbs: newDatabases(), root: root, outDir: outDir, tmp: tmp, started: time.Now().UTC(),
 		rep: &Report{StartedAt: time.Now().UTC(), Args: args, Quick: s.quick}}
 	defer r.dbs.dropAll()
 	for _, g := range selectable {

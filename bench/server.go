@@ -74,11 +74,15 @@ type serveProc struct {
 	done chan struct{}
 	err  error // the exit status, once done is closed
 
-	mu   sync.Mutex
-	tail []string // its last log lines
+	mu      sync.Mutex
+	tail    []string // its last log lines
+	metrics string   // http://host:port of its METRICS_ADDR listener, once logged
 }
 
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var (
+	listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	metricsRE   = regexp.MustCompile(`msg="metrics listening" addr=(\S+)/metrics`)
+)
 
 // startServe starts `goodplan serve` and waits for its listening log line.
 func startServe(ctx context.Context, bin string, env []string) (*serveProc, error) {
@@ -107,6 +111,9 @@ func startServe(ctx context.Context, bin string, env []string) (*serveProc, erro
 				}
 			}
 			p.mu.Lock()
+			if m := metricsRE.FindStringSubmatch(line); m != nil {
+				p.metrics = m[1]
+			}
 			p.tail = append(p.tail, line)
 			if len(p.tail) > 40 {
 				p.tail = p.tail[len(p.tail)-40:]
@@ -127,6 +134,20 @@ func startServe(ctx context.Context, bin string, env []string) (*serveProc, erro
 	case <-ctx.Done():
 		p.Stop()
 		return nil, ctx.Err()
+	}
+}
+
+// MetricsBase is the http://host:port of the metrics listener (serve
+// started with METRICS_ADDR), waiting up to 10 s for its log line; "" if
+// none was logged.
+func (p *serveProc) MetricsBase() string {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		p.mu.Lock()
+		m := p.metrics
+		p.mu.Unlock()
+		if m != "" || time.Now().After(deadline) {
+			return m
+		}
 	}
 }
 

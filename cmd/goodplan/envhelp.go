@@ -29,8 +29,8 @@ var envHelp = map[string]string{
 	"IP_BURST":                       "requests per second per client IP there (0: no cap)",
 	"AUTH_FAILURE_LIMIT":             "failed API authentications per client IP per minute (0: no limit)",
 	"TRUSTED_PROXIES":                "IPs and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed",
-	"METRICS_ADDR":                   "Prometheus /metrics on its own listener (a bind failure stops the start); empty: /metrics on HTTP_ADDR",
-	"METRICS_TOKEN":                  "bearer token required for /metrics on the main listener (empty: none)",
+	"METRICS_ADDR":                   "Prometheus /metrics and Go's /debug/pprof/ on their own listener (a bind failure stops the start); empty: /metrics on HTTP_ADDR, no profiler",
+	"METRICS_TOKEN":                  "bearer token required for /metrics and /debug/pprof/ (empty: none)",
 	"OTEL_EXPORTER_OTLP_ENDPOINT":    "OTLP/HTTP endpoint for trace spans (empty: nothing is exported)",
 	"LOG_FORMAT":                     "text or json: the format of the log lines on stderr",
 }

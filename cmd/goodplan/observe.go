@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"strings"
 	"time"
@@ -94,13 +95,23 @@ func listenMetrics(cfg config) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveMetrics serves GET /metrics (behind METRICS_TOKEN when set) on ln
-// until ctx is done.
+// serveMetrics serves GET /metrics and Go's profiler at /debug/pprof/
+// (both behind METRICS_TOKEN when set) on ln until ctx is done.
 func serveMetrics(ctx context.Context, ln net.Listener, o *observability, cfg config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", api.MetricsEndpoint(o.handler(), cfg.MetricsToken))
+	// Go's profiler, on the operators' listener only (never on HTTP_ADDR),
+	// behind the same token: `go tool pprof http://ADDR/debug/pprof/profile`.
+	pprofMux := http.NewServeMux()
+	pprofMux.HandleFunc("/debug/pprof/", pprof.Index)
+	pprofMux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	pprofMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	pprofMux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	pprofMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", api.MetricsEndpoint(pprofMux, cfg.MetricsToken))
+	// WriteTimeout leaves room for a CPU profile of up to two minutes.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		WriteTimeout: 150 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()

@@ -238,6 +238,17 @@ func TestRequestFollowedEndToEnd(t *testing.T) {
 	if status, _ := call(t, "GET", srv.URL+"/metrics", "", ""); status != http.StatusNotFound {
 		t.Errorf("GET /metrics on HTTP_ADDR: %d, want 404 when METRICS_ADDR is set", status)
 	}
+	// Go's profiler is on METRICS_ADDR, never on the main listener.
+	pprofBase := strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/"
+	if status, body := call(t, "GET", pprofBase+"heap?debug=1", "", ""); status != http.StatusOK || !strings.Contains(string(body), "heap profile") {
+		t.Errorf("GET /debug/pprof/heap on METRICS_ADDR: %d %.200s", status, body)
+	}
+	if status, body := call(t, "GET", pprofBase+"profile?seconds=1", "", ""); status != http.StatusOK || len(body) == 0 {
+		t.Errorf("GET /debug/pprof/profile on METRICS_ADDR: %d, %d bytes", status, len(body))
+	}
+	if status, _ := call(t, "GET", srv.URL+"/debug/pprof/", "", ""); status == http.StatusOK {
+		t.Errorf("GET /debug/pprof/ on HTTP_ADDR: %d, want no profiler there", status)
+	}
 }
 
 // TestMetricsAddrBindFailureStopsStart: serve refuses to start when
