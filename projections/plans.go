@@ -122,7 +122,9 @@ func (p *Plans) write(ctx context.Context, plan *domain.Plan, options json.RawMe
 	if err != nil {
 		return err
 	}
-	_, err = p.Store.Pool().Exec(ctx, upsertSQL(p.table), row.args()...)
+	stripe, done := p.stripeArgs()
+	defer done()
+	_, err = p.Store.Pool().Exec(ctx, upsertSQL(p.table), append(row.args(), stripe...)...)
 	if err != nil {
 		return fmt.Errorf("write plan view %d: %w", plan.ID(), err)
 	}
@@ -209,9 +211,12 @@ func (p *Plans) ApplyBatch(ctx context.Context, recs []eventstore.Record) error 
 	}
 	batch := &pgx.Batch{}
 	sql := upsertSQL(p.table)
+	// One stripe of the Overview's totals for the whole batch (see stripes).
+	stripe, done := p.stripeArgs()
+	defer done()
 	for _, id := range slices.Sorted(maps.Keys(rows)) {
 		row := rows[id]
-		batch.Queue(sql, row.args()...)
+		batch.Queue(sql, append(row.args(), stripe...)...)
 	}
 	// pgx sends a batch as one pipeline ending in one Sync: PostgreSQL
 	// runs it as one implicit transaction, all or nothing.
