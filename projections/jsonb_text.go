@@ -41,12 +41,13 @@ type jsonbCanon struct {
 	i       int
 	out     []byte
 	members []jsonbMember // scratch, shared by every object (used as a stack)
+	keys    []byte        // the members' decoded keys
 }
 
 // jsonbMember is one object member already written to out: its key (as
 // decoded bytes, for the sort) and the span of its "key": value text.
 type jsonbMember struct {
-	keyOff, keyLen int // decoded key inside out (see object)
+	keyOff, keyLen int // decoded key inside keys
 	off, end       int // the member's canonical text inside out
 }
 
@@ -192,16 +193,15 @@ func (c *jsonbCanon) object(depth int) bool {
 		if !c.str() {
 			return false
 		}
-		// The decoded key is the written one without its quotes when it
-		// needed no escape, which is nearly always.
-		key := c.out[m.off+1 : len(c.out)-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			return false // an escaped key: left to PostgreSQL
-		}
-		m.keyOff, m.keyLen = m.off+1, len(key)
+		// Keys sort by their decoded bytes: the written key without its
+		// quotes, unescaped.
+		m.keyOff = len(c.keys)
+		c.keys = unescapeJSONB(c.keys, c.out[m.off+1:len(c.out)-1])
+		m.keyLen = len(c.keys) - m.keyOff
+		key := c.key(m)
 		if len(c.members) > base {
 			prev := c.members[len(c.members)-1]
-			switch cmp := jsonbKeyCompare(c.out[prev.keyOff:prev.keyOff+prev.keyLen], key); {
+			switch cmp := jsonbKeyCompare(c.key(prev), key); {
 			case cmp == 0:
 				return false // a duplicate key
 			case cmp > 0:
@@ -264,7 +264,39 @@ func (c *jsonbCanon) object(depth int) bool {
 	return true
 }
 
-func (c *jsonbCanon) key(m jsonbMember) []byte { return c.out[m.keyOff : m.keyOff+m.keyLen] }
+func (c *jsonbCanon) key(m jsonbMember) []byte { return c.keys[m.keyOff : m.keyOff+m.keyLen] }
+
+// unescapeJSONB appends the text of a string as str wrote it (only the
+// escapes jsonb prints) to dst, decoded.
+func unescapeJSONB(dst, s []byte) []byte {
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		switch s[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u': // \u00XX
+			r, _ := hex4(s[i+2 : i+6])
+			dst = append(dst, byte(r))
+			s = s[i+6:]
+			continue
+		default: // \" and \\
+			dst = append(dst, s[i+1])
+		}
+		s = s[i+2:]
+	}
+}
 
 // jsonbKeyCompare orders keys as jsonb stores them: shorter first, then
 // bytewise.
