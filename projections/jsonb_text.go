@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -24,7 +25,10 @@ import (
 // appendJSONBText appends the canonical jsonb text of the JSON document src
 // to dst.
 func appendJSONBText(dst, src []byte) ([]byte, bool) {
-	c := jsonbCanon{src: src, out: dst}
+	c := canonPool.Get().(*jsonbCanon)
+	defer canonPool.Put(c)
+	c.src, c.i, c.out, c.members, c.keys = src, 0, dst, c.members[:0], c.keys[:0]
+	defer func() { c.src, c.out = nil, nil }()
 	c.ws()
 	if !c.value(0) {
 		return dst, false
@@ -35,6 +39,10 @@ func appendJSONBText(dst, src []byte) ([]byte, bool) {
 	}
 	return c.out, true
 }
+
+// canonPool keeps the scratch of appendJSONBText (a replay calls it five
+// times per plan).
+var canonPool = sync.Pool{New: func() any { return &jsonbCanon{} }}
 
 type jsonbCanon struct {
 	src     []byte

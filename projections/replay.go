@@ -78,6 +78,8 @@ type ReplayResult struct {
 	// differed from the live rows' (0 when every plan was compared in SQL,
 	// as with Swap; see compareFast).
 	Rechecked int64
+
+	countDiffs []Diff // the plan counts' differences, once compared
 }
 
 // StreamFailure is a plan stream Replay could not rebuild, and why. The
@@ -119,11 +121,12 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	if err != nil {
 		return res, err
 	}
-	countDiffs, err := compareCounts(ctx, store)
-	if err != nil {
-		return res, err
+	if res.countDiffs == nil { // the fast path counted the plans as it read them
+		if res.countDiffs, err = compareCounts(ctx, store); err != nil {
+			return res, err
+		}
 	}
-	res.Diffs = append(res.Diffs, countDiffs...)
+	res.Diffs = append(res.Diffs, res.countDiffs...)
 	opts.Progress.SetPhase("")
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
@@ -166,6 +169,7 @@ func replayPlansFast(ctx context.Context, store *eventstore.Store, opts ReplayOp
 		return nil, nil, err
 	}
 	res.Diffs = diffs
+	res.countDiffs = append([]Diff{}, fast.counts...)
 	return rebuilt, fast.failed, nil
 }
 

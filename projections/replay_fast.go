@@ -1,12 +1,14 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/big"
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +34,7 @@ var maxCandidates = 10_000
 type fastResult struct {
 	candidates []int64 // plan ids to compare in SQL, in order
 	failed     map[int64]bool
+	counts     []Diff // plan counts that differ (see compareCounts)
 }
 
 // digested is one rebuilt plan's digests (weeks zero when it has none).
@@ -144,6 +147,7 @@ func compareFast(ctx context.Context, store *eventstore.Store, res *ReplayResult
 		return out, fmt.Errorf("replay read: %w", readErr)
 	}
 	out.candidates = m.candidates(out.failed)
+	out.counts = m.countDiffs()
 	return out, nil
 }
 
@@ -268,6 +272,8 @@ type matcher struct {
 	differ       []int64
 	rebuiltWeeks map[int64]rowDigest
 	liveWeeks    map[int64]rowDigest
+	// plan_counts and the live rows' counts, in one snapshot.
+	counted, liveCounts map[countKey]int64
 }
 
 type sideDigest struct {
@@ -344,9 +350,40 @@ func (m *matcher) candidates(failed map[int64]bool) []int64 {
 	return out
 }
 
-// readLiveRows digests every live plan row, its values in binary.
+// countKey is one account's plans of one status.
+type countKey struct {
+	account int64
+	status  string
+}
+
+// readLiveRows digests every live plan row, its values in binary, and
+// counts them by account and status, with plan_counts read in the same
+// snapshot (see countDiffs).
 func (m *matcher) readLiveRows(ctx context.Context, store *eventstore.Store) error {
-	rows, err := store.Pool().Query(ctx, `SELECT `+planColumns+` FROM plan_views`, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	tx, err := store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("read plan_views: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	counted := map[countKey]int64{}
+	crows, err := tx.Query(ctx, `SELECT account_id, status, sum(n) FROM `+countsTable+` GROUP BY 1, 2 HAVING sum(n) <> 0`)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", countsTable, err)
+	}
+	for crows.Next() {
+		var k countKey
+		var n int64
+		if err := crows.Scan(&k.account, &k.status, &n); err != nil {
+			crows.Close()
+			return fmt.Errorf("read %s: %w", countsTable, err)
+		}
+		counted[k] = n
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", countsTable, err)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+planColumns+` FROM plan_views`, pgx.QueryResultFormats{pgx.BinaryFormatCode})
 	if err != nil {
 		return fmt.Errorf("read plan_views: %w", err)
 	}
@@ -354,11 +391,13 @@ func (m *matcher) readLiveRows(ctx context.Context, store *eventstore.Store) err
 	var buf []byte
 	ids := make([]int64, 0, 256)
 	batch := make([]sideDigest, 0, 256)
+	live := map[countKey]int64{}
 	for rows.Next() {
 		v := rows.RawValues()
-		if len(v) == 0 || len(v[0]) != 8 {
+		if len(v) < 4 || len(v[0]) != 8 || len(v[1]) != 8 {
 			return fmt.Errorf("read plan_views: malformed row")
 		}
+		live[countKey{int64(beUint64(v[1])), string(v[3])}]++ // the status is seldom new: no copy
 		buf = buf[:0]
 		for _, c := range v {
 			buf = appendRawValue(buf, c)
@@ -374,7 +413,34 @@ func (m *matcher) readLiveRows(ctx context.Context, store *eventstore.Store) err
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read plan_views: %w", err)
 	}
+	m.mu.Lock()
+	m.counted, m.liveCounts = counted, live
+	m.mu.Unlock()
 	return nil
+}
+
+// countDiffs is compareCounts over the counts readLiveRows took.
+func (m *matcher) countDiffs() []Diff {
+	keys := map[countKey]bool{}
+	for k := range m.counted {
+		keys[k] = true
+	}
+	for k := range m.liveCounts {
+		keys[k] = true
+	}
+	var diffs []Diff
+	for k := range keys {
+		if c, l := m.counted[k], m.liveCounts[k]; c != l {
+			diffs = append(diffs, countDiff(k.account, k.status, c, l))
+		}
+	}
+	slices.SortFunc(diffs, func(a, b Diff) int {
+		if a.PlanID != b.PlanID {
+			return cmp.Compare(a.PlanID, b.PlanID)
+		}
+		return strings.Compare(a.PublicID, b.PublicID)
+	})
+	return diffs[:min(len(diffs), 1000)]
 }
 
 // readLiveWeeks digests the live weekly amounts of every plan.
