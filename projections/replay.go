@@ -297,7 +297,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, pr
 		})
 	}
 
-	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
+	readErr = store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
 		progress.Add(int64(len(evs)))
 		select {

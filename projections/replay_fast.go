@@ -125,7 +125,7 @@ func compareFast(ctx context.Context, store *eventstore.Store, res *ReplayResult
 		})
 	}
 	var events int64
-	readErr := store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
+	readErr := store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
 		progress.Add(int64(len(evs)))
 		select {
