@@ -33,8 +33,11 @@ func (s *Events) ReadStreams(ctx context.Context, prefix string, emit func([]Str
 		return fmt.Errorf("read streams %s: %w", prefix, err)
 	}
 	defer tx.Rollback(ctx)
+	// The streams are found in streams (a LIKE cannot use the events'
+	// index, and scanning every event for a prefix few streams have
+	// was most of the read), their events through that index.
 	rows, err := tx.Query(ctx, `SELECT stream_id, type, data, metadata, recorded_at FROM events
-		WHERE stream_id LIKE $1 ORDER BY stream_id, version`, likePrefix(prefix))
+		WHERE stream_id IN (SELECT stream_id FROM streams WHERE stream_id LIKE $1) ORDER BY stream_id, version`, likePrefix(prefix))
 	if err != nil {
 		return fmt.Errorf("read streams %s: %w", prefix, err)
 	}
@@ -114,7 +117,9 @@ func (s *Events) ScanStreams(ctx context.Context, prefix string, emit func([]Str
 	pending := map[string][]StreamEvent{}
 	var pendingBytes int64
 	setAside := map[string]bool{}
-	size := func(e StreamEvent) int64 { return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64) }
+	size := func(e StreamEvent) int64 {
+		return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64)
+	}
 	out := func(evs []StreamEvent) bool {
 		slices.SortFunc(evs, func(a, b StreamEvent) int { return cmp.Compare(a.Version, b.Version) })
 		return emit(evs)
