@@ -23,7 +23,8 @@ type StreamEvent struct {
 }
 
 // ReadStreams reads every event of the streams whose id starts with prefix
-// (PlanStreamPrefix, say), all in one REPEATABLE READ snapshot, in
+// (PlanStreamPrefix, say) and that have a head in streams (verify checks
+// that every stream has), all in one REPEATABLE READ snapshot, in
 // (stream_id, version) order, and calls emit once with each stream's
 // events. When emit returns false the read stops and ReadStreams returns
 // ctx.Err(). Only the stream being read is held in memory.

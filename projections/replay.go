@@ -93,7 +93,8 @@ type StreamFailure struct {
 // String is "stream: reason".
 func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
-// Replay rebuilds the plan read model, then the catalog plan and plan group
+// Replay rebuilds the plan read model (without opts.Swap by digest: see
+// compareFast), then the catalog plan and plan group
 // read models (catalog_plan_views and plan_group_views, see replayView),
 // from the event store into fresh
 // tables, compares it row by row with the live one and, with opts.Swap, makes
@@ -223,9 +224,9 @@ func replayPlansFull(ctx context.Context, store *eventstore.Store, opts ReplayOp
 const planStreamPattern = `^` + eventstore.PlanStreamPrefix + `[1-9][0-9]*$`
 
 // rebuild folds every plan stream, in one consistent snapshot, into the
-// rebuild table. One reader streams the events in (stream_id, version) order
-// and hands whole streams to a worker per CPU, which fold and encode them;
-// two writers COPY the rows. Only the streams in flight are in memory.
+// rebuild table. One reader gathers the events into whole streams in the
+// table's physical order (eventstore.ScanStreams) and hands them to a
+// worker per CPU, which fold and encode them; two writers COPY the rows.
 func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, progress *eventstore.Progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
