@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -23,11 +22,14 @@ type StreamEvent struct {
 }
 
 // ReadStreams reads every event of the streams whose id starts with prefix
-// (PlanStreamPrefix, say) and that have a head in streams (verify checks
-// that every stream has), all in one REPEATABLE READ snapshot, in
+// and that have a head in streams (verify checks that every stream has),
+// all in one REPEATABLE READ snapshot, in
 // (stream_id, version) order, and calls emit once with each stream's
 // events. When emit returns false the read stops and ReadStreams returns
-// ctx.Err(). Only the stream being read is held in memory.
+// ctx.Err(). Only the stream being read is held in memory. It is meant
+// for prefixes of few streams (the catalog's): each stream's events are
+// found through the (stream_id, version) index, which for most of the
+// store costs three times a sequential scan (ScanStreams).
 func (s *Events) ReadStreams(ctx context.Context, prefix string, emit func([]StreamEvent) bool) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -96,72 +98,97 @@ func (s *Events) ScanStreams(ctx context.Context, prefix string, emit func([]Str
 	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 		return fmt.Errorf("scan streams %s: %w", prefix, err)
 	}
-	heads := map[string]int64{}
-	hrows, err := tx.Query(ctx, `SELECT stream_id, version FROM streams WHERE stream_id LIKE $1`, likePrefix(prefix))
+	binary := pgx.QueryResultFormats{pgx.BinaryFormatCode}
+	// Streams are keyed by their id's bytes as read (plan streams, nearly
+	// all of them, by their number: no string per stream and nothing for
+	// the garbage collector to scan).
+	heads := newStreamMap[int64]()
+	hrows, err := tx.Query(ctx, `SELECT stream_id, version FROM streams WHERE stream_id LIKE $1`, binary, likePrefix(prefix))
 	if err != nil {
 		return fmt.Errorf("scan streams %s: %w", prefix, err)
 	}
 	for hrows.Next() {
-		var id string
-		var v int64
-		if err := hrows.Scan(&id, &v); err != nil {
+		v := hrows.RawValues()
+		if len(v) != 2 || len(v[1]) != 8 {
 			hrows.Close()
-			return fmt.Errorf("scan streams %s: %w", prefix, err)
+			return fmt.Errorf("scan streams %s: malformed head", prefix)
 		}
-		heads[id] = v
+		heads.set(v[0], int64(binary64(v[1])))
 	}
 	hrows.Close()
 	if err := hrows.Err(); err != nil {
 		return fmt.Errorf("scan streams %s: %w", prefix, err)
 	}
 
-	pending := map[string][]StreamEvent{}
+	pending := newStreamMap[[]StreamEvent]()
 	var pendingBytes int64
-	setAside := map[string]bool{}
-	size := func(e StreamEvent) int64 {
-		return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64)
-	}
+	setAside := newStreamMap[bool]()
+	types := map[string]string{} // event types, interned
+	size := func(e StreamEvent) int64 { return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64) }
 	out := func(evs []StreamEvent) bool {
 		slices.SortFunc(evs, func(a, b StreamEvent) int { return cmp.Compare(a.Version, b.Version) })
 		return emit(evs)
 	}
 	rows, err := tx.Query(ctx, `SELECT stream_id, version, type, data, metadata, recorded_at FROM events WHERE stream_id LIKE $1`,
-		likePrefix(prefix))
+		binary, likePrefix(prefix))
 	if err != nil {
 		return fmt.Errorf("scan streams %s: %w", prefix, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e StreamEvent
-		if err := rows.Scan(&e.StreamID, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
-			return fmt.Errorf("scan streams %s: %w", prefix, err)
+		v := rows.RawValues()
+		if len(v) != 6 || len(v[1]) != 8 || len(v[5]) != 8 || v[3] == nil || v[4] == nil {
+			return fmt.Errorf("scan streams %s: malformed event", prefix)
 		}
-		if setAside[e.StreamID] {
+		id := v[0]
+		if _, aside := setAside.get(id); aside {
 			continue
 		}
-		evs := append(pending[e.StreamID], e)
-		if int64(len(evs)) == heads[e.StreamID] {
+		evs, _ := pending.get(id)
+		var e StreamEvent
+		if len(evs) > 0 {
+			e.StreamID = evs[0].StreamID // one string per stream
+		} else {
+			e.StreamID = string(id)
+		}
+		e.Version = int64(binary64(v[1]))
+		typ, ok := types[string(v[2])]
+		if !ok {
+			typ = string(v[2])
+			types[typ] = typ
+		}
+		e.Type = typ
+		// Data and metadata share one allocation.
+		buf := make([]byte, len(v[3])+len(v[4]))
+		n := copy(buf, v[3])
+		copy(buf[n:], v[4])
+		e.Data, e.Metadata = buf[:n:n], buf[n:]
+		us := int64(binary64(v[5]))
+		e.RecordedAt = time.UnixMicro(us + pgEpochMicros)
+		evs = append(evs, e)
+		if head, _ := heads.get(id); int64(len(evs)) == head {
 			for _, p := range evs[:len(evs)-1] {
 				pendingBytes -= size(p)
 			}
-			delete(pending, e.StreamID)
+			pending.delete(id)
 			if !out(evs) {
 				return ctx.Err()
 			}
 			continue
 		}
-		pending[e.StreamID] = evs
+		pending.set(id, evs)
 		if pendingBytes += size(e); pendingBytes > maxPendingBytes {
-			for id, evs := range pending {
+			pending.each(func(key []byte, evs []StreamEvent) bool {
 				for _, p := range evs {
 					pendingBytes -= size(p)
 				}
-				delete(pending, id)
-				setAside[id] = true
-				if pendingBytes <= maxPendingBytes/2 {
-					break
-				}
-			}
+				setAside.set(key, true)
+				return pendingBytes > maxPendingBytes/2
+			})
+			setAside.each(func(key []byte, _ bool) bool {
+				pending.delete(key)
+				return true
+			})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -170,12 +197,23 @@ func (s *Events) ScanStreams(ctx context.Context, prefix string, emit func([]Str
 	rows.Close()
 	// Streams whose head says more events than the snapshot has (none,
 	// when the store is sound) go out as they are, as ReadStreams would.
-	for _, id := range slices.Sorted(maps.Keys(pending)) {
-		if !out(pending[id]) {
+	var left [][]StreamEvent
+	pending.each(func(_ []byte, evs []StreamEvent) bool {
+		left = append(left, evs)
+		return true
+	})
+	slices.SortFunc(left, func(a, b []StreamEvent) int { return strings.Compare(a[0].StreamID, b[0].StreamID) })
+	for _, evs := range left {
+		if !out(evs) {
 			return ctx.Err()
 		}
 	}
-	aside := slices.Sorted(maps.Keys(setAside))
+	var aside []string
+	setAside.each(func(key []byte, _ bool) bool {
+		aside = append(aside, string(key))
+		return true
+	})
+	slices.Sort(aside)
 	for len(aside) > 0 {
 		chunk := aside[:min(len(aside), 1000)]
 		aside = aside[len(chunk):]
@@ -184,6 +222,61 @@ func (s *Events) ScanStreams(ctx context.Context, prefix string, emit func([]Str
 		}
 	}
 	return nil
+}
+
+func binary64(b []byte) uint64 {
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// streamMap maps stream ids, given as bytes, to values: plan streams by
+// their number, others by their id.
+type streamMap[V any] struct {
+	plans  map[int64]V
+	others map[string]V
+}
+
+func newStreamMap[V any]() *streamMap[V] {
+	return &streamMap[V]{plans: map[int64]V{}, others: map[string]V{}}
+}
+
+func (m *streamMap[V]) get(id []byte) (V, bool) {
+	if n, ok := planNumber(id); ok {
+		v, found := m.plans[n]
+		return v, found
+	}
+	v, found := m.others[string(id)]
+	return v, found
+}
+
+func (m *streamMap[V]) set(id []byte, v V) {
+	if n, ok := planNumber(id); ok {
+		m.plans[n] = v
+		return
+	}
+	m.others[string(id)] = v
+}
+
+func (m *streamMap[V]) delete(id []byte) {
+	if n, ok := planNumber(id); ok {
+		delete(m.plans, n)
+		return
+	}
+	delete(m.others, string(id))
+}
+
+// each calls f with every entry's id until f returns false.
+func (m *streamMap[V]) each(f func(id []byte, v V) bool) {
+	for n, v := range m.plans {
+		if !f([]byte(PlanStream(n)), v) {
+			return
+		}
+	}
+	for id, v := range m.others {
+		if !f([]byte(id), v) {
+			return
+		}
+	}
 }
 
 // readStreamsIn emits the streams ids in tx, as ReadStreams does.
