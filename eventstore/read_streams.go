@@ -124,7 +124,9 @@ func (s *Events) ScanStreams(ctx context.Context, prefix string, emit func([]Str
 	var pendingBytes int64
 	setAside := newStreamMap[bool]()
 	types := map[string]string{} // event types, interned
-	size := func(e StreamEvent) int64 { return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64) }
+	size := func(e StreamEvent) int64 {
+		return int64(len(e.StreamID) + len(e.Type) + len(e.Data) + len(e.Metadata) + 64)
+	}
 	out := func(evs []StreamEvent) bool {
 		slices.SortFunc(evs, func(a, b StreamEvent) int { return cmp.Compare(a.Version, b.Version) })
 		return emit(evs)
