@@ -89,15 +89,10 @@ func appendValue(buf []byte, oid uint32, v any) ([]byte, bool) {
 		ok = oid == oidText || oid == oidVarchar
 		buf = append(buf, v...)
 	case []byte:
-		switch {
-		case v == nil:
+		if v == nil {
 			return null()
-		case oid == oidJSONB:
-			buf = append(buf, 1) // jsonb's binary format version
-			buf, ok = appendJSONBText(buf, v)
-		case oid == oidBytea || oid == oidText:
-			buf, ok = append(buf, v...), true
 		}
+		buf, ok = appendBytes(buf, oid, v)
 	case bool:
 		ok = oid == oidBool
 		b := byte(0)
@@ -124,33 +119,115 @@ func appendValue(buf []byte, oid uint32, v any) ([]byte, bool) {
 		if v == nil {
 			return null()
 		}
-		ok = oid == oidDateArray
-		buf = appendArrayHeader(buf, oidDate, len(v))
-		for _, t := range v {
-			buf = binary.BigEndian.AppendUint32(buf, 4)
-			buf = binary.BigEndian.AppendUint32(buf, uint32(dateDays(t)))
-		}
+		buf, ok = appendDates(buf, oid, v)
 	case []pgtype.Numeric:
 		if v == nil {
 			return null()
 		}
-		ok = oid == oidNumArray
-		buf = appendArrayHeader(buf, oidNumeric, len(v))
-		for _, n := range v {
-			if !n.Valid {
-				return buf, false
-			}
-			at := len(buf)
-			buf = append(buf, 0, 0, 0, 0)
-			var nok bool
-			if buf, nok = appendNumeric(buf, n); !nok {
-				return buf, false
-			}
-			binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
-		}
+		buf, ok = appendNumerics(buf, oid, v)
 	}
 	binary.BigEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
 	return buf, ok
+}
+
+// appendField is appendValue for a pointer to a row's field (planRow.dest):
+// a pointer in an interface costs no allocation, where each of the values
+// of planRow.args is boxed.
+func appendField(buf []byte, oid uint32, p any) ([]byte, bool) {
+	lenAt := len(buf)
+	buf = append(buf, 0, 0, 0, 0)
+	null := func() ([]byte, bool) {
+		return binary.BigEndian.AppendUint32(buf[:lenAt], 0xFFFFFFFF), true
+	}
+	var ok bool
+	switch p := p.(type) {
+	case *int64:
+		buf, ok = appendInt(buf, oid, *p)
+	case **int64:
+		if *p == nil {
+			return null()
+		}
+		buf, ok = appendInt(buf, oid, **p)
+	case *string:
+		ok = oid == oidText || oid == oidVarchar
+		buf = append(buf, *p...)
+	case *[]byte:
+		if *p == nil {
+			return null()
+		}
+		buf, ok = appendBytes(buf, oid, *p)
+	case *bool:
+		ok = oid == oidBool
+		b := byte(0)
+		if *p {
+			b = 1
+		}
+		buf = append(buf, b)
+	case **time.Time:
+		if *p == nil {
+			return null()
+		}
+		buf, ok = appendTime(buf, oid, **p)
+	case *time.Time:
+		buf, ok = appendTime(buf, oid, *p)
+	case *pgtype.Numeric:
+		if !p.Valid {
+			return null()
+		}
+		ok = oid == oidNumeric
+		if ok {
+			buf, ok = appendNumeric(buf, *p)
+		}
+	case *[]time.Time:
+		if *p == nil {
+			return null()
+		}
+		buf, ok = appendDates(buf, oid, *p)
+	case *[]pgtype.Numeric:
+		if *p == nil {
+			return null()
+		}
+		buf, ok = appendNumerics(buf, oid, *p)
+	}
+	binary.BigEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
+	return buf, ok
+}
+
+func appendBytes(buf []byte, oid uint32, b []byte) ([]byte, bool) {
+	switch oid {
+	case oidJSONB:
+		buf = append(buf, 1) // jsonb's binary format version
+		return appendJSONBText(buf, b)
+	case oidBytea, oidText:
+		return append(buf, b...), true
+	}
+	return buf, false
+}
+
+func appendDates(buf []byte, oid uint32, ts []time.Time) ([]byte, bool) {
+	buf = appendArrayHeader(buf, oidDate, len(ts))
+	for _, t := range ts {
+		buf = binary.BigEndian.AppendUint32(buf, 4)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(dateDays(t)))
+	}
+	return buf, oid == oidDateArray
+}
+
+func appendNumerics(buf []byte, oid uint32, ns []pgtype.Numeric) ([]byte, bool) {
+	buf = appendArrayHeader(buf, oidNumeric, len(ns))
+	for _, n := range ns {
+		if !n.Valid {
+			return buf, false
+		}
+		at := len(buf)
+		buf = append(buf, 0, 0, 0, 0)
+		var ok bool
+		if buf, ok = appendNumeric(buf, n); !ok {
+			return buf, false
+		}
+		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
+	}
+	return buf, oid == oidNumArray
 }
 
 func appendInt(buf []byte, oid uint32, n int64) ([]byte, bool) {

@@ -169,14 +169,14 @@ func columnOIDs(ctx context.Context, store *eventstore.Store) ([]uint32, error) 
 // columnList order (types oids); ok is false when a value could not be
 // encoded.
 func (r *planRow) digest(buf []byte, oids []uint32) ([]byte, rowDigest, bool) {
-	args := r.args()
-	if len(args) != len(oids) {
+	fields := r.dest()
+	if len(fields) != len(oids) {
 		return buf, rowDigest{}, false
 	}
 	ok := true
-	for i, a := range args {
+	for i, f := range fields {
 		var vok bool
-		if buf, vok = appendValue(buf, oids[i], a); !vok {
+		if buf, vok = appendField(buf, oids[i], f); !vok {
 			ok = false
 			break
 		}
