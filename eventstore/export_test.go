@@ -48,3 +48,10 @@ func AppendBatch(ctx context.Context, s *Store, appends []BatchAppend) ([][]Reco
 func GroupCommitStats(s *Store) (batches, fallbacks int64) {
 	return s.group.batches.Load(), s.group.fallbacks.Load()
 }
+
+// SetMaxPendingBytes sets ScanStreams' bound until the test ends.
+func SetMaxPendingBytes(t interface{ Cleanup(func()) }, n int64) {
+	old := maxPendingBytes
+	maxPendingBytes = n
+	t.Cleanup(func() { maxPendingBytes = old })
+}

@@ -111,11 +111,15 @@ func TestAttentionColumnsProjectedAndReplayed(t *testing.T) {
 
 	// Replay rebuilds the same columns; a corrupted one is found and repaired.
 	res, err := projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
-	if err != nil || len(res.Diffs) != 0 {
-		t.Fatalf("clean replay: %+v, %v", res.Diffs, err)
+	if err != nil || len(res.Diffs) != 0 || res.Rechecked != 0 {
+		t.Fatalf("clean replay: %+v, %v (%d rechecked)", res.Diffs, err, res.Rechecked)
 	}
 	if _, err := store.Pool().Exec(ctx, `UPDATE plan_views SET reported_since = NULL, paid_amount = '{1}' WHERE plan_id = $1`, ids[0]); err != nil {
 		t.Fatal(err)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: 300 * time.Millisecond})
+	if err != nil || len(res.Diffs) != 1 || !strings.Contains(res.Diffs[0].String(), "reported_since") || res.Rechecked != 1 {
+		t.Fatalf("corrupted columns, by digest: %+v, %v", res, err)
 	}
 	res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})
 	if err != nil || len(res.Diffs) != 1 || !strings.Contains(res.Diffs[0].String(), "reported_since") || !res.Swapped {
@@ -129,6 +133,10 @@ func TestAttentionColumnsProjectedAndReplayed(t *testing.T) {
 	// reported, and the swap repairs it.
 	if _, err := store.Pool().Exec(ctx, `UPDATE plan_week_amounts SET paid = 1 WHERE plan_id = $1 AND week = '2025-11-24'`, ids[3]); err != nil {
 		t.Fatal(err)
+	}
+	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: 300 * time.Millisecond})
+	if err != nil || len(res.Diffs) != 1 || res.Diffs[0].PlanID != ids[3] || !strings.Contains(res.Diffs[0].String(), "plan_week_amounts") || res.Rechecked != 1 {
+		t.Fatalf("corrupted weekly amounts, by digest: %+v, %v", res, err)
 	}
 	res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})
 	if err != nil || len(res.Diffs) != 1 || res.Diffs[0].PlanID != ids[3] || !strings.Contains(res.Diffs[0].String(), "plan_week_amounts") || !res.Swapped {

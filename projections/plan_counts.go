@@ -164,11 +164,16 @@ func compareCounts(ctx context.Context, store *eventstore.Store) ([]Diff, error)
 		if err := rows.Scan(&acct, &status, &counted, &live); err != nil {
 			return nil, fmt.Errorf("compare plan counts: %w", err)
 		}
-		diffs = append(diffs, Diff{Kind: "plan count", PlanID: acct, PublicID: status,
-			Reason: "account " + strconv.FormatInt(acct, 10) + " has " + strconv.FormatInt(live, 10) + " " + status +
-				" plans, plan_counts says " + strconv.FormatInt(counted, 10)})
+		diffs = append(diffs, countDiff(acct, status, counted, live))
 	}
 	return diffs, rows.Err()
+}
+
+// countDiff is the difference of an account's count of plans of a status.
+func countDiff(acct int64, status string, counted, live int64) Diff {
+	return Diff{Kind: "plan count", PlanID: acct, PublicID: status,
+		Reason: "account " + strconv.FormatInt(acct, 10) + " has " + strconv.FormatInt(live, 10) + " " + status +
+			" plans, plan_counts says " + strconv.FormatInt(counted, 10)}
 }
 
 // triggerDefs are the statements that give table rebuilt the triggers of

@@ -169,29 +169,46 @@ func TestReplayFindsCorruptionAndSwapRepairsIt(t *testing.T) {
 		planIDs = append(planIDs, mustPlanID(t, recs[0].StreamID))
 	}
 	res, err := projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second})
-	if err != nil || len(res.Diffs) != 0 || res.Plans != 4 || res.Events != 6 {
+	// Every row's digest matched: no plan needed comparing in SQL.
+	if err != nil || len(res.Diffs) != 0 || res.Plans != 4 || res.Events != 6 || res.Rechecked != 0 {
 		t.Fatalf("clean replay: %+v, %v", res, err)
 	}
 
-	// Corrupt one row, delete another, and leave one plan unprojected.
+	// Corrupt one row, delete another, add one no stream has, and leave
+	// one plan unprojected.
 	if _, err := pool.Exec(ctx, `UPDATE plan_views SET invoice = jsonb_set(invoice, '{amount}', '"1.00"') WHERE plan_id = $1`, planIDs[0]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `DELETE FROM plan_views WHERE plan_id = $1`, planIDs[1]); err != nil {
 		t.Fatal(err)
 	}
-	res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: 300 * time.Millisecond})
-	if err != nil {
+	ghost := planIDs[3] + 1_000_000
+	if _, err := pool.Exec(ctx, `INSERT INTO plan_views SELECT $2, account_id, version, status, portal_token || 'x', customer, invoice,
+		plan_options, selected_option_id, send_introduction_email, introduction_email, created_at, updated_at, lifecycle
+		FROM plan_views WHERE plan_id = $1`, planIDs[2], ghost); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Diffs) != 2 {
-		t.Fatalf("want 2 differences, got %v", res.Diffs)
-	}
-	text := res.Diffs[0].String() + "\n" + res.Diffs[1].String()
-	for _, want := range []string{"invoice", `"1.00"`, `"50.00"`, "missing from the live read model"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("diff does not mention %s:\n%s", want, text)
+	// The digests find them (recheck), and so does the full rebuild when
+	// more plans differ than a recheck takes.
+	for _, limit := range []int{10_000, 1} {
+		projections.SetMaxCandidates(t, limit)
+		res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
 		}
+		if wantRechecked := map[int]int64{10_000: 3, 1: 0}[limit]; len(res.Diffs) != 3 || res.Rechecked != wantRechecked {
+			t.Fatalf("limit %d: want 3 differences, %d rechecked, got %v, %d", limit, wantRechecked, res.Diffs, res.Rechecked)
+		}
+		text := res.Diffs[0].String() + "\n" + res.Diffs[1].String() + "\n" + res.Diffs[2].String()
+		for _, want := range []string{"invoice", `"1.00"`, `"50.00"`, "missing from the live read model",
+			fmt.Sprintf("plan %d: in the live read model but not in the event store", ghost)} {
+			if !strings.Contains(text, want) {
+				t.Errorf("limit %d: diff does not mention %s:\n%s", limit, want, text)
+			}
+		}
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM plan_views WHERE plan_id = $1`, ghost); err != nil {
+		t.Fatal(err)
 	}
 
 	res, err = projections.Replay(ctx, store, projections.ReplayOptions{Swap: true, CatchUpWait: 300 * time.Millisecond})

@@ -74,6 +74,12 @@ type ReplayResult struct {
 	Diffs         []Diff          // payment plans first, then catalog plans, then plan groups
 	Failed        []StreamFailure // streams that could not be folded or written
 	Swapped       bool
+	// Rechecked counts the plans compared in SQL after their digests
+	// differed from the live rows' (0 when every plan was compared in SQL,
+	// as with Swap; see compareFast).
+	Rechecked int64
+
+	countDiffs []Diff // the plan counts' differences, once compared
 }
 
 // StreamFailure is a plan stream Replay could not rebuild, and why. The
@@ -87,7 +93,8 @@ type StreamFailure struct {
 // String is "stream: reason".
 func (f StreamFailure) String() string { return f.StreamID + ": " + f.Reason }
 
-// Replay rebuilds the plan read model, then the catalog plan and plan group
+// Replay rebuilds the plan read model (without opts.Swap by digest: see
+// compareFast), then the catalog plan and plan group
 // read models (catalog_plan_views and plan_group_views, see replayView),
 // from the event store into fresh
 // tables, compares it row by row with the live one and, with opts.Swap, makes
@@ -100,49 +107,27 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 		opts.CatchUpWait = 10 * time.Second
 	}
 	var res ReplayResult
-	pool := store.Pool()
-	// The rebuild tables are unlogged: a million rows written once and
-	// compared need no WAL (it was most of PostgreSQL's share of a
-	// replay). A swap makes them logged first.
-	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
-		CREATE UNLOGGED TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-		DROP TABLE IF EXISTS `+weeksRebuildTable+`;
-		CREATE UNLOGGED TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
-		return res, fmt.Errorf("create %s: %w", rebuildTable, err)
+	var (
+		rebuilt *Plans
+		failed  map[int64]bool
+		err     error
+	)
+	if !opts.Swap {
+		rebuilt, failed, err = replayPlansFast(ctx, store, opts, &res)
 	}
-	if err := rebuild(ctx, store, &res, opts.Progress); err != nil {
+	if opts.Swap || rebuilt == nil && err == nil {
+		res = ReplayResult{}
+		rebuilt, failed, err = replayPlansFull(ctx, store, opts, &res)
+	}
+	if err != nil {
 		return res, err
 	}
-	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
-		return res, fmt.Errorf("index %s: %w", rebuildTable, err)
-	}
-	opts.Progress.SetPhase("indexing the rebuilt plans")
-	// A plan without installments or payments has no weekly amounts.
-	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `cardinality(v.due_on) + cardinality(v.paid_on) > 0`)+`;
-		ALTER TABLE `+weeksRebuildTable+` ADD PRIMARY KEY (plan_id, week, currency)`); err != nil {
-		return res, fmt.Errorf("fill %s: %w", weeksRebuildTable, err)
-	}
-	rebuilt := &Plans{Store: store, table: rebuildTable}
-	failed := map[int64]bool{}
-	for _, f := range res.Failed {
-		if id, ok := eventstore.PlanIDOf(f.StreamID); ok {
-			failed[id] = true
+	if res.countDiffs == nil { // the fast path counted the plans as it read them
+		if res.countDiffs, err = compareCounts(ctx, store); err != nil {
+			return res, err
 		}
 	}
-	opts.Progress.SetPhase("comparing the plans with the live read model")
-	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait, failed)
-	if err != nil {
-		return res, err
-	}
-	weekDiffs, err := compareWeeks(ctx, store, rebuilt, opts.CatchUpWait, failed)
-	if err != nil {
-		return res, err
-	}
-	countDiffs, err := compareCounts(ctx, store)
-	if err != nil {
-		return res, err
-	}
-	res.Diffs = append(append(diffs, weekDiffs...), countDiffs...)
+	res.Diffs = append(res.Diffs, res.countDiffs...)
 	opts.Progress.SetPhase("")
 	cat, err := replayView(ctx, store, catalogView, opts, &res, &res.CatalogEvents, &res.CatalogPlans)
 	if err != nil {
@@ -167,14 +152,81 @@ func Replay(ctx context.Context, store *eventstore.Store, opts ReplayOptions) (R
 	return res, nil
 }
 
+// replayPlansFast compares the plans by digest (see compareFast) and the
+// few that differ in SQL (recheck). It returns a nil *Plans, and no
+// error, when too many differ: the caller then runs replayPlansFull.
+func replayPlansFast(ctx context.Context, store *eventstore.Store, opts ReplayOptions, res *ReplayResult) (*Plans, map[int64]bool, error) {
+	fast, err := compareFast(ctx, store, res, opts.Progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(fast.candidates) > maxCandidates {
+		return nil, nil, nil
+	}
+	opts.Progress.SetPhase("comparing the plans that differ with the live read model")
+	res.Rechecked = int64(len(fast.candidates))
+	rebuilt, diffs, err := recheck(ctx, store, fast.candidates, res, fast.failed, opts.CatchUpWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Diffs = diffs
+	res.countDiffs = append([]Diff{}, fast.counts...)
+	return rebuilt, fast.failed, nil
+}
+
+// replayPlansFull rebuilds every plan into the rebuild tables and compares
+// them with the live ones in SQL.
+func replayPlansFull(ctx context.Context, store *eventstore.Store, opts ReplayOptions, res *ReplayResult) (*Plans, map[int64]bool, error) {
+	pool := store.Pool()
+	// The rebuild tables are unlogged: a million rows written once and
+	// compared need no WAL (it was most of PostgreSQL's share of a
+	// replay). A swap makes them logged first.
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+rebuildTable+`;
+		CREATE UNLOGGED TABLE `+rebuildTable+` (LIKE plan_views INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+		DROP TABLE IF EXISTS `+weeksRebuildTable+`;
+		CREATE UNLOGGED TABLE `+weeksRebuildTable+` (LIKE `+weeksTable+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", rebuildTable, err)
+	}
+	if err := rebuild(ctx, store, res, opts.Progress); err != nil {
+		return nil, nil, err
+	}
+	if _, err := pool.Exec(ctx, `ALTER TABLE `+rebuildTable+` ADD PRIMARY KEY (plan_id)`); err != nil {
+		return nil, nil, fmt.Errorf("index %s: %w", rebuildTable, err)
+	}
+	opts.Progress.SetPhase("indexing the rebuilt plans")
+	// A plan without installments or payments has no weekly amounts.
+	if _, err := pool.Exec(ctx, fillWeeksSQL(rebuildTable, `cardinality(v.due_on) + cardinality(v.paid_on) > 0`)+`;
+		ALTER TABLE `+weeksRebuildTable+` ADD PRIMARY KEY (plan_id, week, currency)`); err != nil {
+		return nil, nil, fmt.Errorf("fill %s: %w", weeksRebuildTable, err)
+	}
+	rebuilt := &Plans{Store: store, table: rebuildTable}
+	failed := map[int64]bool{}
+	for _, f := range res.Failed {
+		if id, ok := eventstore.PlanIDOf(f.StreamID); ok {
+			failed[id] = true
+		}
+	}
+	opts.Progress.SetPhase("comparing the plans with the live read model")
+	diffs, err := compare(ctx, store, rebuilt, opts.CatchUpWait, failed)
+	if err != nil {
+		return nil, nil, err
+	}
+	weekDiffs, err := compareWeeks(ctx, store, rebuilt, opts.CatchUpWait, failed)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Diffs = append(diffs, weekDiffs...)
+	return rebuilt, failed, nil
+}
+
 // planStreamPattern matches the stream ids of payment plans alone
 // ("plan-42"), not those of any aggregate whose prefix merely starts alike.
 const planStreamPattern = `^` + eventstore.PlanStreamPrefix + `[1-9][0-9]*$`
 
 // rebuild folds every plan stream, in one consistent snapshot, into the
-// rebuild table. One reader streams the events in (stream_id, version) order
-// and hands whole streams to a worker per CPU, which fold and encode them;
-// two writers COPY the rows. Only the streams in flight are in memory.
+// rebuild table. One reader gathers the events into whole streams in the
+// table's physical order (eventstore.ScanStreams) and hands them to a
+// worker per CPU, which fold and encode them; two writers COPY the rows.
 func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, progress *eventstore.Progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -246,7 +298,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, pr
 		})
 	}
 
-	readErr = store.ReadStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
+	readErr = store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
 		events += int64(len(evs))
 		progress.Add(int64(len(evs)))
 		select {
@@ -280,26 +332,32 @@ type rebuiltRow struct {
 // foldStream folds the n events of one stream (event i given by ev) into
 // its row's COPY arguments.
 func foldStream(n int, ev func(i int) (typ string, data, meta []byte, at time.Time)) ([]any, error) {
+	r, err := foldStreamRow(n, ev)
+	if err != nil {
+		return nil, err
+	}
+	return r.args(), nil
+}
+
+// foldStreamRow folds the n events of one stream (event i given by ev)
+// into its row.
+func foldStreamRow(n int, ev func(i int) (typ string, data, meta []byte, at time.Time)) (planRow, error) {
 	plan := &domain.Plan{}
 	var options json.RawMessage
 	for i := range n {
 		typ, data, _, at := ev(i)
 		opts, err := foldEvent(plan, typ, data, at)
 		if err != nil {
-			return nil, fmt.Errorf("version %d: %w", i+1, err)
+			return planRow{}, fmt.Errorf("version %d: %w", i+1, err)
 		}
 		if opts != nil {
 			options = opts
 		}
 	}
 	if !plan.Exists() {
-		return nil, errors.New("no plan.created: the stream folds to no plan")
+		return planRow{}, errors.New("no plan.created: the stream folds to no plan")
 	}
-	r, err := rowOf(plan, options)
-	if err != nil {
-		return nil, err
-	}
-	return r.args(), nil
+	return rowOf(plan, options)
 }
 
 // writeRows COPYs rows into the rebuild table and returns how many it

@@ -41,3 +41,29 @@ func BenchmarkReplayFold(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReplayDigest is replay's per-plan work in Go without --swap:
+// fold one plan.created, encode its row and digest it as the live row
+// would read (plan_views' column types).
+func BenchmarkReplayDigest(b *testing.B) {
+	typ, data, meta, at := benchStream(b)
+	oids := []uint32{oidInt8, oidInt8, oidInt8, oidText, oidText, oidJSONB, oidJSONB, oidJSONB, oidInt8, oidBool, oidJSONB, oidJSONB,
+		oidTimestamptz, oidDate, oidTimestamptz, oidTimestamptz, oidText, oidNumeric, oidNumeric, oidNumeric, oidNumeric,
+		oidTimestamptz, oidBool, oidBool, oidTimestamptz, oidTimestamptz, oidDate, oidTimestamptz,
+		oidDateArray, oidNumArray, oidDateArray, oidNumArray, oidDate, oidDate}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		row, err := foldStreamRow(1, func(int) (string, []byte, []byte, time.Time) { return typ, data, meta, at })
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ok bool
+		if buf, _, ok = row.digest(buf[:0], oids); !ok {
+			b.Fatal("not digested")
+		}
+		if buf, _, _, ok = row.weeksDigest(buf[:0]); !ok {
+			b.Fatal("weeks not digested")
+		}
+	}
+}

@@ -19,8 +19,14 @@ import (
 // that changed after the replay's snapshot are refolded into the rebuild
 // table, and live rows still behind the store get up to wait to catch up.
 func compare(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
+	return compareAgainst(ctx, store, rebuilt, "plan_views", wait, failed)
+}
+
+// compareAgainst is compare with the live rows taken from live (plan_views,
+// or a subquery of it aliased by the caller's parentheses).
+func compareAgainst(ctx context.Context, store *eventstore.Store, rebuilt *Plans, live string, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
 	return compareRows(ctx, store, wait, `SELECT coalesce(r.plan_id, l.plan_id), NULL::text, r.version, l.version, to_jsonb(r), to_jsonb(l)
-		FROM `+rebuildTable+` r FULL JOIN plan_views l ON l.plan_id = r.plan_id
+		FROM `+rebuildTable+` r FULL JOIN `+live+` l ON l.plan_id = r.plan_id
 		WHERE r IS DISTINCT FROM l -- column by column; jsonb only for the rows that differ
 		ORDER BY 1 LIMIT 1000`, failed, rebuilt.refold)
 }

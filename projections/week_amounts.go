@@ -78,17 +78,23 @@ func weeksUpsertSQL(table, upsert string) string {
 // waited out). A difference names the column plan_week_amounts, with each
 // side's rows of the plan (week, currency, due, paid) as JSON.
 func compareWeeks(ctx context.Context, store *eventstore.Store, rebuilt *Plans, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
+	return compareWeeksAgainst(ctx, store, rebuilt, weeksTable, wait, failed)
+}
+
+// compareWeeksAgainst is compareWeeks with the live rows taken from live
+// (plan_week_amounts, or a subquery of it in parentheses).
+func compareWeeksAgainst(ctx context.Context, store *eventstore.Store, rebuilt *Plans, live string, wait time.Duration, failed map[int64]bool) ([]Diff, error) {
 	weeksOf := func(table string) string {
 		return `jsonb_build_object('` + weeksTable + `', (SELECT jsonb_agg(jsonb_build_array(w.week, w.currency, w.due, w.paid)
 			ORDER BY w.week, w.currency) FROM ` + table + ` w WHERE w.plan_id = d.plan_id))`
 	}
 	return compareRows(ctx, store, wait, `WITH d AS (
 			SELECT DISTINCT coalesce(r.plan_id, l.plan_id) AS plan_id
-			FROM `+weeksRebuildTable+` r FULL JOIN `+weeksTable+` l
+			FROM `+weeksRebuildTable+` r FULL JOIN `+live+` l
 				ON l.plan_id = r.plan_id AND l.week = r.week AND l.currency = r.currency
 			WHERE (r.account_id, r.currency, r.week, r.due, r.paid) IS DISTINCT FROM (l.account_id, l.currency, l.week, l.due, l.paid)
 			ORDER BY 1 LIMIT 1000)
-		SELECT d.plan_id, NULL::text, rv.version, lv.version, `+weeksOf(weeksRebuildTable)+`, `+weeksOf(weeksTable)+`
+		SELECT d.plan_id, NULL::text, rv.version, lv.version, `+weeksOf(weeksRebuildTable)+`, `+weeksOf(live)+`
 		FROM d LEFT JOIN `+rebuildTable+` rv ON rv.plan_id = d.plan_id LEFT JOIN plan_views lv ON lv.plan_id = d.plan_id
 		ORDER BY 1`, failed, rebuilt.refold)
 }
