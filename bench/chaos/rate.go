@@ -8,7 +8,12 @@ import (
 )
 
 // rateRecorder counts, at the receiver of requests (the proxy), every API
-// request the cluster accepted (answered other than 429), per API key.
+// request the cluster's rate limit accepted, per API key: answered other
+// than 429 with the X-RateLimit-Limit header, which a replica sets once the
+// limiter decided. A 503 because the limit could not be checked
+// (PostgreSQL down) or a proxy error for a killed replica carries none:
+// the limit let nothing through, and counting them (as the first soaks
+// did) showed up to 88 "accepted" in a minute around PostgreSQL restarts.
 type rateRecorder struct {
 	mu    sync.Mutex
 	skip  string // the probe's key (no limit)
@@ -39,7 +44,8 @@ func (rr *rateRecorder) wrap(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || key == rr.skip || sw.status == http.StatusTooManyRequests || !strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		if !ok || key == rr.skip || sw.status == http.StatusTooManyRequests || !strings.HasPrefix(r.URL.Path, "/api/v1/") ||
+			sw.Header().Get("X-RateLimit-Limit") == "" {
 			return
 		}
 		rr.mu.Lock()
