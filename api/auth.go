@@ -87,6 +87,10 @@ func (s *Server) authenticated(src keySource, next http.Handler) http.Handler {
 		}
 		if acct.RateLimitPerMinute > 0 {
 			d, err := s.limiter.allow(r.Context(), sum, acct.RateLimitPerMinute, acct.RateLimitBurst)
+			if err != nil && clientGone(r) {
+				s.writeError(w, r, err) // 499, logged at INFO
+				return
+			}
 			if err != nil {
 				// The shared windows are in PostgreSQL, like everything
 				// the request would do next: a quick 503, not a wait.

@@ -128,6 +128,11 @@ func (s *Server) dashboardFail(w http.ResponseWriter, r *http.Request, err error
 	if token := chi.URLParam(r, "token"); token != "" {
 		path = strings.ReplaceAll(path, token, "…") // a one-time link's token is a secret
 	}
+	if clientGone(r) {
+		s.log.InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", path, "err", err)
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
 	s.log.ErrorContext(r.Context(), "dashboard error", "method", r.Method, "path", path, "err", err)
 	s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
 }

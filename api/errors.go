@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -55,6 +56,23 @@ var codes = []struct {
 			" KiB (its data and metadata); nothing was recorded. Send shorter values."}},
 }
 
+// statusClientClosedRequest is nginx's 499: the client went away before
+// the answer (its request's context was canceled). Nothing reaches the
+// client; the status is for the request log and the metrics, so a client
+// giving up is not counted as a failure of ours.
+const statusClientClosedRequest = 499
+
+var errClientClosed = &apiError{Status: statusClientClosedRequest, Title: "Client closed request",
+	Message: "The client went away before the answer."}
+
+// clientGone reports whether r's client went away: the server cancels a
+// request's context when its connection closes, and whatever the handler
+// was waiting on then fails with context.Canceled (or a driver error
+// wrapping it).
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
+}
+
 // writeError sends err as the JSON error body. Validation errors become the
 // seed's 422 body; unknown errors are logged and shown as a plain 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -92,6 +110,10 @@ func (s *Server) apiErrorOf(r *http.Request, err error) *apiError {
 				break
 			}
 		}
+	}
+	if ae == nil && clientGone(r) {
+		s.log.InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errClientClosed
 	}
 	if ae == nil && eventstore.IsUnavailable(err) {
 		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -52,6 +52,8 @@ func components() M {
 			"Unavailable": resp("The database (the event store, or the rate limit's shared windows) is not answering; retry after Retry-After.", ref("Error"),
 				M{"e": example("Rate limit store", M{"error": "Service unavailable", "message": "The rate limit cannot be checked right now. Retry after 1 s."})},
 				retry),
+			"ClientClosed": errResp("The client went away before the answer (nginx's 499): never received, listed for the request log and metrics, which count it under 499 rather than as a failure of the server.",
+				M{"error": "Client closed request", "message": "The client went away before the answer."}),
 			"InternalError": errResp("Something went wrong on the server; the request may be retried.",
 				M{"error": "Internal server error", "message": "Something went wrong on our side; the request may be retried."}),
 			"InvoicedError":  resp("An error in Invoiced's shape.", ref("InvoicedError"), nil, mergeM(retry, M{"WWW-Authenticate": M{"schema": M{"type": "string"}, "description": "On a 401."}})),

@@ -252,6 +252,7 @@ func v1Responses(o op, ok M) M {
 	}
 	r["422"] = respRef("ValidationFailed")
 	r["429"] = respRef("TooManyRequests")
+	r["499"] = respRef("ClientClosed")
 	r["500"] = respRef("InternalError")
 	r["503"] = respRef("Unavailable")
 	return r

@@ -330,6 +330,11 @@ func (s *Server) portalFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	// The path holds the token, a secret: it is not logged.
+	if clientGone(r) {
+		s.log.InfoContext(r.Context(), "portal: request canceled by the client", "method", r.Method, "err", err)
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
 	if eventstore.IsUnavailable(err) {
 		s.log.WarnContext(r.Context(), "portal: database unavailable", "method", r.Method, "err", err)
 		w.Header().Set("Retry-After", "1")

@@ -265,7 +265,9 @@ func (s *Deliveries) RecordAttempt(ctx context.Context, o AttemptOutcome) error 
 }
 
 // RecordAttempts is RecordAttempt for many attempts in one statement. Every
-// attempt is logged (it happened); each delivery is updated only if it is
+// attempt is logged (it happened), once: an attempt already in the log
+// (same delivery, number and time: a retry of a write that committed) is
+// not logged again; each delivery is updated only if it is
 // still pending under the outcome's lease, and its attempt count never goes
 // down. It returns the outcomes that were fenced out: their delivery had
 // finished or was claimed again, so the other claimer's outcome stands.
@@ -320,6 +322,8 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, os []AttemptOutcome) (s
 	), logged AS (
 		INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at)
 		SELECT delivery_id, attempt, status_code, latency_ms, response_excerpt, error, attempted_at FROM input
+		WHERE NOT EXISTS (SELECT 1 FROM webhook_attempts a
+			WHERE a.delivery_id = input.delivery_id AND a.attempt = input.attempt AND a.attempted_at = input.attempted_at)
 	)
 	UPDATE webhook_deliveries d
 	SET state = i.state, attempts = GREATEST(d.attempts, i.attempt), next_attempt_at = i.next_attempt_at, updated_at = now()

@@ -499,7 +499,7 @@ func TestWebhookStaleOutcomeIsFencedOut(t *testing.T) {
 			t.Fatalf("claimable within the new lease: %+v", again)
 		}
 		// The new claimer's outcome still applies.
-		record(t, whOutcome(b, eventstore.DeliverySucceeded, at), false)
+		record(t, whOutcome(b, eventstore.DeliverySucceeded, at.Add(time.Millisecond)), false)
 		if got := whState(t, s, a.ID); got.state != eventstore.DeliverySucceeded || got.logged != 2 {
 			t.Fatalf("delivery %+v, want succeeded with 2 logged", got)
 		}
@@ -512,9 +512,36 @@ func TestWebhookStaleOutcomeIsFencedOut(t *testing.T) {
 		if _, err := s.Resend(ctx, ep.AccountID, ep.ID, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		record(t, whOutcome(a, eventstore.DeliveryFailed, at), true)
+		// A moment later: an attempt already logged (same delivery,
+		// number and time) is a retried write, not logged again.
+		record(t, whOutcome(a, eventstore.DeliveryFailed, at.Add(time.Millisecond)), true)
 		if got := whState(t, s, a.ID); got.state != eventstore.DeliveryPending || got.next == nil || got.logged != 2 {
 			t.Fatalf("delivery %+v, want pending as resent", got)
 		}
 	})
+}
+
+// TestWebhookRecordAttemptsRetryLogsOnce: writing the same outcome twice
+// (a retry after a write that committed but whose answer was lost) logs
+// the attempt once; the second write is fenced out (its lease was used).
+func TestWebhookRecordAttemptsRetryLogsOnce(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	ep := whEndpoint(t, s, whAccount(t, s, "A"))
+	whEnqueue(t, s, ep.ID)
+	claimed, err := s.ClaimDue(ctx, 1, time.Now().Add(time.Second), time.Minute, eventstore.ClaimOptions{})
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %+v %v", claimed, err)
+	}
+	o := whOutcome(claimed[0], eventstore.DeliverySucceeded, time.Now().UTC())
+	for i, wantStale := range []int{0, 1} {
+		stale, err := s.RecordAttempts(ctx, []eventstore.AttemptOutcome{o})
+		if err != nil || len(stale) != wantStale {
+			t.Fatalf("write %d: stale %+v, err %v; want %d stale", i+1, stale, err, wantStale)
+		}
+	}
+	if got := whState(t, s, claimed[0].ID); got.state != eventstore.DeliverySucceeded || got.attempts != 1 || got.logged != 1 {
+		t.Fatalf("delivery %+v, want succeeded with 1 attempt and 1 logged", got)
+	}
 }

@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,12 +65,34 @@ type Bus struct {
 	Stream   string
 	replicas int // BusConfig.Replicas
 	embedded *server.Server
-	streamMu sync.Mutex // one EnsureStream creation at a time
+	streamMu sync.Mutex  // one EnsureStream creation at a time
+	ready    atomic.Bool // the stream's configuration was written (StreamReady)
+	// StreamAttemptTimeout bounds one attempt of WaitStream; default
+	// defaultStreamAttemptTimeout.
+	StreamAttemptTimeout time.Duration
 }
 
 // OpenBus connects to NATS (starting the embedded server when cfg.URL is
-// empty) and creates or updates the event stream.
+// empty) and creates or updates the event stream, once: a command that
+// runs and exits (replay, deadletters) reports a failure. serve uses
+// ConnectBus and WaitStream instead, which do not give up.
 func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
+	b, err := ConnectBus(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.createOrUpdateStream(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// ConnectBus connects to NATS (starting the embedded server when cfg.URL
+// is empty) without touching the event stream: call WaitStream before
+// the relay or a consumer starts. An external NATS that does not answer
+// yet is connected to in the background (the client retries forever).
+func ConnectBus(cfg BusConfig) (*Bus, error) {
 	b := &Bus{Prefix: cfg.Prefix, replicas: cfg.Replicas}
 	if b.Prefix == "" {
 		b.Prefix = DefaultSubjectPrefix
@@ -105,12 +129,60 @@ func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err := b.createOrUpdateStream(ctx); err != nil {
-		b.Close()
-		return nil, err
-	}
 	return b, nil
 }
+
+// defaultStreamAttemptTimeout bounds one attempt to write the stream's
+// configuration: JetStream's own API timeout.
+const defaultStreamAttemptTimeout = 5 * time.Second
+
+// streamBackoff is WaitStream's wait after the n-th failure (from 0),
+// doubling from 250 ms to at most 5 s.
+func streamBackoff(n int) time.Duration {
+	d := 250 * time.Millisecond
+	for ; n > 0 && d < 5*time.Second; n-- {
+		d *= 2
+	}
+	return min(d, 5*time.Second)
+}
+
+// WaitStream creates or updates the event stream, retrying with backoff
+// until it succeeds or ctx ends; each failure is logged at WARN with its
+// attempt number. A JetStream cluster without a quorum for a moment (a
+// node just killed, a meta leader being elected) answers nothing and the
+// request times out: a replica starting then must wait, not exit, while
+// its HTTP API already serves (it only needs PostgreSQL).
+func (b *Bus) WaitStream(ctx context.Context, log *slog.Logger) error {
+	timeout := b.StreamAttemptTimeout
+	if timeout <= 0 {
+		timeout = defaultStreamAttemptTimeout
+	}
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err := b.createOrUpdateStream(actx)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				log.Info("nats stream created", "stream", b.Stream, "attempts", attempt)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (after %d attempts)", err, attempt)
+		}
+		delay := streamBackoff(attempt - 1)
+		log.Warn("nats stream not ready; retrying", "stream", b.Stream, "attempt", attempt, "delay", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (after %d attempts)", err, attempt)
+		case <-time.After(delay):
+		}
+	}
+}
+
+// StreamReady reports whether the event stream's configuration was
+// written (by OpenBus, WaitStream or EnsureStream).
+func (b *Bus) StreamReady() bool { return b.ready.Load() }
 
 // EnsureStream creates the event stream if the server does not have it (it
 // lost it, or another process has not created it yet). A stream that exists
@@ -152,6 +224,7 @@ func (b *Bus) createOrUpdateStream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create stream %s: %w", b.Stream, err)
 	}
+	b.ready.Store(true)
 	return nil
 }
 

@@ -48,7 +48,9 @@ const maxReasonLen = 500
 // lock while it is sent and its outcome is recorded under a deterministic
 // command id, so racing replicas send and record it once. Between a
 // successful send and its record the email can go out twice
-// (at-least-once); its Message-ID is the same both times.
+// (at-least-once) only if the process dies there: the record of a sent
+// email is retried until it sticks (recordSent); its Message-ID is the
+// same both times.
 type EmailWorker struct {
 	Store       *eventstore.Store
 	Sender      Sender
@@ -179,11 +181,14 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 	// without addresses.
 	err = redactAddresses(w.Sender.Send(sctx, email))
 	if err == nil {
-		if err := w.record(sctx, plan, job.id(job.name+"-sent", id), func(p *domain.Plan) ([]domain.Event, error) {
-			return job.sent(p, email, w.now())
+		// The email went out: a redelivery before its record would send
+		// it again, so the record is retried, on its own time, until it
+		// sticks.
+		if err := recordSent(ctx, log, job.what, func(ctx context.Context) error {
+			return w.record(ctx, plan, job.id(job.name+"-sent", id), func(p *domain.Plan) ([]domain.Event, error) {
+				return job.sent(p, email, w.now())
+			})
 		}); err != nil {
-			// The email went out; a redelivery would send it again. Retrying
-			// the record soon keeps that window short.
 			return fmt.Errorf("record %s sent for plan %d: %w", job.what, id, err)
 		}
 		w.Metrics.email("sent")
@@ -314,8 +319,7 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command str
 		if err == nil || errors.Is(err, eventstore.ErrDuplicateCommand) {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, domain.ErrNoIntroductionEmail) || errors.Is(err, domain.ErrNoticeNotRequested) ||
-			errors.Is(err, domain.ErrPlanEmailNotRequested) {
+		if ctx.Err() != nil || permanentRecordError(err) {
 			break
 		}
 	}

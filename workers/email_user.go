@@ -90,7 +90,9 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 	defer cancel()
 	err = redactAddresses(w.Sender.Send(sctx, email))
 	if err == nil {
-		if err := record(sctx, eventstore.EventUserEmailSent, eventstore.UserEmailOutcome{MessageID: email.MessageID}); err != nil {
+		if err := recordSent(ctx, log, what, func(ctx context.Context) error {
+			return record(ctx, eventstore.EventUserEmailSent, eventstore.UserEmailOutcome{MessageID: email.MessageID})
+		}); err != nil {
 			return fmt.Errorf("record %s sent (%s): %w", what, rec.StreamID, err)
 		}
 		w.Metrics.email("sent")

@@ -132,7 +132,10 @@ const backlogLimit = 10_000_000
 // is: the relay's backlog (events appended but not yet published,
 // goodplan_relay_backlog_events) and each durable consumer's messages not
 // yet acked (goodplan_consumer_pending_messages{consumer}: waiting plus
-// delivered and unacknowledged), read from the database and JetStream.
+// delivered and unacknowledged), read from the database and JetStream, and
+// whether the event stream is there (goodplan_event_stream_ready: 0 while
+// a replica waits for JetStream to create it, its relay and consumers not
+// started yet).
 type PipelineCollector struct {
 	Store     *eventstore.Store
 	Bus       *Bus
@@ -143,6 +146,8 @@ type PipelineCollector struct {
 var (
 	backlogDesc = prometheus.NewDesc("goodplan_relay_backlog_events",
 		"Events appended but not yet published by the relay (counted up to 10 million).", nil, nil)
+	streamReadyDesc = prometheus.NewDesc("goodplan_event_stream_ready",
+		"1 once the JetStream event stream was created or found and the relay and consumers could start; 0 while waiting for it.", nil, nil)
 	pendingDesc = prometheus.NewDesc("goodplan_consumer_pending_messages",
 		"Messages of the event stream a durable consumer has not acked yet: its lag behind the relay.", []string{"consumer"}, nil)
 )
@@ -151,6 +156,7 @@ var (
 func (p *PipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backlogDesc
 	ch <- pendingDesc
+	ch <- streamReadyDesc
 }
 
 // Collect implements prometheus.Collector. A series whose source does not
@@ -162,6 +168,11 @@ func (p *PipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	if name == "" {
 		name = "relay"
 	}
+	ready := 0.0
+	if p.Bus.StreamReady() {
+		ready = 1
+	}
+	ch <- prometheus.MustNewConstMetric(streamReadyDesc, prometheus.GaugeValue, ready)
 	if n, err := p.Store.RelayBacklog(ctx, name, backlogLimit); err == nil {
 		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(n))
 	}

@@ -37,14 +37,47 @@ func (r *deliveryRun) record(ctx context.Context, outcomes <-chan eventstore.Att
 				break more
 			}
 		}
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		r.writeBatch(ctx, batch)
+	}
+}
+
+// Retries of a batch of outcomes: each write has recordTry (unless
+// WebhookDeliverer.RecordTimeout says otherwise), and the batch is retried
+// for recordFor (backoff up to 2 s) before it is given up.
+const (
+	recordTry = 10 * time.Second
+	recordFor = 2 * time.Minute
+)
+
+// writeBatch records batch, retrying a failed write (PostgreSQL
+// restarting, a dropped connection, a write past its deadline) rather than
+// dropping it: a dropped outcome leaves its delivery to be claimed again
+// when the lease runs out, and a delivery that succeeded would be sent
+// again. A retry after a write that did commit logs nothing twice
+// (RecordAttempts skips attempts already logged); its deliveries come back
+// as stale, since their lease was used.
+func (r *deliveryRun) writeBatch(ctx context.Context, batch []eventstore.AttemptOutcome) {
+	give := time.Now().Add(recordFor)
+	delay, try := 100*time.Millisecond, r.recordTimeout
+	if try <= 0 {
+		try = recordTry
+	}
+	for attempt := 1; ; attempt++ {
+		wctx, cancel := context.WithTimeout(ctx, try)
 		stale, err := r.store.RecordAttempts(wctx, batch)
 		cancel()
-		if err != nil {
-			// Their leases run out and the deliveries are attempted again.
-			r.log.Error("record webhook attempts", "count", len(batch), "err", err)
+		if err == nil {
+			r.logStale(stale)
+			return
 		}
-		r.logStale(stale)
+		if time.Now().Add(delay).After(give) {
+			// Their leases run out and the deliveries are attempted again.
+			r.log.Error("record webhook attempts; giving up", "count", len(batch), "attempt", attempt, "err", err)
+			return
+		}
+		r.log.Warn("record webhook attempts failed; retrying", "count", len(batch), "attempt", attempt, "delay", delay, "err", err)
+		sleep(ctx, delay)
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 

@@ -49,6 +49,9 @@ type WebhookDeliverer struct {
 	// sent only while more than the timeout (plus 5 s) of its lease is left,
 	// so a Lease under the timeout plus 10 s is raised to that.
 	Lease time.Duration
+	// RecordTimeout bounds one write of attempt outcomes (default 10 s); a
+	// write that fails is retried for up to 2 minutes.
+	RecordTimeout time.Duration
 	// Now is the clock of schedules and claims; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -89,6 +92,7 @@ type deliveryRun struct {
 	workers         int
 	poll            time.Duration
 	lease           time.Duration
+	recordTimeout   time.Duration
 	now             func() time.Time
 	log             *slog.Logger
 	metrics         *Metrics
@@ -96,7 +100,7 @@ type deliveryRun struct {
 
 func (d *WebhookDeliverer) settings() *deliveryRun {
 	r := &deliveryRun{store: d.Store, client: d.Client, schedule: d.Schedule, jitter: d.Jitter,
-		perEndpoint: d.PerEndpoint, stallAfter: d.StallAfter, workers: d.Workers, poll: d.Poll, lease: d.Lease, now: d.Now, log: d.Log, metrics: d.Metrics}
+		perEndpoint: d.PerEndpoint, stallAfter: d.StallAfter, workers: d.Workers, poll: d.Poll, lease: d.Lease, recordTimeout: d.RecordTimeout, now: d.Now, log: d.Log, metrics: d.Metrics}
 	if r.client == nil {
 		r.client = NewWebhookClient(d.AllowPrivate)
 	}

@@ -119,7 +119,7 @@ func check(ctx context.Context, c *cluster.Cluster, pool *pgxpool.Pool, l *load,
 	}
 
 	emailChecks(ctx, r, pool, mail, outs)
-	webhookChecks(ctx, r, pool, hooks)
+	webhookChecks(ctx, r, pool, hooks, outs)
 
 	most, total := rates.maxPerMinute()
 	r.add("most requests accepted per key in a rolling minute (limit 60)", most <= 60, "%d (of %d accepted merchant requests)", most, total)

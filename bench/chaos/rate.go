@@ -2,18 +2,28 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
 // rateRecorder counts, at the receiver of requests (the proxy), every API
-// request the cluster accepted (answered other than 429), per API key.
+// request the cluster's rate limit accepted, per API key: answered other
+// than 429 with the X-RateLimit-Limit header, which a replica sets once the
+// limiter decided. A 503 because the limit could not be checked
+// (PostgreSQL down) or a proxy error for a killed replica carries none:
+// the limit let nothing through, and counting them (as the first soaks
+// did) showed up to 88 "accepted" in a minute around PostgreSQL restarts.
 type rateRecorder struct {
 	mu    sync.Mutex
 	skip  string // the probe's key (no limit)
-	byKey map[string][]time.Time
+	byKey map[string][]span
 }
+
+// span is when an accepted request reached the proxy and when its answer
+// left it: the limiter decided it somewhere in between.
+type span struct{ in, out time.Time }
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -36,31 +46,43 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (rr *rateRecorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || key == rr.skip || sw.status == http.StatusTooManyRequests || !strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		if !ok || key == rr.skip || sw.status == http.StatusTooManyRequests || !strings.HasPrefix(r.URL.Path, "/api/v1/") ||
+			sw.Header().Get("X-RateLimit-Limit") == "" {
 			return
 		}
 		rr.mu.Lock()
-		rr.byKey[key] = append(rr.byKey[key], time.Now())
+		rr.byKey[key] = append(rr.byKey[key], span{in, time.Now()})
 		rr.mu.Unlock()
 	})
 }
 
-// maxPerMinute is the most requests accepted for one key in any rolling
-// minute, and the total accepted.
+// maxPerMinute is the most requests accepted for one key that were
+// certainly decided within one rolling minute, and the total accepted. A
+// request was decided between its arrival at the proxy and its answer, and
+// an answer can leave long after the decision (a replica paused by
+// SIGSTOP right after deciding): counting answers by when they left, as
+// the first soaks did, could put 61 in a minute whose decisions spanned
+// more. So a minute counts the requests that both arrived and were
+// answered within it; more than 60 of them is a limit broken for sure.
 func (rr *rateRecorder) maxPerMinute() (most, total int) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	for _, ts := range rr.byKey {
-		total += len(ts)
-		j := 0
-		for i := range ts {
-			for ts[i].Sub(ts[j]) >= time.Minute {
-				j++
+	for _, ss := range rr.byKey {
+		total += len(ss)
+		slices.SortFunc(ss, func(a, b span) int { return a.in.Compare(b.in) })
+		// The busiest window can start at some request's arrival.
+		for i := range ss {
+			end, n := ss[i].in.Add(time.Minute), 0
+			for j := i; j < len(ss) && ss[j].in.Before(end); j++ {
+				if ss[j].out.Before(end) {
+					n++
+				}
 			}
-			most = max(most, i-j+1)
+			most = max(most, n)
 		}
 	}
 	return most, total

@@ -78,7 +78,7 @@ func soak(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	rates := &rateRecorder{byKey: map[string][]time.Time{}}
+	rates := &rateRecorder{byKey: map[string][]span{}}
 	proxySrv := &http.Server{Handler: rates.wrap(px)}
 	go func() { _ = proxySrv.Serve(proxyLn) }()
 	defer proxySrv.Close()

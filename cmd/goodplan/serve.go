@@ -88,17 +88,12 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		TracerProvider: obs.tracer,
 	})
 	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	bus, err := workers.OpenBus(ctx, workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix, Replicas: cfg.NATSStreamReplicas})
+	bus, err := workers.ConnectBus(workers.BusConfig{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.NATSPrefix, Replicas: cfg.NATSStreamReplicas})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer bus.Close()
-	if err := bus.CheckMaxPayload(); err != nil {
-		ln.Close()
-		return err
-	}
-	log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream, "max_payload", bus.NC.MaxPayload())
 
 	sender, err := workers.NewSender(cfg.SMTPURL, cfg.DataDir, log)
 	if err != nil {
@@ -109,9 +104,29 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return handler.RunKeyRevocationListener(gctx) })
-	for _, w := range pipeline(store, bus, sender, cfg, log, obs) {
+	now, afterStream := pipeline(store, bus, sender, cfg, log, obs)
+	for _, w := range now {
 		g.Go(func() error { return w(gctx) })
 	}
+	// The relay and the consumers need the event stream. A JetStream
+	// cluster without a quorum for a moment (a node just killed) cannot
+	// create it: wait for it, while the API (PostgreSQL only) serves.
+	g.Go(func() error {
+		if err := bus.WaitStream(gctx, log); err != nil {
+			if gctx.Err() != nil {
+				return nil // shutting down before the stream was there
+			}
+			return err
+		}
+		if err := bus.CheckMaxPayload(); err != nil {
+			return err
+		}
+		log.Info("nats ready", "embedded", cfg.NATSURL == "", "stream", bus.Stream, "max_payload", bus.NC.MaxPayload())
+		for _, w := range afterStream {
+			g.Go(func() error { return w(gctx) })
+		}
+		return nil
+	})
 	if mln != nil {
 		g.Go(func() error { return serveMetrics(gctx, mln, obs, cfg, log) })
 	}
@@ -131,24 +146,26 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	return g.Wait()
 }
 
-// pipeline is every background worker of serve: the notifier that wakes
-// the relay, the relay, the durable consumers (read model, customer emails,
-// webhook fan-out), the webhook deliverer and the scheduler.
-func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger, obs *observability) []func(context.Context) error {
+// pipeline is every background worker of serve: the webhook deliverer
+// and the scheduler, which need PostgreSQL only (now), and the notifier
+// that wakes the relay, the relay and the durable consumers (read model,
+// customer emails, webhook fan-out), which need the event stream
+// (afterStream).
+func pipeline(store *eventstore.Store, bus *workers.Bus, sender workers.Sender, cfg config, log *slog.Logger, obs *observability) (now, afterStream []func(context.Context) error) {
 	svc := newServices(store, bus.Prefix, sender, cfg, log, obs)
 	relay := &workers.Relay{Store: store, Bus: bus, Log: log}
-	run := []func(context.Context) error{store.RunNotifier, relay.Run}
+	afterStream = []func(context.Context) error{store.RunNotifier, relay.Run}
 	var durables []string
 	for _, c := range svc.consumers {
 		c.Bus = bus
-		run = append(run, c.Run)
+		afterStream = append(afterStream, c.Run)
 		durables = append(durables, c.Durable)
 	}
 	if obs != nil {
 		relay.Metrics = obs.workers
 		obs.reg.MustRegister(&workers.PipelineCollector{Store: store, Bus: bus, Consumers: durables})
 	}
-	return append(run, svc.deliverer.Run, svc.scheduler.Run)
+	return []func(context.Context) error{svc.deliverer.Run, svc.scheduler.Run}, afterStream
 }
 
 // services are the workers of serve, built in one place so that
