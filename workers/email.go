@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"goodplan/domain"
@@ -61,6 +62,8 @@ type EmailWorker struct {
 	Now         func() time.Time // default time.Now
 	Log         *slog.Logger     // default slog.Default()
 	Metrics     *Metrics         // if set, counts the emails by outcome
+
+	failures emailFailureCounts // transient SMTP failures per email, for the retry delay
 }
 
 // emailJob is one email the worker may owe a plan: when it is owed, how it
@@ -184,6 +187,7 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 		// The email went out: a redelivery before its record would send
 		// it again, so the record is retried, on its own time, until it
 		// sticks.
+		w.failures.forget(job.id(job.name, id))
 		if err := recordSent(ctx, log, job.what, func(ctx context.Context) error {
 			return w.record(ctx, plan, job.id(job.name+"-sent", id), func(p *domain.Plan) ([]domain.Event, error) {
 				return job.sent(p, email, w.now())
@@ -199,18 +203,21 @@ func (w *EmailWorker) deliver(ctx context.Context, id int64, job *emailJob) erro
 		return fmt.Errorf("%s for plan %d: %w", job.what, id, ctxErr) // shutting down: redelivered later
 	}
 
-	retry, reason, attempt := w.sendFailed(ctx, log, job.what, err)
+	retry, reason, attempt := w.sendFailed(ctx, log, job.what, job.id(job.name, id), err)
 	if retry != nil {
 		return fmt.Errorf("%s for plan %d: %w", job.what, id, retry)
 	}
 	return w.giveUp(sctx, plan, job, reason, attempt)
 }
 
-// sendFailed decides what the failed send of an email (what, for logs)
-// leads to: a RetryAfter error while attempts remain after a transient
-// failure, or else (nil and) the reason to record the failure for good,
-// with the attempt it happened on.
-func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what string, err error) (retry error, reason string, attempt int) {
+// sendFailed decides what the failed send of an email (what, for logs;
+// key names the email) leads to: a RetryAfter error while attempts remain
+// after a transient failure, or else (nil and) the reason to record the
+// failure for good, with the attempt it happened on. The attempts are the
+// event's deliveries (MaxAttempts gives up on them); the delay follows the
+// email's own SMTP failures, so deliveries spent while the database was
+// down or a replica died do not make its first 451 wait ten minutes.
+func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what, key string, err error) (retry error, reason string, attempt int) {
 	attempt = DeliveryAttempt(ctx)
 	maxAttempts := w.MaxAttempts
 	if maxAttempts <= 0 {
@@ -218,11 +225,13 @@ func (w *EmailWorker) sendFailed(ctx context.Context, log *slog.Logger, what str
 	}
 	permanent := IsPermanentSMTP(err)
 	if !permanent && attempt < maxAttempts {
-		delay := w.retryDelay(attempt)
+		failures := w.failures.add(key, w.now())
+		delay := w.retryDelay(failures)
 		w.Metrics.email("retrying")
-		log.Warn(what+" failed; will retry", "attempt", attempt, "delay", delay, "err", err)
+		log.Warn(what+" failed; will retry", "attempt", attempt, "smtp_failures", failures, "delay", delay, "err", err)
 		return RetryAfter(err, delay), "", attempt
 	}
+	w.failures.forget(key)
 	reason = err.Error()
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", attempt, reason)
@@ -329,13 +338,62 @@ func (w *EmailWorker) record(ctx context.Context, plan *domain.Plan, command str
 // recordTries bounds record's immediate retries.
 const recordTries = 3
 
-// retryDelay is the wait after the attempt-th transient failure.
-func (w *EmailWorker) retryDelay(attempt int) time.Duration {
+// retryDelay is the wait after the n-th transient SMTP failure.
+func (w *EmailWorker) retryDelay(n int) time.Duration {
 	delays := w.RetryDelays
 	if len(delays) == 0 {
 		delays = DefaultRetryDelays
 	}
-	return delays[min(max(attempt, 1), len(delays))-1]
+	return delays[min(max(n, 1), len(delays))-1]
+}
+
+// emailFailureCounts counts each email's transient SMTP failures in this
+// process (another replica that takes the email over starts from the
+// first delay: it retries sooner, never later). An email's count goes
+// when it is sent or given up; counts untouched for emailFailureTTL are
+// dropped, so emails that moved to other replicas do not pile up.
+type emailFailureCounts struct {
+	mu sync.Mutex
+	m  map[string]emailFailureCount
+}
+
+type emailFailureCount struct {
+	n    int
+	last time.Time
+}
+
+// emailFailureTTL outlasts the longest retry delay.
+const emailFailureTTL = 3 * time.Hour
+
+// add counts a failure of the email key at now and returns its count.
+func (f *emailFailureCounts) add(key string, now time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]emailFailureCount{}
+	}
+	if len(f.m) >= 1024 {
+		for k, v := range f.m {
+			if now.Sub(v.last) > emailFailureTTL {
+				delete(f.m, k)
+			}
+		}
+	}
+	e := f.m[key]
+	if now.Sub(e.last) > emailFailureTTL {
+		e.n = 0
+	}
+	e.n++
+	e.last = now
+	f.m[key] = e
+	return e.n
+}
+
+// forget drops the email key's count.
+func (f *emailFailureCounts) forget(key string) {
+	f.mu.Lock()
+	delete(f.m, key)
+	f.mu.Unlock()
 }
 
 func (w *EmailWorker) now() time.Time {

@@ -231,6 +231,37 @@ func TestEmailWorkerNotRequested(t *testing.T) {
 	}
 }
 
+// TestEmailWorkerRetryDelayFollowsSMTPFailures: an event redelivered for
+// other reasons (the database was down, a replica died) arrives with a high
+// delivery count; its first SMTP failure still waits the first delay, its
+// second the second, and a sent email starts over.
+func TestEmailWorkerRetryDelayFollowsSMTPFailures(t *testing.T) {
+	t.Parallel()
+	env := newEmailEnv(t, "Acme Corp")
+	env.worker.MaxAttempts = 10
+	rec := env.createPlan(t, "John Doe", "john@example.com", true)
+	env.smtp.failNext("data", 451, 2)
+	for i, want := range env.worker.RetryDelays[:2] {
+		err := env.handle(t, rec, 5+i) // deliveries 5 and 6: four spent elsewhere
+		var re retryError
+		if !errors.As(err, &re) {
+			t.Fatalf("Handle on 451 (delivery %d) = %v, want RetryAfter", 5+i, err)
+		}
+		if re.delay != want {
+			t.Errorf("SMTP failure %d on delivery %d: delay %v, want %v", i+1, 5+i, re.delay, want)
+		}
+	}
+	if err := env.handle(t, rec, 7); err != nil {
+		t.Fatalf("Handle on delivery 7: %v", err)
+	}
+	if n := len(env.smtp.Messages()); n != 1 {
+		t.Errorf("accepted %d messages, want 1", n)
+	}
+	if n := len(env.worker.failures.m); n != 0 {
+		t.Errorf("%d failure counts kept after the email was sent, want 0", n)
+	}
+}
+
 func TestEmailWorkerTransientThenSent(t *testing.T) {
 	t.Parallel()
 	env := newEmailEnv(t, "Acme Corp")

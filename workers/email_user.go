@@ -90,6 +90,7 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 	defer cancel()
 	err = redactAddresses(w.Sender.Send(sctx, email))
 	if err == nil {
+		w.failures.forget("user-email:" + rec.StreamID)
 		if err := recordSent(ctx, log, what, func(ctx context.Context) error {
 			return record(ctx, eventstore.EventUserEmailSent, eventstore.UserEmailOutcome{MessageID: email.MessageID})
 		}); err != nil {
@@ -102,7 +103,7 @@ func (w *EmailWorker) handleUserEmail(ctx context.Context, rec eventstore.Record
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s %s: %w", what, rec.StreamID, ctxErr)
 	}
-	retry, reason, attempt := w.sendFailed(ctx, log, what, err)
+	retry, reason, attempt := w.sendFailed(ctx, log, what, "user-email:"+rec.StreamID, err)
 	if retry != nil {
 		return fmt.Errorf("%s %s: %w", what, rec.StreamID, retry)
 	}
