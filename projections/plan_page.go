@@ -94,7 +94,7 @@ type ListPageJSON struct {
 // folded), as GET /api/v1/plans/{id} does.
 func (p *Plans) PageJSON(ctx context.Context, q ListQuery, publicURL string) (ListPageJSON, error) {
 	where, args := q.filter()
-	counted := q.UpdatedAfter.IsZero() && q.Email == "" && q.CustomerName == "" && q.InvoiceNumber == ""
+	counted := q.unfiltered()
 	batch := &pgx.Batch{}
 	var total, deltaRows int64
 	if counted {
@@ -264,6 +264,13 @@ func (q ListQuery) filter() (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
+// unfiltered reports whether q has no filter but its account and status:
+// its total is read from plan_counts, and its page has one plan whatever
+// the values (see pageSQL).
+func (q ListQuery) unfiltered() bool {
+	return q.UpdatedAfter.IsZero() && q.Email == "" && q.CustomerName == "" && q.InvoiceNumber == ""
+}
+
 // prefixEnd is the least string above every string that starts with
 // prefix, in byte order (UTF-8 byte order is code point order): prefix with
 // its last code point incremented. False when there is none (every code
@@ -304,12 +311,32 @@ func (p *Plans) pageSQL(q ListQuery, where string, args []any) (string, []any) {
 		cursorAt(q.EndingBefore, ">")
 		order = "ASC"
 	}
-	pargs = append(pargs, q.Limit+1, q.Offset)
-	n := len(pargs)
+	// For the plain list and a status (the pages the indexes answer
+	// whatever the values), the limit is in the SQL, not a parameter, and
+	// OFFSET only when there is one: PostgreSQL then finds its generic
+	// plan of the prepared statement as cheap as a custom one and keeps it
+	// after five runs. With a parameter it planned every page anew, which
+	// cost three times the page's execution (0.6 ms of planning, 0.2 ms
+	// running, in EXPLAIN ANALYZE at 200,000 plans). The limit has at
+	// most maxPageSize values. A search or updated_after keeps its limit a
+	// parameter, so each is planned with its values (a generic plan of
+	// updated_after would walk the account's plans by created_at), and
+	// offsets (0-10,000) stay parameters.
+	var limit string
+	if q.unfiltered() {
+		limit = ` LIMIT ` + strconv.Itoa(q.Limit+1)
+		if q.Offset > 0 {
+			pargs = append(pargs, q.Offset)
+			limit += ` OFFSET $` + strconv.Itoa(len(pargs))
+		}
+	} else {
+		pargs = append(pargs, q.Limit+1, q.Offset)
+		limit = fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(pargs)-1, len(pargs))
+	}
 	return fmt.Sprintf(`SELECT %s, %s FROM %s v WHERE v.plan_id IN (
-			SELECT plan_id FROM %s WHERE %s ORDER BY created_at %s, plan_id %s LIMIT $%d OFFSET $%d)
+			SELECT plan_id FROM %s WHERE %s ORDER BY created_at %s, plan_id %s%s)
 		ORDER BY v.created_at %s, v.plan_id %s`, itemColumns, deadLetteredColumn, p.table, p.table, where,
-		order, order, n-1, n, order, order), pargs
+		order, order, limit, order, order), pargs
 }
 
 // checkCursor returns a *CursorError when q's cursor names no plan of its
