@@ -138,6 +138,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":"Internal server error","message":"The response could not be encoded."}`)
 	}
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes writes b, JSON, as writeJSON writes a value.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"goodplan/eventstore"
+	"goodplan/projections"
 )
 
 // listPage is GET /api/v1/plans's body, as the tests read it.
@@ -192,6 +193,49 @@ func TestListPlansSearch(t *testing.T) {
 		}
 		if c.query == "customer_name=b&limit=2" && (p.TotalItems != 3 || !*p.HasMore) {
 			t.Errorf("?%s: total %d has_more %v, want 3 and true", c.query, p.TotalItems, *p.HasMore)
+		}
+	}
+}
+
+// TestListItemsAreThePlans checks that the list's body is what encoding
+// the page as values gives, byte for byte, and that each item is the
+// plan's GET /api/v1/plans/{id} body: the stored list items are the API's
+// JSON, not a shape of their own.
+func TestListItemsAreThePlans(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	listFixture(t, env)
+	res := env.do(t, "GET", "/api/v1/plans?limit=5&offset=1", env.key, nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("list: %d %s", res.status, res.body)
+	}
+	var raw struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	var page struct {
+		Items      []projections.Detail `json:"items"`
+		TotalItems int64                `json:"total_items"`
+		Limit      int                  `json:"limit"`
+		Offset     int                  `json:"offset"`
+		HasMore    bool                 `json:"has_more"`
+	}
+	if err := json.Unmarshal(res.body, &raw); err != nil || len(raw.Items) != 5 {
+		t.Fatalf("list: %v: %s", err, res.body)
+	}
+	if err := json.Unmarshal(res.body, &page); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := json.Marshal(page); string(res.body) != string(want) {
+		t.Fatalf("list body\n%s\nwant (its values encoded)\n%s", res.body, want)
+	}
+	for _, item := range raw.Items {
+		var d projections.Detail
+		if err := json.Unmarshal(item, &d); err != nil {
+			t.Fatal(err)
+		}
+		got := env.do(t, "GET", "/api/v1/plans/"+strconv.FormatInt(d.PlanID, 10), env.key, nil)
+		if got.status != http.StatusOK || string(got.body) != string(item) {
+			t.Fatalf("plan %d: list item\n%s\nGET %d\n%s", d.PlanID, item, got.status, got.body)
 		}
 	}
 }

@@ -135,6 +135,7 @@ func TestLifecycleProjectionAndReplay(t *testing.T) {
 			t.Fatalf("plan %d: %s", id, got.Status)
 		}
 	}
+	wantListItems(t, plans)
 	got, _ := plans.Get(ctx, 1, ids[0], publicURL)
 	if got.Ledger.Outstanding.String() != "0.00" || got.CompletedAt == nil || got.Consent == nil || got.Consent.IP != "203.0.113.9" {
 		t.Fatalf("plan 0 lifecycle: %+v", got.Lifecycle)
@@ -170,6 +171,7 @@ func TestLifecycleProjectionAndReplay(t *testing.T) {
 	if res, err = projections.Replay(ctx, store, projections.ReplayOptions{CatchUpWait: time.Second}); err != nil || len(res.Diffs) != 0 {
 		t.Fatalf("after swap: %v, %v", res.Diffs, err)
 	}
+	wantListItems(t, plans)
 }
 
 // TestDuePlansForTheScheduler checks the scheduler's query against the wake

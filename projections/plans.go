@@ -151,7 +151,7 @@ func upsertSQL(table string) string {
 			open_due_on = EXCLUDED.open_due_on, checkin_since = EXCLUDED.checkin_since,
 			due_on = EXCLUDED.due_on,
 			due_amount = EXCLUDED.due_amount, paid_on = EXCLUDED.paid_on, paid_amount = EXCLUDED.paid_amount,
-			cash_from = EXCLUDED.cash_from, cash_to = EXCLUDED.cash_to
+			cash_from = EXCLUDED.cash_from, cash_to = EXCLUDED.cash_to, list_item = EXCLUDED.list_item
 		WHERE v.version < EXCLUDED.version`)
 }
 
@@ -163,7 +163,9 @@ var columnList = []string{"plan_id", "account_id", "version", "status", "portal_
 	"currency", "amount_total", "amount_paid", "amount_reported", "amount_outstanding", "completed_at", "extended", "proposed",
 	// The dashboard's columns (migration 015, see attentionColumns).
 	"reported_since", "proposal_since", "open_due_on", "checkin_since",
-	"due_on", "due_amount", "paid_on", "paid_amount", "cash_from", "cash_to"}
+	"due_on", "due_amount", "paid_on", "paid_amount", "cash_from", "cash_to",
+	// The list item's JSON (migration 024, see listItemTail).
+	"list_item"}
 
 var (
 	planColumns  = strings.Join(columnList, ", ")
@@ -243,6 +245,7 @@ type planRow struct {
 	CreatedAt, UpdatedAt       time.Time
 	Report                     reportColumns
 	Attention                  attentionColumns
+	ListItem                   []byte
 }
 
 // reportColumns are what the plan group report reads of a plan (migration
@@ -276,7 +279,7 @@ func (r *planRow) args() []any {
 		r.CreatedAt, r.UpdatedAt, r.Report.Currency, r.Report.Total, r.Report.Paid, r.Report.Reported,
 		r.Report.Outstanding, r.Report.CompletedAt, r.Report.Extended, r.Report.Proposed,
 		a.ReportedSince, a.ProposalSince, a.OpenDueOn, a.CheckinSince,
-		a.DueOn, a.DueAmount, a.PaidOn, a.PaidAmount, a.CashFrom, a.CashTo}
+		a.DueOn, a.DueAmount, a.PaidOn, a.PaidAmount, a.CashFrom, a.CashTo, r.ListItem}
 }
 
 // scanFlagged scans a row and the deadLetteredColumn after it.
@@ -291,7 +294,7 @@ func (r *planRow) dest() []any {
 		&r.CreatedAt, &r.UpdatedAt, &r.Report.Currency, &r.Report.Total, &r.Report.Paid, &r.Report.Reported,
 		&r.Report.Outstanding, &r.Report.CompletedAt, &r.Report.Extended, &r.Report.Proposed,
 		&a.ReportedSince, &a.ProposalSince, &a.OpenDueOn, &a.CheckinSince,
-		&a.DueOn, &a.DueAmount, &a.PaidOn, &a.PaidAmount, &a.CashFrom, &a.CashTo}
+		&a.DueOn, &a.DueAmount, &a.PaidOn, &a.PaidAmount, &a.CashFrom, &a.CashTo, &r.ListItem}
 }
 
 // rowOf is plan's row; options are the plan's options as stored in its
@@ -328,6 +331,7 @@ func rowOf(p *domain.Plan, options json.RawMessage) (planRow, error) {
 	r.Report = reportColumnsOf(p)
 	r.Attention = attentionColumnsOf(p)
 	r.storable()
+	r.ListItem = listItemTail(&r)
 	return r, err
 }
 
