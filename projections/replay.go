@@ -298,17 +298,7 @@ func rebuild(ctx context.Context, store *eventstore.Store, res *ReplayResult, pr
 		})
 	}
 
-	readErr = store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
-		events += int64(len(evs))
-		progress.Add(int64(len(evs)))
-		select {
-		case streams <- evs:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	})
-	close(streams)
+	events, readErr = scanPlanStreams(ctx, store, streams, progress)
 	workers.Wait()
 	close(rows)
 	written.Wait()
@@ -522,4 +512,24 @@ func swapTables(ctx context.Context, tx pgx.Tx, live, rebuilt string) error {
 		}
 	}
 	return nil
+}
+
+// scanPlanStreams reads every plan stream (in physical order, see
+// eventstore.ScanStreams) into streams, closing it at the end, and counts
+// the events on progress; it returns how many it read.
+func scanPlanStreams(ctx context.Context, store *eventstore.Store, streams chan<- []eventstore.StreamEvent,
+	progress *eventstore.Progress) (int64, error) {
+	var events int64
+	err := store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
+		events += int64(len(evs))
+		progress.Add(int64(len(evs)))
+		select {
+		case streams <- evs:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+	close(streams)
+	return events, err
 }

@@ -124,18 +124,7 @@ func compareFast(ctx context.Context, store *eventstore.Store, res *ReplayResult
 			plansMu.Unlock()
 		})
 	}
-	var events int64
-	readErr := store.ScanStreams(ctx, eventstore.PlanStreamPrefix, func(evs []eventstore.StreamEvent) bool {
-		events += int64(len(evs))
-		progress.Add(int64(len(evs)))
-		select {
-		case streams <- evs:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	})
-	close(streams)
+	events, readErr := scanPlanStreams(ctx, store, streams, progress)
 	workers.Wait()
 	readers.Wait()
 	res.Events, res.Plans = events, plans
