@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -57,20 +58,16 @@ func TestReplayAndVerifySummaries(t *testing.T) {
 	}
 	// The projection has every plan before the server stops (the list
 	// reads the read model alone).
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	pgtest.WaitForNil(t, 2*time.Minute, fmt.Sprintf("the read model to list the %d plans", len(ids)), func() error {
 		_, body := call(t, http.MethodGet, srv.URL+"/api/v1/plans", key, "")
 		var list struct {
 			Total int `json:"total_items"`
 		}
 		if json.Unmarshal(body, &list) == nil && list.Total == len(ids) {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the read model does not list the %d plans after 2 minutes: %s", len(ids), body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("the list says %s", body)
+	})
 	srv.stop(t)
 
 	res := mustRunCLI(t, dbURL, "replay", "--wait", "30s")
@@ -170,10 +167,7 @@ func TestProgressLine(t *testing.T) {
 
 	var tty syncBuffer
 	line := startProgress(&tty, true, "replay", 1_000_000, p)
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(tty.String(), "\r") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	pgtest.WaitFor(t, time.Minute, "the status line to be drawn", func() bool { return strings.Contains(tty.String(), "\r") })
 	line.Stop()
 	out := tty.String()
 	if !strings.Contains(out, "replay: 250,000 of ~1,000,000 events (25%)") || !strings.HasSuffix(out, "\r\x1b[K") {
