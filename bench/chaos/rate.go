@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,8 +23,29 @@ type rateRecorder struct {
 }
 
 // span is when an accepted request reached the proxy and when its answer
-// left it: the limiter decided it somewhere in between.
-type span struct{ in, out time.Time }
+// left it (the limiter decided it somewhere in between), with what the
+// replica that answered said was left of the minute: the evidence to read
+// when the count breaks the limit.
+type span struct {
+	In        time.Time `json:"in"`
+	Out       time.Time `json:"out"`
+	Replica   string    `json:"replica"`
+	Remaining string    `json:"remaining"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+}
+
+// backendKey carries, in a request's context, where the proxy writes the
+// replica it sent the request to.
+type backendKey struct{}
+
+// noteBackend is the proxy's OnBackend: it records the replica for wrap.
+func noteBackend(r *http.Request, backend string) {
+	if p, ok := r.Context().Value(backendKey{}).(*string); ok {
+		*p = backend
+	}
+}
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -48,14 +70,16 @@ func (rr *rateRecorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		replica := new(string)
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), backendKey{}, replica)))
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || key == rr.skip || sw.status == http.StatusTooManyRequests || !strings.HasPrefix(r.URL.Path, "/api/v1/") ||
 			sw.Header().Get("X-RateLimit-Limit") == "" {
 			return
 		}
 		rr.mu.Lock()
-		rr.byKey[key] = append(rr.byKey[key], span{in, time.Now()})
+		rr.byKey[key] = append(rr.byKey[key], span{In: in, Out: time.Now(), Replica: *replica,
+			Remaining: sw.Header().Get("X-RateLimit-Remaining"), Method: r.Method, Path: r.URL.Path, Status: sw.status})
 		rr.mu.Unlock()
 	})
 }
@@ -68,22 +92,31 @@ func (rr *rateRecorder) wrap(next http.Handler) http.Handler {
 // the first soaks did, could put 61 in a minute whose decisions spanned
 // more. So a minute counts the requests that both arrived and were
 // answered within it; more than 60 of them is a limit broken for sure.
-func (rr *rateRecorder) maxPerMinute() (most, total int) {
+//
+// worst is the busiest minute's requests, in order of arrival.
+func (rr *rateRecorder) maxPerMinute() (most, total int, worst []span) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	for _, ss := range rr.byKey {
 		total += len(ss)
-		slices.SortFunc(ss, func(a, b span) int { return a.in.Compare(b.in) })
+		slices.SortFunc(ss, func(a, b span) int { return a.In.Compare(b.In) })
 		// The busiest window can start at some request's arrival.
 		for i := range ss {
-			end, n := ss[i].in.Add(time.Minute), 0
-			for j := i; j < len(ss) && ss[j].in.Before(end); j++ {
-				if ss[j].out.Before(end) {
+			end, n := ss[i].In.Add(time.Minute), 0
+			for j := i; j < len(ss) && ss[j].In.Before(end); j++ {
+				if ss[j].Out.Before(end) {
 					n++
 				}
 			}
-			most = max(most, n)
+			if n > most {
+				most, worst = n, nil
+				for j := i; j < len(ss) && ss[j].In.Before(end); j++ {
+					if ss[j].Out.Before(end) {
+						worst = append(worst, ss[j])
+					}
+				}
+			}
 		}
 	}
-	return most, total
+	return most, total, worst
 }

@@ -19,6 +19,9 @@ type report struct {
 	Outcomes     []outcome         `json:"rounds"`
 	Passed       bool              `json:"passed"`
 	Failed       []string          `json:"failed,omitempty"`
+	// RateWindow is, when the rate limit broke, the busiest minute's
+	// accepted requests of its key.
+	RateWindow []span `json:"rate_window,omitempty"`
 }
 
 // recoveryRow is one fault kind's recovery times.
@@ -97,6 +100,13 @@ func (r *report) write(dir string) (string, error) {
 	} else {
 		fmt.Fprintf(&b, "\nFailed: %s.\n", strings.Join(r.Failed, "; "))
 	}
+	if len(r.RateWindow) > 0 {
+		fmt.Fprintf(&b, "\nThe busiest minute of one key (%d requests accepted), each with the replica that answered and the X-RateLimit-Remaining it sent, and the fault rounds running:\n\n| arrived | answered | replica | remaining | request | faults |\n|---|---|---|---|---|---|\n", len(r.RateWindow))
+		for _, s := range r.RateWindow {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s %s %d | %s |\n", s.In.UTC().Format("15:04:05.000"), s.Out.UTC().Format("15:04:05.000"),
+				s.Replica, s.Remaining, s.Method, s.Path, s.Status, faultsAt(s.In, s.Out, r.Outcomes))
+		}
+	}
 	md := b.String()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return md, err
@@ -117,4 +127,20 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// faultsAt names the rounds whose fault window (duringFault's) overlaps
+// [in, out].
+func faultsAt(in, out time.Time, outs []outcome) string {
+	var names []string
+	for _, o := range outs {
+		end := o.End
+		if rec := o.At.Add(o.Pipeline); rec.After(end) {
+			end = rec
+		}
+		if !out.Before(o.At) && in.Before(end.Add(5*time.Second)) {
+			names = append(names, fmt.Sprintf("%d %s %s", o.Round, o.Kind, o.Target))
+		}
+	}
+	return strings.Join(names, ", ")
 }

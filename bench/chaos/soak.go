@@ -78,6 +78,7 @@ func soak(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
+	px.OnBackend = noteBackend
 	rates := &rateRecorder{byKey: map[string][]span{}}
 	proxySrv := &http.Server{Handler: rates.wrap(px)}
 	go func() { _ = proxySrv.Serve(proxyLn) }()

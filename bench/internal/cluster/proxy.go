@@ -24,9 +24,12 @@ const maxReplayBody = 1 << 20
 // client gets a JSON 503 with Retry-After (a request is never sent twice
 // once a replica may have read it).
 type Proxy struct {
-	backends []*url.URL
-	next     atomic.Uint64
-	rp       *httputil.ReverseProxy
+	// OnBackend, when set, is told the replica (host:port) that answered
+	// each request.
+	OnBackend func(r *http.Request, backend string)
+	backends  []*url.URL
+	next      atomic.Uint64
+	rp        *httputil.ReverseProxy
 }
 
 // NewProxy returns a proxy over backends (http://host:port).
@@ -93,6 +96,9 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		res, err := f.tr.RoundTrip(out)
 		if err == nil {
+			if f.p.OnBackend != nil {
+				f.p.OnBackend(req, u.Host)
+			}
 			return res, nil
 		}
 		last = err
