@@ -48,7 +48,7 @@ func openPGCluster(ctx context.Context, name string) (*pgCluster, error) {
 		}
 		// Trust on loopback and the socket, like the machine's own.
 		out, err := exec.CommandContext(ctx, "pg_createcluster", p.version, name, "-p", strconv.Itoa(port),
-			"-o", "listen_addresses=127.0.0.1", "-o", "max_connections=200",
+			"-o", "listen_addresses='127.0.0.1'", "-o", "max_connections=200",
 			"--", "--auth-local=trust", "--auth-host=trust").CombinedOutput()
 		if err != nil {
 			return nil, fmt.Errorf("pg_createcluster %s %s: %v: %s", p.version, name, err, out)
