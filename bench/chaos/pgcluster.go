@@ -46,9 +46,10 @@ func openPGCluster(ctx context.Context, name string) (*pgCluster, error) {
 		if port, err = freePort(); err != nil {
 			return nil, err
 		}
-		// Trust on loopback and the socket, like the machine's own.
+		// Trust on loopback and the socket, like the machine's own; it
+		// listens on localhost (the default).
 		out, err := exec.CommandContext(ctx, "pg_createcluster", p.version, name, "-p", strconv.Itoa(port),
-			"-o", "listen_addresses='127.0.0.1'", "-o", "max_connections=200",
+			"-o", "max_connections=200",
 			"--", "--auth-local=trust", "--auth-host=trust").CombinedOutput()
 		if err != nil {
 			return nil, fmt.Errorf("pg_createcluster %s %s: %v: %s", p.version, name, err, out)
