@@ -149,6 +149,7 @@ func soak(ctx context.Context, s settings) error {
 	progress("quiet after %s (%s)", q.waited.Round(time.Second), q.note)
 	r := check(ctx, c, pool, l, mail, hooks, rates, outcomes)
 	r.Settings = s.describe()
+	r.Settings["git"] = gitDescribe(root)
 	r.Settings["rounds run"] = fmt.Sprint(len(outcomes))
 	r.Quiet = q
 	r.EmailCatchUp = mail.lastAt().Sub(loadStopped)
@@ -298,4 +299,14 @@ func dropDatabase(pg *pgCluster, name string) {
 	}
 	defer conn.Close(ctx)
 	_, _ = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+}
+
+// gitDescribe names the commit the soak built goodplan from (with -dirty
+// when the work tree had changes), for the summary.
+func gitDescribe(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty", "--abbrev=12").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
 }
