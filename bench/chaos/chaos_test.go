@@ -29,33 +29,40 @@ func TestScheduleIsReproducible(t *testing.T) {
 
 // The rolling minute counts the most requests of one key that arrived
 // and were answered within one 60 s; an answer held past the minute (its
-// replica paused) is not certain to have been decided in it.
+// replica paused) is not certain to have been decided in it. Both clocks
+// count alike while the wall clock is not stepped (and these times, from
+// time.Unix, have no monotonic reading).
 func TestRateRecorderRollingMinute(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	rr := &rateRecorder{byKey: map[string][]span{}}
-	at := func(d time.Duration) span { return span{In: t0.Add(d), Out: t0.Add(d + 10*time.Millisecond)} }
-	for i := range 90 { // one a second for 90 s: 60 in any minute
-		rr.byKey["a"] = append(rr.byKey["a"], at(time.Duration(i)*time.Second))
-	}
-	for i := range 5 { // 5 more within a second
-		rr.byKey["b"] = append(rr.byKey["b"], at(time.Duration(i)*time.Millisecond))
-	}
-	if most, total, _ := rr.maxPerMinute(); most != 60 || total != 95 {
-		t.Fatalf("most %d total %d, want 60 and 95", most, total)
-	}
-	// 60 in the first minute, then one that arrived in it and was
-	// answered 3 s after it: not certainly in the same minute.
-	rr.byKey["c"] = append(rr.byKey["c"], span{In: t0, Out: t0.Add(63 * time.Second)})
-	for i := range 60 {
-		rr.byKey["c"] = append(rr.byKey["c"], at(time.Duration(i)*time.Second+500*time.Millisecond))
-	}
-	if most, _, _ := rr.maxPerMinute(); most != 60 {
-		t.Fatalf("most %d with a held answer, want 60", most)
-	}
-	// One more answered in the minute breaks the limit.
-	rr.byKey["c"] = append(rr.byKey["c"], at(59*time.Second+700*time.Millisecond))
-	most, _, worst := rr.maxPerMinute()
-	if most != 61 || len(worst) != 61 {
-		t.Fatalf("most %d (%d spans shown), want 61", most, len(worst))
+	for _, wall := range []bool{false, true} {
+		t0 := time.Unix(1000, 0)
+		rr := &rateRecorder{byKey: map[string][]span{}}
+		at := func(d time.Duration) span { return span{In: t0.Add(d), Out: t0.Add(d + 10*time.Millisecond)} }
+		for i := range 90 { // one a second for 90 s: 60 in any minute
+			rr.byKey["a"] = append(rr.byKey["a"], at(time.Duration(i)*time.Second))
+		}
+		for i := range 5 { // 5 more within a second
+			rr.byKey["b"] = append(rr.byKey["b"], at(time.Duration(i)*time.Millisecond))
+		}
+		if most, total, _ := rr.maxPerMinute(wall); most != 60 || total != 95 {
+			t.Fatalf("most %d total %d, want 60 and 95", most, total)
+		}
+		// 60 in the first minute, then one that arrived in it and was
+		// answered 3 s after it: not certainly in the same minute.
+		rr.byKey["c"] = append(rr.byKey["c"], span{In: t0, Out: t0.Add(63 * time.Second)})
+		for i := range 60 {
+			rr.byKey["c"] = append(rr.byKey["c"], at(time.Duration(i)*time.Second+500*time.Millisecond))
+		}
+		if most, _, _ := rr.maxPerMinute(wall); most != 60 {
+			t.Fatalf("most %d with a held answer, want 60", most)
+		}
+		// One more answered in the minute breaks the limit.
+		rr.byKey["c"] = append(rr.byKey["c"], at(59*time.Second+700*time.Millisecond))
+		most, _, worst := rr.maxPerMinute(wall)
+		if most != 61 || len(worst) != 61 {
+			t.Fatalf("most %d (%d spans shown), want 61", most, len(worst))
+		}
+		if d := rr.clockDrift(); d != 0 {
+			t.Fatalf("drift %s with no clock step", d)
+		}
 	}
 }

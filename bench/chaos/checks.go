@@ -121,11 +121,29 @@ func check(ctx context.Context, c *cluster.Cluster, pool *pgxpool.Pool, l *load,
 	emailChecks(ctx, r, pool, mail, outs)
 	webhookChecks(ctx, r, pool, hooks, outs)
 
-	most, total, worst := rates.maxPerMinute()
-	if most > 60 {
+	// The limiter's minute is PostgreSQL's wall clock: counted on it, more
+	// than 60 is a broken limit. Counted on the monotonic clock it is the
+	// same unless the wall clock was stepped during the run (a forward
+	// step of s seconds ends every window s seconds early, letting about
+	// s seconds' worth of requests more into one real minute); that is
+	// reported, and fails only when the clock did not move.
+	most, total, worst := rates.maxPerMinute(true)
+	monoMost, _, monoWorst := rates.maxPerMinute(false)
+	drift := rates.clockDrift()
+	switch {
+	case most > 60:
 		r.RateWindow = worst
+	case monoMost > 60:
+		r.RateWindow = monoWorst
 	}
-	r.add("most requests accepted per key in a rolling minute (limit 60)", most <= 60, "%d (of %d accepted merchant requests)", most, total)
+	r.add("most requests accepted per key in a rolling minute of the limiter's (wall) clock (limit 60)", most <= 60, "%d (of %d accepted merchant requests)", most, total)
+	monoName := "most requests accepted per key in a rolling minute of the monotonic clock"
+	monoFormat := "%d; the wall clock moved %s against the monotonic clock during the run"
+	if drift < 50*time.Millisecond {
+		r.add(monoName, monoMost <= 60, monoFormat, monoMost, drift.Round(time.Millisecond))
+	} else {
+		r.info(monoName, monoFormat, monoMost, drift.Round(time.Millisecond))
+	}
 	r.Passed = len(r.Failed) == 0
 	return r
 }

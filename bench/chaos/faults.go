@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
@@ -81,7 +80,7 @@ func leader(c *cluster.Cluster) int {
 
 // inject applies f to the cluster and returns when the fault is over (the
 // process restarted, resumed, or PostgreSQL answering).
-func inject(ctx context.Context, c *cluster.Cluster, f fault, o *outcome) error {
+func inject(ctx context.Context, c *cluster.Cluster, pg *pgCluster, f fault, o *outcome) error {
 	switch f.Kind {
 	case killReplica, killLeader:
 		i := f.Target
@@ -124,16 +123,9 @@ func inject(ctx context.Context, c *cluster.Cluster, f fault, o *outcome) error 
 		return p.Signal(syscall.SIGCONT)
 	case pgRestart:
 		o.Target = "postgresql"
-		versions, err := os.ReadDir("/etc/postgresql")
-		if err != nil || len(versions) == 0 {
-			return fmt.Errorf("no /etc/postgresql: %v", err)
-		}
-		out, err := exec.CommandContext(ctx, "pg_ctlcluster", "--skip-systemctl-redirect", versions[0].Name(), "main", "restart").CombinedOutput()
+		err := pg.restart(ctx)
 		o.End = time.Now()
-		if err != nil {
-			return fmt.Errorf("pg_ctlcluster restart: %v: %s", err, out)
-		}
-		return nil
+		return err
 	}
 	return fmt.Errorf("unknown fault %q", f.Kind)
 }

@@ -42,6 +42,7 @@ type settings struct {
 	keep      bool
 	hammer    int
 	budget    time.Duration // 0: every round
+	pgCluster string        // the PostgreSQL cluster (pg_lsclusters name) written to and restarted
 }
 
 var runStart = time.Now()
@@ -80,7 +81,8 @@ func parseFlags(args []string) (settings, error) {
 	fs.DurationVar(&s.emailIdle, "email-idle", 40*time.Second, "quiet means no email accepted for this long (outlasts the 30 s retry)")
 	fs.IntVar(&s.hammer, "hammer", 4, "requests a second one more merchant sends to test the rate limit (60 a minute per key, cluster-wide); 0: none")
 	fs.DurationVar(&s.budget, "for", 0, "stop starting rounds after this long (then quiet and checks); 0: run every round")
-	fs.BoolVar(&s.keep, "keep", false, "keep the soak's database and cluster directory")
+	fs.BoolVar(&s.keep, "keep", false, "keep the soak's database and cluster directory (and a PostgreSQL cluster it created)")
+	fs.StringVar(&s.pgCluster, "pg-cluster", "main", "PostgreSQL cluster (pg_lsclusters name) to write to and restart; another name than main is created on a free port when missing and dropped at the end, so the soak's restarts stop nobody else's database")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}

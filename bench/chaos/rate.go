@@ -93,25 +93,37 @@ func (rr *rateRecorder) wrap(next http.Handler) http.Handler {
 // more. So a minute counts the requests that both arrived and were
 // answered within it; more than 60 of them is a limit broken for sure.
 //
+// wall measures the minutes on the wall clock, the limiter's own
+// (PostgreSQL's clock_timestamp(); X-RateLimit-Reset is a Unix time);
+// otherwise on this process's monotonic clock. The two differ only when
+// the wall clock is stepped, and then a minute of one is not a minute of
+// the other (see clockDrift).
+//
 // worst is the busiest minute's requests, in order of arrival.
-func (rr *rateRecorder) maxPerMinute() (most, total int, worst []span) {
+func (rr *rateRecorder) maxPerMinute(wall bool) (most, total int, worst []span) {
+	at := func(t time.Time) time.Time {
+		if wall {
+			return t.Round(0) // drops the monotonic reading
+		}
+		return t
+	}
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	for _, ss := range rr.byKey {
 		total += len(ss)
-		slices.SortFunc(ss, func(a, b span) int { return a.In.Compare(b.In) })
+		slices.SortFunc(ss, func(a, b span) int { return at(a.In).Compare(at(b.In)) })
 		// The busiest window can start at some request's arrival.
 		for i := range ss {
-			end, n := ss[i].In.Add(time.Minute), 0
-			for j := i; j < len(ss) && ss[j].In.Before(end); j++ {
-				if ss[j].Out.Before(end) {
+			end, n := at(ss[i].In).Add(time.Minute), 0
+			for j := i; j < len(ss) && at(ss[j].In).Before(end); j++ {
+				if at(ss[j].Out).Before(end) {
 					n++
 				}
 			}
 			if n > most {
 				most, worst = n, nil
-				for j := i; j < len(ss) && ss[j].In.Before(end); j++ {
-					if ss[j].Out.Before(end) {
+				for j := i; j < len(ss) && at(ss[j].In).Before(end); j++ {
+					if at(ss[j].Out).Before(end) {
 						worst = append(worst, ss[j])
 					}
 				}
@@ -119,4 +131,27 @@ func (rr *rateRecorder) maxPerMinute() (most, total int, worst []span) {
 		}
 	}
 	return most, total, worst
+}
+
+// clockDrift is how far the wall clock moved against the monotonic clock
+// over the recorded requests: the largest minus the smallest of (wall -
+// monotonic) time since the first request. Zero when nobody stepped the
+// clock (NTP slewing moves both alike); a step (a settimeofday, a virtual
+// machine's clock resynchronised after a pause) shows here.
+func (rr *rateRecorder) clockDrift() time.Duration {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	var base time.Time
+	var lo, hi time.Duration
+	first := true
+	for _, ss := range rr.byKey {
+		for _, s := range ss {
+			if first {
+				base, first = s.In, false
+			}
+			off := s.In.Round(0).Sub(base.Round(0)) - s.In.Sub(base)
+			lo, hi = min(lo, off), max(hi, off)
+		}
+	}
+	return hi - lo
 }

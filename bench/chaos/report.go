@@ -67,7 +67,7 @@ func recoveryTable(outs []outcome) []recoveryRow {
 
 func (s settings) describe() map[string]string {
 	return map[string]string{"rounds": fmt.Sprint(s.rounds), "seed": fmt.Sprint(s.seed), "faults": strings.Join(s.faults, ","),
-		"round": s.round.String(), "clients": fmt.Sprint(s.clients), "accounts": fmt.Sprint(s.accounts), "hammer": fmt.Sprint(s.hammer)}
+		"round": s.round.String(), "clients": fmt.Sprint(s.clients), "accounts": fmt.Sprint(s.accounts), "hammer": fmt.Sprint(s.hammer), "pg-cluster": s.pgCluster}
 }
 
 // write puts the summary in dir as chaos-<timestamp>.md and .json and
@@ -78,6 +78,7 @@ func (r *report) write(dir string) (string, error) {
 	fmt.Fprintf(&b, "# Chaos soak %s\n\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "%s of %s rounds run (seed %s, round %s, faults %s), %s clients over %s merchants, one more merchant sending %s requests/s at the rate limit; 3 NATS JetStream nodes (stream R3), 3 goodplan replicas, one PostgreSQL, a round-robin proxy. Recovery: from the fault to the first 2xx create through the proxy (api) and to that plan in the read model (pipeline).\n\n",
 		st["rounds run"], st["rounds"], st["seed"], st["round"], st["faults"], st["clients"], st["accounts"], st["hammer"])
+	fmt.Fprintf(&b, "Built from git %s; PostgreSQL cluster %s.\n\n", st["git"], st["pg-cluster"])
 	fmt.Fprintf(&b, "| fault | rounds | not recovered | api p50 | api max | pipeline p50 | pipeline max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Recovery {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s |\n", x.Kind, x.Rounds, x.NotRecovered, ms(x.APIP50), ms(x.APIMax), ms(x.PipelineP50), ms(x.PipelineMax))

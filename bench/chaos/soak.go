@@ -41,10 +41,17 @@ func soak(ctx context.Context, s settings) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
-	dbName := "goodplan_chaos_" + time.Now().UTC().Format("20060102t150405")
-	dbURL := "postgres://postgres@127.0.0.1:5432/" + dbName + "?sslmode=disable"
+	pg, err := openPGCluster(ctx, s.pgCluster)
+	if err != nil {
+		return err
+	}
 	if !s.keep {
-		defer dropDatabase(dbName)
+		defer pg.drop()
+	}
+	dbName := "goodplan_chaos_" + time.Now().UTC().Format("20060102t150405")
+	dbURL := pg.url(dbName)
+	if !s.keep {
+		defer dropDatabase(pg, dbName)
 	}
 
 	mail := newSMTPSink(s.seed, 0.10, 0.05)
@@ -121,7 +128,7 @@ func soak(ctx context.Context, s settings) error {
 			break
 		}
 		start := time.Now()
-		o := runRound(ctx, c, pool, l, probe, f)
+		o := runRound(ctx, c, pg, pool, l, probe, f)
 		outcomes = append(outcomes, o)
 		if f.Round%10 == 0 || !o.Recovered || f.Round == len(plan) {
 			progress("round %d/%d %s %s: api %s pipeline %s %s", f.Round, len(plan), o.Kind, o.Target,
@@ -142,6 +149,7 @@ func soak(ctx context.Context, s settings) error {
 	progress("quiet after %s (%s)", q.waited.Round(time.Second), q.note)
 	r := check(ctx, c, pool, l, mail, hooks, rates, outcomes)
 	r.Settings = s.describe()
+	r.Settings["git"] = gitDescribe(root)
 	r.Settings["rounds run"] = fmt.Sprint(len(outcomes))
 	r.Quiet = q
 	r.EmailCatchUp = mail.lastAt().Sub(loadStopped)
@@ -163,7 +171,7 @@ func soak(ctx context.Context, s settings) error {
 
 // runRound injects f while a probe creates a plan through the proxy and
 // waits for it in the read model: the recovery times.
-func runRound(ctx context.Context, c *cluster.Cluster, pool *pgxpool.Pool, l *load, probe account, f fault) outcome {
+func runRound(ctx context.Context, c *cluster.Cluster, pg *pgCluster, pool *pgxpool.Pool, l *load, probe account, f fault) outcome {
 	o := outcome{fault: f, At: time.Now()}
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
@@ -208,7 +216,7 @@ func runRound(ctx context.Context, c *cluster.Cluster, pool *pgxpool.Pool, l *lo
 		}
 		done <- r
 	}()
-	if err := inject(rctx, c, f, &o); err != nil {
+	if err := inject(rctx, c, pg, f, &o); err != nil {
 		o.Err = err.Error()
 	}
 	select {
@@ -282,13 +290,23 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-func dropDatabase(name string) {
+func dropDatabase(pg *pgCluster, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	conn, err := pgx.Connect(ctx, pg.url("postgres"))
 	if err != nil {
 		return
 	}
 	defer conn.Close(ctx)
 	_, _ = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+}
+
+// gitDescribe names the commit the soak built goodplan from (with -dirty
+// when the work tree had changes), for the summary.
+func gitDescribe(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty", "--abbrev=12").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
 }
