@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"goodplan/bench/internal/cluster"
 )
 
 // pgCluster is the PostgreSQL cluster the soak writes to and restarts, in
@@ -43,7 +44,7 @@ func openPGCluster(ctx context.Context, name string) (*pgCluster, error) {
 		if name == "main" {
 			return nil, fmt.Errorf("PostgreSQL %s has no cluster main", p.version)
 		}
-		if port, err = freePort(); err != nil {
+		if port, err = cluster.FreePort(); err != nil {
 			return nil, err
 		}
 		// Trust on loopback and the socket, like the machine's own; it
@@ -139,14 +140,4 @@ func (p *pgCluster) drop() {
 	if out, err := exec.CommandContext(ctx, "pg_dropcluster", "--stop", p.version, p.name).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "chaos: pg_dropcluster %s %s: %v: %s\n", p.version, p.name, err, out)
 	}
-}
-
-// freePort returns a loopback TCP port nothing listens on now.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
