@@ -30,9 +30,14 @@ func (s *Server) dashboardPlanListRoutes(r chi.Router) {
 	r.Get("/plans", s.dashboardPlans)
 	r.Get("/plans/new", s.dashboardPlanNewPage)
 	r.Post("/plans/new", s.dashboardPlanCreate)
-	r.Post("/plans/new/preview", s.dashboardPlanPreview)
 	r.Get("/plans/export.csv", s.dashboardExportPlans)
 	r.Get("/payments/export.csv", s.dashboardExportPayments)
+}
+
+// dashboardPlanPreviewRoutes registers the create form's live preview
+// (outside requireUser: signed out, it too is a 303 to the sign-in page).
+func (s *Server) dashboardPlanPreviewRoutes(r chi.Router) {
+	r.With(s.requireUserOrSignIn).Post("/plans/new/preview", s.dashboardPlanPreview)
 }
 
 // planListFilter reads the list's filters from r's query string: status,
@@ -210,7 +215,8 @@ func (s *Server) dashboardPlanCreate(w http.ResponseWriter, r *http.Request) {
 // /api/v1/plans/quote: nothing recorded, no email, no idempotency record),
 // answered 200 with the preview card's contents only: the options, or the
 // field errors the form would get. A form without the csrf field or from
-// another origin is the 403 page, as every dashboard form.
+// another origin is the 403 page, as every dashboard form; without a
+// session, a 303 to the sign-in page.
 func (s *Server) dashboardPlanPreview(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.dashboardForm(w, r)
 	if !ok {
