@@ -71,6 +71,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 		r.Get("/login", s.dashboardLoginPage)
 		r.Post("/login", s.dashboardLogin)
 		s.dashboardUserRoutes(r)
+		s.dashboardPlanPreviewRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
 			r.Post("/logout", s.dashboardLogout)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +32,12 @@ func (s *Server) dashboardPlanListRoutes(r chi.Router) {
 	r.Post("/plans/new", s.dashboardPlanCreate)
 	r.Get("/plans/export.csv", s.dashboardExportPlans)
 	r.Get("/payments/export.csv", s.dashboardExportPayments)
+}
+
+// dashboardPlanPreviewRoutes registers the create form's live preview
+// (outside requireUser: signed out, it too is a 303 to the sign-in page).
+func (s *Server) dashboardPlanPreviewRoutes(r chi.Router) {
+	r.With(s.requireUserOrSignIn).Post("/plans/new/preview", s.dashboardPlanPreview)
 }
 
 // planListFilter reads the list's filters from r's query string: status,
@@ -190,41 +197,79 @@ func (s *Server) dashboardPlanCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	acct, err := s.store.AccountByID(ctx, u.AccountID)
-	if err != nil {
-		s.dashboardFail(w, r, err)
+	preview := r.PostForm.Get("preview") != ""
+	v, created, status := s.runPlanForm(r, u, preview)
+	switch {
+	case status >= http.StatusInternalServerError:
+		s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
+	case status != http.StatusOK || preview:
+		s.renderPlanNew(w, r, status, v)
+	default:
+		http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(created.PlanID, 10), http.StatusSeeOther)
+	}
+}
+
+// dashboardPlanPreview is POST /dashboard/plans/new/preview, the create
+// form's live preview (templates/dashboard/preview.js posts the form as it
+// is typed): the preview button's dry run (runPlanForm, the path of POST
+// /api/v1/plans/quote: nothing recorded, no email, no idempotency record),
+// answered 200 with the preview card's contents only: the options, or the
+// field errors the form would get. A form without the csrf field or from
+// another origin is the 403 page, as every dashboard form; without a
+// session, a 303 to the sign-in page.
+func (s *Server) dashboardPlanPreview(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.dashboardForm(w, r)
+	if !ok {
 		return
 	}
+	v, _, status := s.runPlanForm(r, u, true)
+	if status >= http.StatusInternalServerError {
+		s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
+		return
+	}
+	v.Live = true
+	s.writePage(w, r, http.StatusOK, "dashboard plan preview", func(w io.Writer) error {
+		return templates.DashboardPlanNewPage.RenderPart(w, "plan-preview", v)
+	})
+}
+
+// runPlanForm runs the create form r posted (user u's, admitted by
+// dashboardForm) through the API's create path (runCreate), dry (a
+// preview) or not: the one path of the form's two buttons and of its live
+// preview. It returns the form's page values (the form as typed, its
+// form_id, and the options of a dry run or the refusal's messages), the
+// plan.created decided, and the status of the answer: 200, or the
+// refusal's 4xx (v.Errors then says why), or 500 and up for an error on
+// our side (logged by apiErrorOf).
+func (s *Server) runPlanForm(r *http.Request, u dashboardUser, dry bool) (templates.DashboardPlanNew, domain.PlanCreated, int) {
+	ctx := r.Context()
 	form, cmd, typeErrs := planFormOf(r.PostForm)
-	preview := r.PostForm.Get("preview") != ""
-	v := templates.DashboardPlanNew{FormID: r.PostForm.Get("form_id"), Form: form, Previewed: preview}
+	v := templates.DashboardPlanNew{FormID: r.PostForm.Get("form_id"), Form: form, Previewed: dry}
 	if !validFormID(v.FormID) {
 		v.FormID = newFormID()
 	}
-	_, created, err := s.runCreate(ctx, acct, cmd, typeErrs, planCommand{DryRun: preview, Meta: s.dashboardMetadata(r, u)})
+	acct, err := s.store.AccountByID(ctx, u.AccountID)
+	var created domain.PlanCreated
+	if err == nil {
+		_, created, err = s.runCreate(ctx, acct, cmd, typeErrs, planCommand{DryRun: dry, Meta: s.dashboardMetadata(r, u)})
+	}
 	if err != nil {
 		ae := s.apiErrorOf(r, err)
-		if ae.Status >= http.StatusInternalServerError {
-			s.dashboardMessage(w, r, http.StatusInternalServerError, templates.DashboardError)
-			return
+		if ae.Status < http.StatusInternalServerError {
+			v.Errors = ae.Fields
+			if len(v.Errors) == 0 {
+				v.Errors = map[string][]string{"plan": {ae.Message}}
+			}
 		}
-		v.Errors = ae.Fields
-		if len(v.Errors) == 0 {
-			v.Errors = map[string][]string{"plan": {ae.Message}}
-		}
-		s.renderPlanNew(w, r, ae.Status, v)
-		return
+		return v, domain.PlanCreated{}, ae.Status
 	}
-	if preview {
+	if dry {
 		currency := created.Invoice.Currency
 		for _, o := range created.Options {
 			v.Options = append(v.Options, templates.DashboardPreviewOption{Installments: o.Installments,
 				Interval: string(o.Interval), PaymentAmount: o.PaymentAmount.String() + " " + currency,
 				FirstPaymentDate: o.FirstPaymentDate.String(), FinalPaymentDate: o.FinalPaymentDate.String()})
 		}
-		s.renderPlanNew(w, r, http.StatusOK, v)
-		return
 	}
-	http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(created.PlanID, 10), http.StatusSeeOther)
+	return v, created, http.StatusOK
 }

@@ -67,10 +67,21 @@ func dashboardUserOf(r *http.Request) dashboardUser {
 // redirected (303) to the sign-in page and anything else gets the 403
 // page, having changed nothing.
 func (s *Server) requireUser(next http.Handler) http.Handler {
+	return s.requireSession(next, false)
+}
+
+// requireUserOrSignIn is requireUser for a POST that changes nothing (the
+// create form's live preview): without a session it too is redirected
+// (303) to the sign-in page.
+func (s *Server) requireUserOrSignIn(next http.Handler) http.Handler {
+	return s.requireSession(next, true)
+}
+
+func (s *Server) requireSession(next http.Handler, redirectAll bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.dashboardSession(r)
 		if errors.Is(err, eventstore.ErrNotFound) {
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if redirectAll || r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, s.dash.root+"/login", http.StatusSeeOther)
 				return
 			}

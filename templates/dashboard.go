@@ -1,7 +1,9 @@
 package templates
 
 import (
+	"bytes"
 	"embed"
+	"fmt"
 	htmltemplate "html/template"
 	"io"
 )
@@ -11,24 +13,32 @@ import (
 // A new page adds its file and a DashboardPage var below; its value type
 // has a Shell field (see DashboardShell).
 
-//go:embed dashboard/*.html dashboard/dashboard.css dashboard/copy.js
+//go:embed dashboard/*.html dashboard/dashboard.css dashboard/copy.js dashboard/preview.js
 var dashboardFiles embed.FS
 
 // dashboardCSS is the dashboard's whole style sheet, inlined in every page.
 var dashboardCSS = embeddedAsset(dashboardFiles, "dashboard/dashboard.css")
 
-// dashboardCopyJS is the one script of the dashboard, inlined where a
-// secret is shown once: it reveals the "Copy" buttons (data-copy="{id of
-// the field}") and copies the field on a click. Without it the read-only
-// field is selected and copied by hand.
+// dashboardCopyJS is a script of the dashboard, inlined where a secret
+// is shown once: it reveals the "Copy" buttons (data-copy="{id of the
+// field}") and copies the field on a click. Without it the read-only field
+// is selected and copied by hand.
 var dashboardCopyJS = embeddedAsset(dashboardFiles, "dashboard/copy.js")
+
+// dashboardPreviewJS is the other script, inlined in the create-plan form:
+// the live preview of the options (it posts the form to the form's
+// data-preview-action as it is typed and puts the answer in the preview
+// card). Without it the "Preview the options" button does the same.
+var dashboardPreviewJS = embeddedAsset(dashboardFiles, "dashboard/preview.js")
 
 // DashboardContentSecurityPolicy is the Content-Security-Policy header
 // value of dashboard pages: no images, no frames, forms posted only to the
-// service itself, and only the inline style sheet and the copy script (by
-// their hashes).
+// service itself, only the inline style sheet and the two scripts (by
+// their hashes), and a script may only fetch from the service itself (the
+// live preview).
 var DashboardContentSecurityPolicy = "default-src 'none'; style-src '" + portalCSSHash(dashboardCSS) +
-	"'; script-src '" + portalCSSHash(dashboardCopyJS) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"'; script-src '" + portalCSSHash(dashboardCopyJS) + "' '" + portalCSSHash(dashboardPreviewJS) +
+	"'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // The dashboard's pages, each rendered from values of its own type.
 var (
@@ -57,11 +67,26 @@ func (p DashboardPage[V]) Render(w io.Writer, v V) error {
 	return executeLayout(w, p.t, v)
 }
 
+// RenderPart writes only the page's template name for v (a fragment a
+// script puts into the page, such as the create form's "plan-preview").
+// It returns an error only if the template fails to execute; nothing is
+// written then.
+func (p DashboardPage[V]) RenderPart(w io.Writer, name string, v V) error {
+	var b bytes.Buffer
+	if err := p.t.ExecuteTemplate(&b, name, v); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	_, err := b.WriteTo(w)
+	return err
+}
+
 var dashboardFuncs = htmltemplate.FuncMap{
 	// The style sheet is a constant of this package, never data.
 	"css": func() htmltemplate.CSS { return htmltemplate.CSS(dashboardCSS) },
 	// The copy script is a constant of this package too.
 	"copyjs": func() htmltemplate.JS { return htmltemplate.JS(dashboardCopyJS) },
+	// And so is the live preview's.
+	"previewjs": func() htmltemplate.JS { return htmltemplate.JS(dashboardPreviewJS) },
 	// An amount for people, as everywhere: Money.
 	"money": Money,
 }

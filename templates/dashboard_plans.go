@@ -40,7 +40,8 @@ type DashboardPlanRow struct {
 // DashboardPlanNew is the create form: the values as typed, the field
 // errors of the last submit or preview (by the API's field names:
 // "customer.name", "invoice.amount", "options.durations", ...), and the
-// options a preview computed. FormID is the form's form_id (a double
+// options a preview computed. Its template "plan-preview" is the preview
+// card's contents alone (the live preview's answer). FormID is the form's form_id (a double
 // submit creates one plan).
 type DashboardPlanNew struct {
 	Shell  *DashboardShell
@@ -52,6 +53,10 @@ type DashboardPlanNew struct {
 	Options   []DashboardPreviewOption
 	Previewed bool
 	Intervals []string // the intervals offered as checkboxes
+	// Live is set for the live preview's answer (only the card's contents,
+	// DashboardPlanNewPage.RenderPart(w, "plan-preview", v)): the card
+	// then lists the field errors, which the page shows beside the fields.
+	Live bool
 }
 
 // DashboardPlanForm is the create form's values as typed.

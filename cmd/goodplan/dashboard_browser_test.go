@@ -83,19 +83,16 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	b.shot("03-developers-new-key")
 
-	// 4. Plans -> New plan: preview, then create.
+	// 4. Plans -> New plan: the live preview, the preview button, then
+	// create.
 	b.run("open Plans", chromedp.Navigate(base+"/dashboard/plans"), chromedp.WaitVisible(chromedp.CSS(`[data-page="plans"]`)))
 	b.shot("04-plans-empty")
 	b.run("open the create form", chromedp.Navigate(base+"/dashboard/plans/new"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-page="plan-new"]`)))
 	b.shot("05-plan-new")
-	b.run("fill the create form",
-		chromedp.SetValue(chromedp.ID("customer-name"), "Dana Scully"),
-		chromedp.SetValue(chromedp.ID("customer-email"), customerEmail),
-		chromedp.SetValue(chromedp.ID("invoice-amount"), "1200.00"),
-		chromedp.SetValue(chromedp.ID("invoice-number"), "INV-2001"),
-		chromedp.SetValue(chromedp.ID("invoice-description"), "Furnace repair"),
-		chromedp.SetValue(chromedp.ID("options-durations"), "3"))
+	// The live preview as the form is typed (it fills the form in), then
+	// the preview button's page.
+	checkLivePreview(t, b, base, key)
 	b.submit("preview the options", chromedp.CSS(`button[data-action="preview-plan"]`))
 	b.run("the preview", chromedp.WaitVisible(chromedp.CSS(`[data-preview="options"] [data-option]`)))
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("customer-name"))); err != nil || v != "Dana Scully" {
