@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -20,7 +21,10 @@ type HeldLock struct {
 	stop  context.CancelFunc
 	done  chan struct{}
 
-	// Guarded by locks.mu.
+	// The state below is written under locks.mu and mu (so locks' code
+	// reads it under locks.mu alone) and read by State under mu, which
+	// never waits for a query on the lock session.
+	mu      sync.Mutex
 	gen     uint64    // the session generation holding the lock; 0: not held
 	checked time.Time // when the last check that found it held began
 	changed chan struct{}
@@ -57,16 +61,16 @@ func (s *Locks) Hold(name string, every time.Duration) (*HeldLock, error) {
 // same, the lock has been held without a break since it was taken, at
 // least until checked.
 func (h *HeldLock) State() (gen uint64, checked time.Time) {
-	h.locks.mu.Lock()
-	defer h.locks.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.gen, h.checked
 }
 
 // Changed returns a channel closed at the next check (or change) of the
 // lock's state.
 func (h *HeldLock) Changed() <-chan struct{} {
-	h.locks.mu.Lock()
-	defer h.locks.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.changed
 }
 
@@ -96,6 +100,8 @@ func (h *HeldLock) run(ctx context.Context) {
 // setLocked records the lock's state and wakes the waiters; under
 // locks.mu.
 func (h *HeldLock) setLocked(gen uint64, checked time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.gen, h.checked = gen, checked
 	close(h.changed)
 	h.changed = make(chan struct{})
