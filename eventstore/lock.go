@@ -18,7 +18,9 @@ import (
 // second one never moved again). One session holds many advisory locks;
 // since a session may take a lock it holds again, the names this process
 // holds are also kept here, so two callers in one process exclude each
-// other as two processes do.
+// other as two processes do. Locks held for the process's lifetime (Hold:
+// a webhook deliverer's owner lock) share the session and are taken again
+// on each new one.
 type Locks struct {
 	pool *pgxpool.Pool
 

@@ -36,6 +36,12 @@ type HeldLock struct {
 // a TryLock opens the new session first). It returns at once; State says
 // whether the lock is held. It fails if name is already held in this
 // process.
+//
+// name must be this process's alone (a random id in it): another
+// session found holding it is taken for one of this process's own
+// sessions, cut off by the network but not yet ended by the server (which
+// may take hours to notice), and is terminated so the lock can be taken
+// again.
 func (s *Locks) Hold(name string, every time.Duration) (*HeldLock, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,9 +114,10 @@ func (h *HeldLock) setLocked(gen uint64, checked time.Time) {
 }
 
 // takePinnedLocked takes h's lock on the current session, new or alive.
-// The lock is not taken (no error) while another session holds it: the
-// previous session of this process, ended by the network but not yet by
-// the server, may still hold it.
+// When another session holds it, that session is one of this process's
+// own (Hold's names are this process's alone) that the network cut off
+// and the server has not ended yet: it is terminated, and the lock is
+// taken at a later check (no error).
 func (s *Locks) takePinnedLocked(ctx context.Context, h *HeldLock) error {
 	start := time.Now()
 	var ok bool
@@ -119,8 +126,14 @@ func (s *Locks) takePinnedLocked(ctx context.Context, h *HeldLock) error {
 	}
 	if ok {
 		h.setLocked(s.gen, start)
-	} else {
-		h.setLocked(0, time.Time{})
+		return nil
+	}
+	h.setLocked(0, time.Time{})
+	if _, err := s.conn.Exec(ctx, `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_backend_pid()
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`, h.name); err != nil {
+		return fmt.Errorf("hold lock %s: end the session holding it: %w", h.name, err)
 	}
 	return nil
 }

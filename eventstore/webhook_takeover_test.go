@@ -102,6 +102,24 @@ func TestLocksHoldRetakesAfterItsSessionEnds(t *testing.T) {
 		t.Fatalf("the released lock: ok=%v err=%v", ok, err)
 	}
 	r()
+
+	// A session found holding a held lock's name is taken for one of the
+	// process's own that the network cut off (here another store's
+	// session stands in for it): it is ended, and the lock taken.
+	zombie, ok, err := b.TryLock(ctx, "owner:2")
+	if err != nil || !ok {
+		t.Fatalf("TryLock: ok=%v err=%v", ok, err)
+	}
+	h2, err := a.Hold("owner:2", 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Release()
+	waitHeld(t, h2, 0)
+	if n := heldBy(t, a, "owner:2"); n != 1 {
+		t.Fatalf("%d sessions hold the lock, want 1", n)
+	}
+	zombie() // its session is gone: nothing to unlock
 }
 
 // TestWebhookTakeOverDeliveries: the claims of an owner whose lock no
