@@ -36,8 +36,9 @@ type TakenOver struct {
 // session and its lock. Rows another transaction holds are skipped (the
 // next call takes them). It returns the deliveries made due.
 //
-// The times are the database's (when the absence was seen, when the claim
-// was made), so the deliverers' clocks do not matter; now is only the new
+// The times are the database's (when the absence was seen, after
+// pg_locks was read; when the claim was made, at its transaction's
+// start), so the deliverers' clocks do not matter; now is only the new
 // due time, in the deliverers' clock like every due time.
 func (s *Deliveries) TakeOverDeliveries(ctx context.Context, now time.Time, grace time.Duration) ([]TakenOver, error) {
 	rows, err := s.pool.Query(ctx, `WITH held AS MATERIALIZED (
@@ -53,7 +54,7 @@ func (s *Deliveries) TakeOverDeliveries(ctx context.Context, now time.Time, grac
 		WHERE NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = a.owner AND NOT o.alive)
 	), noted AS (
 		INSERT INTO webhook_owner_absences (owner, since)
-		SELECT owner, now() FROM owners WHERE NOT alive
+		SELECT owner, clock_timestamp() FROM owners WHERE NOT alive
 		ON CONFLICT (owner) DO NOTHING
 	), gone AS (
 		SELECT a.owner, a.since FROM webhook_owner_absences a JOIN owners o ON o.owner = a.owner AND NOT o.alive
