@@ -18,7 +18,9 @@ import (
 // second one never moved again). One session holds many advisory locks;
 // since a session may take a lock it holds again, the names this process
 // holds are also kept here, so two callers in one process exclude each
-// other as two processes do.
+// other as two processes do. Locks held for the process's lifetime (Hold:
+// a webhook deliverer's owner lock) share the session and are taken again
+// on each new one.
 type Locks struct {
 	pool *pgxpool.Pool
 
@@ -26,6 +28,9 @@ type Locks struct {
 	conn *pgx.Conn  // the lock session; nil before the first lock and after it broke
 	gen  uint64     // the session's generation: bumped on each new session
 	held map[string]bool
+	// pinned are the locks held for a holder's lifetime (Hold): taken
+	// again on every new session.
+	pinned map[string]*HeldLock
 }
 
 // lockQueryTimeout bounds one lock or unlock query, which runs while
@@ -50,11 +55,9 @@ func (s *Locks) TryLock(ctx context.Context, name string) (release func(), ok bo
 	defer cancel()
 	for try := 0; ; try++ {
 		if s.conn == nil {
-			if s.conn, err = pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy()); err != nil {
-				s.conn = nil
-				return nil, false, fmt.Errorf("lock %s: connect: %w", name, err)
+			if err := s.openLocked(ctx); err != nil {
+				return nil, false, fmt.Errorf("lock %s: %w", name, err)
 			}
-			s.gen++
 		}
 		err = s.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, name).Scan(&ok)
 		if err == nil {
@@ -94,12 +97,33 @@ func (s *Locks) unlock(name string, gen uint64) {
 	}
 }
 
-// dropSession closes the lock session; the next TryLock opens a new one.
+// openLocked opens a new lock session and takes the pinned locks on it.
+func (s *Locks) openLocked(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	s.conn = conn
+	s.gen++
+	for _, h := range s.pinned {
+		if err := s.takePinnedLocked(ctx, h); err != nil {
+			s.dropSession()
+			return err
+		}
+	}
+	return nil
+}
+
+// dropSession closes the lock session; the next TryLock (or a held lock's
+// check) opens a new one. The pinned locks are lost with it.
 func (s *Locks) dropSession() {
 	if s.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = s.conn.Close(ctx)
 		s.conn = nil
+	}
+	for _, h := range s.pinned {
+		h.setLocked(0, time.Time{})
 	}
 }

@@ -91,6 +91,12 @@ type ClaimOptions struct {
 	// Busy is how many deliveries of each endpoint the caller already holds
 	// (claimed and not yet recorded).
 	Busy map[int64]int
+	// Owner, if set, is recorded as the claims' owner (claimed_by): a
+	// deliverer that holds the advisory lock OwnerLockName(Owner) for its
+	// lifetime, so that its claims can be taken over soon after it dies
+	// (TakeOverDeliveries) rather than when their lease runs out. Zero:
+	// only the lease frees the claims.
+	Owner uuid.UUID
 }
 
 // asyncCommit is a CTE (referenced as async_commit) that makes the
@@ -113,7 +119,8 @@ const claimWindow = 8
 // (replica) takes them while they are in flight; rows another claimer holds
 // locked are skipped (FOR UPDATE SKIP LOCKED). A claimer that dies mid-way
 // leaves its deliveries to be claimed again when the lease runs out
-// (at-least-once); so does one that lags past its lease, whose outcomes are
+// (at-least-once), or sooner when it named itself as opts.Owner (see
+// TakeOverDeliveries); so does one that lags past its lease, whose outcomes are
 // then fenced out (see DueDelivery.LeaseUntil). Deliveries of endpoints
 // deleted or disabled since they were enqueued are failed instead of
 // returned; so are those of endpoints paused since (a delivery enqueued
@@ -136,6 +143,10 @@ func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lea
 		saturated = []int64{}
 	}
 	leaseUntil := now.Add(lease)
+	var owner any // NULL: no owner
+	if opts.Owner != uuid.Nil {
+		owner = opts.Owner.String()
+	}
 	// The window function ranks each endpoint's due rows within a bounded
 	// candidate set (saturated endpoints left out, so a dead endpoint's
 	// backlog cannot fill it); the lock is taken in a separate step because
@@ -158,13 +169,15 @@ func (s *Deliveries) ClaimDue(ctx context.Context, limit int, now time.Time, lea
 	UPDATE webhook_deliveries d
 	SET state = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL THEN 'pending' ELSE 'failed' END,
 	    next_attempt_at = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL THEN $7::timestamptz END,
+	    claimed_by = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL THEN $9::uuid END,
+	    claimed_at = CASE WHEN e.deleted_at IS NULL AND e.disabled_at IS NULL AND e.paused_at IS NULL AND $9::uuid IS NOT NULL THEN now() END,
 	    updated_at = now()
 	FROM picked p, webhook_endpoints e, async_commit
 	WHERE d.id = p.id AND e.id = d.endpoint_id
 	RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, e.url, e.secret,
 		COALESCE(e.previous_secret, ''), e.previous_secret_expires_at, d.next_attempt_at,
 		(SELECT ev.metadata FROM events ev WHERE ev.event_id = d.event_id)`,
-		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow)
+		now, limit, saturated, busyIDs, busyN, opts.PerEndpoint, leaseUntil, claimWindow, owner)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -215,7 +228,7 @@ func (s *Deliveries) ReleaseClaims(ctx context.Context, claims []DueDelivery, at
 		ids[i], leases[i] = c.ID, c.LeaseUntil
 	}
 	_, err := s.pool.Exec(ctx, `WITH `+asyncCommit+`
-		UPDATE webhook_deliveries d SET next_attempt_at = $3, updated_at = now()
+		UPDATE webhook_deliveries d SET next_attempt_at = $3, claimed_by = NULL, claimed_at = NULL, updated_at = now()
 		FROM async_commit, unnest($1::bigint[], $2::timestamptz[]) AS c(id, lease_until)
 		WHERE d.id = c.id AND d.state = 'pending' AND d.next_attempt_at = c.lease_until`, ids, leases, at)
 	if err != nil {
@@ -326,7 +339,8 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, os []AttemptOutcome) (s
 			WHERE a.delivery_id = input.delivery_id AND a.attempt = input.attempt AND a.attempted_at = input.attempted_at)
 	)
 	UPDATE webhook_deliveries d
-	SET state = i.state, attempts = GREATEST(d.attempts, i.attempt), next_attempt_at = i.next_attempt_at, updated_at = now()
+	SET state = i.state, attempts = GREATEST(d.attempts, i.attempt), next_attempt_at = i.next_attempt_at,
+	    claimed_by = NULL, claimed_at = NULL, updated_at = now()
 	FROM input i
 	WHERE d.id = i.delivery_id AND d.state = 'pending'
 	  AND (i.lease_until IS NULL OR d.next_attempt_at = i.lease_until)

@@ -168,7 +168,7 @@ func (s *Deliveries) Resend(ctx context.Context, accountID, endpointID, delivery
 	}
 	var d Delivery
 	err := scanDelivery(s.pool.QueryRow(ctx, `UPDATE webhook_deliveries
-		SET state = 'pending', next_attempt_at = now(), updated_at = now()
+		SET state = 'pending', next_attempt_at = now(), claimed_by = NULL, claimed_at = NULL, updated_at = now()
 		WHERE id = $1 AND endpoint_id = $2 AND state <> 'pending'
 		RETURNING `+deliveryColumns, deliveryID, endpointID), &d)
 	if errors.Is(err, pgx.ErrNoRows) {

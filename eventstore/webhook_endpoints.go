@@ -295,7 +295,7 @@ func (s *WebhookEndpoints) DisableEndpoint(ctx context.Context, id int64, reason
 // delivery enqueued concurrently (the fan-out read the endpoint before it
 // was stopped) is failed by ClaimDue when it comes due.
 func stopPending(ctx context.Context, tx pgx.Tx, endpointID int64) error {
-	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = now()
+	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, claimed_by = NULL, claimed_at = NULL, updated_at = now()
 		WHERE endpoint_id = $1 AND state = 'pending'`, endpointID)
 	return err
 }

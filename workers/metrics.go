@@ -19,6 +19,7 @@ type Metrics struct {
 	deadLettered    *prometheus.CounterVec
 	consumerLag     *prometheus.HistogramVec
 	webhookAttempts *prometheus.CounterVec
+	takeovers       prometheus.Counter
 	emails          *prometheus.CounterVec
 }
 
@@ -44,11 +45,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		webhookAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "goodplan_webhook_attempts_total",
 			Help: "Webhook delivery attempts by outcome: succeeded (2xx), retrying (failed, another attempt scheduled), " +
 				"failed (the last attempt failed), gone (410: endpoint disabled)."}, []string{"outcome"}),
+		takeovers: prometheus.NewCounter(prometheus.CounterOpts{Name: "goodplan_webhook_takeovers_total",
+			Help: "Webhook deliveries this replica took over from another deliverer whose PostgreSQL lock was gone " +
+				"for the grace (a replica that died with them claimed), rather than waiting for their lease."}),
 		emails: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "goodplan_emails_total",
 			Help: "Emails by outcome: sent, retrying (a transient failure, to be retried) or failed (given up)."}, []string{"outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.relayPublished, m.relayLag, m.handled, m.failed, m.deadLettered,
-		m.consumerLag, m.webhookAttempts, m.emails} {
+		m.consumerLag, m.webhookAttempts, m.takeovers, m.emails} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -87,6 +91,13 @@ func (m *Metrics) consumer(durable string) *consumerMetrics {
 func (m *Metrics) webhookAttempt(outcome string) {
 	if m != nil {
 		m.webhookAttempts.WithLabelValues(outcome).Inc()
+	}
+}
+
+// webhookTakeovers counts n deliveries taken over from a dead deliverer.
+func (m *Metrics) webhookTakeovers(n int) {
+	if m != nil {
+		m.takeovers.Add(float64(n))
 	}
 }
 

@@ -157,6 +157,19 @@ func (r *deliveryRun) attempt(ctx context.Context, c eventstore.DueDelivery) (ou
 	return out, true
 }
 
+// releaseIfStopping makes c due again when the deliverer is stopping (ctx
+// done) before its attempt started, as for the deliveries still queued.
+func (r *deliveryRun) releaseIfStopping(ctx context.Context, c eventstore.DueDelivery) {
+	if ctx.Err() == nil {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.store.ReleaseClaims(bg, []eventstore.DueDelivery{c}, r.now()); err != nil {
+		r.log.Warn("release webhook delivery", "delivery_id", c.ID, "err", err)
+	}
+}
+
 // spread applies the jitter to d.
 func (r *deliveryRun) spread(d time.Duration) time.Duration {
 	if d <= 0 || r.jitter <= 0 {

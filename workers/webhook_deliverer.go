@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"goodplan/eventstore"
 )
 
@@ -15,6 +17,10 @@ import (
 // claimed with a lease (eventstore.ClaimDue), so two never send it at the
 // same time, and an outcome recorded after its lease ran out (and another
 // replica claimed the delivery) is logged without changing the delivery.
+// Each Run is an owner with a PostgreSQL advisory lock held on the
+// process's lock session: the claims of a deliverer that dies (its
+// sessions end with its process) are taken over by the others about Grace
+// after its death, long before their lease runs out; see deliveryOwner.
 // The zero values of the fields are the defaults.
 type WebhookDeliverer struct {
 	Store *eventstore.Store
@@ -43,12 +49,23 @@ type WebhookDeliverer struct {
 	Workers int
 	// Poll is how often to look for due deliveries when idle (default 200ms).
 	Poll time.Duration
-	// Lease is how long a claimed delivery is kept from other claimers, and
-	// so how long the deliveries of a replica that crashed wait; default
+	// Lease is how long a claimed delivery is kept from other claimers
+	// when its owner's lock does not free it sooner (see Grace); default
 	// twice the client's timeout plus 10 s (40 s). A claimed delivery is
 	// sent only while more than the timeout (plus 5 s) of its lease is left,
 	// so a Lease under the timeout plus 10 s is raised to that.
 	Lease time.Duration
+	// Grace is how long another deliverer's owner lock must be seen missing
+	// before its claims are taken over (default DefaultWebhookGrace, 5 s):
+	// a deliverer that dies has its in-flight deliveries sent again by the
+	// others about Grace (plus a fifth of it) later. A live deliverer
+	// checks its lock session every fifth of Grace, takes its lock again
+	// within that after a PostgreSQL restart, and sends nothing it cannot
+	// vouch for.
+	Grace time.Duration
+	// Owner names this deliverer in its claims; zero: a random id for each
+	// Run.
+	Owner uuid.UUID
 	// RecordTimeout bounds one write of attempt outcomes (default 10 s); a
 	// write that fails is retried for up to 2 minutes.
 	RecordTimeout time.Duration
@@ -92,6 +109,7 @@ type deliveryRun struct {
 	workers         int
 	poll            time.Duration
 	lease           time.Duration
+	grace           time.Duration
 	recordTimeout   time.Duration
 	now             func() time.Time
 	log             *slog.Logger
@@ -100,7 +118,7 @@ type deliveryRun struct {
 
 func (d *WebhookDeliverer) settings() *deliveryRun {
 	r := &deliveryRun{store: d.Store, client: d.Client, schedule: d.Schedule, jitter: d.Jitter,
-		perEndpoint: d.PerEndpoint, stallAfter: d.StallAfter, workers: d.Workers, poll: d.Poll, lease: d.Lease, recordTimeout: d.RecordTimeout, now: d.Now, log: d.Log, metrics: d.Metrics}
+		perEndpoint: d.PerEndpoint, stallAfter: d.StallAfter, workers: d.Workers, poll: d.Poll, lease: d.Lease, grace: d.Grace, recordTimeout: d.RecordTimeout, now: d.Now, log: d.Log, metrics: d.Metrics}
 	if r.client == nil {
 		r.client = NewWebhookClient(d.AllowPrivate)
 	}
@@ -136,6 +154,9 @@ func (d *WebhookDeliverer) settings() *deliveryRun {
 		r.lease = 2*r.timeout + 10*time.Second
 	}
 	r.lease = max(r.lease, r.timeout+10*time.Second) // else nothing claimed could be sent
+	if r.grace <= 0 {
+		r.grace = DefaultWebhookGrace
+	}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -159,12 +180,24 @@ func (d *WebhookDeliverer) settings() *deliveryRun {
 // batches by one writer: the database sees a few statements per batch of
 // deliveries rather than a transaction per delivery.
 //
+// Claims are made only while this deliverer holds its owner lock, and each
+// is confirmed right before its attempt (deliveryOwner.confirm). Every
+// fifth of Grace the loop also takes over the claims of deliverers whose
+// lock has been missing for Grace.
+//
 // On cancel, attempts in flight are abandoned and the deliveries held are
-// made due again; Run returns nil once every finished attempt is recorded.
+// made due again; Run returns nil once every finished attempt is recorded
+// (and its owner lock released). It fails at once only if Owner's lock is
+// already held in this process.
 func (d *WebhookDeliverer) Run(ctx context.Context) error {
 	r := d.settings()
 	wake := d.wakeCh()
-	q := &deliveryQueue{perEndpoint: r.perEndpoint, queued: map[int64][]eventstore.DueDelivery{},
+	owner, err := r.holdOwner(d.Owner)
+	if err != nil {
+		return err
+	}
+	defer owner.lock.Release() // deferred first, so after the claims are released
+	q := &deliveryQueue{perEndpoint: r.perEndpoint, queued: map[int64][]claim{},
 		inFlight: map[int64]int{}, stalled: map[int64]int{}, overdue: map[int64][]*inFlightAttempt{},
 		freed: make(chan struct{}, 1), now: r.now, minLease: r.timeout + 5*time.Second,
 		stallAfter: r.stallAfter, maxStalled: r.workers}
@@ -186,7 +219,13 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 			if !ok {
 				return
 			}
-			out, ok := r.attempt(ctx, c)
+			var out eventstore.AttemptOutcome
+			if owner.confirm(ctx, &c) {
+				out, ok = r.attempt(ctx, c.DueDelivery)
+			} else {
+				ok = false
+				r.releaseIfStopping(ctx, c.DueDelivery)
+			}
 			stalled := q.done(a)
 			if ok {
 				outcomes <- out // blocks when the writer lags: back-pressure
@@ -216,31 +255,48 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(r.poll)
 	defer timer.Stop()
+	var swept time.Time
 	for ctx.Err() == nil {
-		active, busy := q.snapshot()
 		more := false
-		if active <= r.workers {
+		if time.Since(swept) >= owner.every {
+			swept = time.Now()
+			more = owner.sweep(ctx) > 0 // claim them now
+		}
+		active, busy := q.snapshot()
+		// Claims are made only under a lock session known alive, and
+		// tagged with it (see deliveryOwner).
+		gen, fresh := owner.current()
+		if active <= r.workers && fresh {
 			want := 2*r.workers - active
 			// Not cancelled mid-way: a claim committed but never read
 			// would keep its deliveries idle for a whole lease.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			claimed, err := r.store.ClaimDue(cctx, want, r.now(), r.lease,
-				eventstore.ClaimOptions{PerEndpoint: r.holdPerEndpoint, Busy: busy})
+				eventstore.ClaimOptions{PerEndpoint: r.holdPerEndpoint, Busy: busy, Owner: owner.id})
 			cancel()
 			if err != nil {
 				r.log.Warn("claim due webhook deliveries", "err", err)
 			}
-			q.add(claimed)
+			cs := make([]claim, len(claimed))
+			for i, c := range claimed {
+				cs[i] = claim{DueDelivery: c, gen: gen}
+			}
+			q.add(cs)
 			more = err == nil && len(claimed) == want
 		}
 		if more {
 			continue // a full batch: more may be due already
+		}
+		var held <-chan struct{} // nil: never ready
+		if !fresh {
+			held = owner.lock.Changed() // claim once the lock is held again
 		}
 		timer.Reset(r.poll)
 		select {
 		case <-ctx.Done():
 		case <-wake:
 		case <-q.freed:
+		case <-held:
 		case <-timer.C:
 		}
 	}

@@ -32,7 +32,7 @@ type deliveryQueue struct {
 
 	mu        sync.Mutex
 	cond      *sync.Cond
-	queued    map[int64][]eventstore.DueDelivery
+	queued    map[int64][]claim
 	inFlight  map[int64]int // attempts holding their endpoint's slots
 	stalled   map[int64]int // attempts holding a stalled slot
 	overdue   map[int64][]*inFlightAttempt
@@ -73,7 +73,7 @@ func (q *deliveryQueue) snapshot() (int, map[int64]int) {
 	return active, busy
 }
 
-func (q *deliveryQueue) add(ds []eventstore.DueDelivery) {
+func (q *deliveryQueue) add(ds []claim) {
 	if len(ds) == 0 {
 		return
 	}
@@ -89,7 +89,7 @@ func (q *deliveryQueue) add(ds []eventstore.DueDelivery) {
 // next blocks until a queued delivery's endpoint is under its cap, and
 // returns it marked in flight, with the attempt to pass to done; false once
 // the queue is stopped.
-func (q *deliveryQueue) next() (eventstore.DueDelivery, *inFlightAttempt, bool) {
+func (q *deliveryQueue) next() (claim, *inFlightAttempt, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for !q.stopped {
@@ -117,7 +117,7 @@ func (q *deliveryQueue) next() (eventstore.DueDelivery, *inFlightAttempt, bool) 
 		}
 		q.cond.Wait()
 	}
-	return eventstore.DueDelivery{}, nil, false
+	return claim{}, nil, false
 }
 
 // stall moves a running attempt to a stalled slot, or marks it overdue
@@ -254,7 +254,9 @@ func (q *deliveryQueue) stop() []eventstore.DueDelivery {
 	q.stopped = true
 	var held []eventstore.DueDelivery
 	for _, ds := range q.queued {
-		held = append(held, ds...)
+		for _, d := range ds {
+			held = append(held, d.DueDelivery)
+		}
 	}
 	clear(q.queued)
 	q.nQueued = 0

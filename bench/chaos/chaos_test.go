@@ -66,3 +66,32 @@ func TestRateRecorderRollingMinute(t *testing.T) {
 		}
 	}
 }
+
+// sinceKill measures from the latest replica kill (of either kind) before
+// t, within the crash window; other faults and kills after t do not count.
+func TestSinceKill(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	outs := []outcome{
+		{fault: fault{Kind: killReplica}, At: t0},
+		{fault: fault{Kind: pause}, At: t0.Add(10 * time.Second)},
+		{fault: fault{Kind: killLeader}, At: t0.Add(20 * time.Second)},
+		{fault: fault{Kind: killReplica}, At: t0.Add(40 * time.Second)},
+	}
+	for _, c := range []struct {
+		at   time.Duration
+		want time.Duration
+		ok   bool
+	}{
+		{at: -time.Second, ok: false},
+		{at: 6 * time.Second, want: 6 * time.Second, ok: true},
+		{at: 15 * time.Second, want: 15 * time.Second, ok: true},
+		{at: 26 * time.Second, want: 6 * time.Second, ok: true},
+		{at: 40*time.Second + crashWindow, want: crashWindow, ok: true},
+		{at: 41*time.Second + crashWindow, ok: false},
+	} {
+		got, ok := sinceKill(t0.Add(c.at), outs)
+		if ok != c.ok || got != c.want {
+			t.Errorf("sinceKill(t0+%v) = %v, %v; want %v, %v", c.at, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -64,6 +64,19 @@ func trimAngle(s string) string {
 	return s
 }
 
+// sinceKill returns how long before t the latest replica kill within
+// crashWindow of it was; false if none was.
+func sinceKill(t time.Time, outs []outcome) (time.Duration, bool) {
+	var d time.Duration
+	found := false
+	for _, o := range outs {
+		if (o.Kind == killReplica || o.Kind == killLeader) && !t.Before(o.At) && t.Sub(o.At) <= crashWindow && (!found || t.Sub(o.At) < d) {
+			d, found = t.Sub(o.At), true
+		}
+	}
+	return d, found
+}
+
 // afterKill reports whether t is within crashWindow after a replica kill.
 func afterKill(t time.Time, outs []outcome) bool {
 	for _, o := range outs {
