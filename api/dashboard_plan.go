@@ -77,23 +77,13 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	stream := eventstore.PlanStream(id)
-	head, err := s.store.StreamVersion(ctx, stream)
-	if err != nil {
-		s.dashboardFail(w, r, err)
-		return
-	}
-	// The read model answers, unless it has not reached the plan's last
-	// event yet (a command just run): the page's forms carry the version
-	// they act on, so it must be the current one.
-	d, err := s.plans.Get(ctx, u.AccountID, id, s.publicURL)
-	if errors.Is(err, eventstore.ErrNotFound) || err == nil && d.Version < head {
-		var p *domain.Plan
-		if p, _, err = s.store.CurrentPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
-			err = eventstore.ErrNotFound
-		}
-		if err == nil {
-			d = projections.DetailOf(p, s.publicURL)
-		}
+	// The plan as it is now, from the store (its snapshot and the events
+	// after it), not the read model: the page's forms carry the version
+	// they act on, so it must be the current one even right after a
+	// command, and the emails the plan records are in the aggregate only.
+	p, _, err := s.store.CurrentPlan(ctx, id)
+	if err == nil && p.AccountID() != u.AccountID {
+		err = eventstore.ErrNotFound
 	}
 	if errors.Is(err, eventstore.ErrNotFound) {
 		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
@@ -118,7 +108,9 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		s.dashboardFail(w, r, err)
 		return
 	}
+	d := projections.DetailOf(p, s.publicURL)
 	fillPlanView(&v, d, s.now())
+	v.Emails = append(v.Emails, planDecisionEmails(p.PlanEmails())...)
 	v.Shell, v.FormID = shell, newFormID()
 	v.Action = s.dash.root + "/plans/" + strconv.FormatInt(id, 10)
 	v.Timeline = s.timeline(ctx, u.AccountID, recs)
@@ -206,7 +198,7 @@ func termsText(t domain.Terms) string {
 }
 
 // planEmails are the emails of plan d to its customer: the introduction
-// and the scheduled notices.
+// and the scheduled notices (planDecisionEmails adds the others).
 func planEmails(d projections.Detail) []templates.DashboardEmail {
 	var out []templates.DashboardEmail
 	if d.SendIntroductionEmail {
@@ -224,6 +216,27 @@ func planEmails(d projections.Detail) []templates.DashboardEmail {
 		}
 		out = append(out, templates.DashboardEmail{What: strings.ToUpper(what[:1]) + what[1:], Status: string(n.Status),
 			When: stamp(&n.RequestedAt)})
+	}
+	return out
+}
+
+// planDecisionEmails are the emails a plan's events owed (its recorded
+// plan emails, oldest first): the customer's after each merchant decision
+// and the merchant's notifications, one row per address.
+func planDecisionEmails(emails []domain.PlanEmail) []templates.DashboardEmail {
+	out := make([]templates.DashboardEmail, 0, len(emails))
+	for _, m := range emails {
+		what := strings.ReplaceAll(string(m.Kind), "_", " ")
+		what = strings.ToUpper(what[:1]) + what[1:]
+		if m.Kind.ToMerchant() {
+			what = "Notification to you: " + strings.ToLower(what[:1]) + what[1:]
+		}
+		when := stamp(m.At)
+		if when == "" {
+			when = stamp(&m.RequestedAt)
+		}
+		out = append(out, templates.DashboardEmail{What: what, To: m.To, Status: string(m.Status), When: when,
+			Detail: m.Reason})
 	}
 	return out
 }

@@ -438,3 +438,39 @@ func TestDashboardPlanWebhooksFired(t *testing.T) {
 		t.Fatalf("%d deliveries shown, want the plan's 1", n)
 	}
 }
+
+// TestDashboardPlanEmails: the page lists every email the plan records:
+// the customer's after a merchant decision and the merchant's
+// notifications, each with its address and outcome.
+func TestDashboardPlanEmails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	cookie := e.signIn(t, "owner@example.com")
+	d := e.createPlan(t)
+	e.selectFirst(t, d)
+	pid := e.report(t, d.PlanID, "100.00")
+	reported := int64(len(e.records(t, d.PlanID)))
+	e.postPlan(t, d.PlanID, fmt.Sprintf("/payments/%d/confirm", pid), ``, http.StatusOK)
+	confirmed := int64(len(e.records(t, d.PlanID)))
+	// What the email worker records (workers.HandlePlanEmail): the
+	// merchant's notification of the report failed for one of two
+	// addresses, the customer's confirmation was sent.
+	notice := domain.PlanEmailKey{Kind: domain.NotifyPaymentReported, EventVersion: reported}
+	confirm := domain.PlanEmailKey{Kind: domain.EmailPaymentConfirmed, EventVersion: confirmed}
+	at := e.clock.now()
+	e.asMerchant(t, d.PlanID, func(*domain.Plan) ([]domain.Event, error) {
+		return []domain.Event{
+			domain.PlanEmailRequested{PlanEmailKey: notice, To: []string{"ops@acme.example", "boss@acme.example"}, RequestedAt: at},
+			domain.PlanEmailSent{PlanEmailKey: notice, To: "ops@acme.example", MessageID: "<n1@x>", SentAt: at},
+			domain.PlanEmailFailed{PlanEmailKey: notice, To: "boss@acme.example", Reason: "550 no such user", Attempts: 1, FailedAt: at},
+			domain.PlanEmailRequested{PlanEmailKey: confirm, To: []string{"jane@example.com"}, RequestedAt: at},
+			domain.PlanEmailSent{PlanEmailKey: confirm, To: "jane@example.com", MessageID: "<c1@x>", SentAt: at},
+		}, nil
+	})
+	page := e.planPage(t, d.PlanID, cookie)
+	requireHTML(t, "plan emails", page, http.StatusOK,
+		`<strong>Notification to you: payment reported</strong> to ops@acme.example: sent`,
+		`<strong>Notification to you: payment reported</strong> to boss@acme.example: failed`, "(550 no such user)",
+		`<strong>Payment confirmed</strong> to jane@example.com: sent`)
+}
