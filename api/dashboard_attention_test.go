@@ -130,6 +130,35 @@ func TestDashboardNeedsAttention(t *testing.T) {
 	requireAttention(t, "other account", e.dashGet(t, "/dashboard", e.signIn(t, "g@example.com")), map[string][]int64{
 		"payment-reported": {x.PlanID}, "webhook-failing": {othersFailing}})
 
+	// Each kind's "All" link is the plans list filtered to it: the same
+	// plans, newest first, and the exports with the same filter.
+	for kind, want := range map[string][]int64{"payment-reported": {a.PlanID}, "proposal-pending": {b.PlanID},
+		"installment-overdue": {c.PlanID}, "checkin-unanswered": {c.PlanID}} {
+		list := e.dashGet(t, "/dashboard/plans?attention="+kind, owner)
+		if got := listedIDs(t, list); list.status != http.StatusOK || !slices.Equal(got, want) {
+			t.Fatalf("plans needing %s: %d %v, want %v\n%s", kind, list.status, got, want, list.body)
+		}
+		requireHTML(t, "plans needing "+kind, list, http.StatusOK, `<label for="plans-attention">`,
+			`<option value="`+kind+`" selected>`, `href="/dashboard/plans/export.csv?attention=`+kind+`"`)
+		export := e.dashGet(t, "/dashboard/plans/export.csv?attention="+kind, owner)
+		csv := string(export.body)
+		if lines := strings.Split(strings.TrimSpace(csv), "\n"); export.status != http.StatusOK || len(lines) != 2 ||
+			!strings.HasPrefix(lines[1], strconv.FormatInt(want[0], 10)+",") {
+			t.Fatalf("export of the plans needing %s:\n%s", kind, csv)
+		}
+	}
+	if got := listedIDs(t, e.dashGet(t, "/dashboard/plans?attention=payment-reported&status=pending", owner)); got != nil {
+		t.Fatalf("reported payments of pending plans: %v", got)
+	}
+	requireHTML(t, "unknown kind", e.dashGet(t, "/dashboard/plans?attention=lost", owner), http.StatusBadRequest, `role="alert"`)
+	if res := e.dashGet(t, "/dashboard/plans/export.csv?attention=lost", owner); res.status != http.StatusBadRequest {
+		t.Fatalf("export with an unknown kind: %d", res.status)
+	}
+	// The other account's list of its reported payment is its own.
+	if got := listedIDs(t, e.dashGet(t, "/dashboard/plans?attention=payment-reported", e.signIn(t, "g@example.com"))); !slices.Equal(got, []int64{x.PlanID}) {
+		t.Fatalf("the other account's reported payments: %v", got)
+	}
+
 	// Handled through the API: each row goes.
 	e.postPlan(t, a.PlanID, fmt.Sprintf("/payments/%d/confirm", pay), ``, http.StatusOK)
 	e.postPlan(t, b.PlanID, fmt.Sprintf("/proposals/%d/decline", pr), `{"reason":"Too long."}`, http.StatusOK)
@@ -143,11 +172,21 @@ func TestDashboardNeedsAttention(t *testing.T) {
 	requireHTML(t, "Needs attention, nothing left", page, http.StatusOK, "No payment waits for your confirmation.",
 		"No proposal waits for your answer.", "No installment is overdue.", "Every webhook endpoint delivers.")
 
+	for _, kind := range projections.AttentionKinds {
+		if got := listedIDs(t, e.dashGet(t, "/dashboard/plans?attention="+kind, owner)); got != nil {
+			t.Fatalf("plans needing %s after handling: %v", kind, got)
+		}
+	}
+
 	// Overdue is counted from today: A's second installment (2026-01-04)
 	// is overdue the day after.
 	e.clock.t = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	requireAttention(t, "a month later", e.dashGet(t, "/dashboard", e.signIn(t, "owner@example.com")), map[string][]int64{
+	owner = e.signIn(t, "owner@example.com")
+	requireAttention(t, "a month later", e.dashGet(t, "/dashboard", owner), map[string][]int64{
 		"installment-overdue": {a.PlanID, c.PlanID}})
+	if got := listedIDs(t, e.dashGet(t, "/dashboard/plans?attention=installment-overdue", owner)); !slices.Equal(got, []int64{c.PlanID, a.PlanID}) {
+		t.Fatalf("overdue plans a month later: %v", got)
+	}
 }
 
 // TestDashboardNeedsAttentionIsBounded: each list shows the oldest
@@ -170,7 +209,8 @@ func TestDashboardNeedsAttentionIsBounded(t *testing.T) {
 	}
 	insert(1001, attentionLimit+5, "reported_since")
 	insert(5001, projections.AttentionCountCap+5, "proposal_since")
-	page := e.dashGet(t, "/dashboard", e.signIn(t, "owner@example.com"))
+	cookie := e.signIn(t, "owner@example.com")
+	page := e.dashGet(t, "/dashboard", cookie)
 	rows := attentionRows(page, "payment-reported")
 	if len(rows) != attentionLimit || rows[0] != 1001 || rows[attentionLimit-1] != 1000+attentionLimit {
 		t.Fatalf("rows: %d from %v", len(rows), rows[:1])
@@ -182,4 +222,25 @@ func TestDashboardNeedsAttentionIsBounded(t *testing.T) {
 		`<a href="/dashboard/plans?attention=payment-reported">All 55: Reported payments to confirm</a>`,
 		fmt.Sprintf(`Proposals to answer <span class="count">(%d or more)</span>`, projections.AttentionCountCap),
 		`<a href="/dashboard/plans?attention=proposal-pending">`)
+
+	// The link leads to all 55, a page at a time, and to no other plan.
+	var all []int64
+	for next := "/dashboard/plans?attention=payment-reported"; next != ""; {
+		list := e.dashGet(t, next, cookie)
+		got := listedIDs(t, list)
+		if list.status != http.StatusOK || len(got) == 0 || len(got) > dashboardPlansPageSize {
+			t.Fatalf("%s: %d, %d rows\n%s", next, list.status, len(got), list.body)
+		}
+		all = append(all, got...)
+		if next = pageLink(list, olderLink); next != "" && !strings.Contains(next, "attention=payment-reported") {
+			t.Fatalf("the older page's link lost the filter: %s", next)
+		}
+	}
+	want := make([]int64, 0, attentionLimit+5)
+	for id := int64(1000 + attentionLimit + 5); id > 1000; id-- {
+		want = append(want, id)
+	}
+	if !slices.Equal(all, want) {
+		t.Fatalf("the plans with a reported payment, page by page: %v, want %v", all, want)
+	}
 }

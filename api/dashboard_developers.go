@@ -55,13 +55,29 @@ var developersNotices = map[string]bool{"key-revoked": true, "endpoint-paused": 
 	"endpoint-deleted": true, "test-sent": true, "key-made-already": true, "endpoint-made-already": true,
 	"secret-rotated-already": true}
 
-// dashboardDevelopers is GET /dashboard/developers.
+// apiKeysPageSize is how many API keys the Developers page lists at a
+// time.
+const apiKeysPageSize = 25
+
+// dashboardDevelopers is GET /dashboard/developers[?keys_before=id]: the
+// page, its keys newest first from the one below keys_before.
 func (s *Server) dashboardDevelopers(w http.ResponseWriter, r *http.Request) {
 	v := templates.DashboardDevelopers{}
 	if done := r.URL.Query().Get("done"); developersNotices[done] {
 		v.Notice = done
 	}
 	s.renderDevelopers(w, r, http.StatusOK, v)
+}
+
+// keysBefore is the keys_before of r's query (0: none), false if it is
+// not a positive id.
+func keysBefore(r *http.Request) (int64, bool) {
+	v := r.URL.Query().Get("keys_before")
+	if v == "" || r.Method != http.MethodGet {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n > 0
 }
 
 // renderDevelopers writes the Developers page with v's one-time values,
@@ -73,10 +89,21 @@ func (s *Server) renderDevelopers(w http.ResponseWriter, r *http.Request, status
 		s.dashboardFail(w, r, err)
 		return
 	}
-	keys, err := s.store.APIKeys(ctx, u.AccountID)
+	before, ok := keysBefore(r)
+	if !ok {
+		s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
+		return
+	}
+	keys, older, err := s.store.APIKeysPage(ctx, u.AccountID, before, apiKeysPageSize)
 	if err != nil {
 		s.dashboardFail(w, r, err)
 		return
+	}
+	if older && len(keys) > 0 {
+		v.OlderKeys = s.dash.root + "/developers?keys_before=" + strconv.FormatInt(keys[len(keys)-1].ID, 10) + "#api-keys"
+	}
+	if before > 0 {
+		v.NewestKeys = s.dash.root + "/developers#api-keys"
 	}
 	eps, err := s.store.Endpoints(ctx, u.AccountID)
 	if err != nil {

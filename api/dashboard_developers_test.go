@@ -346,3 +346,56 @@ func mustInt(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// TestDashboardAPIKeysPaged: the Developers page lists the account's keys
+// newest first, apiKeysPageSize at a time, with links between the pages,
+// and no other account's.
+func TestDashboardAPIKeysPaged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	other, _ := e.account(t, eventstore.NewAccount{Name: "Globex"})
+	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	owner := e.signIn(t, "owner@example.com")
+	for range apiKeysPageSize + 5 {
+		if _, err := e.store.CreateAPIKey(ctx, e.acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.CreateAPIKey(ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := e.store.APIKeys(ctx, e.acct.ID) // oldest first
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(all)
+	keyRow := regexp.MustCompile(`<tr data-api-key-id="(\d+)">`)
+	listed := func(page response) []int64 {
+		var ids []int64
+		for _, m := range keyRow.FindAllSubmatch(page.body, -1) {
+			id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	var want []int64
+	for _, k := range all {
+		want = append(want, k.ID)
+	}
+	first := e.dashGet(t, "/dashboard/developers", owner)
+	wantPage(t, "first page", first, http.StatusOK, `data-page-link="older-keys"`)
+	if got := listed(first); !slices.Equal(got, want[:apiKeysPageSize]) || strings.Contains(string(first.body), "newest-keys") {
+		t.Fatalf("first page: %v, want %v", got, want[:apiKeysPageSize])
+	}
+	older := regexp.MustCompile(`href="([^"]+)" rel="next" data-page-link="older-keys"`).FindSubmatch(first.body)
+	link, _, _ := strings.Cut(html.UnescapeString(string(older[1])), "#") // a browser keeps the fragment
+	next := e.dashGet(t, link, owner)
+	wantPage(t, "second page", next, http.StatusOK, `href="/dashboard/developers#api-keys" rel="prev" data-page-link="newest-keys"`)
+	if got := listed(next); !slices.Equal(got, want[apiKeysPageSize:]) || strings.Contains(string(next.body), "older-keys") {
+		t.Fatalf("second page: %v, want %v", got, want[apiKeysPageSize:])
+	}
+	for _, bad := range []string{"x", "0", "-3"} {
+		wantPage(t, "keys_before="+bad, e.dashGet(t, "/dashboard/developers?keys_before="+bad, owner), http.StatusBadRequest)
+	}
+}

@@ -77,7 +77,7 @@ func csvTime(t *time.Time) string {
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, name string, header []string,
 	each func(projections.PlanListQuery, func([]string) error) error) {
 	u := dashboardUserOf(r)
-	q, bad := planListFilter(r, u.AccountID)
+	q, bad := planListFilter(r, u.AccountID, s.now())
 	if bad != "" {
 		s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
 		return

@@ -43,9 +43,9 @@ func (s *Server) dashboardPlanRoutes(r chi.Router) {
 }
 
 // dashboardPlanPage is GET /dashboard/plans/{id}[?before=version][&done=command]:
-// the plan as the read model has it (folded from the store while the read
-// model has not reached it), the events before version before (default:
-// the newest), and the notice of the command just done.
+// the plan as it is now, the events before version before (default: the
+// newest), and the notice of the command just done. After a portal-link
+// form, the new link is shown this once (see newLinkCookie).
 func (s *Server) dashboardPlanPage(w http.ResponseWriter, r *http.Request) {
 	var before int64
 	if v := r.URL.Query().Get("before"); v != "" {
@@ -59,16 +59,64 @@ func (s *Server) dashboardPlanPage(w http.ResponseWriter, r *http.Request) {
 	v := templates.DashboardPlan{Notice: r.URL.Query().Get("done")}
 	if _, known := dashboardPlanCommands[v.Notice]; !known || v.Notice == "portal-link" {
 		// The notice names a command; nothing else from the URL is shown
-		// (nor portal-link's, which goes with the new link on its answer).
+		// (nor portal-link's, which goes with the new link only).
 		v.Notice = ""
 	}
-	s.renderPlanPage(w, r, http.StatusOK, before, v)
+	var newLink int64
+	if c, err := r.Cookie(newLinkCookie); err == nil {
+		newLink, _ = strconv.ParseInt(c.Value, 10, 64)
+		s.setNewLinkCookie(w, r, "", -1) // shown once: this answer is the one
+	}
+	s.renderPlanPage(w, r, http.StatusOK, before, newLink, v)
+}
+
+// newLinkCookie carries, from a portal-link form's 303 to the plan's page,
+// the version of the event that made the new link (not the link: a bearer
+// secret of the customer's is never in a URL or a cookie). The page shows
+// the link while it is still the plan's, made by this user within
+// newLinkShownFor, and clears the cookie, so a reload shows it no more.
+const newLinkCookie = "goodplan_new_portal_link"
+
+// newLinkShownFor is how long after it was made a new portal link may be
+// shown (the cookie's lifetime too).
+const newLinkShownFor = 5 * time.Minute
+
+// setNewLinkCookie sets (maxAge > 0) or removes (maxAge < 0) the new-link
+// cookie of r's plan page: HttpOnly, SameSite=Lax, Secure as the session's,
+// sent only to that plan's page.
+func (s *Server) setNewLinkCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	id, _ := planID(r)
+	http.SetCookie(w, &http.Cookie{Name: newLinkCookie, Value: value, MaxAge: maxAge,
+		Path: s.dash.root + "/plans/" + strconv.FormatInt(id, 10), HttpOnly: true, Secure: s.dash.secureCookie,
+		SameSite: http.SameSiteLaxMode})
+}
+
+// newPortalURL returns the portal link the event at version of plan p's
+// stream made, if it is still p's link, was made by user u within
+// newLinkShownFor; "" otherwise.
+func (s *Server) newPortalURL(ctx context.Context, p *domain.Plan, u dashboardUser, version int64) (string, error) {
+	if version < 1 || version > p.Version() {
+		return "", nil
+	}
+	recs, err := s.store.LoadRange(ctx, eventstore.PlanStream(p.ID()), version, version)
+	if err != nil || len(recs) != 1 || recs[0].Type != domain.EventPortalLinkRegenerated ||
+		s.now().Sub(recs[0].RecordedAt) > newLinkShownFor {
+		return "", err
+	}
+	var meta eventstore.Metadata
+	var made domain.PortalLinkRegenerated
+	if json.Unmarshal(recs[0].Metadata, &meta) != nil || meta.User == nil || meta.User.ID != u.ID ||
+		json.Unmarshal(recs[0].Data, &made) != nil || made.PortalToken != p.PortalToken() {
+		return "", nil
+	}
+	return projections.PortalURL(s.publicURL, made.PortalToken), nil
 }
 
 // renderPlanPage renders the plan of the route for its user with status,
-// v's notice and problem, or the 404 page for a plan that is not the
-// user's.
-func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status int, before int64, v templates.DashboardPlan) {
+// v's notice and problem, and the portal link the event at version newLink
+// made (see newPortalURL; 0 for none), or the 404 page for a plan that is
+// not the user's.
+func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status int, before, newLink int64, v templates.DashboardPlan) {
 	ctx := r.Context()
 	u := dashboardUserOf(r)
 	id, ok := planID(r)
@@ -77,23 +125,13 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	stream := eventstore.PlanStream(id)
-	head, err := s.store.StreamVersion(ctx, stream)
-	if err != nil {
-		s.dashboardFail(w, r, err)
-		return
-	}
-	// The read model answers, unless it has not reached the plan's last
-	// event yet (a command just run): the page's forms carry the version
-	// they act on, so it must be the current one.
-	d, err := s.plans.Get(ctx, u.AccountID, id, s.publicURL)
-	if errors.Is(err, eventstore.ErrNotFound) || err == nil && d.Version < head {
-		var p *domain.Plan
-		if p, _, err = s.store.CurrentPlan(ctx, id); err == nil && p.AccountID() != u.AccountID {
-			err = eventstore.ErrNotFound
-		}
-		if err == nil {
-			d = projections.DetailOf(p, s.publicURL)
-		}
+	// The plan as it is now, from the store (its snapshot and the events
+	// after it), not the read model: the page's forms carry the version
+	// they act on, so it must be the current one even right after a
+	// command, and the emails the plan records are in the aggregate only.
+	p, _, err := s.store.CurrentPlan(ctx, id)
+	if err == nil && p.AccountID() != u.AccountID {
+		err = eventstore.ErrNotFound
 	}
 	if errors.Is(err, eventstore.ErrNotFound) {
 		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
@@ -118,7 +156,18 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		s.dashboardFail(w, r, err)
 		return
 	}
+	if newLink > 0 {
+		if v.NewPortalURL, err = s.newPortalURL(ctx, p, u, newLink); err != nil {
+			s.dashboardFail(w, r, err)
+			return
+		}
+		if v.NewPortalURL != "" {
+			v.Notice = "portal-link"
+		}
+	}
+	d := projections.DetailOf(p, s.publicURL)
 	fillPlanView(&v, d, s.now())
+	v.Emails = append(v.Emails, planDecisionEmails(p.PlanEmails())...)
 	v.Shell, v.FormID = shell, newFormID()
 	v.Action = s.dash.root + "/plans/" + strconv.FormatInt(id, 10)
 	v.Timeline = s.timeline(ctx, u.AccountID, recs)
@@ -206,7 +255,7 @@ func termsText(t domain.Terms) string {
 }
 
 // planEmails are the emails of plan d to its customer: the introduction
-// and the scheduled notices.
+// and the scheduled notices (planDecisionEmails adds the others).
 func planEmails(d projections.Detail) []templates.DashboardEmail {
 	var out []templates.DashboardEmail
 	if d.SendIntroductionEmail {
@@ -224,6 +273,27 @@ func planEmails(d projections.Detail) []templates.DashboardEmail {
 		}
 		out = append(out, templates.DashboardEmail{What: strings.ToUpper(what[:1]) + what[1:], Status: string(n.Status),
 			When: stamp(&n.RequestedAt)})
+	}
+	return out
+}
+
+// planDecisionEmails are the emails a plan's events owed (its recorded
+// plan emails, oldest first): the customer's after each merchant decision
+// and the merchant's notifications, one row per address.
+func planDecisionEmails(emails []domain.PlanEmail) []templates.DashboardEmail {
+	out := make([]templates.DashboardEmail, 0, len(emails))
+	for _, m := range emails {
+		what := strings.ReplaceAll(string(m.Kind), "_", " ")
+		what = strings.ToUpper(what[:1]) + what[1:]
+		if m.Kind.ToMerchant() {
+			what = "Notification to you: " + strings.ToLower(what[:1]) + what[1:]
+		}
+		when := stamp(m.At)
+		if when == "" {
+			when = stamp(&m.RequestedAt)
+		}
+		out = append(out, templates.DashboardEmail{What: what, To: m.To, Status: string(m.Status), When: when,
+			Detail: m.Reason})
 	}
 	return out
 }
@@ -369,8 +439,8 @@ var dashboardPlanCommands = map[string]planForm{
 // dashboardPlanCommand is POST /dashboard/plans/{id}/{command} (csrf,
 // form_id, version and the command's fields): the command runs as the
 // API's does, with the user as the actor, on the version the page showed;
-// 303 to the plan's page with the command's notice (portal-link: 200, the
-// page with the new link, shown once; see renderNewPortalLink). A refused form
+// 303 to the plan's page with the command's notice (portal-link: and the
+// new link, shown there once; see flashNewPortalLink). A refused form
 // re-renders the page with the problem and appends nothing: field problems
 // are a 422, a plan that changed since the page was shown, or a command
 // its state no longer allows, a 409. Another account's plan, or an unknown
@@ -421,10 +491,10 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 		for _, f := range slices.Sorted(maps.Keys(ve.Fields)) {
 			refused.Problems = append(refused.Problems, ve.Fields[f]...)
 		}
-		s.renderPlanPage(w, r, http.StatusUnprocessableEntity, 0, refused)
+		s.renderPlanPage(w, r, http.StatusUnprocessableEntity, 0, 0, refused)
 	case errors.Is(err, errPlanChanged):
 		refused.Problem = "The plan changed since you opened this page, so nothing was done. Here it is as it is now: reload it or check it and try again."
-		s.renderPlanPage(w, r, http.StatusConflict, 0, refused)
+		s.renderPlanPage(w, r, http.StatusConflict, 0, 0, refused)
 	case errors.Is(err, eventstore.ErrNotFound):
 		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
 	case err != nil:
@@ -434,29 +504,26 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		refused.Problem = ae.Message + " Nothing was changed."
-		s.renderPlanPage(w, r, ae.Status, 0, refused)
+		s.renderPlanPage(w, r, ae.Status, 0, 0, refused)
 	case command == "portal-link":
-		s.renderNewPortalLink(w, r, out)
+		s.flashNewPortalLink(w, r, out)
+		fallthrough
 	default:
 		http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(id, 10)+"?done="+command, http.StatusSeeOther)
 	}
 }
 
-// renderNewPortalLink answers a portal-link form that succeeded: 200, the
-// plan's page with the new link, shown this once (like a new API key: it
-// is a bearer secret of the customer's, never in a URL nor on a later
-// visit). The same form sent again (a double click: its command id
-// replays the first outcome) shows the same link while it is still the
-// plan's; once another link replaced it, the page shows none.
-func (s *Server) renderNewPortalLink(w http.ResponseWriter, r *http.Request, out planOutcome) {
-	v := templates.DashboardPlan{Notice: "portal-link"}
-	for _, e := range out.Events {
-		if made, ok := e.(domain.PortalLinkRegenerated); ok && made.PortalToken == out.State.PortalToken() {
-			v.NewPortalURL = projections.PortalURL(s.publicURL, made.PortalToken)
+// flashNewPortalLink answers a portal-link form that succeeded (before its
+// 303, as every command's): the plan page it leads to shows the new link
+// this once (newLinkCookie), like a new API key: a bearer secret of the
+// customer's, never in a URL nor on a later visit. The same form sent
+// again (a double click: its command id replays the first outcome) shows
+// the same link while it is still the plan's; once another link replaced
+// it, the page shows none.
+func (s *Server) flashNewPortalLink(w http.ResponseWriter, r *http.Request, out planOutcome) {
+	for i, e := range out.Events {
+		if made, ok := e.(domain.PortalLinkRegenerated); ok && made.PortalToken == out.State.PortalToken() && i < len(out.Records) {
+			s.setNewLinkCookie(w, r, strconv.FormatInt(out.Records[i].Version, 10), int(newLinkShownFor/time.Second))
 		}
 	}
-	if v.NewPortalURL == "" {
-		v.Notice = "" // replaced since: nothing to show
-	}
-	s.renderPlanPage(w, r, http.StatusOK, 0, v)
 }

@@ -189,7 +189,8 @@ func TestDashboardPlanPageInEveryState(t *testing.T) {
 }
 
 // TestDashboardPlanCommands submits every command's form once: a 303 to
-// the plan's page with the command's notice, the command's event appended
+// the plan's page with the command's notice (and, for portal-link, the new
+// link on that page once), the command's event appended
 // with the user as the actor, and the same form posted again applied
 // once.
 func TestDashboardPlanCommands(t *testing.T) {
@@ -241,19 +242,15 @@ func TestDashboardPlanCommands(t *testing.T) {
 		var links []string
 		for range 2 { // a double submit
 			res := e.planFormPost(t, path, cookie, form)
-			if tc.command == "portal-link" { // 200: the new link, shown on this answer only
-				m := regexp.MustCompile(`value="(https://goodplan.test/plan/[^"]+)" readonly data-portal-url`).FindSubmatch(res.body)
-				if res.status != http.StatusOK || m == nil || !strings.Contains(string(res.body), `data-copy="portal-url"`) {
-					t.Fatalf("portal-link: %d\n%s", res.status, res.body)
-				}
-				if links = append(links, string(m[1])); links[0] != links[len(links)-1] {
-					t.Fatalf("the double submit showed another link: %v", links)
-				}
-				continue
-			}
 			if want := fmt.Sprintf("/dashboard/plans/%d?done=%s", id, tc.command); res.status != http.StatusSeeOther ||
 				res.header.Get("Location") != want {
 				t.Fatalf("%s: %d %q\n%s", tc.command, res.status, res.header.Get("Location"), res.body)
+			}
+			if tc.command == "portal-link" { // the page it leads to shows the new link, once
+				links = append(links, e.newPortalLinkShown(t, res, cookie))
+				if links[0] != links[len(links)-1] {
+					t.Fatalf("the double submit showed another link: %v", links)
+				}
 			}
 		}
 		recs := e.records(t, id)
@@ -436,5 +433,127 @@ func TestDashboardPlanWebhooksFired(t *testing.T) {
 	requireHTML(t, "webhooks", page, http.StatusOK, "https://hooks.example.com/in", `data-webhook-state="pending"`)
 	if n := strings.Count(string(page.body), "data-webhook-state="); n != 1 {
 		t.Fatalf("%d deliveries shown, want the plan's 1", n)
+	}
+}
+
+// TestDashboardPlanEmails: the page lists every email the plan records:
+// the customer's after a merchant decision and the merchant's
+// notifications, each with its address and outcome.
+func TestDashboardPlanEmails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	cookie := e.signIn(t, "owner@example.com")
+	d := e.createPlan(t)
+	e.selectFirst(t, d)
+	pid := e.report(t, d.PlanID, "100.00")
+	reported := int64(len(e.records(t, d.PlanID)))
+	e.postPlan(t, d.PlanID, fmt.Sprintf("/payments/%d/confirm", pid), ``, http.StatusOK)
+	confirmed := int64(len(e.records(t, d.PlanID)))
+	// What the email worker records (workers.HandlePlanEmail): the
+	// merchant's notification of the report failed for one of two
+	// addresses, the customer's confirmation was sent.
+	notice := domain.PlanEmailKey{Kind: domain.NotifyPaymentReported, EventVersion: reported}
+	confirm := domain.PlanEmailKey{Kind: domain.EmailPaymentConfirmed, EventVersion: confirmed}
+	at := e.clock.now()
+	e.asMerchant(t, d.PlanID, func(*domain.Plan) ([]domain.Event, error) {
+		return []domain.Event{
+			domain.PlanEmailRequested{PlanEmailKey: notice, To: []string{"ops@acme.example", "boss@acme.example"}, RequestedAt: at},
+			domain.PlanEmailSent{PlanEmailKey: notice, To: "ops@acme.example", MessageID: "<n1@x>", SentAt: at},
+			domain.PlanEmailFailed{PlanEmailKey: notice, To: "boss@acme.example", Reason: "550 no such user", Attempts: 1, FailedAt: at},
+			domain.PlanEmailRequested{PlanEmailKey: confirm, To: []string{"jane@example.com"}, RequestedAt: at},
+			domain.PlanEmailSent{PlanEmailKey: confirm, To: "jane@example.com", MessageID: "<c1@x>", SentAt: at},
+		}, nil
+	})
+	page := e.planPage(t, d.PlanID, cookie)
+	requireHTML(t, "plan emails", page, http.StatusOK,
+		`<strong>Notification to you: payment reported</strong> to ops@acme.example: sent`,
+		`<strong>Notification to you: payment reported</strong> to boss@acme.example: failed`, "(550 no such user)",
+		`<strong>Payment confirmed</strong> to jane@example.com: sent`)
+}
+
+var newPortalURLMark = regexp.MustCompile(`value="(https://goodplan.test/plan/[^"]+)" readonly data-portal-url`)
+
+// newPortalLinkShown follows res, a portal-link form's 303, as a browser
+// would (with the cookie it set) and returns the new link the page shows
+// with its copy button; the page clears the cookie, and shows the link to
+// nobody else.
+func (e *testEnv) newPortalLinkShown(t *testing.T, res response, session string) string {
+	t.Helper()
+	var flash *http.Cookie
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if c.Name == newLinkCookie {
+			flash = c
+		}
+	}
+	loc := res.header.Get("Location")
+	if flash == nil || !flash.HttpOnly || !flash.Secure || flash.MaxAge <= 0 || !strings.HasPrefix(loc, flash.Path+"?") ||
+		strings.Contains(flash.Value, "plan") {
+		t.Fatalf("portal-link: the new link's cookie %+v for %s", flash, loc)
+	}
+	cookies := sessionCookie + "=" + session + "; " + newLinkCookie + "=" + flash.Value
+	page := e.dashDo(t, http.MethodGet, loc, dashClient, "", nil, "Cookie", cookies)
+	m := newPortalURLMark.FindSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil || !strings.Contains(string(page.body), `data-copy="portal-url"`) ||
+		!strings.Contains(string(page.body), `data-notice="portal-link"`) {
+		t.Fatalf("the page after a new link: %d\n%s", page.status, page.body)
+	}
+	if cleared := (&http.Response{Header: page.header}).Cookies(); len(cleared) != 1 || cleared[0].Name != newLinkCookie ||
+		cleared[0].MaxAge >= 0 {
+		t.Fatalf("the page showing the new link did not clear its cookie: %v", page.header["Set-Cookie"])
+	}
+	return string(m[1])
+}
+
+// TestDashboardNewPortalLinkShownOnce: the link a portal-link form made is
+// shown on the page its 303 leads to, to the user who made it, while it is
+// the plan's link; never again, never to another user, never after
+// another link replaced it, and never from the URL alone.
+func TestDashboardNewPortalLinkShownOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner)
+	e.dashUser(t, e.acct, "member@example.com", eventstore.RoleMember)
+	owner, member := e.signIn(t, "owner@example.com"), e.signIn(t, "member@example.com")
+	id := e.createPlan(t).PlanID
+	makeLink := func(session string) response {
+		t.Helper()
+		path, form := pageCommandForm(t, e.planPage(t, id, session).body, "portal-link")
+		res := e.planFormPost(t, path, session, form)
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("portal-link: %d\n%s", res.status, res.body)
+		}
+		return res
+	}
+	withFlash := func(session string, res response) response {
+		t.Helper()
+		var value string
+		for _, c := range (&http.Response{Header: res.header}).Cookies() {
+			if c.Name == newLinkCookie {
+				value = c.Value
+			}
+		}
+		return e.dashDo(t, http.MethodGet, res.header.Get("Location"), dashClient, "", nil,
+			"Cookie", sessionCookie+"="+session+"; "+newLinkCookie+"="+value)
+	}
+	first := makeLink(owner)
+	link := e.newPortalLinkShown(t, first, owner)
+	if p, _, err := e.store.CurrentPlan(context.Background(), id); err != nil || !strings.HasSuffix(link, p.PortalToken()) {
+		t.Fatalf("the link shown %s is not the plan's (%v)", link, err)
+	}
+	for what, page := range map[string]response{
+		"the URL alone":                e.dashGet(t, first.header.Get("Location"), owner),
+		"another user with the cookie": withFlash(member, first),
+		"another plan's page":          e.dashDo(t, http.MethodGet, "/dashboard/plans/1", dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+newLinkCookie+"=1"),
+		"a forged version":             e.dashDo(t, http.MethodGet, first.header.Get("Location"), dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+newLinkCookie+"=1"),
+	} {
+		if strings.Contains(string(page.body), "data-portal-url") || strings.Contains(string(page.body), link) {
+			t.Fatalf("%s shows the new link:\n%s", what, page.body)
+		}
+	}
+	// Replaced by the member's link: the owner's cookie shows nothing.
+	e.newPortalLinkShown(t, makeLink(member), member)
+	if page := withFlash(owner, first); strings.Contains(string(page.body), "data-portal-url") {
+		t.Fatalf("a replaced link is shown:\n%s", page.body)
 	}
 }

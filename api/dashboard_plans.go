@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -41,17 +42,22 @@ func (s *Server) dashboardPlanPreviewRoutes(r chi.Router) {
 }
 
 // planListFilter reads the list's filters from r's query string: status,
-// q (the search), after and before (plan ids, keyset paging). A bad one is
-// a message for the page.
-func planListFilter(r *http.Request, accountID int64) (projections.PlanListQuery, string) {
+// attention (a kind of Needs attention: the plans it lists under it, as of
+// now), q (the search), after and before (plan ids, keyset paging). A bad
+// one is a message for the page.
+func planListFilter(r *http.Request, accountID int64, now time.Time) (projections.PlanListQuery, string) {
 	qs := r.URL.Query()
 	q := projections.PlanListQuery{AccountID: accountID, Limit: dashboardPlansPageSize,
-		Status: qs.Get("status"), Search: strings.TrimSpace(qs.Get("q"))}
+		Status: qs.Get("status"), Search: strings.TrimSpace(qs.Get("q")), Attention: qs.Get("attention"), Today: now}
 	if len(q.Search) > maxPlanSearch {
 		q.Search = q.Search[:maxPlanSearch]
 	}
 	if q.Status != "" && !domain.IsStatus(q.Status) {
 		return q, "The status must be one of " + strings.Join(domain.StatusNames(), ", ") + "."
+	}
+	if q.Attention != "" && !projections.IsAttentionKind(q.Attention) {
+		q.Attention = ""
+		return q, "Needs attention must be one of " + strings.Join(projections.AttentionKinds, ", ") + "."
 	}
 	for _, k := range []struct {
 		name string
@@ -78,6 +84,9 @@ func (s *Server) listHref(path string, q projections.PlanListQuery, extra ...str
 	if q.Status != "" {
 		v.Set("status", q.Status)
 	}
+	if q.Attention != "" {
+		v.Set("attention", q.Attention)
+	}
 	if q.Search != "" {
 		v.Set("q", q.Search)
 	}
@@ -90,17 +99,18 @@ func (s *Server) listHref(path string, q projections.PlanListQuery, extra ...str
 	return s.dash.root + path + "?" + v.Encode()
 }
 
-// dashboardPlans is GET /dashboard/plans?status=&q=&after=|before=: the
-// account's plans, newest first, a page at a time.
+// dashboardPlans is GET /dashboard/plans?status=&attention=&q=&after=|before=:
+// the account's plans, newest first, a page at a time. Needs attention's
+// "All N" links lead here with attention set, for the rows past its first.
 func (s *Server) dashboardPlans(w http.ResponseWriter, r *http.Request) {
 	shell, err := s.dashboardShell(r, s.dash.root+"/plans")
 	if err != nil {
 		s.dashboardFail(w, r, err)
 		return
 	}
-	q, bad := planListFilter(r, shell.AccountID)
+	q, bad := planListFilter(r, shell.AccountID, s.now())
 	v := templates.DashboardPlans{Shell: shell, Status: q.Status, Search: q.Search, Statuses: domain.StatusNames(),
-		Filtered: q.Status != "" || q.Search != "", Error: bad,
+		Attention: q.Attention, Attentions: attentionChoices(), Filtered: q.Status != "" || q.Search != "" || q.Attention != "", Error: bad,
 		ExportPlansHref: s.listHref("/plans/export.csv", q), ExportPaymentsHref: s.listHref("/payments/export.csv", q)}
 	if bad != "" {
 		renderDashboard(s, w, r, http.StatusBadRequest, templates.DashboardPlansPage, v)
@@ -128,6 +138,16 @@ func (s *Server) dashboardPlans(w http.ResponseWriter, r *http.Request) {
 		v.NewerHref = s.listHref("/plans", q) // past the end: back to the first page
 	}
 	renderDashboard(s, w, r, http.StatusOK, templates.DashboardPlansPage, v)
+}
+
+// attentionChoices are the list's attention filter's options, in Needs
+// attention's order and words.
+func attentionChoices() []templates.DashboardChoice {
+	out := make([]templates.DashboardChoice, len(projections.AttentionKinds))
+	for i, k := range projections.AttentionKinds {
+		out[i] = templates.DashboardChoice{Value: k, Label: attentionText[k].title}
+	}
+	return out
 }
 
 // planIntervals are the intervals the create form offers.

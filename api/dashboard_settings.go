@@ -208,9 +208,13 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, u dashbo
 	}
 }
 
-// dashboardUsersPage is GET /dashboard/settings/users (owners): the
-// account's users, oldest first (?done=role-changed|user-removed: the
-// notice of a change just made).
+// usersPageSize is how many users the users' page lists at a time.
+const usersPageSize = 25
+
+// dashboardUsersPage is GET /dashboard/settings/users[?after=id] (owners):
+// the account's users, oldest first, a page at a time from the one after
+// after (?done=role-changed|user-removed: the notice of a change just
+// made).
 func (s *Server) dashboardUsersPage(w http.ResponseWriter, r *http.Request) {
 	v := templates.DashboardUsers{}
 	if done := r.URL.Query().Get("done"); done == "role-changed" || done == "user-removed" {
@@ -224,10 +228,25 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	if shell == nil {
 		return
 	}
-	users, err := s.store.AccountUsers(r.Context(), shell.AccountID)
+	var after int64
+	if a := r.URL.Query().Get("after"); a != "" && r.Method == http.MethodGet {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || n < 1 {
+			s.dashboardMessage(w, r, http.StatusBadRequest, templates.DashboardBadRequest)
+			return
+		}
+		after = n
+	}
+	users, more, err := s.store.AccountUsersPage(r.Context(), shell.AccountID, after, usersPageSize)
 	if err != nil {
 		s.dashboardFail(w, r, err)
 		return
+	}
+	if more && len(users) > 0 {
+		v.NextHref = s.dash.root + "/settings/users?after=" + strconv.FormatInt(users[len(users)-1].ID, 10)
+	}
+	if after > 0 {
+		v.FirstHref = s.dash.root + "/settings/users"
 	}
 	v.Shell = shell
 	me := dashboardUserOf(r).ID

@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -309,4 +312,41 @@ func TestDashboardSettingsOwnName(t *testing.T) {
 	}
 	wantPage(t, "after saving", e.dashGet(t, "/dashboard/settings?saved=profile", member), http.StatusOK,
 		`data-notice="profile-saved"`, `value="Pat &lt;Q&gt; Member"`)
+}
+
+// TestDashboardSettingsUsersPaged: the users' page lists the account's
+// users oldest first, usersPageSize at a time, with links between the
+// pages, and no other account's.
+func TestDashboardSettingsUsersPaged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other, _ := e.account(t, eventstore.NewAccount{Name: "Other"})
+	var want []int64
+	want = append(want, e.dashUser(t, e.acct, "owner@example.com", eventstore.RoleOwner).ID)
+	for i := range usersPageSize + 2 {
+		want = append(want, e.dashUser(t, e.acct, "m"+strconv.Itoa(i)+"@example.com", eventstore.RoleMember).ID)
+		e.dashUser(t, other, "o"+strconv.Itoa(i)+"@example.com", eventstore.RoleMember)
+	}
+	owner := e.signIn(t, "owner@example.com")
+	userRow := regexp.MustCompile(`<tr data-user-id="(\d+)">`)
+	listed := func(page response) []int64 {
+		var ids []int64
+		for _, m := range userRow.FindAllSubmatch(page.body, -1) {
+			id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	first := e.dashGet(t, "/dashboard/settings/users", owner)
+	next := fmt.Sprintf("/dashboard/settings/users?after=%d", want[usersPageSize-1])
+	wantPage(t, "first page", first, http.StatusOK, `href="`+next+`" rel="next" data-page-link="more-users"`)
+	if got := listed(first); !slices.Equal(got, want[:usersPageSize]) || strings.Contains(string(first.body), "first-users") {
+		t.Fatalf("first page: %v, want %v", got, want[:usersPageSize])
+	}
+	second := e.dashGet(t, next, owner)
+	wantPage(t, "second page", second, http.StatusOK, `href="/dashboard/settings/users" rel="prev" data-page-link="first-users"`)
+	if got := listed(second); !slices.Equal(got, want[usersPageSize:]) || strings.Contains(string(second.body), "more-users") {
+		t.Fatalf("second page: %v, want %v", got, want[usersPageSize:])
+	}
+	wantPage(t, "after=x", e.dashGet(t, "/dashboard/settings/users?after=x", owner), http.StatusBadRequest)
 }

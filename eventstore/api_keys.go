@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,33 @@ func (s *Accounts) APIKeys(ctx context.Context, accountID int64) ([]APIKey, erro
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	return keys, nil
+}
+
+// APIKeysPage returns at most limit of the account's keys, revoked ones
+// included, newest first: those with an id below before (0: from the
+// newest), and whether there are older ones past them. Keyset paging on
+// the key's id, so every page costs the same.
+func (s *Accounts) APIKeysPage(ctx context.Context, accountID, before int64, limit int) ([]APIKey, bool, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, account_id, COALESCE(prefix, ''), created_at, last_used_at, revoked_at
+		FROM api_keys WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, accountID, before, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list api keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIKey, error) {
+		var k APIKey
+		err := row.Scan(&k.ID, &k.AccountID, &k.Prefix, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+		return k, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list api keys: %w", err)
+	}
+	if len(keys) > limit {
+		return keys[:limit], true, nil
+	}
+	return keys, false, nil
 }
 
 // RevokeAPIKey revokes one of the account's keys, named by the whole key

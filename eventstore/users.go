@@ -159,6 +159,26 @@ func (s *Users) AccountUsers(ctx context.Context, accountID int64) ([]User, erro
 	return users, nil
 }
 
+// AccountUsersPage returns at most limit of the account's users, oldest
+// first, those with an id above after (0: from the first), and whether
+// there are more past them: keyset paging on (account_id, id), the index
+// of migration 014.
+func (s *Users) AccountUsersPage(ctx context.Context, accountID, after int64, limit int) ([]User, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u WHERE u.account_id = $1 AND u.id > $2
+		ORDER BY u.id LIMIT $3`, accountID, after, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", err)
+	}
+	if len(users) > limit {
+		return users[:limit], true, nil
+	}
+	return users, false, nil
+}
+
 // AuthenticateUser returns the user whose email (normalised first) and
 // password these are, or ErrBadCredentials. An unknown email costs the
 // same argon2id computation as a wrong password (against a dummy hash),

@@ -24,10 +24,22 @@ type PlanListQuery struct {
 	// an invoice number, matched whole, or a part of the customer's name;
 	// in any letter case. "" for any plan.
 	Search string
+	// Attention is a kind of AttentionKinds: only the plans that Needs
+	// attention lists under it (the rest of its list, past the page's
+	// first rows); "" for any plan. Today is the day an overdue
+	// installment is counted from (AttentionInstallmentOverdue).
+	Attention string
+	Today     time.Time
 	// After pages towards older plans (ids below it), Before towards
 	// newer ones (ids above it); 0 for none. At most one is set.
 	After, Before int64
 	Limit         int
+}
+
+// IsAttentionKind reports whether kind is one of AttentionKinds.
+func IsAttentionKind(kind string) bool {
+	_, ok := attentionKindOf[kind]
+	return ok
 }
 
 // PlanListRow is one plan as the dashboard lists and exports it. Amount
@@ -60,15 +72,24 @@ func (r *PlanListRow) dest() []any {
 		&r.Outstanding, &r.Status, &r.CreatedAt}
 }
 
-// where is q's filter (account, status, search) with its arguments from
-// $1. Only the filters given are in the SQL, so each query has the index
-// it needs.
+// where is q's filter (account, status, attention kind, search) with its
+// arguments from $1. Only the filters given are in the SQL, so each query
+// has the index it needs.
 func (q PlanListQuery) where() (string, []any) {
 	conds := []string{"v.account_id = $1"}
 	args := []any{q.AccountID}
 	if q.Status != "" {
 		args = append(args, q.Status)
 		conds = append(conds, fmt.Sprintf("v.status = $%d", len(args)))
+	}
+	if k, ok := attentionKindOf[q.Attention]; ok {
+		// The condition of the kind's partial index (migration 015), as
+		// Attention lists it.
+		conds = append(conds, "v."+k.column+" IS NOT NULL")
+		if k.overdue {
+			args = append(args, q.Today.UTC().Format(time.DateOnly))
+			conds = append(conds, fmt.Sprintf("v.%s < $%d::date", k.column, len(args)))
+		}
 	}
 	switch s := strings.ToLower(strings.TrimSpace(q.Search)); {
 	case s == "":

@@ -16,9 +16,13 @@ var (
 // rotating its secret), never from a URL, and are not kept anywhere the
 // page could show them again.
 type DashboardDevelopers struct {
-	Shell     *DashboardShell
-	Keys      []DashboardAPIKey
-	Endpoints []DashboardEndpoint
+	Shell *DashboardShell
+	// Keys are a page of the account's keys, newest first; OlderKeys links
+	// to the next page ("" on the last), NewestKeys back to the first (""
+	// on it).
+	Keys                  []DashboardAPIKey
+	OlderKeys, NewestKeys string
+	Endpoints             []DashboardEndpoint
 	// NewKey is the key just generated ("gp_..."), or "".
 	NewKey string
 	// NewSecret is the secret of the endpoint just created or rotated.

@@ -98,9 +98,12 @@ type DashboardConsent struct {
 	At, IP, UserAgent string
 }
 
-// DashboardEmail is an email to the customer and where it stands.
+// DashboardEmail is an email of the plan (to the customer, or a
+// notification to the merchant) and where it stands; To is its address
+// ("" for the introduction and the notices, which go to the customer).
 type DashboardEmail struct {
 	What, Status, When, Detail string
+	To                         string
 }
 
 // DashboardWebhook is one delivery of one of the plan's events.

@@ -18,12 +18,19 @@ type DashboardPlans struct {
 	Shell                *DashboardShell
 	Status, Search       string
 	Statuses             []string
+	Attention            string            // a kind of Needs attention, or ""
+	Attentions           []DashboardChoice // the kinds the attention filter offers
 	Rows                 []DashboardPlanRow
 	OlderHref, NewerHref string
 	ExportPlansHref      string
 	ExportPaymentsHref   string
 	Error                string
-	Filtered             bool // a status or a search is applied
+	Filtered             bool // a status, an attention kind or a search is applied
+}
+
+// DashboardChoice is an option of a select: its value and what it says.
+type DashboardChoice struct {
+	Value, Label string
 }
 
 // DashboardPlanRow is one plan of the list; Amount and Outstanding are

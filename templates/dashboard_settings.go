@@ -48,10 +48,13 @@ type DashboardNotifyEmail struct {
 // just made ("role-changed" or "user-removed"); Error is why the last
 // change was refused.
 type DashboardUsers struct {
-	Shell  *DashboardShell
-	Users  []DashboardUserRow
-	Notice string
-	Error  string
+	Shell *DashboardShell
+	Users []DashboardUserRow // a page, oldest first
+	// NextHref links to the next page ("" on the last), FirstHref back to
+	// the first ("" on it).
+	NextHref, FirstHref string
+	Notice              string
+	Error               string
 }
 
 // DashboardUserRow is one user of the account; Self marks the signed-in

@@ -85,7 +85,8 @@ func commandID(t *testing.T, rec eventstore.Record) string {
 
 // TestPlanEmailCustomerKinds: each merchant decision sends the customer one
 // email, with its own Message-ID and the portal link, recorded as
-// requested and sent; redelivery sends nothing more.
+// requested and sent; redelivery sends nothing more; switched off in the
+// account's settings, each kind is neither sent nor recorded.
 func TestPlanEmailCustomerKinds(t *testing.T) {
 	t.Parallel()
 	env := newEmailEnv(t, "Acme Corp")
@@ -176,6 +177,24 @@ func TestPlanEmailCustomerKinds(t *testing.T) {
 			if logs := env.logs.String(); strings.Contains(logs, plan.PortalToken()) || strings.Contains(logs, "john@example.com") ||
 				!strings.Contains(logs, string(tc.kind)+" email sent") {
 				t.Errorf("logs reveal the token or the address, or say nothing of the email:\n%s", logs)
+			}
+
+			// Switched off in the account's settings, the same decision on
+			// another plan sends and records nothing.
+			env.update(t, domain.EmailSettingsChange{CustomerEmails: map[string]bool{string(tc.kind): false}})
+			defer env.update(t, domain.EmailSettingsChange{CustomerEmails: map[string]bool{string(tc.kind): true}})
+			off := planIDOf(t, env.createPlan(t, "John Doe", "john@example.com", false))
+			if !tc.pending {
+				activate(t, env.store, off, fixedNow.Add(time.Hour))
+			}
+			offRec := oneRecord(t, env.act(t, off, tc.steps...), tc.trigger)
+			_, offBefore := env.planRecords(t, offRec)
+			mailed := len(env.smtp.Messages())
+			if err := env.handlePlanEmail(t, offRec, 1); err != nil {
+				t.Fatalf("HandlePlanEmail, switched off: %v", err)
+			}
+			if _, offAfter := env.planRecords(t, offRec); len(env.smtp.Messages()) != mailed || len(offAfter) != len(offBefore) {
+				t.Errorf("switched off: %d emails mailed, %d events recorded", len(env.smtp.Messages())-mailed, len(offAfter)-len(offBefore))
 			}
 		})
 	}

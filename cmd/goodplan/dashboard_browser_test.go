@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -113,7 +114,7 @@ func TestDashboardInChromium(t *testing.T) {
 	// the introduction email's link, an option, a payment reported.
 	link := introductionLink(t, outbox, planID, base, srv)
 	// The link is the customer's bearer secret: the plan page does not
-	// show it (only the answer to "Make a new portal link" does, once).
+	// show it (only right after "Make a new portal link", once).
 	if html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`html`))); err != nil ||
 		strings.Contains(html, link) || strings.Contains(html, "data-portal-url") {
 		t.Fatalf("the plan page shows the portal link %s (%v)", link, err)
@@ -182,8 +183,30 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("the timeline does not name both actors: %v\n%s", byActor, timeline)
 	}
 
-	// 7. The other pages, each skipped only when it answers 404 (Settings
-	// comes with its own branch).
+	// 7. Every other page: a catalog plan, a plan group and a webhook
+	// endpoint (made with the key, through the API) give their pages
+	// something to show.
+	if status, body := call(t, http.MethodPost, base+"/api/v1/catalog/plans", key, `{"id":"volume","name":"Volume",
+		"pricing_mode":"volume","tiers":[{"max_qty":10,"unit_cost":"2"},{"min_qty":11,"unit_cost":"1.5"}]}`); status != http.StatusCreated {
+		t.Fatalf("create a catalog plan: %d %s", status, body)
+	}
+	status, body := call(t, http.MethodPost, base+"/api/v1/plan-groups", key, `{"name":"Volume plans","plans":["volume"]}`)
+	var group struct {
+		ID string `json:"id"`
+	}
+	if status != http.StatusCreated || json.Unmarshal(body, &group) != nil {
+		t.Fatalf("create a plan group: %d %s", status, body)
+	}
+	// An endpoint for an event that no longer comes: its log is empty,
+	// and nothing is sent anywhere.
+	status, body = call(t, http.MethodPost, base+"/api/v1/webhook-endpoints", key,
+		`{"url":"https://hooks.example.com/goodplan","events":["plan.written_off"]}`)
+	var endpoint struct {
+		ID int64 `json:"id"`
+	}
+	if status != http.StatusCreated || json.Unmarshal(body, &endpoint) != nil {
+		t.Fatalf("create a webhook endpoint: %d %s", status, body)
+	}
 	for _, p := range []struct{ path, page, name string }{
 		{"/dashboard/overview", "overview", "11-overview"},
 		{"/dashboard/plans", "plans", "12-plans"},
@@ -191,23 +214,33 @@ func TestDashboardInChromium(t *testing.T) {
 		{"/dashboard/catalog", "catalog", "14-catalog"},
 		{"/dashboard/plan-groups", "plan-groups", "15-plan-groups"},
 		{"/dashboard/settings", "settings", "16-settings"},
+		{"/dashboard/settings/users", "users", "18-settings-users"},
+		{"/dashboard/users/invite", "invite", "19-invite"},
+		{"/dashboard/catalog/new", "catalog-new", "20-catalog-new"},
+		{"/dashboard/catalog/volume?quantity=12", "catalog-plan", "21-catalog-plan"},
+		{"/dashboard/catalog/volume/delete", "confirm-delete", "22-catalog-plan-delete"},
+		{"/dashboard/plan-groups/new", "plan-group-new", "23-plan-group-new"},
+		{"/dashboard/plan-groups/" + group.ID, "plan-group", "24-plan-group-report"},
+		{"/dashboard/plan-groups/" + group.ID + "/edit", "plan-group-edit", "25-plan-group-edit"},
+		{"/dashboard/developers/webhooks/" + strconv.FormatInt(endpoint.ID, 10), "webhook-deliveries", "26-webhook-deliveries"},
+		{"/dashboard/plans?attention=payment-reported", "plans", "27-plans-needing-attention"},
 	} {
 		res, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+p.path))
 		if err != nil {
 			t.Fatalf("open %s: %v", p.path, err)
 		}
-		if res.Status == http.StatusNotFound {
-			t.Logf("%s answers 404: no screenshot", p.path)
-			continue
-		}
 		if res.Status != http.StatusOK {
 			t.Fatalf("%s answers %d", p.path, res.Status)
 		}
-		if p.page != "settings" { // the settings page's marks are its branch's
-			b.run("open "+p.path, chromedp.WaitVisible(chromedp.CSS(`[data-page="`+p.page+`"]`)))
-		}
+		b.run("open "+p.path, chromedp.WaitVisible(chromedp.CSS(`[data-page="`+p.page+`"]`)))
 		b.shot(p.name)
 	}
+	// The signed-out pages besides the sign-in page, in the customer's
+	// context (no session).
+	customer.shots = shots
+	customer.run("open the forgotten password page", chromedp.Navigate(base+"/dashboard/forgot"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-page="forgot"]`)))
+	customer.shot("28-forgot-password")
 
 	// 8. The emails: the customer's introduction and payment confirmed,
 	// the merchant's payment reported, once each.
@@ -232,9 +265,9 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	}
 
-	// 9. A new portal link: shown once on the form's answer, with its copy
-	// button; it opens the customer's portal, the old one no longer does,
-	// and the plan page does not show it again. (The email worker records
+	// 9. A new portal link: shown once on the page the form's 303 leads
+	// to, with its copy button; it opens the customer's portal, the old one
+	// no longer does, and the plan page does not show it again. (The email worker records
 	// each email on the plan's stream, which moves its version: the form is
 	// sent from a page loaded after them, again if one came in between.)
 	for try := 1; ; try++ {
