@@ -104,7 +104,9 @@ func (s *Server) attentionList(l projections.AttentionList) templates.DashboardA
 }
 
 // failingEndpointsList is the failing webhook endpoints' list: each row
-// links to the endpoint's delivery log on the Developers pages.
+// links to the endpoint's delivery log on the Developers pages and, when
+// the latest failed delivery carried a payment plan's event, to that plan
+// (data-plan-id on the row, like every other kind's).
 func (s *Server) failingEndpointsList(eps []projections.FailingEndpoint, total int64) *templates.DashboardAttentionList {
 	v := s.attentionSection(projections.AttentionWebhookFailing, total, len(eps), s.dash.root+"/developers")
 	for _, e := range eps {
@@ -116,9 +118,14 @@ func (s *Server) failingEndpointsList(eps []projections.FailingEndpoint, total i
 		if e.Disabled {
 			failures += " (disabled)"
 		}
-		v.Rows = append(v.Rows, templates.DashboardAttentionRow{EndpointID: e.EndpointID,
+		row := templates.DashboardAttentionRow{EndpointID: e.EndpointID,
 			Href: s.dash.root + "/developers/webhooks/" + id, Label: e.URL, Amount: failures,
-			Since: e.LastFailure.Format(time.DateOnly)})
+			Since: e.LastFailure.Format(time.DateOnly)}
+		if e.LastPlanID > 0 {
+			row.PlanID = e.LastPlanID
+			row.PlanHref = s.dash.root + "/plans/" + strconv.FormatInt(e.LastPlanID, 10)
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	return &v
 }

@@ -110,8 +110,20 @@ func TestDashboardNeedsAttention(t *testing.T) {
 		}
 	}
 
+	// Its latest failure carried one of plan a's events: the row names
+	// that plan too.
+	if _, err := e.store.Pool().Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, state, attempts, updated_at)
+		SELECT $1, event_id, type, '{}', 'failed', 8, $3 FROM events WHERE stream_id = 'plan-' || $2::bigint ORDER BY version DESC LIMIT 1`,
+		failing, a.PlanID, e.clock.now().Add(-30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
 	owner := e.signIn(t, "owner@example.com")
 	page := e.dashGet(t, "/dashboard", owner)
+	requireHTML(t, "failing endpoint's plan", page, http.StatusOK,
+		fmt.Sprintf(`data-attention="webhook-failing" data-endpoint-id="%d" data-plan-id="%d"`, failing, a.PlanID),
+		fmt.Sprintf(`Latest failure: <a href="/dashboard/plans/%d">Plan %d</a>`, a.PlanID, a.PlanID))
+
 	requireAttention(t, "owner", page, map[string][]int64{"payment-reported": {a.PlanID}, "proposal-pending": {b.PlanID},
 		"installment-overdue": {c.PlanID}, "checkin-unanswered": {c.PlanID}, "webhook-failing": {failing}})
 	requireHTML(t, "Needs attention", page, http.StatusOK, `<h1>Needs attention</h1>`,
@@ -126,9 +138,13 @@ func TestDashboardNeedsAttention(t *testing.T) {
 	requireAttention(t, "member", e.dashGet(t, "/dashboard", e.signIn(t, "member@example.com")), map[string][]int64{
 		"payment-reported": {a.PlanID}, "proposal-pending": {b.PlanID}, "installment-overdue": {c.PlanID},
 		"checkin-unanswered": {c.PlanID}})
-	// The other account sees its own only.
-	requireAttention(t, "other account", e.dashGet(t, "/dashboard", e.signIn(t, "g@example.com")), map[string][]int64{
+	// The other account sees its own only; its endpoint's failure carried
+	// no plan's event, so its row names no plan.
+	otherPage := e.dashGet(t, "/dashboard", e.signIn(t, "g@example.com"))
+	requireAttention(t, "other account", otherPage, map[string][]int64{
 		"payment-reported": {x.PlanID}, "webhook-failing": {othersFailing}})
+	requireHTML(t, "other account's failing endpoint", otherPage, http.StatusOK,
+		fmt.Sprintf(`data-attention="webhook-failing" data-endpoint-id="%d">`, othersFailing))
 
 	// Each kind's "All" link is the plans list filtered to it: the same
 	// plans, newest first, and the exports with the same filter.

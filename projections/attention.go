@@ -137,6 +137,9 @@ type FailingEndpoint struct {
 	Disabled    bool
 	Failures    int64
 	LastFailure time.Time
+	// LastPlanID is the payment plan whose event the latest failed
+	// delivery carried; 0 when that event was no plan's.
+	LastPlanID int64
 }
 
 // FailingEndpointCap bounds the deliveries counted per endpoint: the page
@@ -149,10 +152,16 @@ const FailingEndpointCap = 1000
 // oldest endpoint first, at most limit, and how many there are. Each
 // endpoint's failures are an index scan of webhook_deliveries_failing_idx.
 func (p *Plans) FailingEndpoints(ctx context.Context, accountID int64, since time.Time, limit int) ([]FailingEndpoint, int64, error) {
-	rows, err := p.Store.Pool().Query(ctx, `SELECT e.id, e.url, e.disabled_at IS NOT NULL, f.n, f.last, count(*) OVER ()
+	// The plan of the latest failed delivery, when its event is a payment
+	// plan's (a catalog event has none): one click from the row to it.
+	rows, err := p.Store.Pool().Query(ctx, `SELECT e.id, e.url, e.disabled_at IS NOT NULL, f.n, f.last, count(*) OVER (),
+			(SELECT CASE WHEN ev.stream_id LIKE 'plan-%' AND substr(ev.stream_id, 6) ~ '^[0-9]{1,18}$'
+				THEN substr(ev.stream_id, 6)::bigint END
+			 FROM events ev WHERE ev.event_id = f.last_event)
 		FROM webhook_endpoints e
-		CROSS JOIN LATERAL (SELECT count(*) AS n, max(updated_at) AS last FROM (
-			SELECT updated_at FROM webhook_deliveries d
+		CROSS JOIN LATERAL (SELECT count(*) AS n, max(updated_at) AS last,
+				(array_agg(event_id ORDER BY updated_at DESC, id DESC))[1] AS last_event FROM (
+			SELECT updated_at, id, event_id FROM webhook_deliveries d
 			WHERE d.endpoint_id = e.id AND (d.state = 'failed' OR (d.state = 'pending' AND d.attempts > 0))
 			  AND d.updated_at >= $2
 			ORDER BY d.updated_at DESC LIMIT $4) x) f
@@ -166,10 +175,14 @@ func (p *Plans) FailingEndpoints(ctx context.Context, accountID int64, since tim
 	var total int64
 	for rows.Next() {
 		var e FailingEndpoint
-		if err := rows.Scan(&e.EndpointID, &e.URL, &e.Disabled, &e.Failures, &e.LastFailure, &total); err != nil {
+		var planID *int64
+		if err := rows.Scan(&e.EndpointID, &e.URL, &e.Disabled, &e.Failures, &e.LastFailure, &total, &planID); err != nil {
 			return nil, 0, fmt.Errorf("failing endpoints: %w", err)
 		}
 		e.LastFailure = e.LastFailure.UTC()
+		if planID != nil {
+			e.LastPlanID = *planID
+		}
 		out = append(out, e)
 	}
 	return out, total, rows.Err()

@@ -37,6 +37,9 @@ type DashboardAttentionRow struct {
 	Invoice    string
 	Amount     string // with its currency, e.g. "150.00 USD"; for an endpoint, its failures
 	Since      string // a date, 2006-01-02
+	// PlanHref is, on an endpoint's row, the plan of its latest failed
+	// delivery (PlanID), when that was a plan's event.
+	PlanHref string
 }
 
 // DashboardOverview is the Overview page: the weekly chart of each
