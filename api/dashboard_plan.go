@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -39,13 +42,15 @@ var errPlanChanged = errors.New("the plan changed since the form was shown")
 // requireUser).
 func (s *Server) dashboardPlanRoutes(r chi.Router) {
 	r.Get("/plans/{id}", s.dashboardPlanPage)
+	r.Post("/plans/{id}/copy-portal-link", s.dashboardCopyPortalLink)
 	r.Post("/plans/{id}/{command}", s.dashboardPlanCommand)
 }
 
 // dashboardPlanPage is GET /dashboard/plans/{id}[?before=version][&done=command]:
 // the plan as it is now, the events before version before (default: the
 // newest), and the notice of the command just done. After a portal-link
-// form, the new link is shown this once (see newLinkCookie).
+// or a copy-portal-link form, the plan's link is shown this once (see
+// portalLinkCookie).
 func (s *Server) dashboardPlanPage(w http.ResponseWriter, r *http.Request) {
 	var before int64
 	if v := r.URL.Query().Get("before"); v != "" {
@@ -59,36 +64,155 @@ func (s *Server) dashboardPlanPage(w http.ResponseWriter, r *http.Request) {
 	v := templates.DashboardPlan{Notice: r.URL.Query().Get("done")}
 	if _, known := dashboardPlanCommands[v.Notice]; !known || v.Notice == "portal-link" {
 		// The notice names a command; nothing else from the URL is shown
-		// (nor portal-link's, which goes with the new link only).
+		// (nor portal-link's, which goes with the new link only, nor
+		// copy-portal-link's, with the current one).
 		v.Notice = ""
 	}
-	var newLink int64
-	if c, err := r.Cookie(newLinkCookie); err == nil {
-		newLink, _ = strconv.ParseInt(c.Value, 10, 64)
-		s.setNewLinkCookie(w, r, "", -1) // shown once: this answer is the one
+	var flash string
+	if c, err := r.Cookie(portalLinkCookie); err == nil {
+		flash = c.Value
+		s.setPortalLinkCookie(w, r, "", -1) // shown once: this answer is the one
 	}
-	s.renderPlanPage(w, r, http.StatusOK, before, newLink, v)
+	s.renderPlanPage(w, r, http.StatusOK, before, flash, v)
 }
 
-// newLinkCookie carries, from a portal-link form's 303 to the plan's page,
-// the version of the event that made the new link (not the link: a bearer
-// secret of the customer's is never in a URL or a cookie). The page shows
-// the link while it is still the plan's, made by this user within
-// newLinkShownFor, and clears the cookie, so a reload shows it no more.
-const newLinkCookie = "goodplan_new_portal_link"
+// portalLinkCookie carries, from a portal-link or copy-portal-link form's
+// 303 to the plan's page, what lets that page show the plan's portal link
+// once, never the link itself (a bearer secret of the customer's is never
+// in a URL or a cookie):
+//   - after portal-link, the version of the event that made the new link:
+//     the page shows it while it is still the plan's, made by this user
+//     within newLinkShownFor (see newPortalURL);
+//   - after copy-portal-link, "c." + expiry + "." + a MAC binding the
+//     user, the session, the plan, the expiry and a hash of the link it
+//     revealed (see revealValue): the page shows the current link while
+//     it is still that one and works, to that session, until the expiry.
+//
+// The page clears the cookie, so a reload shows the link no more.
+const portalLinkCookie = "goodplan_new_portal_link"
 
 // newLinkShownFor is how long after it was made a new portal link may be
 // shown (the cookie's lifetime too).
 const newLinkShownFor = 5 * time.Minute
 
-// setNewLinkCookie sets (maxAge > 0) or removes (maxAge < 0) the new-link
-// cookie of r's plan page: HttpOnly, SameSite=Lax, Secure as the session's,
-// sent only to that plan's page.
-func (s *Server) setNewLinkCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+// revealShownFor is how long after a copy-portal-link form its page may
+// show the current link (the cookie's lifetime too): long enough for the
+// 303 it answers with.
+const revealShownFor = time.Minute
+
+// dashboardRevealSecret names the installation-wide key of the
+// copy-portal-link cookie's MAC.
+const dashboardRevealSecret = "dashboard-portal-link-reveal"
+
+// setPortalLinkCookie sets (maxAge > 0) or removes (maxAge < 0) the
+// portal-link cookie of r's plan page: HttpOnly, SameSite=Lax, Secure as
+// the session's, sent only to that plan's page.
+func (s *Server) setPortalLinkCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	id, _ := planID(r)
-	http.SetCookie(w, &http.Cookie{Name: newLinkCookie, Value: value, MaxAge: maxAge,
+	http.SetCookie(w, &http.Cookie{Name: portalLinkCookie, Value: value, MaxAge: maxAge,
 		Path: s.dash.root + "/plans/" + strconv.FormatInt(id, 10), HttpOnly: true, Secure: s.dash.secureCookie,
 		SameSite: http.SameSiteLaxMode})
+}
+
+// flashedPortalURL returns the portal link of plan p that the portal-link
+// cookie's value flash lets user u's page show now, and the notice that
+// goes with it ("portal-link" for a new link, "copy-portal-link" for the
+// current one); "" and "" for none.
+func (s *Server) flashedPortalURL(ctx context.Context, p *domain.Plan, u dashboardUser, flash string) (string, string, error) {
+	if rest, ok := strings.CutPrefix(flash, "c."); ok {
+		expires, _, _ := strings.Cut(rest, ".")
+		exp, err := strconv.ParseInt(expires, 10, 64)
+		if err != nil || !s.now().Before(time.Unix(exp, 0)) || !p.PortalLinkWorks(p.PortalToken(), s.now()) {
+			return "", "", nil
+		}
+		want, err := s.revealValue(ctx, u, p.ID(), p.PortalToken(), exp)
+		if err != nil || !hmac.Equal([]byte(flash), []byte(want)) {
+			return "", "", err
+		}
+		return projections.PortalURL(s.publicURL, p.PortalToken()), "copy-portal-link", nil
+	}
+	version, err := strconv.ParseInt(flash, 10, 64)
+	if err != nil {
+		return "", "", nil
+	}
+	link, err := s.newPortalURL(ctx, p, u, version)
+	if link == "" || err != nil {
+		return "", "", err
+	}
+	return link, "portal-link", nil
+}
+
+// revealValue is the copy-portal-link cookie's value for user u (in the
+// session of the request) revealing plan planID's link of token until
+// expires (Unix seconds): "c.{expires}.{mac}", mac =
+// base64url(HMAC-SHA256(key, user, session, plan, expires,
+// SHA-256(token))). Only the service can make one, it is worth nothing in
+// another session or on another plan, and it shows nothing once the link
+// changed.
+func (s *Server) revealValue(ctx context.Context, u dashboardUser, planID int64, token string, expires int64) (string, error) {
+	key, err := s.instanceKey(ctx, dashboardRevealSecret)
+	if err != nil {
+		return "", err
+	}
+	tokenHash := sha256.Sum256([]byte(token))
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("portal-link-reveal:" + strconv.FormatInt(u.ID, 10) + ":" + strconv.FormatInt(u.sessionID, 10) + ":" +
+		strconv.FormatInt(planID, 10) + ":" + strconv.FormatInt(expires, 10) + ":"))
+	mac.Write(tokenHash[:])
+	e := strconv.FormatInt(expires, 10)
+	return "c." + e + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// copyPortalLinkAllowed reports whether plan p's page offers to show and
+// copy its current portal link: the link opens the portal now
+// (domain.Plan.PortalLinkWorks: not for a plan completed more than
+// domain.PortalLinkLifetime ago).
+func (s *Server) copyPortalLinkAllowed(p *domain.Plan) bool {
+	return p.PortalLinkWorks(p.PortalToken(), s.now())
+}
+
+// dashboardCopyPortalLink is POST /dashboard/plans/{id}/copy-portal-link
+// (csrf): not a domain command, so no event is appended, but logged (who
+// revealed which plan's link, never the link). It answers 303 to the
+// plan's page, which shows the current link this once (portalLinkCookie);
+// another account's plan is the 404 page, a plan whose link no longer
+// works (copyPortalLinkAllowed) the page again with a 409.
+func (s *Server) dashboardCopyPortalLink(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.dashboardForm(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	id, valid := planID(r)
+	if !valid {
+		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
+		return
+	}
+	p, _, err := s.store.CurrentPlan(ctx, id)
+	if err == nil && p.AccountID() != u.AccountID {
+		err = eventstore.ErrNotFound
+	}
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
+		return
+	case err != nil:
+		s.dashboardFail(w, r, err)
+		return
+	case !s.copyPortalLinkAllowed(p):
+		s.renderPlanPage(w, r, http.StatusConflict, 0, "", templates.DashboardPlan{ProblemAction: "copy-portal-link",
+			Problem: "The plan's portal link no longer works, so there is none to copy. Make a new portal link to give the customer one."})
+		return
+	}
+	expires := s.now().Add(revealShownFor).Unix()
+	value, err := s.revealValue(ctx, u, id, p.PortalToken(), expires)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	s.log.InfoContext(ctx, "dashboard portal link revealed", "user_id", u.ID, "account_id", u.AccountID, "plan_id", id)
+	s.setPortalLinkCookie(w, r, value, int(revealShownFor/time.Second))
+	http.Redirect(w, r, s.dash.root+"/plans/"+strconv.FormatInt(id, 10)+"?done=copy-portal-link", http.StatusSeeOther)
 }
 
 // newPortalURL returns the portal link the event at version of plan p's
@@ -113,10 +237,10 @@ func (s *Server) newPortalURL(ctx context.Context, p *domain.Plan, u dashboardUs
 }
 
 // renderPlanPage renders the plan of the route for its user with status,
-// v's notice and problem, and the portal link the event at version newLink
-// made (see newPortalURL; 0 for none), or the 404 page for a plan that is
-// not the user's.
-func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status int, before, newLink int64, v templates.DashboardPlan) {
+// v's notice and problem, and the portal link the portal-link cookie's
+// value flash lets it show (see flashedPortalURL; "" for none), or the 404
+// page for a plan that is not the user's.
+func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status int, before int64, flash string, v templates.DashboardPlan) {
 	ctx := r.Context()
 	u := dashboardUserOf(r)
 	id, ok := planID(r)
@@ -156,17 +280,19 @@ func (s *Server) renderPlanPage(w http.ResponseWriter, r *http.Request, status i
 		s.dashboardFail(w, r, err)
 		return
 	}
-	if newLink > 0 {
-		if v.NewPortalURL, err = s.newPortalURL(ctx, p, u, newLink); err != nil {
+	if flash != "" {
+		link, notice, err := s.flashedPortalURL(ctx, p, u, flash)
+		if err != nil {
 			s.dashboardFail(w, r, err)
 			return
 		}
-		if v.NewPortalURL != "" {
-			v.Notice = "portal-link"
+		if link != "" {
+			v.PortalURL, v.Notice = link, notice
 		}
 	}
 	d := projections.DetailOf(p, s.publicURL)
 	fillPlanView(&v, d, s.now())
+	v.Can.CopyPortalLink = s.copyPortalLinkAllowed(p)
 	v.Emails = append(v.Emails, planDecisionEmails(p.PlanEmails())...)
 	v.Shell, v.FormID = shell, newFormID()
 	v.Action = s.dash.root + "/plans/" + strconv.FormatInt(id, 10)
@@ -491,10 +617,10 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 		for _, f := range slices.Sorted(maps.Keys(ve.Fields)) {
 			refused.Problems = append(refused.Problems, ve.Fields[f]...)
 		}
-		s.renderPlanPage(w, r, http.StatusUnprocessableEntity, 0, 0, refused)
+		s.renderPlanPage(w, r, http.StatusUnprocessableEntity, 0, "", refused)
 	case errors.Is(err, errPlanChanged):
 		refused.Problem = "The plan changed since you opened this page, so nothing was done. Here it is as it is now: reload it or check it and try again."
-		s.renderPlanPage(w, r, http.StatusConflict, 0, 0, refused)
+		s.renderPlanPage(w, r, http.StatusConflict, 0, "", refused)
 	case errors.Is(err, eventstore.ErrNotFound):
 		s.dashboardMessage(w, r, http.StatusNotFound, templates.DashboardNotFound)
 	case err != nil:
@@ -504,7 +630,7 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		refused.Problem = ae.Message + " Nothing was changed."
-		s.renderPlanPage(w, r, ae.Status, 0, 0, refused)
+		s.renderPlanPage(w, r, ae.Status, 0, "", refused)
 	case command == "portal-link":
 		s.flashNewPortalLink(w, r, out)
 		fallthrough
@@ -515,7 +641,7 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 
 // flashNewPortalLink answers a portal-link form that succeeded (before its
 // 303, as every command's): the plan page it leads to shows the new link
-// this once (newLinkCookie), like a new API key: a bearer secret of the
+// this once (portalLinkCookie), like a new API key: a bearer secret of the
 // customer's, never in a URL nor on a later visit. The same form sent
 // again (a double click: its command id replays the first outcome) shows
 // the same link while it is still the plan's; once another link replaced
@@ -523,7 +649,7 @@ func (s *Server) dashboardPlanCommand(w http.ResponseWriter, r *http.Request) {
 func (s *Server) flashNewPortalLink(w http.ResponseWriter, r *http.Request, out planOutcome) {
 	for i, e := range out.Events {
 		if made, ok := e.(domain.PortalLinkRegenerated); ok && made.PortalToken == out.State.PortalToken() && i < len(out.Records) {
-			s.setNewLinkCookie(w, r, strconv.FormatInt(out.Records[i].Version, 10), int(newLinkShownFor/time.Second))
+			s.setPortalLinkCookie(w, r, strconv.FormatInt(out.Records[i].Version, 10), int(newLinkShownFor/time.Second))
 		}
 	}
 }

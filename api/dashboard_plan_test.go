@@ -23,10 +23,12 @@ import (
 // planCommandNames are the commands a plan page may offer, in the
 // issue's words.
 var planCommandNames = []string{"confirm-payment", "reject-payment", "record-payment", "extend", "defer",
-	"approve-proposal", "counter-proposal", "decline-proposal", "cancel", "write-off", "reactivate", "portal-link", "resend-introduction"}
+	"approve-proposal", "counter-proposal", "decline-proposal", "cancel", "write-off", "reactivate", "portal-link", "resend-introduction",
+	"copy-portal-link"}
 
 // offered returns the commands the domain allows plan id now, by the
-// names of its forms.
+// names of its forms, and copy-portal-link when its link works (not a
+// domain command).
 func (e *testEnv) offered(t *testing.T, id int64) []string {
 	t.Helper()
 	p, _, _, err := e.store.LoadPlan(context.Background(), id)
@@ -41,6 +43,7 @@ func (e *testEnv) offered(t *testing.T, id int64) []string {
 		"approve-proposal": len(a.ApproveProposal) > 0, "counter-proposal": len(a.CounterProposal) > 0,
 		"decline-proposal": len(a.DeclineProposal) > 0, "cancel": a.Cancel, "write-off": a.WriteOff,
 		"reactivate": a.Reactivate, "portal-link": a.PortalLink, "resend-introduction": a.ResendIntroduction,
+		"copy-portal-link": p.PortalLinkWorks(p.PortalToken(), e.clock.now()),
 	} {
 		if ok {
 			out = append(out, name)
@@ -482,7 +485,7 @@ func (e *testEnv) newPortalLinkShown(t *testing.T, res response, session string)
 	t.Helper()
 	var flash *http.Cookie
 	for _, c := range (&http.Response{Header: res.header}).Cookies() {
-		if c.Name == newLinkCookie {
+		if c.Name == portalLinkCookie {
 			flash = c
 		}
 	}
@@ -491,14 +494,14 @@ func (e *testEnv) newPortalLinkShown(t *testing.T, res response, session string)
 		strings.Contains(flash.Value, "plan") {
 		t.Fatalf("portal-link: the new link's cookie %+v for %s", flash, loc)
 	}
-	cookies := sessionCookie + "=" + session + "; " + newLinkCookie + "=" + flash.Value
+	cookies := sessionCookie + "=" + session + "; " + portalLinkCookie + "=" + flash.Value
 	page := e.dashDo(t, http.MethodGet, loc, dashClient, "", nil, "Cookie", cookies)
 	m := newPortalURLMark.FindSubmatch(page.body)
 	if page.status != http.StatusOK || m == nil || !strings.Contains(string(page.body), `data-copy="portal-url"`) ||
 		!strings.Contains(string(page.body), `data-notice="portal-link"`) {
 		t.Fatalf("the page after a new link: %d\n%s", page.status, page.body)
 	}
-	if cleared := (&http.Response{Header: page.header}).Cookies(); len(cleared) != 1 || cleared[0].Name != newLinkCookie ||
+	if cleared := (&http.Response{Header: page.header}).Cookies(); len(cleared) != 1 || cleared[0].Name != portalLinkCookie ||
 		cleared[0].MaxAge >= 0 {
 		t.Fatalf("the page showing the new link did not clear its cookie: %v", page.header["Set-Cookie"])
 	}
@@ -529,12 +532,12 @@ func TestDashboardNewPortalLinkShownOnce(t *testing.T) {
 		t.Helper()
 		var value string
 		for _, c := range (&http.Response{Header: res.header}).Cookies() {
-			if c.Name == newLinkCookie {
+			if c.Name == portalLinkCookie {
 				value = c.Value
 			}
 		}
 		return e.dashDo(t, http.MethodGet, res.header.Get("Location"), dashClient, "", nil,
-			"Cookie", sessionCookie+"="+session+"; "+newLinkCookie+"="+value)
+			"Cookie", sessionCookie+"="+session+"; "+portalLinkCookie+"="+value)
 	}
 	first := makeLink(owner)
 	link := e.newPortalLinkShown(t, first, owner)
@@ -544,8 +547,8 @@ func TestDashboardNewPortalLinkShownOnce(t *testing.T) {
 	for what, page := range map[string]response{
 		"the URL alone":                e.dashGet(t, first.header.Get("Location"), owner),
 		"another user with the cookie": withFlash(member, first),
-		"another plan's page":          e.dashDo(t, http.MethodGet, "/dashboard/plans/1", dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+newLinkCookie+"=1"),
-		"a forged version":             e.dashDo(t, http.MethodGet, first.header.Get("Location"), dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+newLinkCookie+"=1"),
+		"another plan's page":          e.dashDo(t, http.MethodGet, "/dashboard/plans/1", dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+portalLinkCookie+"=1"),
+		"a forged version":             e.dashDo(t, http.MethodGet, first.header.Get("Location"), dashClient, "", nil, "Cookie", sessionCookie+"="+owner+"; "+portalLinkCookie+"=1"),
 	} {
 		if strings.Contains(string(page.body), "data-portal-url") || strings.Contains(string(page.body), link) {
 			t.Fatalf("%s shows the new link:\n%s", what, page.body)

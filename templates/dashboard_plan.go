@@ -26,10 +26,12 @@ type DashboardPlan struct {
 	InvoiceNumber, Description, Amount, Currency   string
 	CreatedAt, UpdatedAt, ActivatedAt, CompletedAt string
 	ClosedAt, ClosedReason, Interval, Today        string
-	// NewPortalURL is the portal link just made by the portal-link form,
-	// shown on the answer to that form only ("" on every other visit: the
-	// link is a bearer secret of the customer's).
-	NewPortalURL string
+	// PortalURL is the plan's portal link, shown on the page a
+	// portal-link form (a new link; Notice "portal-link") or a
+	// copy-portal-link form (the current link; Notice "copy-portal-link")
+	// leads to, that once only ("" on every other visit: the link is a
+	// bearer secret of the customer's).
+	PortalURL string
 
 	Options   []DashboardPlanOption
 	Schedule  []DashboardInstallment
@@ -51,6 +53,9 @@ type DashboardPlan struct {
 // DashboardPlanCan is which plan-wide commands the plan's state allows.
 type DashboardPlanCan struct {
 	RecordPayment, Cancel, WriteOff, Reactivate, PortalLink, ResendIntroduction bool
+	// CopyPortalLink: the current portal link works, so it may be shown
+	// (once) to copy it; not a domain command, nothing is appended.
+	CopyPortalLink bool
 }
 
 // DashboardPlanOption is one option offered; Chosen is the customer's.

@@ -301,6 +301,21 @@ func TestDashboardInChromium(t *testing.T) {
 		strings.Contains(html, fresh) || strings.Contains(html, "data-portal-url") {
 		t.Fatalf("the plan page shows the new portal link again (%v)", err)
 	}
+
+	// 10. Show and copy the current link: the page the form's 303 leads to
+	// shows it once with its copy button, and a reload shows it no more.
+	b.submit("show and copy the portal link", chromedp.CSS(`button[data-action="copy-portal-link"]`))
+	b.run("the current link's copy button", chromedp.WaitVisible(chromedp.CSS(`button[data-copy="portal-url"]`)))
+	b.shot("18-plan-copy-portal-link")
+	current, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`[data-portal-url]`)))
+	if err != nil || current != fresh {
+		t.Fatalf("the current portal link shown %q (%v), want %q", current, err, fresh)
+	}
+	b.run("the plan page reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-page="plan"]`)))
+	if html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`html`))); err != nil ||
+		strings.Contains(html, fresh) || strings.Contains(html, "data-portal-url") {
+		t.Fatalf("the reloaded plan page shows the portal link again (%v)", err)
+	}
 }
 
 // outboxMessages reads every .eml file in the outbox and returns, for each
