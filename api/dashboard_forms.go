@@ -27,12 +27,19 @@ const dashboardCSRFSecret = "dashboard-csrf"
 // to the session, so it is worthless to another user and dies with the
 // session.
 func (s *Server) dashboardCSRF(ctx context.Context, sessionID int64) (string, error) {
+	return s.dashboardCSRFMAC(ctx, "dashboard-csrf:"+strconv.FormatInt(sessionID, 10))
+}
+
+// dashboardCSRFMAC is base64url(HMAC-SHA256(key, msg)) with the key of
+// the dashboard's csrf fields: a signed-in form's (dashboardCSRF) and a
+// signed-out form's (signedOutCSRF), each with a prefix of its own.
+func (s *Server) dashboardCSRFMAC(ctx context.Context, msg string) (string, error) {
 	key, err := s.instanceKey(ctx, dashboardCSRFSecret)
 	if err != nil {
 		return "", err
 	}
 	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("dashboard-csrf:" + strconv.FormatInt(sessionID, 10)))
+	mac.Write([]byte(msg))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 

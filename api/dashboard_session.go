@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"time"
@@ -26,6 +29,11 @@ const (
 	// a 429 (a right password too) until the minute has passed.
 	loginFailuresPerEmail = 5
 	loginFailuresPerIP    = 20
+	// formCookie holds the random token of the signed-out forms' csrf
+	// field (signedOutCSRF); formCookieMaxAge is its life, renewed each
+	// time a signed-out form is shown.
+	formCookie       = "goodplan_form"
+	formCookieMaxAge = int(time.Hour / time.Second)
 	// maxLoginEmail bounds the email field read (the password is bounded by
 	// eventstore.MaxPasswordBytes, beyond which nothing is hashed).
 	maxLoginEmail = 254
@@ -36,6 +44,7 @@ const (
 const (
 	loginErrCredentials = "The email or password is incorrect."
 	loginErrLimited     = "Too many sign-in attempts. Please wait a minute, then try again."
+	formErrExpired      = "This form has expired. Please try again."
 	resetErrLimited     = "Too many requests for a new password. Please wait a minute, then try again."
 )
 
@@ -139,24 +148,34 @@ func (s *Server) dashboardLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardLogin) {
-	v.Root, v.Action = s.dash.root, s.dash.root+"/login"
+	csrf, err := s.signedOutCSRF(w, r)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	v.Root, v.Action, v.CSRF = s.dash.root, s.dash.root+"/login", csrf
 	renderDashboard(s, w, r, status, templates.DashboardLoginPage, v)
 }
 
-// dashboardLogin is POST /dashboard/login (email, password). Success is a
+// dashboardLogin is POST /dashboard/login (email, password, csrf). Success is a
 // 303 to the dashboard with a new session's cookie. An unknown email and a
 // wrong password get the same 401 page, set no cookie and take the same
 // time (eventstore.Users.AuthenticateUser); past the failures allowed per
 // email or per client address, a 429 before any password is checked. A
-// cross-origin post is the 403 page. There is no session yet to bind a
-// csrf field to: the same-origin check is what stops a foreign page from
-// signing a browser in (login CSRF).
+// cross-origin post is the 403 page, and so is a csrf field that is not
+// the form cookie's (the form again, nothing counted); see signedOutForm.
 func (s *Server) dashboardLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOriginForm(w, r) {
+	valid, ok := s.signedOutForm(w, r)
+	if !ok {
 		return
 	}
 	email := formEmail(r)
 	shown := templates.DashboardLogin{Email: email}
+	if !valid {
+		shown.Error, shown.ErrorKind = formErrExpired, "expired"
+		s.renderLogin(w, r, http.StatusForbidden, shown)
+		return
+	}
 	keys := s.attemptKeysOf(r, "login", email)
 	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
@@ -194,10 +213,8 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID int
 // sameOriginForm admits a form POST from the dashboard's own pages
 // (sameOrigin): a cross-origin post gets the 403 page, an unreadable body
 // (or one over MaxBodyBytes) the 400 page, and false; otherwise r.PostForm
-// is parsed and it returns true. For a form posted without a session
-// (sign-in, reset request, a one-time link's password) there is no csrf
-// field to check: the same-origin check is what stops a foreign page from
-// posting it. Signed-in forms go through dashboardForm.
+// is parsed and it returns true. Signed-out forms go through
+// signedOutForm, signed-in ones through dashboardForm.
 func (s *Server) sameOriginForm(w http.ResponseWriter, r *http.Request) bool {
 	if !s.sameOrigin(r) {
 		s.dashboardMessage(w, r, http.StatusForbidden, templates.DashboardForbidden)
@@ -271,4 +288,69 @@ func (s *Server) dashboardLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSessionCookie(w, "", -1)
 	http.Redirect(w, r, s.dash.root+"/login", http.StatusSeeOther)
+}
+
+// signedOutCSRF returns the csrf field of the signed-out forms (sign-in,
+// reset request, a one-time link's password): base64url(HMAC-SHA256(key,
+// "dashboard-csrf-signed-out:" + token)), token being the random value of
+// the form cookie. The cookie (HttpOnly, SameSite=Lax, Secure as the
+// session cookie, under the dashboard's path) is reused when the browser
+// has one, so forms open in two tabs both work, and given a new hour of
+// life.
+func (s *Server) signedOutCSRF(w http.ResponseWriter, r *http.Request) (string, error) {
+	token := formCookieToken(r)
+	if token == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+		token = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	csrf, err := s.dashboardCSRFMAC(r.Context(), "dashboard-csrf-signed-out:"+token)
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: token, Path: s.dash.root, MaxAge: formCookieMaxAge,
+		HttpOnly: true, Secure: s.dash.secureCookie, SameSite: http.SameSiteLaxMode})
+	return csrf, nil
+}
+
+// formCookieToken is the value of r's form cookie, "" if it has none of
+// the right length.
+func formCookieToken(r *http.Request) string {
+	if c, err := r.Cookie(formCookie); err == nil && len(c.Value) == sessionTokenLen {
+		return c.Value
+	}
+	return ""
+}
+
+// signedOutForm admits a signed-out form's POST: first sameOriginForm (a
+// cross-origin post is the 403 page, and ok is false). Then the csrf
+// field: valid is false when the field is there but is not the one of the
+// form cookie (compared in constant time; no cookie matches nothing): the
+// caller answers 403 with its form again (which renews the cookie) and
+// does nothing else. A post with no csrf field at all is valid once the
+// same-origin check has passed: the sign-in is documented as the fields
+// email and password, which scripts post alone, and a browser (the only
+// thing a foreign page could post through) sends Origin or Sec-Fetch-Site,
+// which sameOrigin checks.
+func (s *Server) signedOutForm(w http.ResponseWriter, r *http.Request) (valid, ok bool) {
+	if !s.sameOriginForm(w, r) {
+		return false, false
+	}
+	got, sent := r.PostForm["csrf"]
+	if !sent {
+		return true, true
+	}
+	token := formCookieToken(r)
+	if token == "" || len(got) != 1 {
+		return false, true
+	}
+	want, err := s.dashboardCSRFMAC(r.Context(), "dashboard-csrf-signed-out:"+token)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return false, false
+	}
+	if !hmac.Equal([]byte(got[0]), []byte(want)) {
+		return false, true
+	}
+	return true, true
 }

@@ -157,13 +157,13 @@ func TestDashboardSignIn(t *testing.T) {
 	}
 
 	// Refused: one message for an unknown email and a wrong password, 401,
-	// no cookie.
+	// no session cookie (only the form cookie of the form shown again).
 	for _, try := range [][2]string{{"owner@example.com", "wrong password"}, {"nobody@example.com", dashPassword},
 		{"owner@example.com", ""}, {"", ""}, {"owner@example.com", strings.Repeat("x", 300)}} {
 		res := e.login(t, try[0], try[1])
 		requireHTML(t, "refused sign-in "+try[0], res, http.StatusUnauthorized, loginErrCredentials,
 			`data-error="credentials"`)
-		if len(res.header["Set-Cookie"]) != 0 {
+		if sc := res.header["Set-Cookie"]; sessionCookieOf(res) != nil || len(sc) != 1 || !strings.HasPrefix(sc[0], formCookie+"=") {
 			t.Fatalf("refused sign-in %q set %v", try[0], res.header["Set-Cookie"])
 		}
 		if strings.Count(string(res.body), `role="alert"`) != 1 {

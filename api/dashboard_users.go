@@ -42,20 +42,32 @@ func (s *Server) dashboardForgotPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderForgot(w http.ResponseWriter, r *http.Request, status int, v templates.DashboardForgot) {
-	v.Root = s.dash.root
+	csrf, err := s.signedOutCSRF(w, r)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
+	v.Root, v.CSRF = s.dash.root, csrf
 	renderDashboard(s, w, r, status, templates.DashboardForgotPage, v)
 }
 
-// dashboardForgot is POST /dashboard/forgot (email): if a user has the
+// dashboardForgot is POST /dashboard/forgot (email, csrf): if a user has the
 // email, the email worker sends them a reset link. The answer is the same
 // page either way, so it does not tell whether the email is a user's.
 // Requests count against the sign-in limits' numbers (per email and per
-// client address, in a scope of their own): past them, a 429.
+// client address, in a scope of their own): past them, a 429. A csrf
+// field that is not the form cookie's is a 403 with the form, nothing
+// counted or sent (signedOutForm).
 func (s *Server) dashboardForgot(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOriginForm(w, r) {
+	valid, ok := s.signedOutForm(w, r)
+	if !ok {
 		return
 	}
 	email := formEmail(r)
+	if !valid {
+		s.renderForgot(w, r, http.StatusForbidden, templates.DashboardForgot{Email: email, Error: formErrExpired})
+		return
+	}
 	keys := s.attemptKeysOf(r, "reset", email)
 	if wait := s.attemptsBlocked(r.Context(), keys); wait > 0 {
 		setRetryAfter(w, wait)
@@ -107,9 +119,14 @@ func (s *Server) dashboardLinkPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, u eventstore.User, msg string) {
+	csrf, err := s.signedOutCSRF(w, r)
+	if err != nil {
+		s.dashboardFail(w, r, err)
+		return
+	}
 	kind := chi.URLParam(r, "kind")
 	v := templates.DashboardSetPassword{Action: s.dash.root + "/" + kind + "/" + chi.URLParam(r, "token"), Kind: kind,
-		Email: u.Email, Error: msg}
+		Email: u.Email, Error: msg, CSRF: csrf}
 	if acct, err := s.store.AccountByID(r.Context(), u.AccountID); err == nil {
 		v.AccountName = acct.Name
 	}
@@ -117,16 +134,23 @@ func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, statu
 }
 
 // dashboardSetPassword is POST /dashboard/{reset|invite}/{token}
-// (password): the link is spent, the password set, the user's other
+// (password, csrf): the link is spent, the password set, the user's other
 // sessions ended, and the user signed in (303 to the dashboard with a new
 // session). A password too short or too long is a 422 with the form (the
-// link still works); a used, expired or unknown link the "link gone" page.
+// link still works); a used, expired or unknown link the "link gone" page;
+// a csrf field that is not the form cookie's a 403 with the form, the link
+// unspent (signedOutForm).
 func (s *Server) dashboardSetPassword(w http.ResponseWriter, r *http.Request) {
-	if !s.sameOriginForm(w, r) {
+	valid, ok := s.signedOutForm(w, r)
+	if !ok {
 		return
 	}
 	u, ok := s.dashboardLink(w, r)
 	if !ok {
+		return
+	}
+	if !valid {
+		s.renderSetPassword(w, r, http.StatusForbidden, u, formErrExpired)
 		return
 	}
 	_, err := s.store.SetPasswordWithToken(r.Context(), chi.URLParam(r, "kind"), chi.URLParam(r, "token"),

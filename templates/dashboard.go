@@ -140,6 +140,7 @@ type DashboardLogin struct {
 	Shell     *DashboardShell // always nil: nobody is signed in
 	Root      string          // path of the dashboard (the "forgot" link is under it)
 	Action    string
+	CSRF      string // the signed-out forms' csrf field (its cookie set with the page)
 	Email     string
 	Error     string
 	ErrorKind string
@@ -171,6 +172,7 @@ type DashboardMessage struct {
 type DashboardForgot struct {
 	Shell *DashboardShell // always nil
 	Root  string
+	CSRF  string // as DashboardLogin's
 	Email string
 	Error string
 	Sent  bool
@@ -186,6 +188,7 @@ type DashboardSetPassword struct {
 	AccountName string
 	Email       string
 	Error       string
+	CSRF        string // as DashboardLogin's
 }
 
 // DashboardInvite is an owner's form to invite a user: the values shown

@@ -24,6 +24,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // lighthouseDir is tools/lighthouse from this package's directory.
@@ -111,6 +115,57 @@ func (c *headlessChrome) answers() bool {
 	}
 	res.Body.Close()
 	return res.StatusCode == http.StatusOK
+}
+
+// clearCookies removes every cookie of c's profile, so that a Lighthouse
+// run sends only the cookie it is given. Lighthouse keeps cookies between
+// runs (it clears other storage only), and a cookie that an earlier run's
+// page set under the same path (the signed-out forms' form cookie, under
+// /dashboard) would take the place of the Cookie header given with
+// --extra-headers.
+func (c *headlessChrome) clearCookies(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(c.port)+"/json/version", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	var version struct {
+		WebSocket string `json:"webSocketDebuggerUrl"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&version)
+	res.Body.Close()
+	if err != nil {
+		return err
+	}
+	conn, err := remote.DialContext(ctx, version.WebSocket)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() }) // Read does not watch ctx
+	defer func() {
+		stop()
+		conn.Close()
+	}()
+	if err := conn.Write(ctx, &cdproto.Message{ID: 1, Method: storage.CommandClearCookies, Params: []byte("{}")}); err != nil {
+		return err
+	}
+	for {
+		var msg cdproto.Message
+		if err := conn.Read(ctx, &msg); err != nil {
+			return fmt.Errorf("%w (%v)", err, ctx.Err())
+		}
+		if msg.ID == 1 {
+			if msg.Error != nil {
+				return msg.Error
+			}
+			return nil
+		}
+	}
 }
 
 // startChrome starts a headless Chromium with a DevTools port of its own
@@ -253,6 +308,9 @@ func checkAccessibility(t *testing.T, pageURL, cookie string) {
 	}
 	chrome := takeChrome(t)
 	defer chromePool.put(chrome)
+	if err := chrome.clearCookies(t.Context()); err != nil {
+		t.Fatalf("clear the cookies of headless Chromium on port %d: %v", chrome.port, err)
+	}
 	args = append(args, "--port="+strconv.Itoa(chrome.port))
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
