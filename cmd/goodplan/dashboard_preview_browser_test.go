@@ -32,15 +32,7 @@ func quoteRows(t *testing.T, base, key, amount, durations string) [][]string {
 	body := `{"customer":{"name":"Dana Scully","email":"dana@example.com"},"invoice":{"amount":"` + amount +
 		`","invoice_number":"INV-2001","description":"Furnace repair"},"options":{"durations":[` + durations + `]}}`
 	status, res := call(t, http.MethodPost, base+"/api/v1/plans/quote", key, body)
-	var q struct {
-		PlanOptions []struct {
-			Installments     int    `json:"installments"`
-			Interval         string `json:"interval"`
-			PaymentAmount    string `json:"payment_amount"`
-			FirstPaymentDate string `json:"first_payment_date"`
-			FinalPaymentDate string `json:"final_payment_date"`
-		} `json:"plan_options"`
-	}
+	var q createdPlan // the quote's plan_options are shaped as in the 201
 	if err := json.Unmarshal(res, &q); err != nil || status != http.StatusOK || len(q.PlanOptions) == 0 {
 		t.Fatalf("quote of %s: %d %s (%v)", amount, status, res, err)
 	}
