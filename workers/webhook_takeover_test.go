@@ -280,26 +280,9 @@ func TestWebhookSlowLiveOwnerNotTakenOver(t *testing.T) {
 // delivery exactly once.
 func TestWebhookOwnerKeepsClaimsAcrossAConnectionLoss(t *testing.T) {
 	t.Parallel()
-	env := newTakeoverEnv(t)
-	ep := env.endpoint(t, "/slow")
-	first, second := env.enqueue(t, ep.ID), env.enqueue(t, ep.ID)
-
 	const grace = 15 * time.Second // the owner's reconnection must fit in it
-	var dialer cutDialer
-	owner := env.deliverer()
-	owner.Store, owner.Owner, owner.Grace = procStore(t, env.url, &dialer), uuid.New(), grace
-	owner.Client.Timeout = 10 * time.Minute
-	owner.PerEndpoint, owner.StallAfter = 1, -1 // the second waits behind the first
-	whRun(t, owner)
-	env.waitArrived(t)
-	pgtest.WaitFor(t, time.Minute, "both deliveries claimed by the owner", func() bool {
-		return env.claimedBy(t, first, ep.ID) == owner.Owner && env.claimedBy(t, second, ep.ID) == owner.Owner
-	})
-
-	metrics, reg := metricsOn(t)
-	other := env.deliverer()
-	other.Store, other.Metrics, other.Grace = procStore(t, env.url, nil), metrics, grace
-	whRun(t, other)
+	sc := newOwnerScene(t, grace)
+	env, ep, first, second, owner, dialer, reg := sc.env, sc.ep, sc.first, sc.second, sc.owner, sc.dialer, sc.reg
 
 	dialer.cutOff()
 	if _, err := env.store.Pool().Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -341,26 +324,8 @@ func TestWebhookOwnerKeepsClaimsAcrossAConnectionLoss(t *testing.T) {
 // its late outcome is logged without changing the delivery.
 func TestWebhookOwnerNeverSendsAClaimItLost(t *testing.T) {
 	t.Parallel()
-	env := newTakeoverEnv(t)
-	ep := env.endpoint(t, "/slow")
-	first, second := env.enqueue(t, ep.ID), env.enqueue(t, ep.ID)
-
-	const grace = time.Second
-	var dialer cutDialer
-	owner := env.deliverer()
-	owner.Store, owner.Owner, owner.Grace = procStore(t, env.url, &dialer), uuid.New(), grace
-	owner.Client.Timeout = 10 * time.Minute
-	owner.PerEndpoint, owner.StallAfter = 1, -1 // the second waits behind the first
-	stopOwner := whRun(t, owner)
-	env.waitArrived(t)
-	pgtest.WaitFor(t, time.Minute, "both deliveries claimed by the owner", func() bool {
-		return env.claimedBy(t, first, ep.ID) == owner.Owner && env.claimedBy(t, second, ep.ID) == owner.Owner
-	})
-
-	metrics, reg := metricsOn(t)
-	other := env.deliverer()
-	other.Store, other.Metrics, other.Grace = procStore(t, env.url, nil), metrics, grace
-	whRun(t, other)
+	sc := newOwnerScene(t, time.Second)
+	env, first, second, owner, dialer, reg, stopOwner := sc.env, sc.first, sc.second, sc.owner, sc.dialer, sc.reg, sc.stopOwner
 	dialer.cutOff()
 	pgtest.WaitFor(t, 2*time.Minute, "both deliveries taken over and recorded", func() bool {
 		return whCount(t, env.store.Pool(), `SELECT count(*) FROM webhook_deliveries WHERE state = 'succeeded'`) == 2
@@ -391,4 +356,40 @@ func TestWebhookOwnerNeverSendsAClaimItLost(t *testing.T) {
 	if n := whCount(t, env.store.Pool(), `SELECT count(*) FROM webhook_deliveries WHERE state = 'succeeded' AND attempts = 1`); n != 2 {
 		t.Errorf("%d deliveries succeeded at their first attempt, want 2", n)
 	}
+}
+
+// ownerScene is two deliveries to one hanging endpoint, both claimed by an
+// owner whose connections can be cut (dialer), the second waiting behind
+// the first, and another deliverer with metrics (reg) watching for its
+// lock to go missing for grace.
+type ownerScene struct {
+	env           *takeoverEnv
+	ep            eventstore.WebhookEndpoint
+	first, second uuid.UUID
+	owner         *workers.WebhookDeliverer
+	dialer        *cutDialer
+	reg           *prometheus.Registry
+	stopOwner     func()
+}
+
+func newOwnerScene(t *testing.T, grace time.Duration) ownerScene {
+	t.Helper()
+	sc := ownerScene{env: newTakeoverEnv(t), dialer: &cutDialer{}}
+	sc.ep = sc.env.endpoint(t, "/slow")
+	sc.first, sc.second = sc.env.enqueue(t, sc.ep.ID), sc.env.enqueue(t, sc.ep.ID)
+	sc.owner = sc.env.deliverer()
+	sc.owner.Store, sc.owner.Owner, sc.owner.Grace = procStore(t, sc.env.url, sc.dialer), uuid.New(), grace
+	sc.owner.Client.Timeout = 10 * time.Minute
+	sc.owner.PerEndpoint, sc.owner.StallAfter = 1, -1 // the second waits behind the first
+	sc.stopOwner = whRun(t, sc.owner)
+	sc.env.waitArrived(t)
+	pgtest.WaitFor(t, time.Minute, "both deliveries claimed by the owner", func() bool {
+		return sc.env.claimedBy(t, sc.first, sc.ep.ID) == sc.owner.Owner && sc.env.claimedBy(t, sc.second, sc.ep.ID) == sc.owner.Owner
+	})
+	var metrics *workers.Metrics
+	metrics, sc.reg = metricsOn(t)
+	other := sc.env.deliverer()
+	other.Store, other.Metrics, other.Grace = procStore(t, sc.env.url, nil), metrics, grace
+	whRun(t, other)
+	return sc
 }
